@@ -25,6 +25,7 @@ class InstitutionKind(StrEnum):
     BANK = "bank"
     PAYMENT = "payment"  # payment institution (wallets, QR codes)
     TELCO = "telco"
+    POLICE = "police"  # a police anti-fraud centre: takes victims' reports, issues orders
     EXTERNAL = "external"  # outside the system: cash, crypto OTC desks, foreign banks
 
 

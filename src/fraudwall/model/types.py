@@ -64,7 +64,7 @@ class Record(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
 
 
 # --- entities ---------------------------------------------------------------------------
-class Institution(Record):
+class Institution(Record, frozen=True):
     table: ClassVar[str] = "institutions"
     key: ClassVar[str | None] = "institution_id"
 
@@ -73,7 +73,7 @@ class Institution(Record):
     kind: InstitutionKind
 
 
-class Person(Record):
+class Person(Record, frozen=True):
     table: ClassVar[str] = "people"
     key: ClassVar[str | None] = "person_id"
 
@@ -85,7 +85,7 @@ class Person(Record):
     occupation: Id
 
 
-class Account(Record):
+class Account(Record, frozen=True):
     table: ClassVar[str] = "accounts"
     key: ClassVar[str | None] = "account_id"
 
@@ -101,7 +101,7 @@ class Account(Record):
     name: str | None = None  # merchant or company name
 
 
-class Phone(Record):
+class Phone(Record, frozen=True):
     table: ClassVar[str] = "phones"
     key: ClassVar[str | None] = "number"
 
@@ -113,7 +113,7 @@ class Phone(Record):
     line_kind: LineKind
 
 
-class Device(Record):
+class Device(Record, frozen=True):
     table: ClassVar[str] = "devices"
     key: ClassVar[str | None] = "device_id"
 
@@ -124,7 +124,7 @@ class Device(Record):
 
 
 # --- events -----------------------------------------------------------------------------
-class Event(Record):
+class Event(Record, frozen=True):
     """Every event has a globally unique id, a time and the institution that reported it."""
 
     event_id: Id
@@ -132,7 +132,7 @@ class Event(Record):
     institution_id: InstitutionRef
 
 
-class Transfer(Event):
+class Transfer(Event, frozen=True):
     table: ClassVar[str] = "transfers"
     key: ClassVar[str | None] = "event_id"
 
@@ -145,7 +145,7 @@ class Transfer(Event):
     memo: str | None = None
 
 
-class Call(Event):
+class Call(Event, frozen=True):
     table: ClassVar[str] = "calls"
     key: ClassVar[str | None] = "event_id"
 
@@ -157,7 +157,7 @@ class Call(Event):
     caller_device: DeviceRef | None = None  # IMEI of the calling handset or SIM box
 
 
-class Sms(Event):
+class Sms(Event, frozen=True):
     table: ClassVar[str] = "sms"
     key: ClassVar[str | None] = "event_id"
 
@@ -168,7 +168,7 @@ class Sms(Event):
     sender_device: DeviceRef | None = None
 
 
-class AppInstall(Event):
+class AppInstall(Event, frozen=True):
     table: ClassVar[str] = "app_installs"
     key: ClassVar[str | None] = "event_id"
 
@@ -178,7 +178,7 @@ class AppInstall(Event):
     permissions: list[str]
 
 
-class UrlVisit(Event):
+class UrlVisit(Event, frozen=True):
     table: ClassVar[str] = "url_visits"
     key: ClassVar[str | None] = "event_id"
 
@@ -187,7 +187,7 @@ class UrlVisit(Event):
     domain: Id
 
 
-class Login(Event):
+class Login(Event, frozen=True):
     table: ClassVar[str] = "logins"
     key: ClassVar[str | None] = "event_id"
 
@@ -196,7 +196,7 @@ class Login(Event):
     ip: str
 
 
-class Report(Event):
+class Report(Event, frozen=True):
     """A victim's report to the police: the transfers they made, the loss, their story."""
 
     table: ClassVar[str] = "reports"
@@ -210,7 +210,7 @@ class Report(Event):
 
 
 # --- ground truth -----------------------------------------------------------------------
-class Truth(Record):
+class Truth(Record, frozen=True):
     """What an entity or event really is. Anything absent from the truth table is ordinary."""
 
     table: ClassVar[str] = "truth"
@@ -224,7 +224,7 @@ class Truth(Record):
     typology: Typology | None = None
 
 
-class Case(Record):
+class Case(Record, frozen=True):
     """One fraud against one victim, as the simulator planted it (ground truth)."""
 
     table: ClassVar[str] = "cases"
@@ -244,7 +244,7 @@ class Case(Record):
 
 
 # --- decisions and orders ---------------------------------------------------------------
-class Decision(Record):
+class Decision(Record, frozen=True):
     """The engine's answer about one event, with reasons a person can read."""
 
     table: ClassVar[str] = "decisions"
@@ -259,7 +259,7 @@ class Decision(Record):
     reason: str = ""
 
 
-class Order(Record):
+class Order(Record, frozen=True):
     """A stop-payment, freeze or return order with its deadlines and the bank's feedback."""
 
     table: ClassVar[str] = "orders"

@@ -1,0 +1,1 @@
+"""The `fraudwall` command: a thin skin over the library."""

@@ -1,0 +1,85 @@
+"""The `fraudwall` command: one verb per job, a thin skin over the library."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import matplotlib
+import typer
+from rich.console import Console
+
+from fraudwall.demo import run_demo
+from fraudwall.demo.console import print_counts, print_paths, progress_bar
+from fraudwall.sim import SimConfig, simulate, write_world
+
+matplotlib.use("Agg")  # a command-line tool never opens a plot window
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="fraudwall: banks, payment institutions, telcos and police fight fraud together.",
+)
+
+MIN_PEOPLE = 100
+_DEFAULTS = SimConfig()
+
+
+def _people(value: int) -> int:
+    if value < MIN_PEOPLE:
+        raise typer.BadParameter(f"must be at least {MIN_PEOPLE} (got {value})")
+    return value
+
+
+def _days(value: int) -> int:
+    if value < 1:
+        raise typer.BadParameter(f"must be at least 1 (got {value})")
+    return value
+
+
+People = Annotated[
+    int, typer.Option("--people", callback=_people, help="People living in the world.")
+]
+Days = Annotated[int, typer.Option("--days", callback=_days, help="Days of history to simulate.")]
+Seed = Annotated[int, typer.Option("--seed", help="Random seed: same seed, same world.")]
+
+
+@app.command("simulate")
+def simulate_cmd(
+    people: People = _DEFAULTS.people,
+    days: Days = _DEFAULTS.days,
+    seed: Seed = _DEFAULTS.seed,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the Parquet tables and manifest.json.")
+    ] = Path("out/world"),
+) -> None:
+    """Simulate a world with ground truth and write it as Parquet tables."""
+    console = Console()
+    config = SimConfig(people=people, days=days, seed=seed)
+    t0 = time.perf_counter()
+    with progress_bar(console, "simulate") as progress:
+        world = simulate(config, progress=progress)
+    elapsed = time.perf_counter() - t0
+    path = write_world(world, out)
+    counts: dict[str, int] = world.manifest()["counts"]
+    print_counts(console, f"world: {people:,} people, {days} days, seed {seed}", counts)
+    console.print(f"simulated in {elapsed:.2f} s")
+    print_paths(console, [("world", path)])
+
+
+@app.command("demo")
+def demo_cmd(
+    people: People = _DEFAULTS.people,
+    days: Days = _DEFAULTS.days,
+    seed: Seed = _DEFAULTS.seed,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for report.html, summary.json and the world.")
+    ] = Path("out/demo"),
+) -> None:
+    """Simulate a small city, run every stage on it, print a summary, write a report."""
+    run_demo(SimConfig(people=people, days=days, seed=seed), out, console=Console())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,133 @@
+"""Console output of the demo and the CLI: a progress bar, the summary table, bar charts.
+
+Everything is drawn with rich so it reads well in a terminal and degrades to plain text
+in a log or a CI run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+
+from rich import box
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from fraudwall.demo.stages import BarChart, StageResult, TableBlock, count, yuan
+
+ProgressFn = Callable[[str, float], None]
+
+_BLOCKS = " ▏▎▍▌▋▊▉█"  # eighths of a cell, so short bars still differ
+
+
+@contextmanager
+def progress_bar(console: Console, title: str) -> Iterator[ProgressFn]:
+    """A rich progress bar for a long step; yields the callback that feeds it.
+
+    The callback takes (step name, fraction done 0..1), the signature of
+    `fraudwall.sim.simulate`'s `progress` argument.
+    """
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    ) as bar:
+        task = bar.add_task(title, total=1.0)
+
+        def update(step: str, fraction: float) -> None:
+            done = min(max(float(fraction), 0.0), 1.0)
+            bar.update(task, description=f"{title}: {step}", completed=done)
+
+        yield update
+        bar.update(task, description=f"{title}: done", completed=1.0)
+
+
+def hbar(value: float, vmax: float, width: int) -> str:
+    """A horizontal bar of `width` cells at full scale, in eighth-cell steps."""
+    if vmax <= 0 or value <= 0:
+        return ""
+    eighths = round(value / vmax * width * 8)
+    full, part = divmod(max(eighths, 1), 8)
+    return "█" * full + (_BLOCKS[part] if part else "")
+
+
+def bar_chart(chart: BarChart, width: int = 40) -> Table:
+    """A bar chart as a rich table: label, bar, value as shown."""
+    table = Table(
+        title=chart.title,
+        box=None,
+        show_header=False,
+        pad_edge=False,
+        title_justify="left",
+        min_width=len(chart.title),
+    )
+    table.add_column(justify="right", style="bold")
+    table.add_column(no_wrap=True, style="cyan")
+    table.add_column(justify="right")
+    vmax = max((v for _, v, _ in chart.bars), default=0.0)
+    for label, value, shown in chart.bars:
+        table.add_row(label, hbar(value, vmax, width), shown)
+    return table
+
+
+def block_table(block: TableBlock) -> Table:
+    """A stage's TableBlock as a rich table."""
+    table = Table(title=block.title, box=box.SIMPLE_HEAD, title_justify="left")
+    for i, col in enumerate(block.columns):
+        table.add_column(col, justify="left" if i == 0 else "right")
+    for row in block.rows:
+        table.add_row(*row)
+    return table
+
+
+def summary_table(headline: Mapping[str, int], results: Mapping[str, StageResult]) -> Table:
+    """One table for the whole run: the headline figures, then each stage's rows."""
+    table = Table(title="fraudwall demo: summary", box=box.ROUNDED, title_justify="left")
+    table.add_column("stage", style="bold magenta")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    table.add_row("total", "events", count(headline["events"]))
+    table.add_row("", "fraud cases", count(headline["cases"]))
+    table.add_row("", "victims' net loss", yuan(headline["loss_fen"]), end_section=True)
+    for name, result in results.items():
+        for i, (measure, value) in enumerate(result.rows):
+            table.add_row(
+                name if i == 0 else "", measure, value, end_section=i == len(result.rows) - 1
+            )
+    return table
+
+
+def print_summary(
+    console: Console, headline: Mapping[str, int], results: Mapping[str, StageResult]
+) -> None:
+    """Print the summary table, then every stage's tables and bar charts."""
+    console.print(summary_table(headline, results))
+    for result in results.values():
+        for block in result.tables:
+            console.print(block_table(block))
+        for chart in result.bars:
+            console.print(bar_chart(chart))
+            console.print()
+
+
+def print_counts(console: Console, title: str, counts: Mapping[str, int]) -> None:
+    """Print rows per table (what `fraudwall simulate` wrote)."""
+    table = Table(title=title, box=box.ROUNDED, title_justify="left", min_width=len(title))
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in counts.items():
+        table.add_row(name, count(n))
+    total = count(sum(counts.values()))
+    table.add_row(Text("all tables", style="bold"), Text(total, style="bold"))
+    console.print(table)
+
+
+def print_paths(console: Console, paths: Sequence[tuple[str, object]]) -> None:
+    """Print where outputs were written, one per line."""
+    for label, path in paths:
+        console.print(f"[bold]{label}[/bold]: {path}")

@@ -1,0 +1,198 @@
+"""Appending events: one function per event table, shared by ordinary life and fraud.
+
+Each returns the rows it added (positions before the final sort by time), so that the
+fraud side can point ground truth and reports at its events.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fraudwall.model.enums import Channel, Gateway
+from fraudwall.sim.columns import NULL
+from fraudwall.sim.config import DAY_MS, LOCAL_OFFSET_MS
+from fraudwall.sim.entities import code
+from fraudwall.sim.state import SimState
+
+#: Relative activity by local hour: quiet at night, busy by day and evening.
+DAY_PROFILE = np.array(
+    [0.4, 0.2, 0.1, 0.1, 0.1, 0.2, 0.6, 1.5, 2.5, 3.0, 3.2, 3.3,
+     3.4, 3.0, 3.0, 3.1, 3.2, 3.3, 3.6, 4.0, 4.2, 3.6, 2.2, 1.1],
+)  # fmt: skip
+WORK_PROFILE = np.array([0] * 8 + [2, 4, 4, 4, 2, 3, 4, 4, 4, 3, 1] + [0] * 5, dtype=float)
+
+
+def as_i64(x: np.ndarray | int, n: int) -> np.ndarray:
+    return np.full(n, x, dtype=np.int64) if not isinstance(x, np.ndarray) else x.astype(np.int64)
+
+
+def local_times(st: SimState, day: np.ndarray, profile: np.ndarray = DAY_PROFILE) -> np.ndarray:
+    """Timestamps (ms UTC) on the given simulation days, at local hours drawn from a profile."""
+    rng, n = st.rng, len(day)
+    cdf = np.cumsum(profile) / profile.sum()
+    hour = np.minimum(np.searchsorted(cdf, rng.random(n), side="right"), 23)
+    within = rng.integers(0, 3_600_000, n)
+    # start_ts is local midnight, so local hour h of day d is start + d days + h hours.
+    return st.cfg.start_ts + day * DAY_MS + hour * 3_600_000 + within
+
+
+def utc_hour_to_local(ts: np.ndarray) -> np.ndarray:
+    return ((ts + LOCAL_OFFSET_MS) // 3_600_000) % 24
+
+
+def _rows(st: SimState, table: str) -> int:
+    return len(st.events[table])
+
+
+def transfers(
+    st: SimState,
+    ts: np.ndarray,
+    src: np.ndarray,
+    dst: np.ndarray,
+    amount: np.ndarray,
+    channel: Channel | np.ndarray,
+    device: np.ndarray | int = NULL,
+    ip: np.ndarray | int = NULL,
+    memo: np.ndarray | int = NULL,
+) -> np.ndarray:
+    n = len(ts)
+    if n and int(np.min(amount)) <= 0:
+        raise ValueError("a transfer amount must be > 0 fen")
+    start = _rows(st, "transfers")
+    ch = channel if isinstance(channel, np.ndarray) else code(channel)
+    st.events["transfers"].add(
+        ts=as_i64(ts, n), inst=st.accounts.col("inst")[src], src=as_i64(src, n),
+        dst=as_i64(dst, n), amount=as_i64(amount, n), channel=as_i64(ch, n),
+        device=as_i64(device, n), ip=as_i64(ip, n), memo=as_i64(memo, n),
+    )  # fmt: skip
+    return np.arange(start, start + n)
+
+
+def _telco_of(st: SimState, phone: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    telco = st.phones.col("telco")
+    t = telco[phone]
+    return np.where(t == NULL, telco[fallback], t)
+
+
+def calls(
+    st: SimState,
+    ts: np.ndarray,
+    caller: np.ndarray,
+    callee: np.ndarray,
+    duration: np.ndarray,
+    gateway: Gateway | np.ndarray = Gateway.DOMESTIC,
+    presented: np.ndarray | None = None,
+    device: np.ndarray | int = NULL,
+) -> np.ndarray:
+    n = len(ts)
+    start = _rows(st, "calls")
+    number = st.phones.col("number")
+    gw = gateway if isinstance(gateway, np.ndarray) else code(gateway)
+    st.events["calls"].add(
+        ts=as_i64(ts, n), inst=_telco_of(st, callee, caller), caller=as_i64(caller, n),
+        callee=as_i64(callee, n), duration=as_i64(duration, n), gateway=as_i64(gw, n),
+        presented=as_i64(number[caller] if presented is None else presented, n),
+        device=as_i64(device, n),
+    )  # fmt: skip
+    return np.arange(start, start + n)
+
+
+def sms(
+    st: SimState,
+    ts: np.ndarray,
+    sender: np.ndarray,
+    receiver: np.ndarray,
+    text: np.ndarray,
+    gateway: Gateway | np.ndarray = Gateway.DOMESTIC,
+    device: np.ndarray | int = NULL,
+) -> np.ndarray:
+    n = len(ts)
+    start = _rows(st, "sms")
+    gw = gateway if isinstance(gateway, np.ndarray) else code(gateway)
+    st.events["sms"].add(
+        ts=as_i64(ts, n), inst=_telco_of(st, receiver, sender), sender=as_i64(sender, n),
+        receiver=as_i64(receiver, n), text=as_i64(text, n), gateway=as_i64(gw, n),
+        device=as_i64(device, n),
+    )  # fmt: skip
+    return np.arange(start, start + n)
+
+
+def _device_telco(st: SimState, device: np.ndarray) -> np.ndarray:
+    """The telco that reports device-side events: the owner's main line's telco."""
+    owner = st.devices.col("owner")[device]
+    main_phone = st.groups["main_phone"]
+    default = st.phones.col("telco")[main_phone[0]]
+    return np.where(
+        owner == NULL, default, st.phones.col("telco")[main_phone[np.maximum(owner, 0)]]
+    )
+
+
+def app_installs(st: SimState, ts: np.ndarray, device: np.ndarray, app: np.ndarray) -> np.ndarray:
+    n = len(ts)
+    start = _rows(st, "app_installs")
+    st.events["app_installs"].add(
+        ts=as_i64(ts, n),
+        inst=_device_telco(st, device),
+        device=as_i64(device, n),
+        app=as_i64(app, n),
+    )
+    return np.arange(start, start + n)
+
+
+def url_visits(st: SimState, ts: np.ndarray, device: np.ndarray, url: np.ndarray) -> np.ndarray:
+    n = len(ts)
+    start = _rows(st, "url_visits")
+    st.events["url_visits"].add(
+        ts=as_i64(ts, n),
+        inst=_device_telco(st, device),
+        device=as_i64(device, n),
+        url=as_i64(url, n),
+    )
+    return np.arange(start, start + n)
+
+
+def logins(
+    st: SimState, ts: np.ndarray, account: np.ndarray, device: np.ndarray, ip: np.ndarray
+) -> np.ndarray:
+    n = len(ts)
+    start = _rows(st, "logins")
+    st.events["logins"].add(
+        ts=as_i64(ts, n), inst=st.accounts.col("inst")[account], account=as_i64(account, n),
+        device=as_i64(device, n), ip=as_i64(ip, n),
+    )  # fmt: skip
+    return np.arange(start, start + n)
+
+
+def truth(
+    st: SimState,
+    kind: int,
+    ref: np.ndarray,
+    role: int,
+    case: int = NULL,
+    gang: int = NULL,
+    fraud_type: int = NULL,
+    typology: int = NULL,
+) -> None:
+    n = len(ref)
+    st.truth.add(
+        kind=as_i64(kind, n), ref=as_i64(ref, n), role=as_i64(role, n), case=as_i64(case, n),
+        gang=as_i64(gang, n), fraud_type=as_i64(fraud_type, n), typology=as_i64(typology, n),
+    )  # fmt: skip
+
+
+def days_in_month(st: SimState) -> tuple[np.ndarray, np.ndarray]:
+    """For each simulated day: its day of the month and its weekday (0 = Monday), local."""
+    base = np.datetime64((st.cfg.start_ts + LOCAL_OFFSET_MS) // DAY_MS, "D")
+    dates = base + np.arange(st.cfg.days)
+    dom = (dates - dates.astype("datetime64[M]")).astype(np.int64) + 1
+    weekday = (dates.astype(np.int64) + 3) % 7  # 1970-01-01 was a Thursday
+    return dom, weekday
+
+
+def days_uniform(st: SimState, n: int) -> np.ndarray:
+    return st.rng.integers(0, st.cfg.days, n)
+
+
+def poisson_counts(st: SimState, rate_per_day: np.ndarray | float, n: int) -> np.ndarray:
+    lam = np.asarray(rate_per_day, dtype=float) * st.cfg.days * st.cfg.activity
+    return st.rng.poisson(np.broadcast_to(lam, (n,)))
