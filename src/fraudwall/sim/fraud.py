@@ -216,19 +216,22 @@ class FraudWorld:
         return out
 
     def mule_origin(self, g: Gang, accounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Device and IP a mule account is operated from: the gang's, or its owner's phone."""
-        st, rng = self.st, self.rng
+        """Device and IP a mule account is run from: always the same for one account.
+
+        A share of the gang's accounts (its `operator_control`) is run from the gang's own
+        few phones and IPs, shared across accounts; the rest from the owner's own phone.
+        """
+        st = self.st
         owner = st.accounts.col("owner")[accounts]
-        by_gang = (rng.random(len(accounts)) < g.operator_control) | (owner == NULL)
+        spread = (accounts * 2654435761) % 1000  # a fixed, well-mixed draw per account
+        by_gang = (spread < g.operator_control * 1000) | (owner == NULL)
         dev = np.where(
             by_gang,
-            g.devices[rng.integers(0, len(g.devices), len(accounts))],
+            g.devices[spread % len(g.devices)],
             st.groups["main_device"][np.maximum(owner, 0)],
         )
         ip = np.where(
-            by_gang,
-            g.ips[rng.integers(0, len(g.ips), len(accounts))],
-            st.groups["mobile_ip"][np.maximum(owner, 0)],
+            by_gang, g.ips[spread % len(g.ips)], st.groups["mobile_ip"][np.maximum(owner, 0)]
         )
         return dev, ip
 
@@ -422,12 +425,18 @@ class FraudWorld:
         prof = PROFILES[ft]
         victim = self.pick_victim(ft, prof)
         self.truth_entities(EntityKind.PERSON, [victim], Role.VICTIM, case, g.id, ft)
+        # Plan the whole case first, then fit it into the window so that planted cases
+        # finish (a short world compresses the schedule rather than cutting payments off).
         span = cfg.end_ts - cfg.start_ts
-        groom = int(rng.uniform(*prof.grooming_days) * DAY_MS)
-        groom = min(groom, span // 2)
-        t0 = int(
-            rng.integers(cfg.start_ts, max(cfg.start_ts + 1, cfg.end_ts - groom - 6 * HOUR_MS))
-        )
+        groom = rng.uniform(*prof.grooming_days) * DAY_MS
+        n_pay = int(rng.integers(prof.payments[0], prof.payments[1] + 1))
+        gaps = prof.between_payments_h * HOUR_MS * np.exp(0.8 * rng.standard_normal(n_pay))
+        baits = int(rng.integers(1, 4)) if rng.random() < prof.bait else 0
+        total = groom + gaps.sum() + (baits + 1) * 3 * HOUR_MS
+        scale = min(1.0, 0.8 * span / total)
+        groom, gaps = int(groom * scale), np.maximum(2 * MINUTE_MS, gaps * scale).astype(np.int64)
+        latest = cfg.end_ts - int(total * scale)
+        t0 = int(rng.integers(cfg.start_ts, max(cfg.start_ts + 1, latest)))
         t_pay = t0 + groom + int(rng.integers(10 * MINUTE_MS, 3 * HOUR_MS))
         by_call = rng.random() < prof.call_first
         self.contact(g, t0, victim, ft, case, by_call)
@@ -467,15 +476,25 @@ class FraudWorld:
                 ft,
                 Typology.REMOTE_CONTROL,
             )
-        self.pay(case, ft, g, victim, t0, t_pay, prof)
+        self.pay(case, ft, g, victim, t0, t_pay, prof, gaps, baits)
 
     def pay(
-        self, case: int, ft: FraudType, g: Gang, victim: int, t0: int, t_pay: int, prof: Profile
+        self,
+        case: int,
+        ft: FraudType,
+        g: Gang,
+        victim: int,
+        t0: int,
+        t_pay: int,
+        prof: Profile,
+        gaps: np.ndarray,
+        baits: int,
     ) -> None:
+        """The victim's payments: bait rounds first (if any), then growing payments."""
         st, rng, cfg = self.st, self.rng, self.st.cfg
         loss = int(prof.loss_median_yuan * np.exp(prof.loss_sigma * rng.standard_normal())) * 100
         loss = max(loss, 10_000)
-        n_pay = int(rng.integers(prof.payments[0], prof.payments[1] + 1))
+        n_pay = len(gaps)
         ratio = rng.uniform(1.2, 2.2)
         w = ratio ** np.arange(n_pay)
         amounts = np.maximum(100, (loss * w / w.sum()) // 100 * 100).astype(np.int64)
@@ -489,8 +508,8 @@ class FraudWorld:
         paid = bait_back = 0
         t_last = t_pay
         pay_rows: list[int] = []
-        if rng.random() < prof.bait:  # small tasks first, paid back with a "rebate"
-            for _ in range(int(rng.integers(1, 4))):
+        if baits:  # small tasks first, paid back with a "rebate"
+            for _ in range(baits):
                 if t >= cfg.end_ts:
                     break
                 b = int(rng.integers(1, 20)) * 100_00
@@ -549,8 +568,7 @@ class FraudWorld:
             paid += a
             t_last = t
             self.launder.receive(g, dst, a, t, case, ft)
-            gap = prof.between_payments_h * np.exp(0.8 * rng.standard_normal())
-            t += int(max(2 * MINUTE_MS, gap * HOUR_MS))
+            t += int(gaps[j])
         self.finish_case(case, ft, g, victim, t0, t_pay, t_last, paid, bait_back, pay_rows, prof)
 
     def victim_payment(
