@@ -12,6 +12,7 @@ from rich.console import Console
 
 from fraudwall.demo import run_demo
 from fraudwall.demo.console import print_counts, print_paths, progress_bar
+from fraudwall.model.files import check_file
 from fraudwall.sim import SimConfig, simulate, write_world
 
 matplotlib.use("Agg")  # a command-line tool never opens a plot window
@@ -66,6 +67,39 @@ def simulate_cmd(
     print_counts(console, f"world: {people:,} people, {days} days, seed {seed}", counts)
     console.print(f"simulated in {elapsed:.2f} s")
     print_paths(console, [("world", path)])
+
+
+@app.command("check")
+def check_cmd(
+    file: Annotated[Path, typer.Argument(help="A .parquet, .csv or .jsonl file of records.")],
+    table: Annotated[
+        str, typer.Option("--table", help="What the records are: transfers, calls, sms, ...")
+    ],
+    world: Annotated[
+        Path | None,
+        typer.Option("--world", help="A world folder whose entities references must name."),
+    ] = None,
+    rejected: Annotated[
+        Path | None,
+        typer.Option("--rejected", help="Where bad records go (default FILE.rejected.parquet)."),
+    ] = None,
+) -> None:
+    """Check a file of records against fraudwall's schema; bad ones go to a rejected file.
+
+    Exits 1 when any record was rejected, 0 when all were accepted.
+    """
+    console = Console()
+    try:
+        result = check_file(file, table, world, rejected)
+    except (ValueError, FileNotFoundError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    console.print(f"{result.table}: {result.accepted:,} accepted, {result.rejected:,} rejected")
+    for reason in result.reasons:
+        console.print(f"  rejected: {reason}")
+    if result.rejected_path is not None:
+        print_paths(console, [("rejected", result.rejected_path)])
+        raise typer.Exit(1)
 
 
 @app.command("demo")

@@ -189,10 +189,25 @@ def days_in_month(st: SimState) -> tuple[np.ndarray, np.ndarray]:
     return dom, weekday
 
 
-def days_uniform(st: SimState, n: int) -> np.ndarray:
-    return st.rng.integers(0, st.cfg.days, n)
+def days_uniform(st: SimState, n: int, weekend: float = 1.0) -> np.ndarray:
+    """Random simulation days; `weekend` weighs Saturdays and Sundays against weekdays."""
+    if weekend == 1.0:
+        return st.rng.integers(0, st.cfg.days, n)
+    _, weekday = days_in_month(st)
+    weights = np.where(weekday >= 5, weekend, 1.0)
+    cdf = np.cumsum(weights) / weights.sum()
+    return np.minimum(np.searchsorted(cdf, st.rng.random(n), side="right"), st.cfg.days - 1)
 
 
-def poisson_counts(st: SimState, rate_per_day: np.ndarray | float, n: int) -> np.ndarray:
+def poisson_counts(
+    st: SimState, rate_per_day: np.ndarray | float, n: int, propensity: bool = False
+) -> np.ndarray:
+    """Event counts over the window per entity; with `propensity`, scaled per person.
+
+    People differ: some shop, call and pay far more than others (a heavy-tailed spread),
+    so that "more activity than usual" has to be judged against each person's own habits.
+    """
     lam = np.asarray(rate_per_day, dtype=float) * st.cfg.days * st.cfg.activity
+    if propensity:
+        lam = lam * st.people["activity"][:n]
     return st.rng.poisson(np.broadcast_to(lam, (n,)))

@@ -110,7 +110,7 @@ def shopping(st: SimState) -> None:
     rng, n = st.rng, st.cfg.people
     age = st.people["age"]
     rate = np.where(age < 40, 0.75, np.where(age < 60, 0.6, 0.35))
-    counts = emit.poisson_counts(st, rate, n)
+    counts = emit.poisson_counts(st, rate, n, propensity=True)
     payer = np.repeat(np.arange(n), counts)
     k = len(payer)
     merchants = st.groups["merchant"]
@@ -127,7 +127,7 @@ def shopping(st: SimState) -> None:
     )  # fmt: skip
     dev, ip = _mobile_origin(st, payer)
     pos = channel == code(Channel.POS)
-    ts = emit.local_times(st, emit.days_uniform(st, k))
+    ts = emit.local_times(st, emit.days_uniform(st, k, weekend=1.4))
     emit.transfers(
         st,
         ts,
@@ -172,7 +172,7 @@ def bills(st: SimState) -> None:
 
 def family_and_friends(st: SimState) -> None:
     rng, n = st.rng, st.cfg.people
-    counts = emit.poisson_counts(st, 0.12, n)
+    counts = emit.poisson_counts(st, 0.12, n, propensity=True)
     payer = np.repeat(np.arange(n), counts)
     k = len(payer)
     payee = _pick_contact(st, payer, 0.45)
@@ -384,12 +384,12 @@ def calls(st: SimState) -> None:
     rng, n = st.rng, st.cfg.people
     phone, device = st.groups["main_phone"], st.groups["main_device"]
     age = st.people["age"]
-    counts = emit.poisson_counts(st, np.where(age > 60, 1.0, 1.5), n)
+    counts = emit.poisson_counts(st, np.where(age > 60, 1.0, 1.5), n, propensity=True)
     caller = np.repeat(np.arange(n), counts)
     k = len(caller)
     callee = _pick_contact(st, caller, 0.35)
     duration = np.where(rng.random(k) < 0.12, 0, lognormal_int(rng, 70_000, 1.0, k))
-    ts = emit.local_times(st, emit.days_uniform(st, k))
+    ts = emit.local_times(st, emit.days_uniform(st, k, weekend=1.2))
     emit.calls(st, ts, phone[caller], phone[callee], duration, device=device[caller])
     # Couriers call many distinct numbers briefly each working day (legit fan-out).
     couriers = np.flatnonzero(st.people["occupation"] == OCC["courier"])
@@ -397,13 +397,13 @@ def calls(st: SimState) -> None:
     caller = np.repeat(couriers, per)
     callee = rng.integers(0, n, len(caller))
     duration = np.where(rng.random(len(caller)) < 0.2, 0, rng.integers(8_000, 60_000, len(caller)))
-    ts = emit.local_times(st, emit.days_uniform(st, len(caller)), emit.WORK_PROFILE)
+    ts = emit.local_times(st, emit.days_uniform(st, len(caller), weekend=0.3), emit.WORK_PROFILE)
     emit.calls(st, ts, phone[caller], phone[callee], duration, device=device[caller])
     # Bank call centres call customers (legit service numbers, many callees).
     service = st.groups["service_phone"][:13]
     k = int(rng.poisson(0.03 * n * st.cfg.days * st.cfg.activity))
     callee = rng.integers(0, n, k)
-    ts = emit.local_times(st, emit.days_uniform(st, k), emit.WORK_PROFILE)
+    ts = emit.local_times(st, emit.days_uniform(st, k, weekend=0.1), emit.WORK_PROFILE)
     emit.calls(
         st,
         ts,
@@ -434,7 +434,7 @@ def sms(st: SimState) -> None:
         kind: st.texts.intern(texts.normal_sms(kind, rng, 400 if kind != "personal" else 3000))
         for kind in texts.NORMAL_SMS_KINDS
     }
-    counts = emit.poisson_counts(st, 0.15, n)
+    counts = emit.poisson_counts(st, 0.15, n, propensity=True)
     sender = np.repeat(np.arange(n), counts)
     receiver = _pick_contact(st, sender, 0.4)
     text = pools["personal"][rng.integers(0, len(pools["personal"]), len(sender))]
@@ -485,7 +485,7 @@ def apps_urls_logins(st: SimState) -> None:
     # App installs: ordinary apps, and remote-control apps for IT workers and some elders.
     legit = [register_app(st, app_id, name) for app_id, name in texts.LEGIT_APPS]
     remote = [register_app(st, app_id, name) for app_id, name in texts.REMOTE_APPS]
-    counts = emit.poisson_counts(st, 0.02, n)
+    counts = emit.poisson_counts(st, 0.02, n, propensity=True)
     who = np.repeat(np.arange(n), counts)
     occ, age = st.people["occupation"][who], st.people["age"][who]
     p_remote = np.where(occ == OCC["it_worker"], 0.15, np.where(age > 60, 0.03, 0.01))
@@ -507,12 +507,12 @@ def apps_urls_logins(st: SimState) -> None:
             for i in range(3)
         ]
     )
-    counts = emit.poisson_counts(st, 0.3, n)
+    counts = emit.poisson_counts(st, 0.3, n, propensity=True)
     who = np.repeat(np.arange(n), counts)
     ts = emit.local_times(st, emit.days_uniform(st, len(who)))
     emit.url_visits(st, ts, device[who], urls[rng.integers(0, len(urls), len(who))])
     # Logins to banking and wallet apps.
-    counts = emit.poisson_counts(st, 0.4, n)
+    counts = emit.poisson_counts(st, 0.4, n, propensity=True)
     who = np.repeat(np.arange(n), counts)
     acct = _payment_account(st, who, 0.5)
     on_pc = (st.groups["pc_device"][who] != NULL) & (rng.random(len(who)) < 0.15)

@@ -145,6 +145,8 @@ def add_people(st: SimState) -> None:
         "income": income,
         "household": household,
         "id_hash": rng.integers(0, 2**62, n),
+        # How active a person is, relative to others like them (mean 1, heavy tail).
+        "activity": np.exp(0.6 * rng.standard_normal(n) - 0.18),
     }
     st.groups["home_ip"] = st.new_ips(n_households)[household]
     # Mobile carrier NAT: many people share one public IP (a legitimate shared-IP pattern).
