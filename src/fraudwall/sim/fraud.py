@@ -27,7 +27,7 @@ from fraudwall.sim import emit, texts
 from fraudwall.sim.columns import NULL
 from fraudwall.sim.config import CASE_SHARES, DAY_MS, HOUR_MS, MINUTE_MS
 from fraudwall.sim.entities import code
-from fraudwall.sim.laundering import Launderer
+from fraudwall.sim.laundering import CaseRef, Launderer
 from fraudwall.sim.ordinary import register_app
 from fraudwall.sim.population import (
     BANK_WEIGHTS,
@@ -45,6 +45,21 @@ from fraudwall.sim.state import SimState
 FRAUD_COUNTRIES = (63, 855, 95, 856, 66, 84, 60)
 TYPES = tuple(CASE_SHARES)
 TYPE_WEIGHTS = np.array([CASE_SHARES[t] for t in TYPES])
+
+
+@dataclass
+class CaseRun:
+    """One case being played out: who is paying, and what they have paid so far."""
+
+    ref: CaseRef
+    victim: int
+    prof: Profile
+    t0: int  # first contact
+    t_pay: int  # first payment
+    paid: int = 0
+    bait_back: int = 0
+    t_last: int = 0
+    pay_rows: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -296,6 +311,7 @@ class FraudWorld:
 
     # --- victims and their cases -------------------------------------------------------
     def pick_victim(self, fraud_type: FraudType, prof: Profile) -> int:
+        """A person of a likely age and occupation for this fraud, not yet a victim or seller."""
         st, rng = self.st, self.rng
         occ = st.people["occupation"]
         mult = np.ones(len(OCCUPATIONS))
@@ -317,72 +333,54 @@ class FraudWorld:
         self.victims_used[v] = True
         return v
 
-    def first_hop_account(self, g: Gang, t: int, case: int, ft: FraudType, small: bool) -> int:
+    def mark(
+        self, c: CaseRef, kind: EntityKind, ids: np.ndarray | list[int], role: Role,
+        typology: Typology | None = None,
+    ) -> None:  # fmt: skip
+        """Ground truth for something that belongs to one case."""
+        self.truth_entities(kind, ids, role, c.case, c.gang.id, c.fraud_type, typology)
+
+    def first_hop_account(self, c: CaseRef, t: int, small: bool) -> int:
         """Where a victim is told to pay: a first-hop mule, or a 跑分 personal account."""
-        st, rng = self.st, self.rng
-        if small and rng.random() < PROFILES[ft].score_running:
+        st, rng, g = self.st, self.rng, c.gang
+        if small and rng.random() < PROFILES[c.fraud_type].score_running:
             if len(g.score_accounts) < 3 or rng.random() < 0.2:
                 owner = self.pick_sellers(1)
                 wallet = st.groups["wallet"][owner]
                 acct = int(np.where(wallet != NULL, wallet, st.groups["main_account"][owner])[0])
                 g.score_accounts.append(acct)
                 self.truth_entities(
-                    EntityKind.PERSON,
-                    owner,
-                    Role.CARD_SELLER,
-                    gang=g.id,
+                    EntityKind.PERSON, owner, Role.CARD_SELLER, gang=g.id,
                     typology=Typology.SCORE_RUNNING,
-                )
+                )  # fmt: skip
             acct = g.score_accounts[int(rng.integers(0, len(g.score_accounts)))]
-            self.truth_entities(
-                EntityKind.ACCOUNT,
-                [acct],
-                Role.FIRST_HOP_MULE,
-                case,
-                g.id,
-                ft,
-                Typology.SCORE_RUNNING,
-            )
+            self.mark(c, EntityKind.ACCOUNT, [acct], Role.FIRST_HOP_MULE, Typology.SCORE_RUNNING)
             return acct
         if not g.first_hop or rng.random() < 0.35:
             g.first_hop.extend(self.new_mule_accounts(g, 1, t).tolist())
         acct = g.first_hop[-1 - int(rng.integers(0, min(4, len(g.first_hop))))]
-        self.truth_entities(EntityKind.ACCOUNT, [acct], Role.FIRST_HOP_MULE, case, g.id, ft)
+        self.mark(c, EntityKind.ACCOUNT, [acct], Role.FIRST_HOP_MULE)
         return acct
 
     def contact(
-        self,
-        g: Gang,
-        t: int,
-        victim: int,
-        ft: FraudType,
-        case: int,
-        by_call: bool,
-        duration: int | None = None,
+        self, c: CaseRef, t: int, victim: int, by_call: bool, duration: int | None = None,
         typology: Typology | None = None,
-    ) -> None:
+    ) -> None:  # fmt: skip
         """One call or SMS from one of the gang's live numbers to the victim."""
         st, rng = self.st, self.rng
-        phone, dev, gw = self.number_for(g, t, ft)
-        callee = st.groups["main_phone"][victim]
-        route = self.route_typology(dev, gw)
+        phone, dev, gw = self.number_for(c.gang, t, c.fraud_type)
+        callee = np.array([st.groups["main_phone"][victim]])
         if by_call:
             d = duration if duration is not None else int(rng.integers(60_000, 900_000))
-            rows = self.emit_calls(np.array([t]), phone, dev, gw, np.array([callee]), np.array([d]))
+            rows = self.emit_calls(np.array([t]), phone, dev, gw, callee, np.array([d]))
             kind = EntityKind.CALL
         else:
-            text = self.sms_pool[ft][rng.integers(0, len(self.sms_pool[ft]), 1)]
-            rows = emit.sms(
-                st,
-                np.array([t]),
-                np.array([phone]),
-                np.array([callee]),
-                text,
-                Gateway.DOMESTIC if gw == code(Gateway.DOMESTIC) else Gateway.INTERNATIONAL,
-                dev,
-            )
+            pool = self.sms_pool[c.fraud_type]
+            gateway = Gateway.DOMESTIC if gw == code(Gateway.DOMESTIC) else Gateway.INTERNATIONAL
+            text = pool[rng.integers(0, len(pool), 1)]
+            rows = emit.sms(st, np.array([t]), np.array([phone]), callee, text, gateway, dev)
             kind = EntityKind.SMS
-        self.truth_entities(kind, rows, Role.FRAUD_CONTACT, case, g.id, ft, typology or route)
+        self.mark(c, kind, rows, Role.FRAUD_CONTACT, typology or self.route_typology(dev, gw))
 
     def route_typology(self, dev: int, gw: int) -> Typology:
         if gw == -1:
@@ -392,14 +390,9 @@ class FraudWorld:
         return Typology.GOIP if dev != NULL else Typology.BOUGHT_SIM
 
     def emit_calls(
-        self,
-        ts: np.ndarray,
-        phone: int,
-        dev: int,
-        gw: int,
-        callee: np.ndarray,
+        self, ts: np.ndarray, phone: int, dev: int, gw: int, callee: np.ndarray,
         duration: np.ndarray,
-    ) -> np.ndarray:
+    ) -> np.ndarray:  # fmt: skip
         """Calls from one gang number; a spoofed line shows a domestic caller ID."""
         st, rng = self.st, self.rng
         k = len(ts)
@@ -421,10 +414,12 @@ class FraudWorld:
         return emit.calls(st, ts, caller, callee, duration, gateway, None, dev)
 
     def plant_case(self, case: int, ft: FraudType, g: Gang) -> None:
+        """One case from first contact to the last payment (and maybe a report)."""
         st, rng, cfg = self.st, self.rng, self.st.cfg
+        c = CaseRef(case, g, ft)
         prof = PROFILES[ft]
         victim = self.pick_victim(ft, prof)
-        self.truth_entities(EntityKind.PERSON, [victim], Role.VICTIM, case, g.id, ft)
+        self.mark(c, EntityKind.PERSON, [victim], Role.VICTIM)
         # Plan the whole case first, then fit it into the window so that planted cases
         # finish (a short world compresses the schedule rather than cutting payments off).
         span = cfg.end_ts - cfg.start_ts
@@ -438,173 +433,97 @@ class FraudWorld:
         latest = cfg.end_ts - int(total * scale)
         t0 = int(rng.integers(cfg.start_ts, max(cfg.start_ts + 1, latest)))
         t_pay = t0 + groom + int(rng.integers(10 * MINUTE_MS, 3 * HOUR_MS))
-        by_call = rng.random() < prof.call_first
-        self.contact(g, t0, victim, ft, case, by_call)
-        device = st.groups["main_device"][victim]
-        url_rows = np.empty(0, np.int64)
+        self.contact(c, t0, victim, rng.random() < prof.call_first)
         if groom > DAY_MS:  # grooming: contact every half day to two days until the payment
-            t = t0
-            while True:
+            t = t0 + int(rng.uniform(0.3, 2.0) * DAY_MS)
+            while t < t_pay:
+                self.contact(c, t, victim, rng.random() < 0.4, typology=Typology.GROOMING)
                 t += int(rng.uniform(0.3, 2.0) * DAY_MS)
-                if t >= t_pay:
-                    break
-                self.contact(g, t, victim, ft, case, rng.random() < 0.4, typology=Typology.GROOMING)
+        device = st.groups["main_device"][victim]
         if rng.random() < prof.url:
-            urls = self.domain_urls(g, ft)
+            urls = np.array(self.domain_urls(g, ft))
             k = int(rng.integers(1, 4))
             ts = np.sort(rng.integers(t0, t_pay, k))
-            url_rows = emit.url_visits(
-                st, ts, np.full(k, device), np.array(urls)[rng.integers(0, len(urls), k)]
-            )
-            self.truth_entities(EntityKind.URL_VISIT, url_rows, Role.FRAUD_VISIT, case, g.id, ft)
+            rows = emit.url_visits(st, ts, np.full(k, device), urls[rng.integers(0, len(urls), k)])
+            self.mark(c, EntityKind.URL_VISIT, rows, Role.FRAUD_VISIT)
         if rng.random() < prof.fraud_app and self.fraud_apps[ft]:
             app = self.fraud_apps[ft][int(rng.integers(0, len(self.fraud_apps[ft])))]
-            rows = emit.app_installs(
-                st, np.array([int(rng.integers(t0, t_pay))]), np.array([device]), np.array([app])
-            )
-            self.truth_entities(EntityKind.APP_INSTALL, rows, Role.FRAUD_INSTALL, case, g.id, ft)
+            t_inst = int(rng.integers(t0, t_pay))
+            rows = emit.app_installs(st, np.array([t_inst]), np.array([device]), np.array([app]))
+            self.mark(c, EntityKind.APP_INSTALL, rows, Role.FRAUD_INSTALL)
         if rng.random() < prof.remote_app:
             app = self.remote_apps[int(rng.integers(0, len(self.remote_apps)))]
             t_inst = t_pay - int(rng.integers(2 * MINUTE_MS, 30 * MINUTE_MS))
             rows = emit.app_installs(st, np.array([t_inst]), np.array([device]), np.array([app]))
-            self.truth_entities(
-                EntityKind.APP_INSTALL,
-                rows,
-                Role.FRAUD_INSTALL,
-                case,
-                g.id,
-                ft,
-                Typology.REMOTE_CONTROL,
-            )
-        self.pay(case, ft, g, victim, t0, t_pay, prof, gaps, baits)
+            self.mark(c, EntityKind.APP_INSTALL, rows, Role.FRAUD_INSTALL, Typology.REMOTE_CONTROL)
+        run = CaseRun(c, victim, prof, t0, t_pay)
+        self.pay(run, gaps, baits)
+        self.finish_case(run)
 
-    def pay(
-        self,
-        case: int,
-        ft: FraudType,
-        g: Gang,
-        victim: int,
-        t0: int,
-        t_pay: int,
-        prof: Profile,
-        gaps: np.ndarray,
-        baits: int,
-    ) -> None:
+    def pay(self, run: CaseRun, gaps: np.ndarray, baits: int) -> None:
         """The victim's payments: bait rounds first (if any), then growing payments."""
-        st, rng, cfg = self.st, self.rng, self.st.cfg
+        st, rng, cfg, c, prof = self.st, self.rng, self.st.cfg, run.ref, run.prof
         loss = int(prof.loss_median_yuan * np.exp(prof.loss_sigma * rng.standard_normal())) * 100
         loss = max(loss, 10_000)
-        n_pay = len(gaps)
-        ratio = rng.uniform(1.2, 2.2)
-        w = ratio ** np.arange(n_pay)
+        w = rng.uniform(1.2, 2.2) ** np.arange(len(gaps))
         amounts = np.maximum(100, (loss * w / w.sum()) // 100 * 100).astype(np.int64)
         if rng.random() < 0.5:  # fraudsters often ask for round sums
             amounts = np.maximum(100_00, amounts // 100_00 * 100_00)
-        payer_main = int(st.groups["main_account"][victim])
-        wallet = int(st.groups["wallet"][victim])
-        dev = int(st.groups["main_device"][victim])
-        ip = int(st.groups["mobile_ip"][victim])
-        t = t_pay
-        paid = bait_back = 0
-        t_last = t_pay
-        pay_rows: list[int] = []
-        if baits:  # small tasks first, paid back with a "rebate"
-            for _ in range(baits):
-                if t >= cfg.end_ts:
-                    break
-                b = int(rng.integers(1, 20)) * 100_00
-                dst = self.first_hop_account(g, t, case, ft, small=True)
-                src = wallet if wallet != NULL and b <= 500_000 else payer_main
-                rows = self.victim_payment(t, src, dst, b, dev, ip, case, g, ft)
-                pay_rows.extend(rows.tolist())
-                paid += b
-                t_last = t
-                back = int(b * rng.uniform(1.05, 1.3)) // 100 * 100
-                t_back = t + int(rng.integers(5 * MINUTE_MS, 60 * MINUTE_MS))
-                if t_back < cfg.end_ts:
-                    bait_src = self.bait_account(g, t_back)
-                    r = emit.transfers(
-                        st,
-                        np.array([t_back]),
-                        np.array([bait_src]),
-                        np.array([src]),
-                        np.array([back]),
-                        Channel.MOBILE,
-                        *self.mule_origin(g, np.array([bait_src])),
-                        st.texts.code(rng.choice(["佣金", "返利", "收益提现", ""])),
-                    )
-                    self.truth_entities(
-                        EntityKind.TRANSFER,
-                        r,
-                        Role.BAIT_PAYMENT,
-                        case,
-                        g.id,
-                        ft,
-                        Typology.REBATE_BAIT,
-                    )
-                    bait_back += back
-                self.launder.receive(g, dst, b, t, case, ft)
-                t = t_back + int(rng.integers(5 * MINUTE_MS, 2 * HOUR_MS))
-        for j in range(n_pay):
+        main = int(st.groups["main_account"][run.victim])
+        wallet = int(st.groups["wallet"][run.victim])
+        t = run.t_pay
+        for _ in range(baits):  # small tasks first, paid back with a "rebate"
             if t >= cfg.end_ts:
                 break
-            a = int(amounts[j])
+            b = int(rng.integers(1, 20)) * 100_00
+            dst = self.first_hop_account(c, t, small=True)
+            src = wallet if wallet != NULL and b <= 500_000 else main
+            self.victim_payment(run, t, src, dst, b)
+            back = int(b * rng.uniform(1.05, 1.3)) // 100 * 100
+            t_back = t + int(rng.integers(5 * MINUTE_MS, 60 * MINUTE_MS))
+            if t_back < cfg.end_ts:
+                bait_src = self.bait_account(c.gang, t_back)
+                memo = st.texts.code(str(rng.choice(["佣金", "返利", "收益提现", ""])))
+                dev, ip = self.mule_origin(c.gang, np.array([bait_src]))
+                rows = emit.transfers(
+                    st, np.array([t_back]), np.array([bait_src]), np.array([src]),
+                    np.array([back]), Channel.MOBILE, dev, ip, memo,
+                )  # fmt: skip
+                self.mark(c, EntityKind.TRANSFER, rows, Role.BAIT_PAYMENT, Typology.REBATE_BAIT)
+                run.bait_back += back
+            self.launder.receive(c, dst, b, t)
+            t = t_back + int(rng.integers(5 * MINUTE_MS, 2 * HOUR_MS))
+        for j, a in enumerate(amounts.tolist()):
+            if t >= cfg.end_ts:
+                break
             if prof.on_call_payment and rng.random() < prof.on_call_payment:
                 start = t - int(rng.integers(5 * MINUTE_MS, 40 * MINUTE_MS))
-                self.contact(
-                    g,
-                    start,
-                    victim,
-                    ft,
-                    case,
-                    True,
-                    duration=t - start + int(rng.integers(MINUTE_MS, 20 * MINUTE_MS)),
-                )
+                on_call = t - start + int(rng.integers(MINUTE_MS, 20 * MINUTE_MS))
+                self.contact(c, start, run.victim, True, duration=on_call)
             small = a <= 500_000
-            dst = self.first_hop_account(g, t, case, ft, small)
-            src = wallet if (wallet != NULL and small and rng.random() < 0.6) else payer_main
-            rows = self.victim_payment(t, src, dst, a, dev, ip, case, g, ft)
-            pay_rows.extend(rows.tolist())
-            paid += a
-            t_last = t
-            self.launder.receive(g, dst, a, t, case, ft)
+            dst = self.first_hop_account(c, t, small)
+            src = wallet if (wallet != NULL and small and rng.random() < 0.6) else main
+            self.victim_payment(run, t, src, dst, a)
+            self.launder.receive(c, dst, a, t)
             t += int(gaps[j])
-        self.finish_case(case, ft, g, victim, t0, t_pay, t_last, paid, bait_back, pay_rows, prof)
 
-    def victim_payment(
-        self,
-        t: int,
-        src: int,
-        dst: int,
-        amount: int,
-        dev: int,
-        ip: int,
-        case: int,
-        g: Gang,
-        ft: FraudType,
-    ) -> np.ndarray:
-        st = self.st
+    def victim_payment(self, run: CaseRun, t: int, src: int, dst: int, amount: int) -> None:
+        """The victim pays the fraud from their own phone."""
+        st, c = self.st, run.ref
         to_wallet = st.accounts.col("kind")[dst] == code(AccountKind.WALLET)
+        memos = ["", "货款", "投资款", "保证金", "解冻金", "转账", "充值", "手续费"]
         rows = emit.transfers(
-            st,
-            np.array([t]),
-            np.array([src]),
-            np.array([dst]),
-            np.array([amount]),
+            st, np.array([t]), np.array([src]), np.array([dst]), np.array([amount]),
             Channel.QR if to_wallet else Channel.MOBILE,
-            np.array([dev]),
-            np.array([ip]),
-            st.texts.code(
-                str(
-                    self.rng.choice(
-                        ["", "货款", "投资款", "保证金", "解冻金", "转账", "充值", "手续费"]
-                    )
-                )
-            ),
-        )
-        self.truth_entities(EntityKind.TRANSFER, rows, Role.FRAUD_PAYMENT, case, g.id, ft)
-        self.truth_entities(EntityKind.ACCOUNT, [src], Role.VICTIM_ACCOUNT, case, g.id, ft)
-        return rows
+            np.array([st.groups["main_device"][run.victim]]),
+            np.array([st.groups["mobile_ip"][run.victim]]),
+            st.texts.code(str(self.rng.choice(memos))),
+        )  # fmt: skip
+        self.mark(c, EntityKind.TRANSFER, rows, Role.FRAUD_PAYMENT)
+        self.mark(c, EntityKind.ACCOUNT, [src], Role.VICTIM_ACCOUNT)
+        run.pay_rows.extend(rows.tolist())
+        run.paid += amount
+        run.t_last = t
 
     def bait_account(self, g: Gang, t: int) -> int:
         """The gang account that pays 'rebates': one of its mules, with the gang's own money."""
@@ -612,54 +531,31 @@ class FraudWorld:
             g.first_hop.extend(self.new_mule_accounts(g, 1, t).tolist())
         return g.first_hop[0]
 
-    def finish_case(
-        self,
-        case: int,
-        ft: FraudType,
-        g: Gang,
-        victim: int,
-        t0: int,
-        t_pay: int,
-        t_last: int,
-        paid: int,
-        bait_back: int,
-        pay_rows: list[int],
-        prof: Profile,
-    ) -> None:
-        st, rng, cfg = self.st, self.rng, self.st.cfg
-        loss = max(0, paid - bait_back)
+    def finish_case(self, run: CaseRun) -> None:
+        """Record the case; a share of victims report it to the police after a delay."""
+        st, rng, cfg, c = self.st, self.rng, self.st.cfg, run.ref
+        loss = max(0, run.paid - run.bait_back)
         report_ts: int | None = None
-        if pay_rows and loss > 0 and rng.random() < min(1.0, cfg.report_share * prof.report):
-            delay = prof.report_delay_h * np.exp(1.0 * rng.standard_normal())
-            ts = t_last + int(max(10 * MINUTE_MS, delay * HOUR_MS))
+        if (
+            run.pay_rows
+            and loss > 0
+            and rng.random() < min(1.0, cfg.report_share * run.prof.report)
+        ):
+            delay = run.prof.report_delay_h * np.exp(1.0 * rng.standard_normal())
+            ts = run.t_last + int(max(10 * MINUTE_MS, delay * HOUR_MS))
             if ts < cfg.end_ts:
                 report_ts = ts
-                st.reports.append(
-                    {
-                        "ts": ts,
-                        "person": victim,
-                        "transfers": pay_rows,
-                        "loss": loss,
-                        "fraud_type": ft if rng.random() < 0.9 else None,
-                        "case": case,
-                        "narrative": texts.report_narrative(ft, loss, rng),
-                    }
-                )
-        st.cases.append(
-            {
-                "case": case,
-                "gang": g.id,
-                "fraud_type": ft,
-                "victim": victim,
-                "first_contact_ts": t0,
-                "first_payment_ts": t_pay if pay_rows else None,
-                "paid": paid,
-                "bait": bait_back,
-                "loss": loss,
-                "reported": report_ts is not None,
-                "report_ts": report_ts,
-            }
-        )
+                st.reports.append({
+                    "ts": ts, "person": run.victim, "transfers": run.pay_rows, "loss": loss,
+                    "fraud_type": c.fraud_type if rng.random() < 0.9 else None, "case": c.case,
+                    "narrative": texts.report_narrative(c.fraud_type, loss, rng),
+                })  # fmt: skip
+        st.cases.append({
+            "case": c.case, "gang": c.gang.id, "fraud_type": c.fraud_type, "victim": run.victim,
+            "first_contact_ts": run.t0, "first_payment_ts": run.t_pay if run.pay_rows else None,
+            "paid": run.paid, "bait": run.bait_back, "loss": loss,
+            "reported": report_ts is not None, "report_ts": report_ts,
+        })  # fmt: skip
 
     # --- mass contact ------------------------------------------------------------------
     def blasts(self) -> None:

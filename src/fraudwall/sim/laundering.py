@@ -15,6 +15,7 @@ import numpy as np
 
 from fraudwall.model.enums import Channel, EntityKind, FraudType, Role, Typology
 from fraudwall.sim import emit
+from fraudwall.sim.columns import NULL
 from fraudwall.sim.config import HOUR_MS, MINUTE_MS
 from fraudwall.sim.ordinary import cash_account
 from fraudwall.sim.population import choice
@@ -30,6 +31,8 @@ CASH_OUTS = (Typology.CASH_ATM, Typology.CASH_CRYPTO, Typology.CASH_CROSS_BORDER
 
 @dataclass
 class Style:
+    """How one gang launders."""
+
     delay_median_ms: float
     hops: tuple[int, int]  # mule hops after the first-hop account, before cash-out
     p_split: float
@@ -40,8 +43,16 @@ class Style:
     cash_out: np.ndarray  # weights over CASH_OUTS
     layer: list[int] = field(default_factory=list)
     collection: list[int] = field(default_factory=list)
-    cash_mules: list[int] = field(default_factory=list)
     merchants: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CaseRef:
+    """Whose money is moving: the case, its gang and its fraud type (for the truth)."""
+
+    case: int
+    gang: Gang
+    fraud_type: FraudType
 
 
 @dataclass
@@ -80,228 +91,185 @@ class Launderer:
     def delay(self, s: Style) -> int:
         return int(max(MINUTE_MS, s.delay_median_ms * np.exp(0.9 * self.rng.standard_normal())))
 
-    def pool_account(self, g: Gang, pool: list[int], t: int, reuse: float, cap: int) -> int:
+    def new_mules(self, c: CaseRef, k: int, t: int) -> list[int]:
+        return [int(a) for a in self.fw.new_mule_accounts(c.gang, k, t)]
+
+    def pool_account(self, c: CaseRef, pool: list[int], t: int, reuse: float, cap: int) -> int:
+        """An account from a gang's pool (reused across cases), or a new one added to it."""
         if pool and (len(pool) >= cap or self.rng.random() < reuse):
             return pool[int(self.rng.integers(0, len(pool)))]
-        acct = int(self.fw.new_mule_accounts(g, 1, t)[0])
+        acct = self.new_mules(c, 1, t)[0]
         pool.append(acct)
         return acct
 
-    def layer_account(self, g: Gang, t: int) -> int:
-        return self.pool_account(g, self.style(g).layer, t, 0.4, 40)
+    def layer_account(self, c: CaseRef, t: int, avoid: tuple[int, ...] = ()) -> int:
+        acct = self.pool_account(c, self.style(c.gang).layer, t, 0.4, 40)
+        while acct in avoid:
+            acct = self.new_mules(c, 1, t)[0]
+        return acct
 
     def hop(
-        self,
-        g: Gang,
-        src: int,
-        dst: np.ndarray,
-        amount: np.ndarray,
-        ts: np.ndarray,
-        case: int,
-        ft: FraudType,
-        typology: Typology,
-        channel: Channel = Channel.MOBILE,
-    ) -> None:
-        """Move money out of one mule account (with a login first, sometimes)."""
+        self, c: CaseRef, src: int, dst: np.ndarray, amount: np.ndarray, ts: np.ndarray,
+        typology: Typology, channel: Channel = Channel.MOBILE,
+    ) -> None:  # fmt: skip
+        """Move money out of one mule account (with a login first, sometimes).
+
+        Transfers that would fall after the window are not made: that money is still in
+        the account when the world ends.
+        """
         st, rng = self.st, self.rng
         ok = (ts < st.cfg.end_ts) & (amount > 0)
         if not ok.any():
             return
         dst, amount, ts = dst[ok], amount[ok], ts[ok]
         srcs = np.full(len(dst), src)
-        dev, ip = self.fw.mule_origin(g, srcs)
+        dev, ip = self.fw.mule_origin(c.gang, srcs)
         if channel == Channel.ATM:
-            dev = ip = np.full(len(dst), -1)
+            dev = ip = np.full(len(dst), NULL)
         elif rng.random() < 0.6:
-            rows = emit.logins(
-                st, ts[:1] - int(rng.integers(MINUTE_MS, 10 * MINUTE_MS)), srcs[:1], dev[:1], ip[:1]
-            )
-            self.fw.truth_entities(EntityKind.LOGIN, rows, Role.MULE_LOGIN, case, g.id, ft)
+            t_login = ts[:1] - int(rng.integers(MINUTE_MS, 10 * MINUTE_MS))
+            rows = emit.logins(st, t_login, srcs[:1], dev[:1], ip[:1])
+            self.truth(EntityKind.LOGIN, rows, Role.MULE_LOGIN, c)
         rows = emit.transfers(st, ts, srcs, dst, amount, channel, dev, ip)
-        self.fw.truth_entities(EntityKind.TRANSFER, rows, Role.LAUNDERING, case, g.id, ft, typology)
+        self.truth(EntityKind.TRANSFER, rows, Role.LAUNDERING, c, typology)
+
+    def move(
+        self, c: CaseRef, src: int, dst: int, amount: int, t: int, typology: Typology,
+        channel: Channel = Channel.MOBILE,
+    ) -> None:  # fmt: skip
+        """One transfer between two accounts."""
+        self.hop(c, src, np.array([dst]), np.array([amount]), np.array([t]), typology, channel)
+
+    def truth(
+        self, kind: EntityKind, ids: np.ndarray | list[int], role: Role, c: CaseRef,
+        typology: Typology | None = None,
+    ) -> None:  # fmt: skip
+        self.fw.truth_entities(kind, ids, role, c.case, c.gang.id, c.fraud_type, typology)
 
     def mark(
-        self,
-        accounts: list[int] | np.ndarray,
-        g: Gang,
-        case: int,
-        ft: FraudType,
-        typology: Typology,
-        role: Role = Role.MULE,
+        self, accounts: list[int], c: CaseRef, typology: Typology, role: Role = Role.MULE
     ) -> None:
-        self.fw.truth_entities(
-            EntityKind.ACCOUNT, np.asarray(accounts), role, case, g.id, ft, typology
-        )
+        self.truth(EntityKind.ACCOUNT, accounts, role, c, typology)
 
     # --- routing -----------------------------------------------------------------------
-    def receive(self, g: Gang, account: int, amount: int, t: int, case: int, ft: FraudType) -> None:
+    def receive(self, c: CaseRef, account: int, amount: int, t: int) -> None:
         """Launder a victim's payment that just reached a first-hop account."""
-        s = self.style(g)
+        s = self.style(c.gang)
         hops = int(self.rng.integers(s.hops[0], s.hops[1] + 1))
         stack = [Parcel(account, amount, t, hops, first=True)]
         while stack:
             p = stack.pop()
             if p.t >= self.st.cfg.end_ts:
                 continue
-            stack.extend(self.step(g, s, p, case, ft))
+            stack.extend(self.step(c, s, p))
 
-    def step(self, g: Gang, s: Style, p: Parcel, case: int, ft: FraudType) -> list[Parcel]:
+    def step(self, c: CaseRef, s: Style, p: Parcel) -> list[Parcel]:
+        """Move one parcel on by one laundering move; return the parcels it became."""
         rng = self.rng
-        keep = int(p.amount * s.commission)
-        amount = p.amount - keep
+        amount = p.amount - int(p.amount * s.commission)  # the mule keeps its cut
         t = p.t + self.delay(s)
         if p.first and t - p.t <= 6 * HOUR_MS:
-            self.mark([p.account], g, case, ft, Typology.PASS_THROUGH, Role.FIRST_HOP_MULE)
+            self.mark([p.account], c, Typology.PASS_THROUGH, Role.FIRST_HOP_MULE)
         if p.hops_left <= 0 or amount < 500_00:
-            self.cash_out(g, s, p.account, amount, t, case, ft)
+            self.cash_out(c, s, p.account, amount, t)
             return []
         u = rng.random()
         if u < s.p_split and amount >= 3_000_00:
-            k = int(rng.integers(3, 7))
-            parts = split(amount, k, rng)
-            dst = np.array([self.layer_account(g, t) for _ in range(k)])
-            while len(set(dst.tolist())) < k:
-                dst = np.array([self.layer_account(g, t) for _ in range(k)])
-            ts = t + np.cumsum(rng.integers(MINUTE_MS, 5 * MINUTE_MS, k))
-            self.hop(g, p.account, dst, parts, ts, case, ft, Typology.FAN_OUT)
-            self.mark([p.account], g, case, ft, Typology.FAN_OUT)
-            return [
-                Parcel(int(d), int(a), int(x), p.hops_left - 1)
-                for d, a, x in zip(dst, parts, ts, strict=True)
-            ]
+            return self.fan_out(c, p, amount, t)
         u -= s.p_split
         if u < s.p_gather:
-            coll = self.pool_account(g, s.collection, t, 0.9, 2)
-            self.hop(
-                g,
-                p.account,
-                np.array([coll]),
-                np.array([amount]),
-                np.array([t]),
-                case,
-                ft,
-                Typology.FAN_IN,
-            )
-            self.mark([coll], g, case, ft, Typology.FAN_IN)
+            coll = self.pool_account(c, s.collection, t, 0.9, 2)
+            self.move(c, p.account, coll, amount, t, Typology.FAN_IN)
+            self.mark([coll], c, Typology.FAN_IN)
             return [Parcel(coll, amount, t, p.hops_left - 1)]
         u -= s.p_gather
         if u < s.p_scatter_gather and amount >= 2_000_00 and p.hops_left >= 2:
-            k = int(rng.integers(2, 5))
-            parts = split(amount, k, rng)
-            mids = [int(x) for x in self.fw.new_mule_accounts(g, k, t)]
-            gather = self.layer_account(g, t)
-            while gather in mids or gather == p.account:
-                gather = int(self.fw.new_mule_accounts(g, 1, t)[0])
-            ts = t + np.cumsum(rng.integers(MINUTE_MS, 4 * MINUTE_MS, k))
-            self.hop(g, p.account, np.array(mids), parts, ts, case, ft, Typology.SCATTER_GATHER)
-            t_end = int(ts[-1])
-            total = 0
-            for m, a, x in zip(mids, parts, ts, strict=True):
-                fee = int(a * s.commission)
-                t_m = int(x) + self.delay(s)
-                t_end = max(t_end, t_m)
-                self.hop(
-                    g,
-                    m,
-                    np.array([gather]),
-                    np.array([int(a) - fee]),
-                    np.array([t_m]),
-                    case,
-                    ft,
-                    Typology.SCATTER_GATHER,
-                )
-                total += int(a) - fee
-            self.mark([p.account, *mids, gather], g, case, ft, Typology.SCATTER_GATHER)
-            return [Parcel(gather, total, t_end, p.hops_left - 2)]
+            return self.scatter_gather(c, s, p, amount, t)
         u -= s.p_scatter_gather
         if u < s.p_cycle:
-            a, b = (int(x) for x in self.fw.new_mule_accounts(g, 2, t))
-            t1 = t + self.delay(s)
-            t2 = t1 + self.delay(s)
-            self.hop(
-                g,
-                p.account,
-                np.array([a]),
-                np.array([amount]),
-                np.array([t]),
-                case,
-                ft,
-                Typology.CYCLE,
-            )
-            self.hop(
-                g, a, np.array([b]), np.array([amount]), np.array([t1]), case, ft, Typology.CYCLE
-            )
-            self.hop(
-                g,
-                b,
-                np.array([p.account]),
-                np.array([amount]),
-                np.array([t2]),
-                case,
-                ft,
-                Typology.CYCLE,
-            )
-            self.mark([p.account, a, b], g, case, ft, Typology.CYCLE)
-            return [Parcel(p.account, amount, t2, p.hops_left - 1)]
-        nxt = self.layer_account(g, t)
-        while nxt == p.account:
-            nxt = int(self.fw.new_mule_accounts(g, 1, t)[0])
+            return self.cycle(c, s, p, amount, t)
+        nxt = self.layer_account(c, t, avoid=(p.account,))
         typ = Typology.PASS_THROUGH if p.first else Typology.LAYERING
-        self.hop(g, p.account, np.array([nxt]), np.array([amount]), np.array([t]), case, ft, typ)
-        self.mark([nxt], g, case, ft, Typology.LAYERING)
+        self.move(c, p.account, nxt, amount, t, typ)
+        self.mark([nxt], c, Typology.LAYERING)
         return [Parcel(nxt, amount, t, p.hops_left - 1)]
 
-    def cash_out(
-        self, g: Gang, s: Style, account: int, amount: int, t: int, case: int, ft: FraudType
-    ) -> None:
+    def fan_out(self, c: CaseRef, p: Parcel, amount: int, t: int) -> list[Parcel]:
+        """Split into 3-6 pieces paid to distinct accounts within minutes."""
+        rng = self.rng
+        k = int(rng.integers(3, 7))
+        parts = split(amount, k, rng)
+        dst = np.array([self.layer_account(c, t) for _ in range(k)])
+        while len(set(dst.tolist())) < k:
+            dst = np.array([self.layer_account(c, t) for _ in range(k)])
+        ts = t + np.cumsum(rng.integers(MINUTE_MS, 5 * MINUTE_MS, k))
+        self.hop(c, p.account, dst, parts, ts, Typology.FAN_OUT)
+        self.mark([p.account], c, Typology.FAN_OUT)
+        return [
+            Parcel(int(d), int(a), int(x), p.hops_left - 1)
+            for d, a, x in zip(dst, parts, ts, strict=True)
+        ]
+
+    def scatter_gather(self, c: CaseRef, s: Style, p: Parcel, amount: int, t: int
+                       ) -> list[Parcel]:  # fmt: skip
+        """Split to 2-4 fresh accounts, each of which pays one gathering account."""
+        rng = self.rng
+        k = int(rng.integers(2, 5))
+        parts = split(amount, k, rng)
+        mids = self.new_mules(c, k, t)
+        gather = self.layer_account(c, t)
+        while gather in mids or gather == p.account:
+            gather = self.new_mules(c, 1, t)[0]
+        ts = t + np.cumsum(rng.integers(MINUTE_MS, 4 * MINUTE_MS, k))
+        self.hop(c, p.account, np.array(mids), parts, ts, Typology.SCATTER_GATHER)
+        t_end, total = int(ts[-1]), 0
+        for m, a, x in zip(mids, parts, ts, strict=True):
+            passed = int(a) - int(a * s.commission)
+            t_m = int(x) + self.delay(s)
+            t_end = max(t_end, t_m)
+            self.move(c, m, gather, passed, t_m, Typology.SCATTER_GATHER)
+            total += passed
+        self.mark([p.account, *mids, gather], c, Typology.SCATTER_GATHER)
+        return [Parcel(gather, total, t_end, p.hops_left - 2)]
+
+    def cycle(self, c: CaseRef, s: Style, p: Parcel, amount: int, t: int) -> list[Parcel]:
+        """Send the money round two fresh accounts and back, then go on from there."""
+        a, b = self.new_mules(c, 2, t)
+        t1 = t + self.delay(s)
+        t2 = t1 + self.delay(s)
+        self.move(c, p.account, a, amount, t, Typology.CYCLE)
+        self.move(c, a, b, amount, t1, Typology.CYCLE)
+        self.move(c, b, p.account, amount, t2, Typology.CYCLE)
+        self.mark([p.account, a, b], c, Typology.CYCLE)
+        return [Parcel(p.account, amount, t2, p.hops_left - 1)]
+
+    def cash_out(self, c: CaseRef, s: Style, account: int, amount: int, t: int) -> None:
+        """The money leaves the system: ATM cash, crypto OTC, cross-border or a merchant."""
         st, rng = self.st, self.rng
         how = CASH_OUTS[int(choice(rng, s.cash_out, 1)[0])]
-        self.mark([account], g, case, ft, how, Role.CASH_OUT)
-        if how == Typology.CASH_ATM:
+        self.mark([account], c, how, Role.CASH_OUT)
+        if how == Typology.CASH_ATM:  # several withdrawals under the machine's limit
             n_chunks = -(-amount // (ATM_LIMIT_FEN * 2 // 3))
             parts = split(amount, int(n_chunks), rng) // 100_00 * 100_00
             ts = t + np.cumsum(rng.integers(2 * MINUTE_MS, 15 * MINUTE_MS, len(parts)))
             sink = cash_account(st, np.array([account]))[0]
-            self.hop(g, account, np.full(len(parts), sink), parts, ts, case, ft, how, Channel.ATM)
+            self.hop(c, account, np.full(len(parts), sink), parts, ts, how, Channel.ATM)
         elif how == Typology.CASH_CRYPTO:
-            sink = st.groups["crypto_otc"][int(rng.integers(0, len(st.groups["crypto_otc"])))]
-            self.hop(g, account, np.array([sink]), np.array([amount]), np.array([t]), case, ft, how)
+            otc = st.groups["crypto_otc"]
+            self.move(c, account, int(otc[rng.integers(0, len(otc))]), amount, t, how)
         elif how == Typology.CASH_CROSS_BORDER:
-            sink = st.groups["cross_border"][int(rng.integers(0, 2))]
-            self.hop(
-                g,
-                account,
-                np.array([sink]),
-                np.array([amount]),
-                np.array([t]),
-                case,
-                ft,
-                how,
-                Channel.ONLINE,
-            )
+            sink = int(st.groups["cross_border"][rng.integers(0, 2)])
+            self.move(c, account, sink, amount, t, how, Channel.ONLINE)
         else:
-            if not s.merchants:
+            if not s.merchants:  # the gang's collusive merchants, picked once
                 merchants = st.groups["merchant"]
                 s.merchants = [int(m) for m in merchants[rng.integers(0, len(merchants), 2)]]
                 self.fw.truth_entities(
-                    EntityKind.ACCOUNT,
-                    s.merchants,
-                    Role.COLLUSIVE_MERCHANT,
-                    gang=g.id,
-                    typology=Typology.CASH_MERCHANT,
-                )
+                    EntityKind.ACCOUNT, s.merchants, Role.COLLUSIVE_MERCHANT,
+                    gang=c.gang.id, typology=Typology.CASH_MERCHANT,
+                )  # fmt: skip
             sink = s.merchants[int(rng.integers(0, len(s.merchants)))]
-            self.hop(
-                g,
-                account,
-                np.array([sink]),
-                np.array([amount]),
-                np.array([t]),
-                case,
-                ft,
-                how,
-                Channel.POS,
-            )
+            self.move(c, account, sink, amount, t, how, Channel.POS)
 
 
 def split(amount: int, k: int, rng: np.random.Generator) -> np.ndarray:
