@@ -539,3 +539,31 @@ def test_running_minimum_by_hand() -> None:
     amount = np.array([5, 3, 4])
     assert running_minimum(3, src, dst, amount).tolist() == [-6, 0, 0]
     assert final_balances(np.array([10, 0, 0]), src, dst, amount).tolist() == [4, 2, 4]
+
+
+def test_fraud_numbers_get_few_calls_back(default_world: World) -> None:
+    calls = _calls(default_world)
+    callee = col(default_world.tables["calls"], "callee")
+    fraud = truth_ids(default_world, "phone", "fraud_number")
+    out = sum(1 for c in calls["caller"] if c in fraud)
+    back = sum(1 for c in callee if c in fraud)
+    assert 0 < back < 0.1 * out
+
+
+def test_some_victims_borrow_just_before_paying(many_cases_world: World) -> None:
+    w = many_cases_world
+    ledger = Ledger(w)
+    lenders = {
+        i
+        for i, n in enumerate(col(w.tables["accounts"], "name"))
+        if n in ("安信消费金融", "众诚小额贷款", "汇通信贷")
+    }
+    pays = [ledger.event_index[e] for e in truth_ids(w, "transfer", "fraud_payment")]
+    borrowed = 0
+    for i in pays:
+        src = ledger.src[i]
+        borrowed += any(
+            ledger.src[j] in lenders and 0 < ledger.ts[i] - ledger.ts[j] <= 3 * HOUR_MS
+            for j in ledger.in_rows[int(src)]
+        )
+    assert borrowed >= 10

@@ -136,7 +136,7 @@ class Role(StrEnum):
     FRAUD_PAYMENT = "fraud_payment"  # a victim paying the fraud
     BAIT_PAYMENT = "bait_payment"  # the gang paying a victim a small "rebate" or "profit"
     LAUNDERING = "laundering"  # a hop of fraud money between mules or out of the system
-    FRAUD_CONTACT = "fraud_contact"  # a call or SMS from a fraud number
+    FRAUD_CONTACT = "fraud_contact"  # a call or SMS from a fraud number (or a call back to it)
     FRAUD_INSTALL = "fraud_install"  # a victim installing a fraud or remote-control app
     FRAUD_VISIT = "fraud_visit"
     MULE_LOGIN = "mule_login"

@@ -500,12 +500,32 @@ class FraudWorld:
                 start = t - int(rng.integers(5 * MINUTE_MS, 40 * MINUTE_MS))
                 on_call = t - start + int(rng.integers(MINUTE_MS, 20 * MINUTE_MS))
                 self.contact(c, start, run.victim, True, duration=on_call)
+            if a >= 20_000_00 and rng.random() < prof.borrow:
+                self.borrow_to_pay(run, t, a)
             small = a <= 500_000
             dst = self.first_hop_account(c, t, small)
             src = wallet if (wallet != NULL and small and rng.random() < 0.6) else main
             self.victim_payment(run, t, src, dst, a)
             self.launder.receive(c, dst, a, t)
             t += int(gaps[j])
+
+    def borrow_to_pay(self, run: CaseRun, t: int, amount: int) -> None:
+        """The victim takes a real consumer loan just before paying (the fraud told them to)."""
+        st, rng = self.st, self.rng
+        lender = st.groups["lender"][int(rng.integers(0, len(st.groups["lender"])))]
+        t_loan = t - int(rng.integers(10 * MINUTE_MS, 3 * HOUR_MS))
+        main = st.groups["main_account"][run.victim]
+        loan = min(amount, 200_000_00) // 100_00 * 100_00
+        if t_loan > st.cfg.start_ts and loan > 0:
+            emit.transfers(
+                st,
+                np.array([t_loan]),
+                np.array([lender]),
+                np.array([main]),
+                np.array([loan]),
+                Channel.BATCH,
+                memo=st.texts.code("贷款发放"),
+            )
 
     def victim_payment(self, run: CaseRun, t: int, src: int, dst: int, amount: int) -> None:
         """The victim pays the fraud from their own phone."""
@@ -593,6 +613,29 @@ class FraudWorld:
                     fraud_type=ft,
                     typology=self.route_typology(dev, gw),
                 )
+                # A few people who missed or cut the call ring back, briefly.
+                back = (rng.random(k) < 0.04) & (dur < 25_000)
+                t_back = ts[back] + rng.integers(MINUTE_MS, 6 * HOUR_MS, int(back.sum()))
+                inside = t_back < cfg.end_ts
+                if inside.any():
+                    who = callee[back][inside]
+                    gateway = (
+                        Gateway.DOMESTIC
+                        if gw == code(Gateway.DOMESTIC)
+                        else (Gateway.INTERNATIONAL)
+                    )
+                    rows = emit.calls(
+                        st,
+                        t_back[inside],
+                        who,
+                        np.full(len(who), p),
+                        rng.integers(0, 40_000, len(who)),
+                        gateway,
+                        device=st.groups["main_device"][st.phones.col("owner")[who]],
+                    )
+                    self.truth_entities(
+                        EntityKind.CALL, rows, Role.FRAUD_CONTACT, gang=g.id, fraud_type=ft
+                    )
                 if gw != code(Gateway.DOMESTIC):
                     continue
                 k = int(rng.poisson(g.sms_per_number_day * days * reach))

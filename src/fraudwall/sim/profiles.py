@@ -33,6 +33,7 @@ class Profile:
     score_running: float  # share of payments to 跑分 personal accounts (small amounts)
     report: float  # relative likelihood of reporting
     report_delay_h: float  # median delay from last payment to report
+    borrow: float = 0.0  # share of large payments the victim first borrows for
 
 
 PROFILES: dict[F, Profile] = {
@@ -78,6 +79,7 @@ PROFILES: dict[F, Profile] = {
         score_running=0,
         report=1.0,
         report_delay_h=48,
+        borrow=0.2,
     ),
     F.LOAN: Profile(
         age_mean=34,
@@ -97,6 +99,7 @@ PROFILES: dict[F, Profile] = {
         score_running=0.2,
         report=0.9,
         report_delay_h=12,
+        borrow=0.2,
     ),
     F.SHOPPING: Profile(
         age_mean=31,
@@ -135,6 +138,7 @@ PROFILES: dict[F, Profile] = {
         score_running=0,
         report=1.0,
         report_delay_h=6,
+        borrow=0.4,
     ),
     F.CREDIT: Profile(
         age_mean=29,
@@ -154,6 +158,7 @@ PROFILES: dict[F, Profile] = {
         score_running=0,
         report=1.0,
         report_delay_h=8,
+        borrow=0.7,
     ),
     F.BOSS: Profile(
         age_mean=42,
@@ -192,6 +197,7 @@ PROFILES: dict[F, Profile] = {
         score_running=0,
         report=1.0,
         report_delay_h=12,
+        borrow=0.3,
     ),
     F.ROMANCE: Profile(
         age_mean=41,
@@ -211,6 +217,7 @@ PROFILES: dict[F, Profile] = {
         score_running=0,
         report=0.8,
         report_delay_h=72,
+        borrow=0.2,
     ),
     F.GAME: Profile(
         age_mean=22,
