@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from rich.console import Console
 
-from fraudwall.model.enums import EntityKind, FraudType, Role, Typology
+from fraudwall.model.enums import FRAUD_TYPE_ZH, EntityKind, FraudType, Role, Typology
 from fraudwall.model.types import EVENT_TYPES, Account, Case, Person, Phone, Truth
 
 DAY_MS = 86_400_000
@@ -42,21 +42,6 @@ AGE_BANDS: tuple[tuple[str, int, int], ...] = (
     ("60+", 60, 200),
 )
 """Victim age bands (inclusive bounds) used in the summary, the console and the report."""
-
-FRAUD_TYPE_ZH: dict[str, str] = {
-    FraudType.REBATE: "刷单返利",
-    FraudType.INVESTMENT: "虚假投资理财",
-    FraudType.LOAN: "虚假网络贷款",
-    FraudType.SHOPPING: "虚假购物服务",
-    FraudType.CUSTOMER_SERVICE: "冒充电商物流客服",
-    FraudType.CREDIT: "虚假征信",
-    FraudType.BOSS: "冒充领导熟人",
-    FraudType.POLICE: "冒充公检法及政府机关",
-    FraudType.ROMANCE: "网络婚恋交友",
-    FraudType.GAME: "网络游戏产品虚假交易",
-    FraudType.OTHER: "其他",
-}
-"""The police names of the fraud types, for figures when a CJK font is available."""
 
 
 class WorldLike(Protocol):

@@ -21,6 +21,23 @@ class FraudType(StrEnum):
     OTHER = "other"
 
 
+#: The police names of the fraud types, for people (warnings, reports, figures); keyed by
+#: the code, so a plain string such as "rebate" finds its name too.
+FRAUD_TYPE_ZH: dict[str, str] = {
+    FraudType.REBATE: "刷单返利",
+    FraudType.INVESTMENT: "虚假投资理财",
+    FraudType.LOAN: "虚假网络贷款",
+    FraudType.SHOPPING: "虚假购物服务",
+    FraudType.CUSTOMER_SERVICE: "冒充电商物流客服",
+    FraudType.CREDIT: "虚假征信",
+    FraudType.BOSS: "冒充领导熟人",
+    FraudType.POLICE: "冒充公检法及政府机关",
+    FraudType.ROMANCE: "网络婚恋交友",
+    FraudType.GAME: "网络游戏产品虚假交易",
+    FraudType.OTHER: "其他",
+}
+
+
 class InstitutionKind(StrEnum):
     BANK = "bank"
     PAYMENT = "payment"  # payment institution (wallets, QR codes)
