@@ -84,3 +84,15 @@ def test_too_small_a_world_is_refused(
     assert result.exit_code == 2
     assert name in result.output and "must be at least" in result.output
     assert not (tmp_path / "x").exists()
+
+
+def test_fraud_rate_sets_how_much_fraud_the_world_holds(tmp_path: Path) -> None:
+    counts = []
+    for rate in ("0", "2000"):
+        out = tmp_path / rate
+        result = runner.invoke(app, ["simulate", *TINY, "--fraud-rate", rate, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        counts.append(json.loads((out / "manifest.json").read_text())["counts"]["cases"])
+    assert counts[0] == 0 and counts[1] > 5
+    bad = runner.invoke(app, ["simulate", *TINY, "--fraud-rate", "-1", "--out", str(tmp_path)])
+    assert bad.exit_code == 2 and "--fraud-rate" in bad.output

@@ -46,18 +46,31 @@ Days = Annotated[int, typer.Option("--days", callback=_days, help="Days of histo
 Seed = Annotated[int, typer.Option("--seed", help="Random seed: same seed, same world.")]
 
 
+def _rate(value: float) -> float:
+    if not 0 <= value <= 10_000:
+        raise typer.BadParameter(f"must be between 0 and 10000 (got {value})")
+    return value
+
+
+FraudRate = Annotated[
+    float,
+    typer.Option("--fraud-rate", callback=_rate, help="Fraud cases per 10,000 people per 30 days."),
+]
+
+
 @app.command("simulate")
 def simulate_cmd(
     people: People = _DEFAULTS.people,
     days: Days = _DEFAULTS.days,
     seed: Seed = _DEFAULTS.seed,
+    fraud_rate: FraudRate = _DEFAULTS.fraud_rate,
     out: Annotated[
         Path, typer.Option("--out", help="Folder for the Parquet tables and manifest.json.")
     ] = Path("out/world"),
 ) -> None:
     """Simulate a world with ground truth and write it as Parquet tables."""
     console = Console()
-    config = SimConfig(people=people, days=days, seed=seed)
+    config = SimConfig(people=people, days=days, seed=seed, fraud_rate=fraud_rate)
     t0 = time.perf_counter()
     with progress_bar(console, "simulate") as progress:
         world = simulate(config, progress=progress)
@@ -107,12 +120,14 @@ def demo_cmd(
     people: People = _DEFAULTS.people,
     days: Days = _DEFAULTS.days,
     seed: Seed = _DEFAULTS.seed,
+    fraud_rate: FraudRate = _DEFAULTS.fraud_rate,
     out: Annotated[
         Path, typer.Option("--out", help="Folder for report.html, summary.json and the world.")
     ] = Path("out/demo"),
 ) -> None:
     """Simulate a small city, run every stage on it, print a summary, write a report."""
-    run_demo(SimConfig(people=people, days=days, seed=seed), out, console=Console())
+    config = SimConfig(people=people, days=days, seed=seed, fraud_rate=fraud_rate)
+    run_demo(config, out, console=Console())
 
 
 if __name__ == "__main__":  # pragma: no cover

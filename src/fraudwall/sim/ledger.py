@@ -42,6 +42,9 @@ def running_minimum(
     Transfers must already be in journal order. An account with no debits has minimum 0.
     """
     m = len(amount)
+    out = np.zeros(n_accounts, dtype=np.int64)
+    if m == 0:
+        return out
     acct = np.concatenate([src, dst])
     delta = np.concatenate([-amount, amount]).astype(np.int64)
     seq = np.concatenate([np.arange(m), np.arange(m)])
@@ -52,9 +55,7 @@ def running_minimum(
     before = np.concatenate([[0], running[:-1]])[starts]
     group = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(acct))))
     running -= before[group]
-    out = np.zeros(n_accounts, dtype=np.int64)
-    if len(starts):
-        out[acct[starts]] = np.minimum(np.minimum.reduceat(running, starts), 0)
+    out[acct[starts]] = np.minimum(np.minimum.reduceat(running, starts), 0)
     return out
 
 
