@@ -567,3 +567,15 @@ def test_some_victims_borrow_just_before_paying(many_cases_world: World) -> None
             for j in ledger.in_rows[int(src)]
         )
     assert borrowed >= 10
+
+
+def test_fraud_calls_come_mostly_by_day_like_everyone_elses(default_world: World) -> None:
+    calls = default_world.tables["calls"]
+    hours = ((calls["ts"].to_numpy() // HOUR_MS) + 8) % 24
+    fraud = np.isin(
+        np.array(col(calls, "event_id")),
+        np.array(sorted(truth_ids(default_world, "call", "fraud_contact"))),
+    )
+    night = hours < 7
+    assert 0.01 < night[fraud].mean() < 0.15
+    assert night[~fraud].mean() < 0.1

@@ -20,6 +20,42 @@ DAY_PROFILE = np.array(
      3.4, 3.0, 3.0, 3.1, 3.2, 3.3, 3.6, 4.0, 4.2, 3.6, 2.2, 1.1],
 )  # fmt: skip
 WORK_PROFILE = np.array([0] * 8 + [2, 4, 4, 4, 2, 3, 4, 4, 4, 3, 1] + [0] * 5, dtype=float)
+#: Fraud call centres work long shifts aimed at victims' waking hours; a little at night.
+FRAUD_PROFILE = np.array(
+    [0.3, 0.2, 0.1, 0.1, 0.1, 0.2, 0.4, 1.0, 2.0, 3.5, 3.5, 3.5,
+     3.0, 3.0, 3.5, 3.5, 3.5, 3.5, 3.0, 3.0, 3.0, 2.5, 2.0, 1.0],
+)  # fmt: skip
+
+
+def local_hour(ts: np.ndarray | int) -> np.ndarray:
+    """Hour of the day in China (UTC+8) for ms UTC timestamps."""
+    return ((np.asarray(ts) + LOCAL_OFFSET_MS) // 3_600_000) % 24
+
+
+def profile_times(
+    st: SimState, lo: int, hi: int, k: int, profile: np.ndarray = FRAUD_PROFILE
+) -> np.ndarray:
+    """k sorted times in [lo, hi) whose local hours follow `profile` (rejection sampling)."""
+    rng = st.rng
+    accept = profile / profile.max()
+    out: list[np.ndarray] = []
+    have = 0
+    while have < k:
+        t = rng.integers(lo, hi, 2 * (k - have) + 8)
+        t = t[rng.random(len(t)) < accept[local_hour(t)]]
+        out.append(t)
+        have += len(t)
+    return np.sort(np.concatenate(out)[:k]) if k else np.empty(0, np.int64)
+
+
+def waking(st: SimState, t: int, profile: np.ndarray = FRAUD_PROFILE) -> int:
+    """t, or if that hour is unlikely under `profile`, a likelier hour later the same day."""
+    hour = int(local_hour(t))
+    if hour == 23 or st.rng.random() < profile[hour] / profile.max():
+        return t
+    day_start = t - (t + LOCAL_OFFSET_MS) % DAY_MS
+    later = profile_times(st, day_start + (hour + 1) * 3_600_000, day_start + DAY_MS, 1, profile)
+    return int(later[0])
 
 
 def as_i64(x: np.ndarray | int, n: int) -> np.ndarray:
@@ -34,10 +70,6 @@ def local_times(st: SimState, day: np.ndarray, profile: np.ndarray = DAY_PROFILE
     within = rng.integers(0, 3_600_000, n)
     # start_ts is local midnight, so local hour h of day d is start + d days + h hours.
     return st.cfg.start_ts + day * DAY_MS + hour * 3_600_000 + within
-
-
-def utc_hour_to_local(ts: np.ndarray) -> np.ndarray:
-    return ((ts + LOCAL_OFFSET_MS) // 3_600_000) % 24
 
 
 def _rows(st: SimState, table: str) -> int:

@@ -431,14 +431,14 @@ class FraudWorld:
         scale = min(1.0, 0.8 * span / total)
         groom, gaps = int(groom * scale), np.maximum(2 * MINUTE_MS, gaps * scale).astype(np.int64)
         latest = cfg.end_ts - int(total * scale)
-        t0 = int(rng.integers(cfg.start_ts, max(cfg.start_ts + 1, latest)))
-        t_pay = t0 + groom + int(rng.integers(10 * MINUTE_MS, 3 * HOUR_MS))
+        t0 = int(emit.profile_times(st, cfg.start_ts, max(cfg.start_ts + 1, latest), 1)[0])
+        t_pay = emit.waking(st, t0 + groom + int(rng.integers(10 * MINUTE_MS, 3 * HOUR_MS)))
         self.contact(c, t0, victim, rng.random() < prof.call_first)
         if groom > DAY_MS:  # grooming: contact every half day to two days until the payment
-            t = t0 + int(rng.uniform(0.3, 2.0) * DAY_MS)
+            t = emit.waking(st, t0 + int(rng.uniform(0.3, 2.0) * DAY_MS))
             while t < t_pay:
                 self.contact(c, t, victim, rng.random() < 0.4, typology=Typology.GROOMING)
-                t += int(rng.uniform(0.3, 2.0) * DAY_MS)
+                t = emit.waking(st, t + int(rng.uniform(0.3, 2.0) * DAY_MS))
         device = st.groups["main_device"][victim]
         if rng.random() < prof.url:
             urls = np.array(self.domain_urls(g, ft))
@@ -507,7 +507,7 @@ class FraudWorld:
             src = wallet if (wallet != NULL and small and rng.random() < 0.6) else main
             self.victim_payment(run, t, src, dst, a)
             self.launder.receive(c, dst, a, t)
-            t += int(gaps[j])
+            t = emit.waking(st, t + int(gaps[j]))
 
     def borrow_to_pay(self, run: CaseRun, t: int, amount: int) -> None:
         """The victim takes a real consumer loan just before paying (the fraud told them to)."""
@@ -594,7 +594,7 @@ class FraudWorld:
                 days = (hi - lo) / DAY_MS
                 ft = g.types[int(rng.integers(0, len(g.types)))]
                 k = int(rng.poisson(g.calls_per_number_day * days * reach))
-                ts = np.sort(rng.integers(lo, hi, k))
+                ts = emit.profile_times(st, lo, hi, k)
                 callee = phone[rng.integers(0, n, k)]
                 u = rng.random(k)
                 dur = np.where(
@@ -639,7 +639,7 @@ class FraudWorld:
                 if gw != code(Gateway.DOMESTIC):
                     continue
                 k = int(rng.poisson(g.sms_per_number_day * days * reach))
-                ts = np.sort(rng.integers(lo, hi, k))
+                ts = emit.profile_times(st, lo, hi, k)
                 receiver = rng.integers(0, n, k)
                 pool = self.sms_pool[ft]
                 rows = emit.sms(
