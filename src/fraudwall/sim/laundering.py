@@ -76,7 +76,7 @@ class Launderer:
             rng = self.rng
             lo = int(rng.integers(1, 3))
             self.styles[g.id] = Style(
-                delay_median_ms=float(rng.choice([3, 10, 30, 90, 240, 720])) * MINUTE_MS,
+                delay_median_ms=float(rng.choice([3, 10, 30, 90, 240, 720, 2880])) * MINUTE_MS,
                 hops=(lo, int(rng.integers(lo + 1, 6))),
                 p_split=float(rng.uniform(0.1, 0.5)),
                 p_gather=float(rng.uniform(0.1, 0.5)),
