@@ -568,7 +568,7 @@ class FraudWorld:
                 st.reports.append({
                     "ts": ts, "person": run.victim, "transfers": run.pay_rows, "loss": loss,
                     "fraud_type": c.fraud_type if rng.random() < 0.9 else None, "case": c.case,
-                    "narrative": texts.report_narrative(c.fraud_type, loss, rng),
+                    "narrative": texts.report_narrative(c.fraud_type, loss, rng, run.t0),
                 })  # fmt: skip
         st.cases.append({
             "case": c.case, "gang": c.gang.id, "fraud_type": c.fraud_type, "victim": run.victim,

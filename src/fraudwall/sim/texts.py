@@ -1955,20 +1955,30 @@ def _yuan(amount_fen: int) -> str:
 
 
 def report_narrative(
-    fraud_type: FraudType | None, amount_fen: int, rng: np.random.Generator
+    fraud_type: FraudType | None,
+    amount_fen: int,
+    rng: np.random.Generator,
+    contact_ts: int | None = None,
 ) -> str:
     """A victim's first-person report to police (50-200 characters) that states the amount in yuan.
 
     `None` gives a vague or non-fraud account (an unclear loss, an unpaid private loan, a business dispute).
+    With `contact_ts` (ms UTC), the dates the victim mentions are the day the fraud began.
     """
     if amount_fen < 0:
         raise ValueError("amount_fen must be non-negative")
     r = _Rand(rng, 256)
     bodies = _NARRATIVES[fraud_type]
     text = ""
+    day = None
+    if contact_ts is not None:
+        day = np.datetime64(contact_ts + 8 * 3_600_000, "ms").astype("datetime64[D]").item()
     for _ in range(16):
         ctx = _Ctx(r, fraud_type)
         ctx.vals["amount"] = _yuan(amount_fen)
+        if day is not None:
+            ctx.vals["date"] = ctx.vals["when"] = f"{day.month}月{day.day}日"
+            ctx.vals["mmdd"] = f"{day.month:02d}月{day.day:02d}日"
         body = _render(r.pick(bodies), ctx)
         opener = _render(r.pick(_OPENERS), ctx) if r.chance(0.5) else ""
         closing = _render(r.pick(_CLOSINGS), ctx) if r.chance(0.6) else ""
