@@ -1,0 +1,1 @@
+"""The real-time risk engine: state, features, rules, model, decisions, warnings."""
