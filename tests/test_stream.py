@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -31,7 +33,7 @@ def test_batches_cover_every_event_once_in_time_order(
     for batch in batches:
         for table in batch.tables.values():
             assert all(batch.start <= t < batch.end for t in table["ts"].to_pylist())
-    for first, second in zip(batches, batches[1:], strict=False):
+    for first, second in itertools.pairwise(batches):
         assert first.end == second.start
     # A timestamp never straddles two batches.
     seen: dict[int, int] = {}

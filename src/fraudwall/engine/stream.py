@@ -8,6 +8,7 @@ keeps per-event order by time; across batches, state carries everything forward.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -55,7 +56,7 @@ def time_batches(
     # Cut points at every batch_events-th event, moved past runs of equal timestamps.
     cuts = np.unique(every[batch_events::batch_events])
     bounds = [int(every[0]), *cuts.tolist(), int(every[-1]) + 1]
-    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+    for lo, hi in itertools.pairwise(bounds):
         sliced = {}
         for name, table in present.items():
             a, b = np.searchsorted(ts[name], [lo, hi], side="left")
