@@ -1,0 +1,97 @@
+"""Engine state building blocks: dense entity ids and windowed per-entity signals.
+
+Figures on one core for 1M-event batches: known keys resolved per second by `KeyIndex`,
+and events per second for `before_each` + `add` of each windowed signal over 1M entities
+(the typical layout: 1h/24h/7d counters, a 24h distinct sketch, last seen), with the
+memory it takes per million entities. No peer here: the engine benchmark (issue 3)
+compares the whole pipeline against a river pipeline.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fraudwall.engine.keys import KeyIndex
+from fraudwall.engine.windows import BatchOrder, LastSeen, WindowedCounter, WindowedDistinct
+
+H = 3_600_000
+N = 1_000_000
+ENTITIES = 1_000_000
+
+
+def _keys(ints: np.ndarray) -> pa.Array:
+    return pc.binary_join_element_wise(pa.scalar("acct_"), pc.cast(pa.array(ints), pa.string()), "")
+
+
+def keys_figures() -> dict[str, Any]:
+    rng = np.random.default_rng(0)
+    index = KeyIndex()
+    t0 = time.perf_counter()
+    for lo in range(0, ENTITIES, N):
+        index.lookup(_keys(np.arange(lo, lo + N)))
+    new_s = time.perf_counter() - t0
+    batch = _keys(rng.integers(0, ENTITIES, N))
+    known = []
+    for _ in range(3):
+        t = time.perf_counter()
+        index.lookup(batch)
+        known.append(time.perf_counter() - t)
+    return {
+        "new_keys_per_s": round(ENTITIES / new_s),
+        "known_keys_per_s": round(N / min(known)),
+        "bytes_per_key": round(index.nbytes / ENTITIES),
+    }
+
+
+def windows_figures() -> dict[str, Any]:
+    rng = np.random.default_rng(0)
+    signals: dict[str, Any] = {
+        "count_1h_5min": WindowedCounter(ENTITIES, H, 300_000),
+        "count_24h_1h": WindowedCounter(ENTITIES, 24 * H, H),
+        "amount_7d_6h": WindowedCounter(ENTITIES, 7 * 24 * H, 6 * H),
+        "distinct_24h_1h": WindowedDistinct(ENTITIES, 24 * H, H),
+        "last_seen": LastSeen(ENTITIES),
+    }
+    times: dict[str, list[float]] = {k: [] for k in [*signals, "batch_order"]}
+    t0 = 0
+    for _ in range(5):
+        ids = rng.integers(0, ENTITIES, N)
+        ts = np.sort(rng.integers(t0, t0 + 2 * H, N))
+        t0 += 2 * H
+        vals = rng.integers(1, 100_000, N)
+        others = rng.integers(0, 50_000_000, N)
+        t = time.perf_counter()
+        order = BatchOrder.of(ids, ts)
+        times["batch_order"].append(time.perf_counter() - t)
+        for name, s in signals.items():
+            t = time.perf_counter()
+            if isinstance(s, LastSeen):
+                s.before_each(ids, ts, order=order)
+                s.update(ids, ts)
+            elif isinstance(s, WindowedDistinct):
+                s.before_each(ids, ts, others, order=order)
+                s.add(ids, ts, others, order=order)
+            else:
+                s.before_each(ids, ts, vals, order=order)
+                s.add(ids, ts, vals, order=order)
+            times[name].append(time.perf_counter() - t)
+    median = {k: float(np.median(v[1:])) for k, v in times.items()}  # first batch warms up
+    out: dict[str, Any] = {f"{k}_events_per_s": round(N / v) for k, v in median.items()}
+    out["all_signals_events_per_s"] = round(N / sum(median.values()))
+    out["mb_per_million_entities"] = round(sum(s.nbytes for s in signals.values()) / ENTITIES)
+    return out
+
+
+def run() -> dict[str, Any]:
+    return {"batch_events": N, "entities": ENTITIES, "keys": keys_figures(),
+            "windows": windows_figures()}  # fmt: skip
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
