@@ -82,6 +82,21 @@ def _as_events(ids: Any, ts: Any, write: bool) -> tuple[np.ndarray, np.ndarray]:
     return ids, ts
 
 
+def _doubled(capacity: int, n: int) -> int:
+    """The capacity, doubled as often as needed to hold n ids."""
+    cap = max(capacity, 1)
+    while cap < n:
+        cap *= 2
+    return cap
+
+
+def _grown(arr: np.ndarray, capacity: int, fill: int) -> np.ndarray:
+    """`arr` with its first axis grown to `capacity`, new rows set to `fill`."""
+    out = np.full((capacity, *arr.shape[1:]), fill, arr.dtype)
+    out[: len(arr)] = arr
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class BatchOrder:
     """A batch's events sorted by (id, ts, position in the batch), with its id segments.
@@ -249,16 +264,11 @@ class _Ring:
     def _ensure(self, n: int) -> None:
         """Grow (by doubling) so that ids 0..n-1 fit."""
         self._n = max(self._n, n)
-        cap = self.capacity
-        if n <= cap:
+        if n <= self.capacity:
             return
-        while cap < n:
-            cap *= 2
-        newest = np.full(cap, _NEVER, np.int64)
-        newest[: self.capacity] = self.newest
-        slots = np.zeros((cap, *self.slots.shape[1:]), self.slots.dtype)
-        slots[: self.capacity] = self.slots
-        self.newest, self.slots = newest, slots
+        cap = _doubled(self.capacity, n)
+        self.newest = _grown(self.newest, cap, _NEVER)
+        self.slots = _grown(self.slots, cap, 0)
 
     def _newest_of(self, ids: np.ndarray) -> np.ndarray:
         """Each id's newest epoch; _NEVER for ids never written (or out of range)."""
@@ -570,16 +580,11 @@ class LastSeen:
 
     def _ensure(self, n: int) -> None:
         self._n = max(self._n, n)
-        cap = self.capacity
-        if n <= cap:
+        if n <= self.capacity:
             return
-        while cap < n:
-            cap *= 2
-        for name in ("last", "first"):
-            grown = np.full(cap, -1, np.int64)
-            old = getattr(self, name)
-            grown[: len(old)] = old
-            setattr(self, name, grown)
+        cap = _doubled(self.capacity, n)
+        self.last = _grown(self.last, cap, -1)
+        self.first = _grown(self.first, cap, -1)
 
     def _of(self, arr: np.ndarray, ids: np.ndarray) -> np.ndarray:
         known = (ids >= 0) & (ids < self._n)
