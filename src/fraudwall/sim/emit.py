@@ -159,28 +159,25 @@ def _device_telco(st: SimState, device: np.ndarray) -> np.ndarray:
     )
 
 
-def app_installs(st: SimState, ts: np.ndarray, device: np.ndarray, app: np.ndarray) -> np.ndarray:
+def _device_events(
+    st: SimState, table: str, ts: np.ndarray, device: np.ndarray, what: str, codes: np.ndarray
+) -> np.ndarray:
+    """Events seen on a device (an install, a visit), reported by the owner's telco."""
     n = len(ts)
-    start = _rows(st, "app_installs")
-    st.events["app_installs"].add(
-        ts=as_i64(ts, n),
-        inst=_device_telco(st, device),
-        device=as_i64(device, n),
-        app=as_i64(app, n),
-    )
+    start = _rows(st, table)
+    st.events[table].add(
+        ts=as_i64(ts, n), inst=_device_telco(st, device), device=as_i64(device, n),
+        **{what: as_i64(codes, n)},
+    )  # fmt: skip
     return np.arange(start, start + n)
+
+
+def app_installs(st: SimState, ts: np.ndarray, device: np.ndarray, app: np.ndarray) -> np.ndarray:
+    return _device_events(st, "app_installs", ts, device, "app", app)
 
 
 def url_visits(st: SimState, ts: np.ndarray, device: np.ndarray, url: np.ndarray) -> np.ndarray:
-    n = len(ts)
-    start = _rows(st, "url_visits")
-    st.events["url_visits"].add(
-        ts=as_i64(ts, n),
-        inst=_device_telco(st, device),
-        device=as_i64(device, n),
-        url=as_i64(url, n),
-    )
-    return np.arange(start, start + n)
+    return _device_events(st, "url_visits", ts, device, "url", url)
 
 
 def logins(
