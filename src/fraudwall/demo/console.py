@@ -131,3 +131,23 @@ def print_paths(console: Console, paths: Sequence[tuple[str, object]]) -> None:
     """Print where outputs were written, one per line."""
     for label, path in paths:
         console.print(f"[bold]{label}[/bold]: {path}")
+
+
+def print_figures(console: Console, title: str, figures: Mapping[str, object]) -> None:
+    """Print named figures (shares as percentages, None as n/a) in a two-column table."""
+    table = Table(title=title, box=box.ROUNDED, title_justify="left", min_width=len(title))
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    for name, value in figures.items():
+        if value is None:
+            shown = "n/a"
+        elif isinstance(value, float):
+            shown = (
+                f"{value:.2%}"
+                if "share" in name or "recall" in name or "precision" in name
+                else f"{value:,.4g}"
+            )
+        else:
+            shown = f"{value:,}" if isinstance(value, int) else str(value)
+        table.add_row(name, shown)
+    console.print(table)

@@ -166,6 +166,19 @@ def _as_arrays(keys: KeyBatch) -> list[pa.Array]:
     return out
 
 
+def hash_keys(keys: KeyBatch) -> np.ndarray:
+    """A 64-bit hash of every key (0 for nulls), the one KeyIndex uses: a compact
+    fingerprint where an exact id is not worth 50 bytes a key (e.g. transfer ids kept to
+    resolve victims' reports)."""
+    parts = []
+    for arr in _as_arrays(keys):
+        h = _hash_strings(_Strings.of(arr)) if len(arr) else np.empty(0, np.uint64)
+        if arr.null_count:
+            h[~arr.is_valid().to_numpy(zero_copy_only=False)] = 0
+        parts.append(h)
+    return np.concatenate(parts) if parts else np.empty(0, np.uint64)
+
+
 class KeyIndex:
     """Dense int64 ids 0..n-1 for string keys, assigned in first-seen order."""
 

@@ -70,6 +70,10 @@ TRANSFER_FEATURES: Final[tuple[str, ...]] = (
     "payer_risky_url_24h",  # bool
     "payer_age",  # years
     "payer_stopped",  # bool: the payer account is under a stop-payment order
+    "payer_transfers_24h",  # the payer's transfers in the last 24 h, before this one
+    "payer_new_contact_6h",  # bool: contacted by a number never in touch with them before
+    "payer_risky_app_72h",  # bool: installed an app asking for SMS / accessibility / installs
+    "payer_risky_contact_72h",  # bool: a risky call/SMS in the last 3 days (chat-app scams)
 )
 
 #: Features of a call. ``caller_reputation`` runs from 0 (known bad) to 1 (trusted).

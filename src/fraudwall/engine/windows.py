@@ -661,3 +661,102 @@ class LastSeen:
         seen.last[:n] = state["last"]
         seen.first[:n] = state["first"]
         return seen
+
+
+class Latest:
+    """Per entity, the greatest value seen so far (-1: none): a time, or an end time.
+
+    What the call→transfer link needs across event kinds: "the payer's newest risky
+    contact" (value = the contact's ts) or "a call in progress" (value = the call's end,
+    compared with the transfer's ts). `asof` answers queries of one kind of event from
+    updates of another kind in the same batch, each query seeing only updates strictly
+    earlier than itself, plus the state before the batch.
+    """
+
+    def __init__(self, n_capacity: int) -> None:
+        self._n = 0
+        self.value = np.full(max(int(n_capacity), 1), -1, np.int64)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.value.nbytes)
+
+    def _ensure(self, n: int) -> None:
+        self._n = max(self._n, n)
+        if n > len(self.value):
+            self.value = _grown(self.value, _doubled(len(self.value), n), -1)
+
+    def get(self, ids: Any) -> np.ndarray:
+        """Each id's value (-1 for unknown ids, including -1)."""
+        ids = np.asarray(ids, np.int64).reshape(-1)
+        known = (ids >= 0) & (ids < self._n)
+        out = np.full(len(ids), -1, np.int64)
+        out[known] = self.value[ids[known]]
+        return out
+
+    def update(self, ids: Any, values: Any) -> None:
+        """Fold values in (max); ids of -1 (an event with no such entity) are skipped."""
+        ids = np.asarray(ids, np.int64).reshape(-1)
+        values = np.broadcast_to(np.asarray(values, np.int64), ids.shape)
+        keep = ids >= 0
+        ids, values = ids[keep], values[keep]
+        if len(ids):
+            self._ensure(int(ids.max()) + 1)
+            np.maximum.at(self.value, ids, values)
+
+    def asof(
+        self, q_ids: Any, q_ts: Any, u_ids: Any, u_ts: Any, u_values: Any = None
+    ) -> np.ndarray:
+        """For each query, the greatest of its id's state and the values of this batch's
+        updates of the same id with u_ts < q_ts (u_values default to u_ts)."""
+        q_ids = np.asarray(q_ids, np.int64).reshape(-1)
+        q_ts = np.asarray(q_ts, np.int64).reshape(-1)
+        u_ids = np.asarray(u_ids, np.int64).reshape(-1)
+        u_ts = np.asarray(u_ts, np.int64).reshape(-1)
+        vals = u_ts if u_values is None else np.asarray(u_values, np.int64).reshape(-1)
+        out = self.get(q_ids)
+        keep = u_ids >= 0
+        u_ids, u_ts, vals = u_ids[keep], u_ts[keep], vals[keep]
+        if not len(u_ids) or not len(q_ids):
+            return out
+        nq = len(q_ids)
+        ids = np.concatenate([q_ids, u_ids])
+        ts = np.concatenate([q_ts, u_ts])
+        is_update = np.concatenate([np.zeros(nq, bool), np.ones(len(u_ids), bool)])
+        v = np.concatenate([np.full(nq, -1, np.int64), vals])
+        # Sort by (id, ts, queries before updates): a query sees updates strictly before it.
+        perm = np.lexsort((is_update, ts, ids))
+        sid, sv = ids[perm], v[perm]
+        running = _segment_running_max(sid, sv)
+        qpos = np.flatnonzero(~is_update[perm])
+        out[perm[qpos]] = np.maximum(out[perm[qpos]], running[qpos])
+        return out
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"config": np.array([self._n], np.int64), "value": self.value[: self._n].copy()}
+
+    @classmethod
+    def from_state(cls, state: dict[str, np.ndarray]) -> Latest:
+        n = int(state["config"][0])
+        latest = cls(n)
+        latest._ensure(n)
+        latest.value[:n] = state["value"]
+        return latest
+
+
+def _segment_running_max(sorted_ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Running max of `values` (>= -1) restarting at each new id (ids sorted)."""
+    n = len(values)
+    change = np.empty(n, bool)
+    change[:1] = True
+    np.not_equal(sorted_ids[1:], sorted_ids[:-1], out=change[1:])
+    seg = np.cumsum(change) - 1
+    span = int(values.max()) + 2  # values + 1 lie in [0, span)
+    if int(seg[-1]) < (2**62) // max(span, 1):
+        packed = seg * span + (values + 1)
+        return np.maximum.accumulate(packed) - seg * span - 1
+    out = np.empty(n, np.int64)  # enormous values: one accumulate per segment
+    starts = np.flatnonzero(change)
+    for lo, hi in zip(starts, [*starts[1:], n], strict=True):
+        out[lo:hi] = np.maximum.accumulate(values[lo:hi])
+    return out

@@ -1,0 +1,141 @@
+"""From rule hits and model scores to decisions a person can read.
+
+The action is the more severe of what the rules say and what the model's score reaches
+(calls and SMS can only be warned about or blocked). Each decision names the rules that
+fired (shadow rules apart), the features that weighed most, and a reason in plain Chinese:
+the deciding rules' own reasons, or, when the model alone decided, what its top features
+mean. Reasons and top features are built only for events that are not simply allowed, so
+the per-event Python work is proportional to alerts, not traffic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from fraudwall.engine.rules import ACTION_CODE, ACTIONS, RuleHits
+from fraudwall.engine.scorer import KindModel, feature_matrix
+from fraudwall.model.enums import Action
+
+#: What a feature means, for a reason shown to a person (the model's top features).
+FEATURE_TEXT: dict[str, str] = {
+    "amount_fen": "转账金额较大",
+    "payee_account_age_days": "收款账户开户时间很短",
+    "payee_dormant_days": "收款账户长期未用后突然活跃",
+    "payee_distinct_payers_1h": "收款账户近1小时有多人转入",
+    "payee_distinct_payers_24h": "收款账户近24小时有多人转入",
+    "payee_passthrough_24h": "收款账户资金快进快出",
+    "payee_shared_device_accounts": "收款账户与多个账户共用设备",
+    "payee_on_risk_list": "收款账户在涉诈风险名单上",
+    "payee_in_reported_case": "收款账户涉及已报案件",
+    "payer_first_to_payee": "首次向该账户转账",
+    "payer_amount_ratio": "金额远超您平时的转账习惯",
+    "payer_risky_contact_6h": "您近6小时接到过高风险来电或短信",
+    "payer_international_contact_6h": "您近6小时接到过境外来电或短信",
+    "payer_on_call": "您正在通话中进行转账",
+    "payer_remote_app_24h": "您近24小时安装了屏幕共享或远程控制软件",
+    "payer_risky_url_24h": "您近24小时访问过可疑网站",
+    "payer_age": "付款人年龄",
+    "payer_stopped": "付款账户已被止付",
+    "payer_transfers_24h": "您近24小时转账次数异常",
+    "payer_new_contact_6h": "您近6小时与陌生号码有过联系",
+    "payer_risky_app_72h": "您近3天安装了索要短信或无障碍权限的应用",
+    "payer_risky_contact_72h": "您近3天接到过高风险来电或短信",
+    "caller_reputation": "来电号码信誉低",
+    "international_gateway": "境外线路呼入",
+    "spoofed": "境外线路冒用境内号码",
+    "sim_age_days": "号码为新开卡",
+    "caller_fanout_24h": "该号码24小时内呼叫大量不同号码",
+    "caller_short_call_share_24h": "该号码短时通话比例高",
+    "caller_callback_share_24h": "该号码回拨比例低",
+    "caller_night_share_24h": "该号码夜间呼叫比例高",
+    "sms_text_score": "短信内容符合诈骗话术",
+}
+
+#: The actions open to each kind: a call or SMS is warned about or blocked.
+KIND_ACTIONS: dict[str, tuple[Action, ...]] = {
+    "transfer": tuple(Action),
+    "call": (Action.ALLOW, Action.WARN, Action.BLOCK),
+    "sms": (Action.ALLOW, Action.WARN, Action.BLOCK),
+}
+TOP_K = 3
+
+
+@dataclass
+class Decided:
+    """A batch of one kind's decisions, column by column."""
+
+    action: np.ndarray  # int8 codes into ACTIONS
+    score: np.ndarray  # float64 0..1 (0 when no model)
+    rules: list[list[str]]
+    shadow_rules: list[list[str]]
+    top_features: list[list[str]]
+    reason: list[str]
+
+
+def _fit_to_kind(kind: str, codes: np.ndarray) -> np.ndarray:
+    """Round each action up to the nearest one open to the kind (delay/hold → block)."""
+    allowed = sorted(ACTION_CODE[a] for a in KIND_ACTIONS[kind])
+    table = np.array([min(c for c in allowed if c >= i) for i in range(len(ACTIONS))], np.int8)
+    return table[codes]
+
+
+def decide(
+    kind: str,
+    features: Mapping[str, np.ndarray],
+    hits: RuleHits,
+    model: KindModel | None,
+    explain: bool = True,
+    group: np.ndarray | None = None,
+) -> Decided:
+    """Decide a batch of one kind; `explain=False` skips reasons and top features (training).
+
+    Alerts with the same `group` (e.g. one caller blasting many people) share the model's
+    explanation of the group's first alert: its features are the caller's, and explaining
+    each of thousands of calls again would cost more than deciding them."""
+    n = hits.fired.shape[0]
+    rule_codes = hits.action()
+    x = feature_matrix(kind, features) if model is not None else None
+    if model is not None and x is not None:
+        score = model.score(x)
+        codes = np.maximum(rule_codes, model.actions(score))
+    else:
+        score = np.zeros(n)
+        codes = rule_codes
+    codes = _fit_to_kind(kind, codes.astype(np.int8))
+    empty: list[str] = []
+    rules = [empty] * n
+    shadow = [empty] * n
+    top = [empty] * n
+    reason = [""] * n
+    any_fired = hits.fired.any(axis=1) if hits.names else np.zeros(n, bool)
+    for i in np.flatnonzero(any_fired).tolist():
+        rules[i] = hits.fired_names(i)
+        shadow[i] = [r for r in hits.fired_names(i, include_shadow=True) if r not in rules[i]]
+    alerted = np.flatnonzero(codes > 0) if explain else np.empty(0, np.int64)
+    if len(alerted):
+        contrib = None
+        rep = np.arange(len(alerted))  # the alert whose explanation each alert uses
+        if model is not None and x is not None:
+            if group is not None:
+                _, first, rep = np.unique(group[alerted], return_index=True, return_inverse=True)
+                contrib = model.contributions(x[alerted[first]])
+            else:
+                contrib = model.contributions(x[alerted])
+        names = model.features if model is not None else ()
+        for k, i in enumerate(alerted.tolist()):
+            texts = hits.reasons(i, features) if rules[i] else []
+            if contrib is not None:
+                row = contrib[rep[k]]
+                best = np.argsort(-row)[:TOP_K]
+                top[i] = [names[j] for j in best if row[j] > 0]
+            else:
+                used = {f for r in rules[i] for f in hits.rules[hits.names.index(r)].features_used}
+                top[i] = sorted(used)[:TOP_K]
+            if not texts:
+                said = "；".join(FEATURE_TEXT.get(f, f) for f in top[i]) or "综合风险评分高"
+                texts = [f"模型风险评分{score[i]:.2f}：{said}"]
+            reason[i] = "；".join(texts)
+    return Decided(codes, score, rules, shadow, top, reason)

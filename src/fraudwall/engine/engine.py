@@ -1,0 +1,377 @@
+"""The real-time risk engine: a batch of events in, a decision for each one out (DESIGN §5).
+
+`Engine.process` takes a batch — a slice of time with any of transfers, calls, SMS, app
+installs, URL visits, logins and reports — and, without a Python loop per event:
+
+1. computes every signal of each call and SMS from the state before it, runs the rules
+   and the model, and decides (warn or block; spoofed numbers are blocked);
+2. turns those contacts and the batch's app installs and URL visits into the newest risky
+   contact, international contact, call in progress, remote-control app... per person;
+3. computes every transfer's payee and payer signals, joining (2) as of each transfer,
+   runs the rules and the model, and decides (allow, warn, delay, hold, block);
+4. writes warning tasks for the people concerned, flags the numbers it blocked (their
+   recent contacts get a 12381 SMS) and the accounts named in victims' reports;
+5. folds the batch into the state.
+
+A single pre-transaction check is a batch of one transfer (`check_transfer`). Batches
+must come in time order; `snapshot` / `Engine.restore` carry the state across a restart,
+and a restored engine decides exactly as one that never stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fraudwall.engine import features as fx
+from fraudwall.engine.decide import Decided, decide
+from fraudwall.engine.rules import (
+    ACTION_CODE,
+    ACTIONS,
+    FEATURES,
+    RuleEngine,
+    RuleSet,
+    default_rules,
+)
+from fraudwall.engine.scorer import EngineModel
+from fraudwall.engine.state import EngineState
+from fraudwall.engine.stream import EventBatch
+from fraudwall.engine.textscore import sms_text_score
+from fraudwall.engine.warnings import (
+    SMS_12381,
+    WarningLog,
+    channels_for,
+    contact_text,
+    due,
+    flagged_number_text,
+    transfer_text,
+)
+from fraudwall.model.enums import Action
+
+WARN = ACTION_CODE[Action.WARN]
+HOLD = ACTION_CODE[Action.HOLD]
+BLOCK = ACTION_CODE[Action.BLOCK]
+FLAG_AFTER_BLOCKS = 5
+
+DECISION_SCHEMA = pa.schema(
+    [
+        ("event_id", pa.string()),
+        ("kind", pa.string()),
+        ("ts", pa.int64()),
+        ("action", pa.string()),
+        ("score", pa.float64()),
+        ("rules", pa.list_(pa.string())),
+        ("shadow_rules", pa.list_(pa.string())),
+        ("top_features", pa.list_(pa.string())),
+        ("reason", pa.string()),
+        ("person_id", pa.string()),
+        ("country", pa.string()),  # a call's or SMS's country, when it came from abroad
+    ]
+)
+WARNING_SCHEMA = pa.schema(
+    [
+        ("warning_id", pa.string()),
+        ("ts", pa.int64()),
+        ("person_id", pa.string()),
+        ("channel", pa.string()),
+        ("source_event_id", pa.string()),
+        ("reason", pa.string()),
+    ]
+)
+
+
+@dataclass
+class BatchResult:
+    """What a batch produced: decisions, warning tasks and (on request) the features."""
+
+    decisions: pa.Table
+    warnings: pa.Table
+    features: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    event_ids: dict[str, pa.Array] = field(default_factory=dict)
+
+
+def _slice(features: Mapping[str, np.ndarray], sl: slice) -> dict[str, np.ndarray]:
+    return {k: v[sl] for k, v in features.items()}
+
+
+class Engine:
+    """State, rules and model together; `process` batches of events in time order."""
+
+    def __init__(
+        self,
+        state: EngineState | None = None,
+        rules: RuleSet | None = None,
+        model: EngineModel | None = None,
+    ) -> None:
+        self.state = state if state is not None else EngineState()
+        self.rules = RuleEngine(rules if rules is not None else default_rules())
+        self.model = model if model is not None else EngineModel()
+
+    @classmethod
+    def for_world(
+        cls,
+        tables: Mapping[str, pa.Table],
+        rules: RuleSet | None = None,
+        model: EngineModel | None = None,
+    ) -> Engine:
+        """An engine whose registry knows the world's people, accounts, phones and devices."""
+        engine = cls(rules=rules, model=model)
+        engine.state.load_registry(dict(tables))
+        return engine
+
+    # -- rules, snapshots -------------------------------------------------------------------
+
+    def reload_rules(self, path: Path | str) -> RuleSet:
+        """Load a new rule file; on any error the engine keeps its rules and the error says why."""
+        return self.rules.reload(path, FEATURES)
+
+    def snapshot(self, directory: Path | str) -> Path:
+        return self.state.save(directory)
+
+    @classmethod
+    def restore(
+        cls, directory: Path | str, rules: RuleSet | None = None, model: EngineModel | None = None
+    ) -> Engine:
+        return cls(EngineState.load(directory), rules, model)
+
+    # -- the batch ---------------------------------------------------------------------------
+
+    def process(
+        self,
+        batch: EventBatch | Mapping[str, pa.Table],
+        keep_features: bool = False,
+        explain: bool = True,
+    ) -> BatchResult:
+        """Decide every transfer, call and SMS of a batch, then absorb the batch (module doc).
+
+        `keep_features` returns each kind's features (for training); `explain=False` skips
+        the reasons and top features of alerts (training needs only the actions)."""
+        tables = batch.tables if isinstance(batch, EventBatch) else dict(batch)
+        s = self.state
+        ruleset = self.rules.ruleset
+        start = self._check_order(tables)
+        log = WarningLog()
+        parts: list[pa.Table] = []
+        result = BatchResult(pa.table({}), pa.table({}))
+
+        # 1. calls and SMS
+        calls, sms = _present(tables, "calls"), _present(tables, "sms")
+        c = fx.read_contacts(s, calls, sms)
+        text = np.zeros(len(c))
+        if sms is not None:
+            text[c.n_calls :] = sms_text_score(sms["text"])
+        cf = fx.contact_features(s, c, text)
+        contact_codes = np.zeros(len(c), np.int8)
+        for kind, table, sl in (
+            ("call", calls, slice(0, c.n_calls)),
+            ("sms", sms, slice(c.n_calls, len(c))),
+        ):
+            if table is None:
+                continue
+            f = _slice(cf, sl)
+            d = decide(
+                kind, f, ruleset.evaluate(kind, f), self.model.get(kind), explain, c.caller[sl]
+            )
+            contact_codes[sl] = d.action
+            people = s.keys["people"].key_of(c.person[sl])
+            parts.append(_decision_table(kind, table, d, people, c.country[sl]))
+            self._warn_contacts(log, kind, table, d, c.person[sl])
+            if keep_features:
+                result.features[kind] = f
+                result.event_ids[kind] = table["event_id"]
+
+        # 2. people: contacts, apps, URLs
+        foreign = s.phone_foreign.get(c.caller)
+        risky = (contact_codes >= WARN) | (cf["caller_reputation"] <= 0.0) | c.spoofed
+        events = fx.contact_events(c, risky, fx.new_contacts(s, c), foreign)
+        events.update(
+            fx.device_events(s, _present(tables, "app_installs"), _present(tables, "url_visits"))
+        )
+
+        # 3. transfers
+        transfers = _present(tables, "transfers")
+        t = None
+        if transfers is not None:
+            t = fx.read_transfers(s, transfers)
+            tf = fx.transfer_features(s, t, events)
+            d = decide(
+                "transfer",
+                tf,
+                ruleset.evaluate("transfer", tf),
+                self.model.get("transfer"),
+                explain,
+            )
+            parts.append(
+                _decision_table("transfer", transfers, d, s.keys["people"].key_of(t.person))
+            )
+            self._warn_payers(log, transfers, t, d)
+            if keep_features:
+                result.features["transfer"] = tf
+                result.event_ids["transfer"] = transfers["event_id"]
+
+        # 4. fold in, then act on what the batch revealed (effective from the next batch)
+        fx.absorb_contacts(s, c)
+        fx.absorb_person_events(s, events)
+        if t is not None and transfers is not None:
+            fx.absorb_transfers(s, t, transfers["event_id"])
+        fx.absorb_logins(s, _present(tables, "logins"))
+        self._flag_numbers(log, c, contact_codes)
+        self._absorb_reports(_present(tables, "reports"))
+        end = _newest(tables)
+        s.clock = max(s.clock, end if end is not None else start)
+
+        result.decisions = pa.concat_tables(parts) if parts else DECISION_SCHEMA.empty_table()
+        result.warnings = log.table(s.keys["people"].key_of(np.array(log.person, np.int64)))
+        return result
+
+    def check_transfer(self, transfer: Mapping[str, Any]) -> dict[str, Any]:
+        """One pre-transaction check: a batch of one transfer (a dict of Transfer fields)."""
+        table = pa.Table.from_pylist([dict(transfer)])
+        d = self.process({"transfers": table}).decisions
+        return d.to_pylist()[0]
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _check_order(self, tables: Mapping[str, pa.Table]) -> int:
+        oldest = [int(pc.min(t["ts"]).as_py()) for t in tables.values() if t.num_rows]
+        start = min(oldest) if oldest else self.state.clock
+        if self.state.clock >= 0 and start < self.state.clock:
+            raise ValueError(
+                f"ts: batch starts at {start}, before the engine's clock {self.state.clock}: "
+                "batches must come in time order"
+            )
+        return start
+
+    def _warn_contacts(
+        self, log: WarningLog, kind: str, table: pa.Table, d: Decided, person: np.ndarray
+    ) -> None:
+        alerted = np.flatnonzero(d.action >= WARN)
+        if not len(alerted):
+            return
+        ts = table["ts"].to_numpy()
+        who = "caller" if kind == "call" else "sender"
+        shown = "presented_number" if "presented_number" in table.column_names else who
+        ids = table["event_id"].take(pa.array(alerted)).to_pylist()
+        numbers = table[shown].take(pa.array(alerted)).to_pylist()
+        for k, i in enumerate(alerted.tolist()):
+            text = partial(contact_text, kind=kind, number=numbers[k], reason=d.reason[i])
+            self._warn(log, int(ts[i]), int(person[i]), int(d.action[i]), ids[k], text)
+
+    def _warn_payers(self, log: WarningLog, table: pa.Table, t: fx.Transfers, d: Decided) -> None:
+        alerted = np.flatnonzero(d.action >= WARN)
+        if not len(alerted):
+            return
+        take = pa.array(alerted)
+        ids = table["event_id"].take(take).to_pylist()
+        payees = table["to_account"].take(take).to_pylist()
+        for k, i in enumerate(alerted.tolist()):
+            amount = int(t.amount[i])
+            text = partial(transfer_text, payee=payees[k], amount_fen=amount, reason=d.reason[i])
+            self._warn(log, int(t.ts[i]), int(t.person[i]), int(d.action[i]), ids[k], text)
+
+    def _warn(
+        self,
+        log: WarningLog,
+        ts: int,
+        person: int,
+        code: int,
+        source: str,
+        text: Callable[[str], str],
+    ) -> None:
+        warned = self.state.person_warned
+        if person < 0:
+            return
+        warned._ensure(person + 1)
+        if code < HOLD and not due(warned.values, person, ts):
+            return
+        for channel in channels_for(code):
+            log.add(ts, person, channel, source, text(channel))
+        warned.values[person] = ts
+
+    def _flag_numbers(self, log: WarningLog, c: fx.Contacts, codes: np.ndarray) -> None:
+        """A number blocked FLAG_AFTER_BLOCKS times (or once for a spoofed caller ID) is
+        flagged as fraudulent; everyone it reached in the last days gets a 12381 SMS. One
+        block is not enough: a busy ordinary line (a courier, a sales desk) can look like a
+        blast for an hour, and a flag blocks all its calls from then on."""
+        blocked = np.flatnonzero(codes >= BLOCK)
+        if not len(blocked):
+            return
+        s = self.state
+        callers, first, counts = np.unique(c.caller[blocked], return_index=True, return_counts=True)
+        spoofed = np.zeros(len(callers), bool)
+        np.logical_or.at(spoofed, np.searchsorted(callers, c.caller[blocked]), c.spoofed[blocked])
+        s.phone_blocks.set(callers, np.maximum(s.phone_blocks.get(callers), 0) + counts)
+        at = c.ts[blocked][first]
+        new = (s.phone_flagged.get(callers) < 0) & (
+            (s.phone_blocks.get(callers) >= FLAG_AFTER_BLOCKS) | spoofed
+        )
+        callers, at = callers[new], at[new]
+        if not len(callers):
+            return
+        s.phone_flagged.maximum(callers, at)
+        people, via = s.contacted_by(callers, int(c.ts.max()) + 1)
+        pairs = (
+            np.unique(np.stack([people, via], axis=1), axis=0)
+            if len(people)
+            else np.empty((0, 2), np.int64)
+        )
+        numbers = s.keys["phones"].key_of(pairs[:, 1]).to_pylist() if len(pairs) else []
+        when = dict(zip(callers.tolist(), at.tolist(), strict=True))
+        for (person, caller), number in zip(pairs.tolist(), numbers, strict=True):
+            log.add(
+                int(when[caller]),
+                int(person),
+                SMS_12381,
+                f"flag:{number}",
+                flagged_number_text(number),
+            )
+
+    def _absorb_reports(self, reports: pa.Table | None) -> None:
+        """A victim's report names their transfers: the payees are linked to a case."""
+        if reports is None:
+            return
+        ids = pc.list_flatten(reports["transfer_ids"])
+        parent = pc.list_parent_indices(reports["transfer_ids"]).to_numpy()
+        ts = reports["ts"].to_numpy()[parent] if len(parent) else np.empty(0, np.int64)
+        for chunk_ts, tid in ((int(x), ids[i : i + 1]) for i, x in enumerate(ts.tolist())):
+            payees = self.state.payees_of(tid)
+            self.state.account_reported.maximum(payees, chunk_ts)
+
+
+def _present(tables: Mapping[str, pa.Table], name: str) -> pa.Table | None:
+    t = tables.get(name)
+    return t if t is not None and t.num_rows else None
+
+
+def _newest(tables: Mapping[str, pa.Table]) -> int | None:
+    newest = [int(pc.max(t["ts"]).as_py()) for t in tables.values() if t.num_rows]
+    return max(newest) if newest else None
+
+
+def _decision_table(
+    kind: str, table: pa.Table, d: Decided, person_ids: pa.Array, country: pa.Array | None = None
+) -> pa.Table:
+    names = np.array([a.value for a in ACTIONS], dtype=object)
+    return pa.table(
+        {
+            "event_id": table["event_id"],
+            "kind": pa.array(np.full(table.num_rows, kind, dtype=object), pa.string()),
+            "ts": table["ts"],
+            "action": pa.array(names[d.action], pa.string()),
+            "score": pa.array(d.score, pa.float64()),
+            "rules": pa.array(d.rules, pa.list_(pa.string())),
+            "shadow_rules": pa.array(d.shadow_rules, pa.list_(pa.string())),
+            "top_features": pa.array(d.top_features, pa.list_(pa.string())),
+            "reason": pa.array(d.reason, pa.string()),
+            "person_id": person_ids.cast(pa.string()),
+            "country": country if country is not None else pa.nulls(table.num_rows, pa.string()),
+        },
+        schema=DECISION_SCHEMA,
+    )

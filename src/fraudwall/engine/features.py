@@ -1,0 +1,485 @@
+"""The signals of DESIGN §5, computed for a batch from the state as it stood before each event.
+
+Three steps per batch, in this order, so that each kind can use the ones before it:
+
+1. `contact_features`: calls and SMS (caller reputation, gateway, spoofing, SIM age, the
+   caller's fan-out and short-call / call-back / night shares);
+2. `person_signals`: what happened to each person, as newest times — risky, international
+   and new contacts (from step 1 and its decisions), calls in progress, remote-control and
+   risky apps, risky URLs;
+3. `transfer_features`: the payee's and the payer's signals, joining step 2 as of each
+   transfer.
+
+No look-ahead: every value counts only the state before the batch and the batch's events
+strictly before the event (for the same entity's own stream, earlier events at the same
+ms count too, in batch order). Flags and lists that decisions set (a number judged
+fraudulent, an account in a report) take effect from the next batch. `absorb` folds the
+batch into the state once its decisions are made.
+
+Signals that span two entities (a payee's outflow, a call back to a number) are read by
+running one windowed query over the union of both streams, with zero weight on the
+side that only asks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fraudwall.engine.state import DAY, HOUR, EngineState
+from fraudwall.engine.windows import BatchOrder
+
+SHORT_CALL_MS = 30_000
+LOCAL_OFFSET_MS = 8 * HOUR  # China Standard Time, for "night" (22:00-06:00)
+REMOTE_PERMISSIONS = ("FOREGROUND_SERVICE_MEDIA_PROJECTION", "BIND_ACCESSIBILITY_SERVICE")
+#: Permissions that let an app read codes, overlay screens or install more apps: an app
+#: that asks for three or more of them is "risky" (loan and investment fraud apps do).
+DANGEROUS_PERMISSIONS = (
+    "READ_SMS",
+    "RECEIVE_SMS",
+    "SEND_SMS",
+    "READ_CALL_LOG",
+    "BIND_ACCESSIBILITY_SERVICE",
+    "REQUEST_INSTALL_PACKAGES",
+    "FOREGROUND_SERVICE_MEDIA_PROJECTION",
+    "SYSTEM_ALERT_WINDOW",
+    "QUERY_ALL_PACKAGES",
+)
+#: Cheap top-level domains abused for throwaway fraud sites.
+RISKY_TLDS = (
+    "top", "xyz", "club", "site", "live", "fun", "vip", "icu", "online", "shop", "work",
+    "cc", "buzz", "cyou", "bond", "sbs", "cfd", "rest", "store", "link", "win", "loan",
+)  # fmt: skip
+_RISKY_TLD_RE = r"\.(" + "|".join(RISKY_TLDS) + r")$"
+# A label mixing letters and digits (renzheng601, xs-dd7792): generated throwaway names.
+_MIXED_LABEL_RE = r"(^|[.-])[a-z]+[0-9]+[a-z0-9]*\.|(^|[.-])[0-9]+[a-z]+[a-z0-9]*\."
+
+
+def _days(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
+    """(later - earlier) in days, nan where earlier is unknown (-1)."""
+    out = (later - earlier) / DAY
+    out[earlier < 0] = np.nan
+    return out
+
+
+def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):
+        return np.where(whole > 0, part / np.maximum(whole, 1), np.nan)
+
+
+def _within(ts: np.ndarray, newest: np.ndarray, window_ms: int) -> np.ndarray:
+    return (newest >= 0) & (ts - newest <= window_ms)
+
+
+def _bool(arr: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    return np.asarray(pc.fill_null(arr, False).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+# -- 1. calls and SMS ----------------------------------------------------------------------
+
+
+@dataclass
+class Contacts:
+    """A batch's calls and SMS as one stream (calls first, then SMS, each in time order)."""
+
+    n_calls: int
+    ts: np.ndarray
+    caller: np.ndarray  # phone ids
+    callee: np.ndarray
+    person: np.ndarray  # the callee's owner (-1 unknown)
+    duration: np.ndarray  # ms; 0 for SMS and unanswered calls
+    international: np.ndarray  # bool
+    spoofed: np.ndarray  # bool
+    pair: np.ndarray  # contact-pair ids caller→callee
+    reverse: np.ndarray  # callee→caller pair ids (-1 if never seen)
+    country: pa.Array  # the caller's country code for international contacts, else null
+
+    @property
+    def is_call(self) -> np.ndarray:
+        out = np.zeros(len(self.ts), bool)
+        out[: self.n_calls] = True
+        return out
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+
+#: Two-digit ITU country calling codes; "1" and "7" are the one-digit ones, the rest have 3.
+_TWO_DIGIT_CODES = pa.array(
+    ["20", "27", "30", "31", "32", "33", "34", "36", "39", "40", "41", "43", "44", "45", "46",
+     "47", "48", "49", "51", "52", "53", "54", "55", "56", "57", "58", "60", "61", "62", "63",
+     "64", "65", "66", "81", "82", "84", "86", "90", "91", "92", "93", "94", "95", "98"]
+)  # fmt: skip
+
+
+def country_of(numbers: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The country calling code of E.164 numbers ("+855..." → "855"), by the ITU's rule
+    that codes are prefix-free: one digit for 1 and 7, two for a fixed set, else three."""
+    digits = pc.utf8_slice_codeunits(numbers, 1, 4)
+    one, two = pc.utf8_slice_codeunits(digits, 0, 1), pc.utf8_slice_codeunits(digits, 0, 2)
+    is_one = pc.is_in(one, value_set=pa.array(["1", "7"]))
+    is_two = pc.is_in(two, value_set=_TWO_DIGIT_CODES)
+    out = pc.if_else(is_one, one, pc.if_else(is_two, two, digits))
+    return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
+
+
+def _pair_keys(a: np.ndarray, b: np.ndarray) -> pa.Array:
+    return pa.array((a << np.int64(32)) | b)
+
+
+def read_contacts(state: EngineState, calls: pa.Table | None, sms: pa.Table | None) -> Contacts:
+    """Resolve a batch's calls and SMS to ids (new numbers join the index)."""
+    parts = []
+    countries: list[pa.Array] = []
+    for table, who, whom in ((calls, "caller", "callee"), (sms, "sender", "receiver")):
+        if table is None or table.num_rows == 0:
+            continue
+        phones = state.keys["phones"]
+        caller = phones.lookup(table[who])
+        callee = phones.lookup(table[whom])
+        intl = pc.equal(table["gateway"], "international")
+        presented = (
+            table["presented_number"] if "presented_number" in table.column_names else table[who]
+        )
+        spoofed = pc.and_(intl, pc.starts_with(presented, "+86"))
+        duration = (
+            table["duration_ms"].to_numpy().astype(np.int64)
+            if "duration_ms" in table.column_names
+            else np.zeros(table.num_rows, np.int64)
+        )
+        parts.append(
+            (
+                table["ts"].to_numpy().astype(np.int64),
+                caller,
+                callee,
+                duration,
+                _bool(intl),
+                _bool(spoofed),
+            )
+        )
+        no_country = pa.scalar(None, pa.string())
+        countries.append(pc.if_else(intl, country_of(table[who]), no_country))
+    n_calls = len(parts[0][0]) if parts and calls is not None and calls.num_rows else 0
+    if not parts:
+        e = np.empty(0, np.int64)
+        no = e.astype(bool)
+        return Contacts(0, e, e, e, e, e, no, no, e, e, pa.array([], pa.string()))
+    ts, caller, callee, duration, intl, spoofed = (
+        np.concatenate(x) for x in zip(*parts, strict=True)
+    )
+    pairs = state.keys["contact_pairs"]
+    pair = pairs.lookup(_pair_keys(caller, callee))
+    reverse = pairs.lookup(_pair_keys(callee, caller), add=False)
+    person = state.phone_owner.get(callee)
+    country = pa.chunked_array(countries, pa.string()).combine_chunks()
+    return Contacts(
+        n_calls, ts, caller, callee, person, duration, intl, spoofed, pair, reverse, country
+    )
+
+
+def contact_features(
+    state: EngineState, c: Contacts, text_score: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """CALL_FEATURES (and sms_text_score) for every contact of the batch."""
+    n = len(c)
+    ts = c.ts
+    is_call = c.is_call
+    flagged = state.phone_flagged.get(c.caller)
+    activated = state.phone_activated.get(c.caller)
+    sim_age = _days(ts, activated)
+    reputation = np.where(np.isnan(sim_age), 0.3, 0.3 + 0.7 * np.clip(sim_age / 180, 0, 1))
+    reputation[(flagged >= 0) & (flagged <= ts)] = 0.0
+
+    order = BatchOrder.of(c.caller, ts)
+    fanout = state.fanout_24h.before_each(c.caller, ts, c.callee, order=order)
+    calls = state.calls_24h.before_each(c.caller, ts, is_call.astype(np.int32), order=order)
+    short = state.short_24h.before_each(c.caller, ts, _short(c), order=order)
+    night = state.night_24h.before_each(c.caller, ts, _night(c), order=order)
+    # Call-backs are credited to the number called back: query the union of this batch's
+    # callers (weight 0) and the numbers its call-backs reach (weight 1).
+    back = _callbacks(state, c)
+    ids = np.concatenate([c.caller, c.callee[back]])
+    when = np.concatenate([ts, ts[back]])
+    weight = np.concatenate([np.zeros(n, np.int32), np.ones(int(back.sum()), np.int32)])
+    callbacks = state.callback_24h.before_each(ids, when, weight)[:n]
+    out = {
+        "caller_reputation": reputation,
+        "international_gateway": c.international,
+        "spoofed": c.spoofed,
+        "sim_age_days": sim_age,
+        "caller_fanout_24h": fanout,
+        "caller_short_call_share_24h": _share(short, calls),
+        "caller_callback_share_24h": _share(callbacks, calls),
+        "caller_night_share_24h": _share(night, calls),
+    }
+    out["sms_text_score"] = np.zeros(n) if text_score is None else text_score
+    return out
+
+
+def _short(c: Contacts) -> np.ndarray:
+    return (c.is_call & (c.duration < SHORT_CALL_MS)).astype(np.int32)
+
+
+def _night(c: Contacts) -> np.ndarray:
+    hour = ((c.ts + LOCAL_OFFSET_MS) // HOUR) % 24
+    return (c.is_call & ((hour >= 22) | (hour < 6))).astype(np.int32)
+
+
+def _callbacks(state: EngineState, c: Contacts) -> np.ndarray:
+    """Calls that answer a call the other way in the previous 24 h (as of each call)."""
+    last = state.contact_pair_last.asof(c.reverse, c.ts, c.pair, c.ts)
+    return c.is_call & _within(c.ts, last, DAY)
+
+
+def new_contacts(state: EngineState, c: Contacts) -> np.ndarray:
+    """Contacts between two numbers never in touch before (either way), as of each one."""
+    fwd = state.contact_pair_last.asof(c.pair, c.ts, c.pair, c.ts)
+    rev = state.contact_pair_last.asof(c.reverse, c.ts, c.pair, c.ts)
+    return (fwd < 0) & (rev < 0)
+
+
+# -- 2. what happened to each person -----------------------------------------------------
+
+
+@dataclass
+class PersonEvents:
+    """A batch's person-level signal updates: who, when, and the value to keep (newest)."""
+
+    person: np.ndarray
+    ts: np.ndarray
+    value: np.ndarray
+
+
+def device_events(
+    state: EngineState, installs: pa.Table | None, visits: pa.Table | None
+) -> dict[str, PersonEvents]:
+    """Remote-control and risky app installs, and visits to risky URLs, by device owner."""
+    out: dict[str, PersonEvents] = {}
+    devices = state.keys["devices"]
+    if installs is not None and installs.num_rows:
+        owner = state.device_owner.get(devices.lookup(installs["device_id"]))
+        ts = installs["ts"].to_numpy().astype(np.int64)
+        perms = installs["permissions"]
+        flat = pc.list_flatten(perms)
+        parent = pc.list_parent_indices(perms).to_numpy()
+        remote = np.zeros(installs.num_rows, bool)
+        danger = np.zeros(installs.num_rows, np.int64)
+        for name in DANGEROUS_PERMISSIONS:
+            hit = _bool(pc.ends_with(flat, name))
+            danger += np.bincount(parent[hit], minlength=installs.num_rows)
+            if name in REMOTE_PERMISSIONS:
+                remote[parent[hit]] = True
+        risky = danger >= 3
+        out["remote_app"] = PersonEvents(owner[remote], ts[remote], ts[remote])
+        out["risky_app"] = PersonEvents(owner[risky], ts[risky], ts[risky])
+    if visits is not None and visits.num_rows:
+        owner = state.device_owner.get(devices.lookup(visits["device_id"]))
+        ts = visits["ts"].to_numpy().astype(np.int64)
+        domain = pc.utf8_lower(visits["domain"])
+        risky = _bool(
+            pc.or_(
+                pc.match_substring_regex(domain, _RISKY_TLD_RE),
+                pc.match_substring_regex(
+                    pc.binary_join_element_wise(domain, ".", ""), _MIXED_LABEL_RE
+                ),
+            )
+        )
+        out["risky_url"] = PersonEvents(owner[risky], ts[risky], ts[risky])
+    return out
+
+
+def contact_events(
+    c: Contacts, risky: np.ndarray, new: np.ndarray, foreign: np.ndarray
+) -> dict[str, PersonEvents]:
+    """The person-level updates a batch's contacts make (callee's owner)."""
+    p, ts = c.person, c.ts
+    intl = c.international | (foreign == 1)
+    answered = c.is_call & (c.duration > 0)
+    return {
+        "risky_contact": PersonEvents(p[risky], ts[risky], ts[risky]),
+        "intl_contact": PersonEvents(p[intl], ts[intl], ts[intl]),
+        "new_contact": PersonEvents(p[new], ts[new], ts[new]),
+        "call_end": PersonEvents(p[answered], ts[answered], ts[answered] + c.duration[answered]),
+    }
+
+
+# -- 3. transfers --------------------------------------------------------------------------
+
+
+@dataclass
+class Transfers:
+    ts: np.ndarray
+    payer: np.ndarray  # account ids
+    payee: np.ndarray
+    amount: np.ndarray  # fen
+    device: np.ndarray  # device ids (-1 none)
+    person: np.ndarray  # the payer's owner (-1 unknown)
+    pair: np.ndarray  # payer→payee pair ids
+
+    def __len__(self) -> int:
+        return len(self.ts)
+
+
+def read_transfers(state: EngineState, table: pa.Table) -> Transfers:
+    accounts = state.keys["accounts"]
+    payer = accounts.lookup(table["from_account"])
+    payee = accounts.lookup(table["to_account"])
+    device = (
+        state.keys["devices"].lookup(table["device_id"])
+        if "device_id" in table.column_names
+        else np.full(table.num_rows, -1, np.int64)
+    )
+    pair = state.keys["pay_pairs"].lookup(_pair_keys(payer, payee))
+    return Transfers(
+        table["ts"].to_numpy().astype(np.int64),
+        payer,
+        payee,
+        table["amount_fen"].to_numpy().astype(np.int64),
+        device,
+        state.account_owner.get(payer),
+        pair,
+    )
+
+
+PERSON_SIGNALS = {
+    # feature: (signal, window)
+    "payer_risky_contact_6h": ("risky_contact", 6 * HOUR),
+    "payer_risky_contact_72h": ("risky_contact", 3 * DAY),
+    "payer_international_contact_6h": ("intl_contact", 6 * HOUR),
+    "payer_new_contact_6h": ("new_contact", 6 * HOUR),
+    "payer_remote_app_24h": ("remote_app", DAY),
+    "payer_risky_app_72h": ("risky_app", 3 * DAY),
+    "payer_risky_url_24h": ("risky_url", DAY),
+}
+
+
+def transfer_features(
+    state: EngineState, t: Transfers, events: dict[str, PersonEvents]
+) -> dict[str, np.ndarray]:
+    """TRANSFER_FEATURES for every transfer of the batch."""
+    n = len(t)
+    ts, a, b = t.ts, t.payer, t.payee
+    zeros = np.zeros(n, np.int64)
+    by_payee = BatchOrder.of(b, ts)
+    by_payer = BatchOrder.of(a, ts)
+    # Both sides of every transfer, payees first: one account's activity in or out.
+    both_ids, both_ts = np.concatenate([b, a]), np.concatenate([ts, ts])
+    prev = state.account_seen.before_each(both_ids, both_ts)[:n]
+    idle_since = np.maximum(prev, state.account_active_before.get(b))
+    idle_since = np.where(idle_since >= 0, idle_since, state.account_opened.get(b))
+    out_24h = state.out_fen_24h.before_each(both_ids, both_ts, np.concatenate([zeros, t.amount]))[
+        :n
+    ]
+    in_24h = state.in_fen_24h.before_each(b, ts, t.amount, order=by_payee)
+    out_7d = state.out_fen_7d.before_each(a, ts, t.amount, order=by_payer)
+    n_7d = state.out_n_7d.before_each(a, ts, 1, order=by_payer)
+    n_24h = state.out_n_24h.before_each(a, ts, 1, order=by_payer)
+    device = state.account_last_device.get(b)
+    on_device = state.device_accounts_7d.estimate(np.maximum(device, 0), ts)
+    shared = np.where(device >= 0, np.maximum(np.rint(on_device) - 1, 0), 0)
+    listed = state.account_listed.get(b)
+    reported = state.account_reported.get(b)
+    stopped = state.account_stopped_until.get(a)
+    with np.errstate(all="ignore"):
+        usual = np.where(n_7d > 0, out_7d / np.maximum(n_7d, 1), np.nan)
+        passthrough = np.where(in_24h > 0, np.minimum(out_24h / np.maximum(in_24h, 1), 1.0), np.nan)
+    f: dict[str, np.ndarray] = {
+        "amount_fen": t.amount,
+        "payee_account_age_days": _days(ts, state.account_opened.get(b)),
+        "payee_dormant_days": _days(ts, idle_since),
+        "payee_distinct_payers_1h": np.rint(state.payers_1h.before_each(b, ts, a, order=by_payee)),
+        "payee_distinct_payers_24h": np.rint(
+            state.payers_24h.before_each(b, ts, a, order=by_payee)
+        ),
+        "payee_passthrough_24h": passthrough,
+        "payee_shared_device_accounts": shared,
+        "payee_on_risk_list": (listed >= 0) & (listed <= ts),
+        "payee_in_reported_case": (reported >= 0) & (reported <= ts),
+        "payer_first_to_payee": state.pay_pair_seen.before_each(t.pair, ts) < 0,
+        "payer_amount_ratio": t.amount / usual,
+        "payer_on_call": state.call_end.asof(t.person, ts, *_upd(events, "call_end")) > ts,
+        "payer_age": state.person_age.get(t.person),
+        "payer_stopped": stopped > ts,
+        "payer_transfers_24h": n_24h,
+    }
+    newest: dict[str, np.ndarray] = {}
+    for feature, (signal, window) in PERSON_SIGNALS.items():
+        if signal not in newest:
+            newest[signal] = getattr(state, signal).asof(t.person, ts, *_upd(events, signal))
+        f[feature] = _within(ts, newest[signal], window)
+    return f
+
+
+def _upd(events: dict[str, PersonEvents], name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    e = events.get(name)
+    if e is None:
+        empty = np.empty(0, np.int64)
+        return empty, empty, empty
+    return e.person, e.ts, e.value
+
+
+# -- folding a batch into the state --------------------------------------------------------
+
+
+def absorb_contacts(state: EngineState, c: Contacts) -> None:
+    if not len(c):
+        return
+    order = BatchOrder.of(c.caller, c.ts)
+    state.fanout_24h.add(c.caller, c.ts, c.callee, order=order)
+    state.calls_24h.add(c.caller, c.ts, c.is_call.astype(np.int32), order=order)
+    state.short_24h.add(c.caller, c.ts, _short(c), order=order)
+    state.night_24h.add(c.caller, c.ts, _night(c), order=order)
+    back = _callbacks(state, c)
+    if back.any():
+        state.callback_24h.add(c.callee[back], c.ts[back], 1)
+    state.phone_seen.update(c.caller, c.ts)
+    state.contact_pair_last.update(c.pair, c.ts)
+    state.remember_contacts(c.caller, c.person, c.ts)
+
+
+def absorb_person_events(state: EngineState, events: dict[str, PersonEvents]) -> None:
+    for name, e in events.items():
+        getattr(state, name).update(e.person, e.value)
+
+
+def absorb_transfers(state: EngineState, t: Transfers, event_ids: pa.Array) -> None:
+    if not len(t):
+        return
+    by_payee = BatchOrder.of(t.payee, t.ts)
+    by_payer = BatchOrder.of(t.payer, t.ts)
+    state.payers_1h.add(t.payee, t.ts, t.payer, order=by_payee)
+    state.payers_24h.add(t.payee, t.ts, t.payer, order=by_payee)
+    state.in_fen_24h.add(t.payee, t.ts, t.amount, order=by_payee)
+    state.out_fen_24h.add(t.payer, t.ts, t.amount, order=by_payer)
+    state.out_fen_7d.add(t.payer, t.ts, t.amount, order=by_payer)
+    state.out_n_7d.add(t.payer, t.ts, 1, order=by_payer)
+    state.out_n_24h.add(t.payer, t.ts, 1, order=by_payer)
+    state.account_seen.update(np.concatenate([t.payer, t.payee]), np.concatenate([t.ts, t.ts]))
+    state.pay_pair_seen.update(t.pair, t.ts)
+    used = t.device >= 0
+    absorb_device_use(state, t.payer[used], t.device[used], t.ts[used])
+    state.remember_transfers(event_ids, t.payee, t.ts)
+
+
+def absorb_device_use(
+    state: EngineState, accounts: np.ndarray, devices: np.ndarray, ts: np.ndarray
+) -> None:
+    """An account used on a device (a login, or a transfer made from it)."""
+    if not len(accounts):
+        return
+    state.device_accounts_7d.add(devices, ts, accounts)
+    order = np.argsort(ts, kind="stable")  # the newest use of each account wins
+    state.account_last_device.set(accounts[order], devices[order])
+
+
+def absorb_logins(state: EngineState, logins: pa.Table | None) -> None:
+    if logins is None or not logins.num_rows:
+        return
+    accounts = state.keys["accounts"].lookup(logins["account_id"])
+    devices = state.keys["devices"].lookup(logins["device_id"])
+    known = (accounts >= 0) & (devices >= 0)
+    ts = logins["ts"].to_numpy().astype(np.int64)
+    absorb_device_use(state, accounts[known], devices[known], ts[known])

@@ -1,0 +1,191 @@
+"""The engine's model: one LightGBM classifier per event kind over the rules' own features.
+
+Rules decide what analysts can state; the model scores what they cannot (DESIGN §5). A
+model is trained from labelled events (a simulated world's ground truth, or any labelled
+event file), and carries its own thresholds: each action's threshold is the lowest score
+at which the share of ordinary events reaching it stays within a budget (e.g. at most
+0.05 % of ordinary transfers held), measured on the later part of the training period
+that the trees did not see. So the thresholds say what they cost, in the units a bank's
+risk team budgets in.
+
+A model file is JSON: version, per kind the feature names, the thresholds and the
+booster as LightGBM's own text format. Nothing is downloaded; scoring runs on one thread.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+
+from fraudwall.engine.rules import FEATURES
+from fraudwall.model.enums import Action
+
+MODEL_FORMAT = 1
+
+#: The share of ordinary events allowed to reach each action, per kind (see module doc).
+DEFAULT_BUDGETS: dict[str, dict[str, float]] = {
+    "transfer": {"warn": 0.01, "delay": 0.002, "hold": 0.0004, "block": 0.0001},
+    "call": {"warn": 0.005, "block": 0.0005},
+    "sms": {"warn": 0.005, "block": 0.0005},
+}
+
+PARAMS: dict[str, Any] = {
+    "objective": "binary",
+    "learning_rate": 0.08,
+    "num_leaves": 15,
+    "min_data_in_leaf": 50,
+    "feature_fraction": 0.9,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "num_threads": 1,
+    "verbose": -1,
+    "seed": 7,
+    "deterministic": True,
+}
+ROUNDS = 60
+
+
+def feature_matrix(kind: str, features: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The kind's features as a float64 matrix, columns in FEATURES[kind] order."""
+    names = FEATURES[kind]
+    n = len(next(iter(features.values()))) if features else 0
+    out = np.empty((n, len(names)), np.float64)
+    for j, name in enumerate(names):
+        if name not in features:
+            raise KeyError(f"feature '{name}' of kind '{kind}' is missing")
+        out[:, j] = features[name]
+    return out
+
+
+@dataclass
+class KindModel:
+    """One kind's booster, its feature names and its action thresholds."""
+
+    booster: lgb.Booster
+    features: tuple[str, ...]
+    thresholds: dict[str, float]  # action -> lowest score that takes it
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        if not len(x):
+            return np.empty(0)
+        return np.asarray(self.booster.predict(x, num_threads=1), np.float64)
+
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        """Each feature's part in each row's score (SHAP values, log-odds)."""
+        out = self.booster.predict(x, pred_contrib=True, num_threads=1)
+        return np.asarray(out, np.float64)[:, :-1]
+
+    def actions(self, scores: np.ndarray) -> np.ndarray:
+        """The action code each score reaches (0 = allow)."""
+        codes = np.zeros(len(scores), np.int8)
+        for i, action in enumerate(Action):
+            t = self.thresholds.get(action.value)
+            if t is not None:
+                codes[scores >= t] = i
+        return codes
+
+
+@dataclass
+class EngineModel:
+    """A model per kind (any kind may be missing: its events are decided by rules alone)."""
+
+    kinds: dict[str, KindModel] = field(default_factory=dict)
+    trained_on: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, kind: str) -> KindModel | None:
+        return self.kinds.get(kind)
+
+    def save(self, path: Path | str) -> Path:
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        doc = {
+            "format": MODEL_FORMAT,
+            "trained_on": self.trained_on,
+            "kinds": {
+                k: {
+                    "features": list(m.features),
+                    "thresholds": m.thresholds,
+                    "booster": m.booster.model_to_string(),
+                }
+                for k, m in self.kinds.items()
+            },
+        }
+        out.write_text(json.dumps(doc, ensure_ascii=False))
+        return out
+
+    @classmethod
+    def load(cls, path: Path | str) -> EngineModel:
+        src = Path(path)
+        try:
+            doc = json.loads(src.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{src}: not a fraudwall model file ({exc})") from exc
+        if doc.get("format") != MODEL_FORMAT:
+            raise ValueError(f"{src}: model format {doc.get('format')!r}, expected {MODEL_FORMAT}")
+        kinds = {}
+        for kind, m in doc["kinds"].items():
+            if tuple(m["features"]) != FEATURES[kind]:
+                raise ValueError(
+                    f"{src}: the {kind} model was trained on other features than this "
+                    "engine computes; train it again with `fraudwall train`"
+                )
+            booster = lgb.Booster(model_str=m["booster"])
+            kinds[kind] = KindModel(booster, tuple(m["features"]), dict(m["thresholds"]))
+        return cls(kinds, doc.get("trained_on", {}))
+
+
+def _threshold(legit_scores: np.ndarray, budget: float) -> float:
+    """The lowest score t with share(legit >= t) <= budget (above every legit if budget 0)."""
+    if not len(legit_scores):
+        return 0.5
+    s = np.sort(legit_scores)[::-1]
+    k = int(np.floor(budget * len(s)))  # legit events allowed at or above t
+    t = float(np.nextafter(s[k], 1.0)) if k < len(s) else float(s[-1])
+    return max(t, 0.05)  # never act on a near-zero score
+
+
+def train_kind(
+    kind: str,
+    x: np.ndarray,
+    y: np.ndarray,
+    ts: np.ndarray,
+    budgets: Mapping[str, float] | None = None,
+    rounds: int = ROUNDS,
+) -> tuple[KindModel, dict[str, Any]]:
+    """Train one kind's booster on the first 70 % of the period, set thresholds on the
+    rest, then report what those thresholds catch there."""
+    budgets = DEFAULT_BUDGETS[kind] if budgets is None else budgets
+    if y.sum() < 5 or (~y.astype(bool)).sum() < 5:
+        raise ValueError(f"{kind}: too few labelled events to train ({int(y.sum())} positive)")
+    cut = np.quantile(ts, 0.7)
+    fit, held = ts <= cut, ts > cut
+    if y[held].sum() == 0:  # nothing positive late in the period: hold out at random
+        rng = np.random.default_rng(PARAMS["seed"])
+        held = rng.random(len(y)) < 0.3
+        fit = ~held
+    pos = max(float(y[fit].sum()), 1.0)
+    params = {**PARAMS, "scale_pos_weight": min(50.0, float((~y[fit].astype(bool)).sum()) / pos)}
+    data = lgb.Dataset(x[fit], y[fit].astype(np.float64), feature_name=list(FEATURES[kind]))
+    booster = lgb.train(params, data, num_boost_round=rounds)
+    model = KindModel(booster, FEATURES[kind], {})
+    scores = model.score(x[held])
+    legit = scores[y[held] == 0]
+    model.thresholds = {a: _threshold(legit, b) for a, b in budgets.items()}
+    report: dict[str, Any] = {
+        "events": len(y),
+        "positives": int(y.sum()),
+        "held_out": int(held.sum()),
+    }
+    for action, t in model.thresholds.items():
+        hit = scores >= t
+        report[f"{action}_threshold"] = round(t, 6)
+        report[f"{action}_recall"] = float(hit[y[held] == 1].mean()) if y[held].any() else None
+        report[f"{action}_legit_share"] = float(hit[y[held] == 0].mean())
+    return model, report

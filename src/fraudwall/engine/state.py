@@ -1,0 +1,342 @@
+"""The engine's memory: every entity's attributes and rolling signals, in numpy arrays.
+
+One `EngineState` holds what the engine knows between batches (DESIGN §5):
+
+- key indexes that map accounts, phone numbers, people, devices and pairs (payer→payee,
+  caller→callee) to dense ids;
+- the registry: what institutions know about an entity before it acts (an account's
+  opening date and owner, a number's activation date and country, a person's age, a
+  device's owner), loaded from entity tables, unknown (−1 / nan) for entities first met
+  in an event;
+- rolling windows (1 h, 24 h, 7 d) of counts, sums and distinct counterparts;
+- the newest time of each cross-kind signal per person (a risky contact, a call in
+  progress, a remote-control app, a risky URL), read as of each event;
+- flags set by decisions and reports (numbers judged fraudulent, accounts named in a
+  victim's report or a stop-payment order).
+
+Everything is plain arrays, so the state snapshots to one `.npz` file plus the key
+indexes as Arrow (`save` / `load`), and a scale-out store (Redis) can hold the same arrays
+per entity. The windows' bucket sizes trade memory for precision; `nbytes_by_part` says
+what each part costs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.feather as feather
+
+from fraudwall.engine.keys import KeyIndex, hash_keys
+from fraudwall.engine.windows import (
+    LastSeen,
+    Latest,
+    WindowedCounter,
+    WindowedDistinct,
+    _doubled,
+    _grown,
+)
+
+MINUTE = 60_000
+HOUR = 60 * MINUTE
+DAY = 24 * HOUR
+
+#: How long the engine remembers transfers (to resolve a report's transfer ids) and
+#: contacts (to send a 12381 warning to everyone a newly flagged number reached).
+TRANSFER_MEMORY_MS = 90 * DAY
+CONTACT_MEMORY_MS = 3 * DAY
+STATE_FORMAT = 1
+
+KEY_NAMES = ("accounts", "phones", "people", "devices", "pay_pairs", "contact_pairs")
+
+
+class IdColumn:
+    """A growable per-id attribute (an int64 time or id, or a float), -1 / nan if unknown."""
+
+    def __init__(self, dtype: Any = np.int64, fill: float = -1) -> None:
+        self.fill = fill
+        self.values = np.full(1024, fill, dtype)
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.values.nbytes)
+
+    def _ensure(self, n: int) -> None:
+        self._n = max(self._n, n)
+        if n > len(self.values):
+            self.values = _grown(self.values, _doubled(len(self.values), n), self.fill)  # type: ignore[arg-type]
+
+    def get(self, ids: np.ndarray) -> np.ndarray:
+        """Values for ids; the fill value for -1 and for ids never set."""
+        known = (ids >= 0) & (ids < self._n)
+        if known.all():
+            return self.values[ids]
+        out = np.full(len(ids), self.fill, self.values.dtype)
+        out[known] = self.values[ids[known]]
+        return out
+
+    def set(self, ids: np.ndarray, values: Any) -> None:
+        """Set values (the last write wins for repeated ids); -1 ids are skipped."""
+        values = np.broadcast_to(np.asarray(values, self.values.dtype), ids.shape)
+        keep = ids >= 0
+        if keep.any():
+            self._ensure(int(ids[keep].max()) + 1)
+            self.values[ids[keep]] = values[keep]
+
+    def maximum(self, ids: np.ndarray, values: Any) -> None:
+        """Raise values to at least `values` (e.g. a flag's first time stays the latest)."""
+        values = np.broadcast_to(np.asarray(values, self.values.dtype), ids.shape)
+        keep = ids >= 0
+        if keep.any():
+            self._ensure(int(ids[keep].max()) + 1)
+            np.maximum.at(self.values, ids[keep], values[keep])
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"values": self.values[: self._n].copy()}
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        n = len(state["values"])
+        self._ensure(n)
+        self.values[:n] = state["values"]
+
+
+def _ts_or_missing(table: pa.Table, column: str) -> np.ndarray:
+    if column not in table.column_names:
+        return np.full(table.num_rows, -1, np.int64)
+    return pc.fill_null(table[column], -1).to_numpy().astype(np.int64)
+
+
+@dataclass
+class EngineState:
+    """What the engine knows between batches; see the module doc."""
+
+    keys: dict[str, KeyIndex] = field(default_factory=lambda: {k: KeyIndex() for k in KEY_NAMES})
+    # registry
+    account_opened: IdColumn = field(default_factory=IdColumn)
+    account_active_before: IdColumn = field(default_factory=IdColumn)  # before the history
+    account_owner: IdColumn = field(default_factory=IdColumn)  # person id
+    phone_owner: IdColumn = field(default_factory=IdColumn)
+    phone_activated: IdColumn = field(default_factory=IdColumn)
+    phone_foreign: IdColumn = field(default_factory=IdColumn)  # 1 foreign, 0 domestic, -1 ?
+    person_age: IdColumn = field(default_factory=lambda: IdColumn(np.float64, np.nan))
+    device_owner: IdColumn = field(default_factory=IdColumn)
+    # flags and lists (a time: when it was set; -1 never)
+    account_reported: IdColumn = field(default_factory=IdColumn)
+    account_listed: IdColumn = field(default_factory=IdColumn)
+    account_stopped_until: IdColumn = field(default_factory=IdColumn)
+    account_last_device: IdColumn = field(default_factory=IdColumn)
+    phone_flagged: IdColumn = field(default_factory=IdColumn)
+    phone_blocks: IdColumn = field(default_factory=IdColumn)  # contacts blocked so far
+    person_warned: IdColumn = field(default_factory=IdColumn)
+    # accounts: rolling windows
+    payers_1h: WindowedDistinct = field(
+        default_factory=lambda: WindowedDistinct(1024, HOUR, 10 * MINUTE)
+    )
+    payers_24h: WindowedDistinct = field(
+        default_factory=lambda: WindowedDistinct(1024, DAY, 2 * HOUR)
+    )
+    in_fen_24h: WindowedCounter = field(
+        default_factory=lambda: WindowedCounter(1024, DAY, 2 * HOUR)
+    )
+    out_fen_24h: WindowedCounter = field(
+        default_factory=lambda: WindowedCounter(1024, DAY, 2 * HOUR)
+    )
+    out_n_24h: WindowedCounter = field(
+        default_factory=lambda: WindowedCounter(1024, DAY, 2 * HOUR, np.int32)
+    )
+    out_fen_7d: WindowedCounter = field(default_factory=lambda: WindowedCounter(1024, 7 * DAY, DAY))
+    out_n_7d: WindowedCounter = field(
+        default_factory=lambda: WindowedCounter(1024, 7 * DAY, DAY, np.int32)
+    )
+    account_seen: LastSeen = field(default_factory=lambda: LastSeen(1024))
+    pay_pair_seen: LastSeen = field(default_factory=lambda: LastSeen(1024))
+    # devices: accounts used on each device in a week (device farms)
+    device_accounts_7d: WindowedDistinct = field(
+        default_factory=lambda: WindowedDistinct(1024, 7 * DAY, DAY)
+    )
+    # phone numbers as callers / senders
+    fanout_24h: WindowedDistinct = field(
+        default_factory=lambda: WindowedDistinct(1024, DAY, 2 * HOUR)
+    )
+    calls_24h: WindowedCounter = field(
+        default_factory=lambda: WindowedCounter(1024, DAY, 2 * HOUR, np.int32)
+    )
+    short_24h: WindowedCounter = field(
+        default_factory=lambda: WindowedCounter(1024, DAY, 2 * HOUR, np.int32)
+    )
+    night_24h: WindowedCounter = field(
+        default_factory=lambda: WindowedCounter(1024, DAY, 2 * HOUR, np.int32)
+    )
+    callback_24h: WindowedCounter = field(
+        default_factory=lambda: WindowedCounter(1024, DAY, 2 * HOUR, np.int32)
+    )
+    phone_seen: LastSeen = field(default_factory=lambda: LastSeen(1024))
+    contact_pair_last: Latest = field(default_factory=lambda: Latest(1024))
+    # people: the newest time of each payer-side signal
+    risky_contact: Latest = field(default_factory=lambda: Latest(1024))
+    intl_contact: Latest = field(default_factory=lambda: Latest(1024))
+    new_contact: Latest = field(default_factory=lambda: Latest(1024))
+    call_end: Latest = field(default_factory=lambda: Latest(1024))
+    remote_app: Latest = field(default_factory=lambda: Latest(1024))
+    risky_app: Latest = field(default_factory=lambda: Latest(1024))
+    risky_url: Latest = field(default_factory=lambda: Latest(1024))
+    # recent history kept to act on later news (reports, flags)
+    transfer_log: dict[str, np.ndarray] = field(
+        default_factory=lambda: {
+            "hash": np.empty(0, np.uint64),
+            "payee": np.empty(0, np.int64),
+            "ts": np.empty(0, np.int64),
+        }
+    )
+    contact_log: dict[str, np.ndarray] = field(
+        default_factory=lambda: {
+            "caller": np.empty(0, np.int64),
+            "person": np.empty(0, np.int64),
+            "ts": np.empty(0, np.int64),
+        }
+    )
+    clock: int = -1  # the newest event time absorbed
+
+    # -- the registry ---------------------------------------------------------------------
+
+    def load_registry(self, tables: dict[str, pa.Table]) -> None:
+        """Load what institutions know about entities (people, accounts, phones, devices)."""
+        people = self.keys["people"]
+        if "people" in tables:
+            t = tables["people"]
+            ids = people.lookup(t["person_id"])
+            self.person_age.set(ids, t["age"].to_numpy().astype(np.float64))
+        if "accounts" in tables:
+            t = tables["accounts"]
+            ids = self.keys["accounts"].lookup(t["account_id"])
+            self.account_opened.set(ids, _ts_or_missing(t, "opened_ts"))
+            self.account_active_before.set(ids, _ts_or_missing(t, "last_active_ts"))
+            self.account_owner.set(ids, people.lookup(t["owner_person_id"]))
+        if "phones" in tables:
+            t = tables["phones"]
+            ids = self.keys["phones"].lookup(t["number"])
+            self.phone_owner.set(ids, people.lookup(t["owner_person_id"]))
+            self.phone_activated.set(ids, _ts_or_missing(t, "activated_ts"))
+            foreign = pc.not_equal(t["country_code"], "86").to_numpy(zero_copy_only=False)
+            self.phone_foreign.set(ids, foreign.astype(np.int64))
+        if "devices" in tables:
+            t = tables["devices"]
+            ids = self.keys["devices"].lookup(t["device_id"])
+            self.device_owner.set(ids, people.lookup(t["owner_person_id"]))
+
+    def list_accounts(self, accounts: Any, ts: int) -> None:
+        """Put accounts on the risk list (from intelligence or another institution)."""
+        ids = self.keys["accounts"].lookup(accounts)
+        self.account_listed.maximum(ids, ts)
+
+    def flag_phones(self, numbers: Any, ts: int) -> np.ndarray:
+        """Mark numbers as fraudulent from ts on; returns their ids."""
+        ids = self.keys["phones"].lookup(numbers)
+        self.phone_flagged.maximum(ids, ts)
+        return ids
+
+    def stop_accounts(self, accounts: Any, until_ts: int) -> None:
+        """A stop-payment order: the accounts may receive but not pay out until `until_ts`."""
+        ids = self.keys["accounts"].lookup(accounts)
+        self.account_stopped_until.maximum(ids, until_ts)
+
+    def lift_stop(self, accounts: Any) -> None:
+        """Lift stop-payment orders early (the order was withdrawn or the case closed)."""
+        ids = self.keys["accounts"].lookup(accounts, add=False)
+        self.account_stopped_until.set(ids, -1)
+
+    # -- logs -----------------------------------------------------------------------------
+
+    def remember_transfers(self, event_ids: pa.Array, payees: np.ndarray, ts: np.ndarray) -> None:
+        log = self.transfer_log
+        keep = log["ts"] >= (int(ts.max()) if len(ts) else 0) - TRANSFER_MEMORY_MS
+        log["hash"] = np.concatenate([log["hash"][keep], hash_keys(event_ids)])
+        log["payee"] = np.concatenate([log["payee"][keep], payees])
+        log["ts"] = np.concatenate([log["ts"][keep], ts])
+
+    def payees_of(self, transfer_ids: Any) -> np.ndarray:
+        """The payee account ids of remembered transfers (unknown ids are skipped)."""
+        wanted = hash_keys(transfer_ids)
+        hit = np.isin(self.transfer_log["hash"], wanted[wanted != 0])
+        return self.transfer_log["payee"][hit]
+
+    def remember_contacts(self, callers: np.ndarray, people: np.ndarray, ts: np.ndarray) -> None:
+        log = self.contact_log
+        keep = log["ts"] >= (int(ts.max()) if len(ts) else 0) - CONTACT_MEMORY_MS
+        known = people >= 0
+        log["caller"] = np.concatenate([log["caller"][keep], callers[known]])
+        log["person"] = np.concatenate([log["person"][keep], people[known]])
+        log["ts"] = np.concatenate([log["ts"][keep], ts[known]])
+
+    def contacted_by(self, callers: np.ndarray, before_ts: int) -> tuple[np.ndarray, np.ndarray]:
+        """(person ids, caller ids) of everyone these numbers reached in the remembered days."""
+        log = self.contact_log
+        hit = np.isin(log["caller"], callers) & (log["ts"] < before_ts)
+        return log["person"][hit], log["caller"][hit]
+
+    # -- snapshots ------------------------------------------------------------------------
+
+    def _parts(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if k not in ("keys", "clock")}
+
+    def nbytes_by_part(self) -> dict[str, int]:
+        """Bytes held by each part (arrays at their current capacity)."""
+        out = {f"keys.{k}": v.nbytes for k, v in self.keys.items()}
+        for name, part in self._parts().items():
+            if isinstance(part, dict):
+                out[name] = sum(int(a.nbytes) for a in part.values())
+            else:
+                out[name] = int(part.nbytes)
+        return out
+
+    def save(self, directory: Path | str) -> Path:
+        """Write the state to a directory (state.npz and one Arrow file per key index)."""
+        out = Path(directory)
+        out.mkdir(parents=True, exist_ok=True)
+        arrays: dict[str, np.ndarray] = {
+            "format": np.array([STATE_FORMAT]),
+            "clock": np.array([self.clock]),
+        }
+        for name, part in self._parts().items():
+            state = part if isinstance(part, dict) else part.state_dict()
+            for k, v in state.items():
+                arrays[f"{name}.{k}"] = v
+        np.savez(out / "state.npz", **arrays)  # type: ignore[arg-type]
+        for name, index in self.keys.items():
+            feather.write_feather(pa.table({"key": index.to_arrow()}), out / f"keys_{name}.arrow")
+        return out
+
+    @classmethod
+    def load(cls, directory: Path | str) -> EngineState:
+        """Read a state written by `save`."""
+        src = Path(directory)
+        if not (src / "state.npz").exists():
+            raise FileNotFoundError(f"{src}: no engine snapshot (state.npz) here")
+        state = cls()
+        with np.load(src / "state.npz") as npz:
+            arrays = {k: npz[k] for k in npz.files}
+        if int(arrays["format"][0]) != STATE_FORMAT:
+            raise ValueError(
+                f"{src}: snapshot format {arrays['format'][0]}, expected {STATE_FORMAT}"
+            )
+        state.clock = int(arrays["clock"][0])
+        for name, part in state._parts().items():
+            sub = {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith(f"{name}.")}
+            if isinstance(part, dict):
+                part.update(sub)
+            elif isinstance(part, IdColumn):
+                part.restore(sub)
+            else:
+                setattr(state, name, type(part).from_state(sub))
+        for name in KEY_NAMES:
+            keys = feather.read_table(src / f"keys_{name}.arrow")["key"]
+            state.keys[name] = KeyIndex.from_arrow(keys)
+        return state

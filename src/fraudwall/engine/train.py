@@ -1,0 +1,118 @@
+"""Training the engine's model from labelled history (`fraudwall train`).
+
+The features a model learns from must be the ones the engine computes live, in the same
+order of events, so training replays the history through the engine and keeps each
+batch's features. Contacts come first: whether a payer was "called by a risky number"
+depends on how the engine judged that call, so the call and SMS models are trained on a
+first replay (rules alone), and the transfer model on a second replay that uses them.
+
+Labels: a transfer is positive when the truth names it a victim's payment to fraud; a
+call or SMS when it came from a fraud number. Laundering hops and bait payments are left
+out of the transfer model's training (they are neither a victim paying nor ordinary life).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fraudwall.engine.engine import Engine
+from fraudwall.engine.rules import RuleSet
+from fraudwall.engine.scorer import EngineModel, feature_matrix, train_kind
+from fraudwall.engine.stream import time_batches
+from fraudwall.model.enums import Role
+
+Progress = Callable[[int], None]  # called with the number of events just processed
+
+POSITIVE = {"transfer": Role.FRAUD_PAYMENT, "call": Role.FRAUD_CONTACT, "sms": Role.FRAUD_CONTACT}
+LEFT_OUT = {"transfer": (Role.LAUNDERING, Role.BAIT_PAYMENT)}
+
+
+def collect(
+    tables: Mapping[str, pa.Table],
+    kinds: tuple[str, ...],
+    model: EngineModel | None = None,
+    rules: RuleSet | None = None,
+    batch_events: int = 100_000,
+    progress: Progress | None = None,
+) -> dict[str, tuple[np.ndarray, pa.Array, np.ndarray]]:
+    """Replay the history; per kind, (feature matrix, event ids, ts) of every event."""
+    engine = Engine.for_world(tables, rules=rules, model=model)
+    got: dict[str, list[tuple[np.ndarray, pa.Array, np.ndarray]]] = {k: [] for k in kinds}
+    for batch in time_batches(tables, batch_events):
+        result = engine.process(batch, keep_features=True, explain=False)
+        for kind in kinds:
+            if kind in result.features:
+                ids = result.event_ids[kind]
+                x = feature_matrix(kind, result.features[kind])
+                got[kind].append((x, ids, batch.tables[_table_of(kind)]["ts"].to_numpy()))
+        if progress is not None:
+            progress(batch.size)
+    out = {}
+    for kind, parts in got.items():
+        if parts:
+            x = np.concatenate([p[0] for p in parts])
+            ids = pa.concat_arrays(
+                [
+                    pa.array(p[1])
+                    if not isinstance(p[1], pa.ChunkedArray)
+                    else p[1].combine_chunks()
+                    for p in parts
+                ]
+            )
+            ts = np.concatenate([p[2] for p in parts])
+            out[kind] = (x, ids, ts)
+    return out
+
+
+def _table_of(kind: str) -> str:
+    return {"transfer": "transfers", "call": "calls", "sms": "sms"}[kind]
+
+
+def labels(kind: str, event_ids: pa.Array, truth: pa.Table) -> tuple[np.ndarray, np.ndarray]:
+    """(y, used): y = 1 for the kind's positives; used = False for rows left out."""
+    entity = {"transfer": "transfer", "call": "call", "sms": "sms"}[kind]
+    rows = truth.filter(pc.equal(truth["entity_kind"], entity))
+    positive = rows.filter(pc.equal(rows["role"], POSITIVE[kind].value))["entity_id"]
+    y = pc.is_in(event_ids, value_set=positive).to_numpy(zero_copy_only=False).astype(np.int8)
+    used = np.ones(len(y), bool)
+    left = [r.value for r in LEFT_OUT.get(kind, ())]
+    if left:
+        out = rows.filter(pc.is_in(rows["role"], value_set=pa.array(left)))["entity_id"]
+        used = ~pc.is_in(event_ids, value_set=out).to_numpy(zero_copy_only=False)
+    return y, used
+
+
+def train(
+    tables: Mapping[str, pa.Table],
+    rules: RuleSet | None = None,
+    budgets: Mapping[str, Mapping[str, float]] | None = None,
+    batch_events: int = 100_000,
+    progress: Progress | None = None,
+) -> tuple[EngineModel, dict[str, Any]]:
+    """Train call, SMS and transfer models from a world's tables (which include `truth`)."""
+    if "truth" not in tables:
+        raise ValueError("truth: the training history needs a truth table (labels)")
+    truth = tables["truth"]
+    model = EngineModel()
+    report: dict[str, Any] = {}
+
+    def fit(kind: str, data: tuple[np.ndarray, pa.Array, np.ndarray]) -> None:
+        x, ids, ts = data
+        y, used = labels(kind, ids, truth)
+        kind_budgets = None if budgets is None else budgets.get(kind)
+        model.kinds[kind], report[kind] = train_kind(kind, x[used], y[used], ts[used], kind_budgets)
+
+    first = collect(tables, ("call", "sms"), None, rules, batch_events, progress)
+    for kind, data in first.items():
+        fit(kind, data)
+    second = collect(tables, ("transfer",), model, rules, batch_events, progress)
+    if "transfer" not in second:
+        raise ValueError("transfers: the training history has no transfers")
+    fit("transfer", second["transfer"])
+    model.trained_on = {"events": int(sum(t.num_rows for t in tables.values())), **report}
+    return model, report
