@@ -144,7 +144,13 @@ def read_contacts(state: EngineState, calls: pa.Table | None, sms: pa.Table | No
         presented = (
             table["presented_number"] if "presented_number" in table.column_names else table[who]
         )
-        spoofed = pc.and_(intl, pc.starts_with(presented, "+86"))
+        # Spoofed: an inbound call from abroad to a domestic line that shows a domestic
+        # number other than the calling line (a subscriber roaming abroad shows their own;
+        # a domestic caller dialling abroad goes out, not in).
+        spoofed = pc.and_(
+            pc.and_(intl, pc.starts_with(table[whom], "+86")),
+            pc.and_(pc.starts_with(presented, "+86"), pc.not_equal(presented, table[who])),
+        )
         duration = (
             table["duration_ms"].to_numpy().astype(np.int64)
             if "duration_ms" in table.column_names

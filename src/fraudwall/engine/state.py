@@ -114,6 +114,49 @@ def _ts_or_missing(table: pa.Table, column: str) -> np.ndarray:
     return pc.fill_null(table[column], -1).to_numpy().astype(np.int64)
 
 
+class TimeLog:
+    """Recent events kept for a while (columns of a growing buffer): appending is amortised
+    O(batch), and entries older than `memory_ms` are dropped when the buffer fills up."""
+
+    def __init__(self, memory_ms: int, *columns: tuple[str, Any]) -> None:
+        self.memory_ms = memory_ms
+        self.n = 0
+        self.columns = {"ts": np.zeros(1024, np.int64)}
+        self.columns.update({name: np.zeros(1024, dtype) for name, dtype in columns})
+
+    @property
+    def nbytes(self) -> int:
+        return sum(int(a.nbytes) for a in self.columns.values())
+
+    def view(self) -> dict[str, np.ndarray]:
+        return {k: v[: self.n] for k, v in self.columns.items()}
+
+    def append(self, ts: np.ndarray, **values: np.ndarray) -> None:
+        k = len(ts)
+        if not k:
+            return
+        if self.n + k > len(self.columns["ts"]):
+            keep = np.flatnonzero(self.columns["ts"][: self.n] >= int(ts.max()) - self.memory_ms)
+            size = _doubled(len(self.columns["ts"]), 2 * (len(keep) + k))
+            for name, arr in self.columns.items():
+                grown = np.zeros(size, arr.dtype)
+                grown[: len(keep)] = arr[keep]
+                self.columns[name] = grown
+            self.n = len(keep)
+        self.columns["ts"][self.n : self.n + k] = ts
+        for name, v in values.items():
+            self.columns[name][self.n : self.n + k] = v
+        self.n += k
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {k: v.copy() for k, v in self.view().items()}
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        self.n = 0
+        ts = state["ts"]
+        self.append(ts, **{k: v for k, v in state.items() if k != "ts"})
+
+
 @dataclass
 class EngineState:
     """What the engine knows between batches; see the module doc."""
@@ -189,19 +232,15 @@ class EngineState:
     risky_app: Latest = field(default_factory=lambda: Latest(1024))
     risky_url: Latest = field(default_factory=lambda: Latest(1024))
     # recent history kept to act on later news (reports, flags)
-    transfer_log: dict[str, np.ndarray] = field(
-        default_factory=lambda: {
-            "hash": np.empty(0, np.uint64),
-            "payee": np.empty(0, np.int64),
-            "ts": np.empty(0, np.int64),
-        }
+    transfer_log: TimeLog = field(
+        default_factory=lambda: TimeLog(
+            TRANSFER_MEMORY_MS, ("hash", np.uint64), ("payee", np.int64)
+        )
     )
-    contact_log: dict[str, np.ndarray] = field(
-        default_factory=lambda: {
-            "caller": np.empty(0, np.int64),
-            "person": np.empty(0, np.int64),
-            "ts": np.empty(0, np.int64),
-        }
+    contact_log: TimeLog = field(
+        default_factory=lambda: TimeLog(
+            CONTACT_MEMORY_MS, ("caller", np.int64), ("person", np.int64)
+        )
     )
     clock: int = -1  # the newest event time absorbed
 
@@ -256,29 +295,21 @@ class EngineState:
     # -- logs -----------------------------------------------------------------------------
 
     def remember_transfers(self, event_ids: pa.Array, payees: np.ndarray, ts: np.ndarray) -> None:
-        log = self.transfer_log
-        keep = log["ts"] >= (int(ts.max()) if len(ts) else 0) - TRANSFER_MEMORY_MS
-        log["hash"] = np.concatenate([log["hash"][keep], hash_keys(event_ids)])
-        log["payee"] = np.concatenate([log["payee"][keep], payees])
-        log["ts"] = np.concatenate([log["ts"][keep], ts])
+        self.transfer_log.append(ts, hash=hash_keys(event_ids), payee=payees)
 
     def payees_of(self, transfer_ids: Any) -> np.ndarray:
         """The payee account ids of remembered transfers (unknown ids are skipped)."""
         wanted = hash_keys(transfer_ids)
-        hit = np.isin(self.transfer_log["hash"], wanted[wanted != 0])
-        return self.transfer_log["payee"][hit]
+        log = self.transfer_log.view()
+        return log["payee"][np.isin(log["hash"], wanted[wanted != 0])]
 
     def remember_contacts(self, callers: np.ndarray, people: np.ndarray, ts: np.ndarray) -> None:
-        log = self.contact_log
-        keep = log["ts"] >= (int(ts.max()) if len(ts) else 0) - CONTACT_MEMORY_MS
         known = people >= 0
-        log["caller"] = np.concatenate([log["caller"][keep], callers[known]])
-        log["person"] = np.concatenate([log["person"][keep], people[known]])
-        log["ts"] = np.concatenate([log["ts"][keep], ts[known]])
+        self.contact_log.append(ts[known], caller=callers[known], person=people[known])
 
     def contacted_by(self, callers: np.ndarray, before_ts: int) -> tuple[np.ndarray, np.ndarray]:
         """(person ids, caller ids) of everyone these numbers reached in the remembered days."""
-        log = self.contact_log
+        log = self.contact_log.view()
         hit = np.isin(log["caller"], callers) & (log["ts"] < before_ts)
         return log["person"][hit], log["caller"][hit]
 
@@ -291,10 +322,7 @@ class EngineState:
         """Bytes held by each part (arrays at their current capacity)."""
         out = {f"keys.{k}": v.nbytes for k, v in self.keys.items()}
         for name, part in self._parts().items():
-            if isinstance(part, dict):
-                out[name] = sum(int(a.nbytes) for a in part.values())
-            else:
-                out[name] = int(part.nbytes)
+            out[name] = int(part.nbytes)
         return out
 
     def save(self, directory: Path | str) -> Path:
@@ -306,8 +334,7 @@ class EngineState:
             "clock": np.array([self.clock]),
         }
         for name, part in self._parts().items():
-            state = part if isinstance(part, dict) else part.state_dict()
-            for k, v in state.items():
+            for k, v in part.state_dict().items():
                 arrays[f"{name}.{k}"] = v
         np.savez(out / "state.npz", **arrays)  # type: ignore[arg-type]
         for name, index in self.keys.items():
@@ -330,9 +357,7 @@ class EngineState:
         state.clock = int(arrays["clock"][0])
         for name, part in state._parts().items():
             sub = {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith(f"{name}.")}
-            if isinstance(part, dict):
-                part.update(sub)
-            elif isinstance(part, IdColumn):
+            if isinstance(part, IdColumn | TimeLog):
                 part.restore(sub)
             else:
                 setattr(state, name, type(part).from_state(sub))
