@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import matplotlib
+import pyarrow as pa
 import typer
 from rich.console import Console
 
 from fraudwall.demo import run_demo
-from fraudwall.demo.console import print_counts, print_paths, progress_bar
+from fraudwall.demo.console import print_counts, print_figures, print_paths, progress_bar
+from fraudwall.engine.rules import FEATURES, RuleError, RuleSet, load_rules
+from fraudwall.engine.stream import EVENT_TABLES
 from fraudwall.model.files import check_file
 from fraudwall.sim import SimConfig, simulate, write_world
+from fraudwall.sim.world import read_world
 
 matplotlib.use("Agg")  # a command-line tool never opens a plot window
 
@@ -113,6 +118,122 @@ def check_cmd(
     if result.rejected_path is not None:
         print_paths(console, [("rejected", result.rejected_path)])
         raise typer.Exit(1)
+
+
+def _world_tables(world: Path, console: Console) -> dict[str, pa.Table]:
+    try:
+        return read_world(world).tables
+    except (FileNotFoundError, ValueError) as exc:
+        console.print(f"[red]error:[/red] --world: {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _event_counter(
+    update: Callable[[str, float], None], total: int, step: str
+) -> Callable[[int], None]:
+    done = [0]
+
+    def advance(n: int) -> None:
+        done[0] += n
+        update(step, done[0] / max(total, 1))
+
+    return advance
+
+
+@app.command("train")
+def train_cmd(
+    world: Annotated[Path, typer.Option("--world", help="A world folder with its truth table.")],
+    out: Annotated[Path, typer.Option("--out", help="The model file to write (JSON).")],
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="A rule file (default: the built-in rules).")
+    ] = None,
+) -> None:
+    """Train the engine's LightGBM models (calls, SMS, transfers) from a world's ground truth."""
+    from fraudwall.engine.train import train
+
+    console = Console()
+    tables = _world_tables(world, console)
+    ruleset = _load_rules(rules, console)
+    total = 2 * sum(tables[n].num_rows for n in EVENT_TABLES if n in tables)
+    t0 = time.perf_counter()
+    try:
+        with progress_bar(console, "train") as update:
+            model, report = train(tables, ruleset, progress=_event_counter(update, total, "replay"))
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from exc
+    path = model.save(out)
+    rows = {
+        f"{kind} {key}": value
+        for kind, r in report.items()
+        for key, value in r.items()
+        if key.endswith(("_recall", "_legit_share")) and value is not None
+    }
+    print_figures(console, "held-out part of the period", rows)
+    console.print(f"trained in {time.perf_counter() - t0:.1f} s")
+    print_paths(console, [("model", path)])
+
+
+@app.command("replay")
+def replay_cmd(
+    world: Annotated[Path, typer.Argument(help="A world folder (events, entities, truth).")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for decisions, warnings, metrics.")],
+    model: Annotated[
+        Path | None, typer.Option("--model", help="A model file from `fraudwall train`.")
+    ] = None,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="A rule file (default: the built-in rules).")
+    ] = None,
+    stop_probability: Annotated[
+        float,
+        typer.Option("--stop-probability", help="Chance a warned victim stops paying (0..1)."),
+    ] = 0.5,
+) -> None:
+    """Stream a world's events through the engine in time order; score against the truth."""
+    from fraudwall.engine.replay import replay, write_replay
+    from fraudwall.engine.scorer import EngineModel
+
+    console = Console()
+    tables = _world_tables(world, console)
+    ruleset = _load_rules(rules, console)
+    engine_model = None
+    if model is not None:
+        try:
+            engine_model = EngineModel.load(model)
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] --model: {exc}")
+            raise typer.Exit(2) from exc
+    if not 0.0 <= stop_probability <= 1.0:
+        console.print(
+            f"[red]error:[/red] --stop-probability: must be within 0..1, got {stop_probability}"
+        )
+        raise typer.Exit(2)
+    total = sum(tables[n].num_rows for n in EVENT_TABLES if n in tables)
+    with progress_bar(console, "replay") as update:
+        result = replay(
+            tables, ruleset, engine_model, stop_probability=stop_probability,
+            progress=_event_counter(update, total, "events"),
+        )  # fmt: skip
+    path = write_replay(result, out)
+    console.print(f"{result.events:,} events in {result.seconds:.1f} s "
+                  f"({result.events / max(result.seconds, 1e-9):,.0f} events/s)")  # fmt: skip
+    if result.metrics is not None:
+        keys = ("intercepted_or_warned_share", "intercepted_share", "legit_stopped_share",
+                "precision_stop", "recall_stop", "precision_warn", "recall_warn")  # fmt: skip
+        print_figures(console, "against the ground truth", {k: result.metrics[k] for k in keys})
+    print_paths(console, [("decisions", path / "decisions.parquet"),
+                          ("warnings", path / "warnings.parquet"),
+                          ("metrics", path / "metrics.json")])  # fmt: skip
+
+
+def _load_rules(path: Path | None, console: Console) -> RuleSet | None:
+    if path is None:
+        return None
+    try:
+        return load_rules(path, FEATURES)
+    except (RuleError, OSError) as exc:
+        console.print(f"[red]error:[/red] --rules: {exc}")
+        raise typer.Exit(2) from exc
 
 
 @app.command("demo")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -69,10 +70,37 @@ class Decided:
 
     action: np.ndarray  # int8 codes into ACTIONS
     score: np.ndarray  # float64 0..1 (0 when no model)
-    rules: list[list[str]]
-    shadow_rules: list[list[str]]
-    top_features: list[list[str]]
-    reason: list[str]
+    # Sparse, by row: most events fire no rule and need no explanation.
+    rules: dict[int, list[str]]
+    shadow_rules: dict[int, list[str]]
+    top_features: dict[int, list[str]]
+    reason: dict[int, str]
+
+
+class TopMemo(Protocol):
+    """Remembers each group's packed top features for a while (see `decide`)."""
+
+    def lookup(self, groups: np.ndarray, ts: np.ndarray) -> np.ndarray: ...
+
+    def store(self, groups: np.ndarray, ts: np.ndarray, packed: np.ndarray) -> None: ...
+
+
+def _pack(contrib: np.ndarray) -> np.ndarray:
+    """Each row's top features (up to TOP_K with a positive part), as one int: the
+    feature indices in 6 bits each, the count in the bits above."""
+    best = np.argsort(-contrib, axis=1)[:, :TOP_K]
+    positive = np.take_along_axis(contrib, best, axis=1) > 0
+    packed = np.zeros(len(contrib), np.int64)
+    count = np.zeros(len(contrib), np.int64)
+    for j in range(best.shape[1]):
+        keep = positive[:, j] & (count == j)  # the top ones, in order, while positive
+        packed[keep] |= best[keep, j].astype(np.int64) << (6 * j)
+        count[keep] += 1
+    return packed | (count << 18)
+
+
+def _unpack(packed: int) -> list[int]:
+    return [(packed >> (6 * j)) & 63 for j in range(packed >> 18)]
 
 
 def _fit_to_kind(kind: str, codes: np.ndarray) -> np.ndarray:
@@ -89,12 +117,15 @@ def decide(
     model: KindModel | None,
     explain: bool = True,
     group: np.ndarray | None = None,
+    memo: TopMemo | None = None,
+    ts: np.ndarray | None = None,
 ) -> Decided:
     """Decide a batch of one kind; `explain=False` skips reasons and top features (training).
 
     Alerts with the same `group` (e.g. one caller blasting many people) share the model's
     explanation of the group's first alert: its features are the caller's, and explaining
-    each of thousands of calls again would cost more than deciding them."""
+    each of thousands of calls again would cost more than deciding them. With a `memo`,
+    a group explained in the last day is not explained again."""
     n = hits.fired.shape[0]
     rule_codes = hits.action()
     x = feature_matrix(kind, features) if model is not None else None
@@ -105,34 +136,46 @@ def decide(
         score = np.zeros(n)
         codes = rule_codes
     codes = _fit_to_kind(kind, codes.astype(np.int8))
-    empty: list[str] = []
-    rules = [empty] * n
-    shadow = [empty] * n
-    top = [empty] * n
-    reason = [""] * n
+    rules: dict[int, list[str]] = {}
+    shadow: dict[int, list[str]] = {}
+    top: dict[int, list[str]] = {}
+    reason: dict[int, str] = {}
     any_fired = hits.fired.any(axis=1) if hits.names else np.zeros(n, bool)
     for i in np.flatnonzero(any_fired).tolist():
-        rules[i] = hits.fired_names(i)
-        shadow[i] = [r for r in hits.fired_names(i, include_shadow=True) if r not in rules[i]]
+        live = hits.fired_names(i)
+        if live:
+            rules[i] = live
+        watched = [r for r in hits.fired_names(i, include_shadow=True) if r not in live]
+        if watched:
+            shadow[i] = watched
     alerted = np.flatnonzero(codes > 0) if explain else np.empty(0, np.int64)
     if len(alerted):
-        contrib = None
         rep = np.arange(len(alerted))  # the alert whose explanation each alert uses
+        packed = None
         if model is not None and x is not None:
             if group is not None:
-                _, first, rep = np.unique(group[alerted], return_index=True, return_inverse=True)
-                contrib = model.contributions(x[alerted[first]])
+                groups, first, rep = np.unique(
+                    group[alerted], return_index=True, return_inverse=True
+                )
+                when = np.zeros(len(groups), np.int64) if ts is None else ts[alerted[first]]
+                packed = memo.lookup(groups, when) if memo is not None else None
+                if packed is None:
+                    packed = np.full(len(groups), -1, np.int64)
+                todo = np.flatnonzero(packed < 0)
+                if len(todo):
+                    packed[todo] = _pack(model.contributions(x[alerted[first[todo]]]))
+                    if memo is not None:
+                        memo.store(groups[todo], when[todo], packed[todo])
             else:
-                contrib = model.contributions(x[alerted])
+                packed = _pack(model.contributions(x[alerted]))
         names = model.features if model is not None else ()
         for k, i in enumerate(alerted.tolist()):
-            texts = hits.reasons(i, features) if rules[i] else []
-            if contrib is not None:
-                row = contrib[rep[k]]
-                best = np.argsort(-row)[:TOP_K]
-                top[i] = [names[j] for j in best if row[j] > 0]
+            texts = hits.reasons(i, features) if i in rules else []
+            if packed is not None:
+                top[i] = [names[j] for j in _unpack(int(packed[rep[k]]))]
             else:
-                used = {f for r in rules[i] for f in hits.rules[hits.names.index(r)].features_used}
+                fired = rules.get(i, [])
+                used = {f for r in fired for f in hits.rules[hits.names.index(r)].features_used}
                 top[i] = sorted(used)[:TOP_K]
             if not texts:
                 said = "；".join(FEATURE_TEXT.get(f, f) for f in top[i]) or "综合风险评分高"

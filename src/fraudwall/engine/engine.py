@@ -148,11 +148,14 @@ class Engine:
         batch: EventBatch | Mapping[str, pa.Table],
         keep_features: bool = False,
         explain: bool = True,
+        on_decisions: Callable[[pa.Table], None] | None = None,
     ) -> BatchResult:
         """Decide every transfer, call and SMS of a batch, then absorb the batch (module doc).
 
         `keep_features` returns each kind's features (for training); `explain=False` skips
-        the reasons and top features of alerts (training needs only the actions)."""
+        the reasons and top features of alerts (training needs only the actions);
+        `on_decisions` receives the decisions as soon as they are made, before the batch is
+        folded into the state (a service answers the bank there)."""
         tables = batch.tables if isinstance(batch, EventBatch) else dict(batch)
         s = self.state
         ruleset = self.rules.ruleset
@@ -166,8 +169,8 @@ class Engine:
         c = fx.read_contacts(s, calls, sms)
         text = np.zeros(len(c))
         if sms is not None:
-            text[c.n_calls :] = sms_text_score(sms["text"])
-        cf = fx.contact_features(s, c, text)
+            text[c.n_calls :] = _text_scores(sms["text"])
+        cf = fx.contact_features(s, c, text) if len(c) else {}
         contact_codes = np.zeros(len(c), np.int8)
         for kind, table, sl in (
             ("call", calls, slice(0, c.n_calls)),
@@ -176,9 +179,10 @@ class Engine:
             if table is None:
                 continue
             f = _slice(cf, sl)
-            d = decide(
-                kind, f, ruleset.evaluate(kind, f), self.model.get(kind), explain, c.caller[sl]
-            )
+            hits = ruleset.evaluate(kind, f)
+            model = self.model.get(kind)
+            memo = s.caller_top if kind == "call" else s.sender_top
+            d = decide(kind, f, hits, model, explain, c.caller[sl], memo, c.ts[sl])
             contact_codes[sl] = d.action
             people = s.keys["people"].key_of(c.person[sl])
             parts.append(_decision_table(kind, table, d, people, c.country[sl]))
@@ -188,9 +192,11 @@ class Engine:
                 result.event_ids[kind] = table["event_id"]
 
         # 2. people: contacts, apps, URLs
-        foreign = s.phone_foreign.get(c.caller)
-        risky = (contact_codes >= WARN) | (cf["caller_reputation"] <= 0.0) | c.spoofed
-        events = fx.contact_events(c, risky, fx.new_contacts(s, c), foreign)
+        events: dict[str, fx.PersonEvents] = {}
+        if len(c):
+            foreign = s.phone_foreign.get(c.caller)
+            risky = (contact_codes >= WARN) | (cf["caller_reputation"] <= 0.0) | c.spoofed
+            events = fx.contact_events(c, risky, fx.new_contacts(s, c), foreign)
         events.update(
             fx.device_events(s, _present(tables, "app_installs"), _present(tables, "url_visits"))
         )
@@ -216,6 +222,10 @@ class Engine:
                 result.features["transfer"] = tf
                 result.event_ids["transfer"] = transfers["event_id"]
 
+        result.decisions = pa.concat_tables(parts) if parts else DECISION_SCHEMA.empty_table()
+        if on_decisions is not None:
+            on_decisions(result.decisions)
+
         # 4. fold in, then act on what the batch revealed (effective from the next batch)
         fx.absorb_contacts(s, c)
         fx.absorb_person_events(s, events)
@@ -227,7 +237,6 @@ class Engine:
         end = _newest(tables)
         s.clock = max(s.clock, end if end is not None else start)
 
-        result.decisions = pa.concat_tables(parts) if parts else DECISION_SCHEMA.empty_table()
         result.warnings = log.table(s.keys["people"].key_of(np.array(log.person, np.int64)))
         return result
 
@@ -261,7 +270,7 @@ class Engine:
         ids = table["event_id"].take(pa.array(alerted)).to_pylist()
         numbers = table[shown].take(pa.array(alerted)).to_pylist()
         for k, i in enumerate(alerted.tolist()):
-            text = partial(contact_text, kind=kind, number=numbers[k], reason=d.reason[i])
+            text = partial(contact_text, kind=kind, number=numbers[k], reason=d.reason.get(i, ""))
             self._warn(log, int(ts[i]), int(person[i]), int(d.action[i]), ids[k], text)
 
     def _warn_payers(self, log: WarningLog, table: pa.Table, t: fx.Transfers, d: Decided) -> None:
@@ -273,7 +282,9 @@ class Engine:
         payees = table["to_account"].take(take).to_pylist()
         for k, i in enumerate(alerted.tolist()):
             amount = int(t.amount[i])
-            text = partial(transfer_text, payee=payees[k], amount_fen=amount, reason=d.reason[i])
+            text = partial(
+                transfer_text, payee=payees[k], amount_fen=amount, reason=d.reason.get(i, "")
+            )
             self._warn(log, int(t.ts[i]), int(t.person[i]), int(d.action[i]), ids[k], text)
 
     def _warn(
@@ -345,6 +356,34 @@ class Engine:
             self.state.account_reported.maximum(payees, chunk_ts)
 
 
+def _sparse_lists(n: int, rows: Mapping[int, list[str]]) -> pa.Array:
+    """A list<string> column of n rows, empty except for `rows`, built from offsets."""
+    lengths = np.zeros(n, np.int32)
+    order = sorted(rows)
+    lengths[order] = [len(rows[i]) for i in order]
+    offsets = np.zeros(n + 1, np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    values = pa.array([v for i in order for v in rows[i]], pa.string())
+    return pa.ListArray.from_arrays(pa.array(offsets), values)
+
+
+def _sparse_strings(n: int, rows: Mapping[int, str]) -> pa.Array:
+    """A string column of n rows, "" except for `rows`."""
+    out = np.full(n, "", dtype=object)
+    if rows:
+        out[list(rows)] = list(rows.values())
+    return pa.array(out, pa.string())
+
+
+def _text_scores(texts: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Each SMS text's fraud-script score, computed once per distinct text of the batch
+    (blasts send one text to thousands; bulk senders reuse templates)."""
+    distinct = pc.unique(texts)
+    at = pc.fill_null(pc.index_in(texts, value_set=distinct), -1).to_numpy()
+    scores = np.append(sms_text_score(distinct), 0.0)  # at = -1 (a null text) reads 0
+    return scores[at]
+
+
 def _present(tables: Mapping[str, pa.Table], name: str) -> pa.Table | None:
     t = tables.get(name)
     return t if t is not None and t.num_rows else None
@@ -366,10 +405,10 @@ def _decision_table(
             "ts": table["ts"],
             "action": pa.array(names[d.action], pa.string()),
             "score": pa.array(d.score, pa.float64()),
-            "rules": pa.array(d.rules, pa.list_(pa.string())),
-            "shadow_rules": pa.array(d.shadow_rules, pa.list_(pa.string())),
-            "top_features": pa.array(d.top_features, pa.list_(pa.string())),
-            "reason": pa.array(d.reason, pa.string()),
+            "rules": _sparse_lists(table.num_rows, d.rules),
+            "shadow_rules": _sparse_lists(table.num_rows, d.shadow_rules),
+            "top_features": _sparse_lists(table.num_rows, d.top_features),
+            "reason": _sparse_strings(table.num_rows, d.reason),
             "person_id": person_ids.cast(pa.string()),
             "country": country if country is not None else pa.nulls(table.num_rows, pa.string()),
         },

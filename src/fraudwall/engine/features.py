@@ -126,8 +126,8 @@ def country_of(numbers: pa.Array | pa.ChunkedArray) -> pa.Array:
     return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
 
 
-def _pair_keys(a: np.ndarray, b: np.ndarray) -> pa.Array:
-    return pa.array((a << np.int64(32)) | b)
+def _pair_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a << np.int64(32)) | b
 
 
 def read_contacts(state: EngineState, calls: pa.Table | None, sms: pa.Table | None) -> Contacts:
@@ -167,7 +167,10 @@ def read_contacts(state: EngineState, calls: pa.Table | None, sms: pa.Table | No
             )
         )
         no_country = pa.scalar(None, pa.string())
-        countries.append(pc.if_else(intl, country_of(table[who]), no_country))
+        country = pc.if_else(intl, country_of(table[who]), no_country)
+        countries.append(
+            country.combine_chunks() if isinstance(country, pa.ChunkedArray) else country
+        )
     n_calls = len(parts[0][0]) if parts and calls is not None and calls.num_rows else 0
     if not parts:
         e = np.empty(0, np.int64)
@@ -180,7 +183,7 @@ def read_contacts(state: EngineState, calls: pa.Table | None, sms: pa.Table | No
     pair = pairs.lookup(_pair_keys(caller, callee))
     reverse = pairs.lookup(_pair_keys(callee, caller), add=False)
     person = state.phone_owner.get(callee)
-    country = pa.chunked_array(countries, pa.string()).combine_chunks()
+    country = pa.concat_arrays(countries)
     return Contacts(
         n_calls, ts, caller, callee, person, duration, intl, spoofed, pair, reverse, country
     )

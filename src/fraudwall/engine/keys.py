@@ -417,3 +417,64 @@ class KeyIndex:
             if not np.array_equal(ids, np.arange(start, start + len(arr))):
                 raise ValueError("from_arrow: keys must be distinct")
         return index
+
+
+class IntIndex(KeyIndex):
+    """Dense int64 ids 0..n-1 for int64 keys (e.g. two ids packed into one: a payer→payee
+    pair), in first-seen order.
+
+    The same open-addressing table as KeyIndex, but the hash of an int64 key is splitmix64's
+    finaliser, a bijection of 64-bit words: equal hashes mean equal keys, so nothing needs
+    comparing, and no string is ever made.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._keys = np.zeros(1 << 8, np.int64)
+
+    @property
+    def nbytes(self) -> int:
+        return int(self._keys.nbytes + self._slot_hash.nbytes + self._slot_id.nbytes)
+
+    def lookup(self, keys: KeyBatch, add: bool = True) -> np.ndarray:
+        """The id of each key; unseen keys get new ids (add=True) or -1."""
+        k = np.asarray(keys, dtype=np.int64).reshape(-1)
+        h = _fmix(k.view(np.uint64).copy())
+        ids = self._probe(h)
+        absent = np.flatnonzero(ids < 0)
+        if not add or not len(absent):
+            return ids
+        uniq, first, inverse = np.unique(h[absent], return_index=True, return_inverse=True)
+        rank = np.empty(len(uniq), np.int64)
+        rank[np.argsort(first, kind="stable")] = np.arange(len(uniq))  # first-seen order
+        new_ids = self._n + rank
+        self._reserve(len(uniq))
+        self._place(uniq, new_ids.astype(np.int32))
+        self._in_table += len(uniq)
+        n_new = self._n + len(uniq)
+        if n_new > len(self._keys):
+            self._keys = np.concatenate(
+                [self._keys, np.zeros(max(n_new, 2 * len(self._keys)) - len(self._keys), np.int64)]
+            )
+        self._keys[new_ids] = k[absent][first]
+        self._n = n_new
+        ids[absent] = new_ids[inverse]
+        return ids
+
+    def to_arrow(self) -> pa.Array:
+        return pa.array(self._keys[: self._n])
+
+    def key_of(self, ids: np.ndarray | Sequence[int]) -> pa.Array:
+        arr = np.asarray(ids, dtype=np.int64)
+        if len(arr) and (arr.max() >= self._n or arr.min() < -1):
+            raise IndexError(f"key_of: ids must be -1 or in 0..{self._n - 1}")
+        return pa.array(self._keys[np.maximum(arr, 0)], mask=arr < 0)
+
+    @classmethod
+    def from_arrow(cls, keys: pa.Array | pa.ChunkedArray | Sequence[str]) -> IntIndex:
+        index = cls()
+        values = keys.to_numpy() if isinstance(keys, pa.Array | pa.ChunkedArray) else keys
+        ids = index.lookup(np.asarray(values, np.int64))
+        if not np.array_equal(ids, np.arange(len(ids))):
+            raise ValueError("from_arrow: keys must be distinct")
+        return index

@@ -189,3 +189,18 @@ def train_kind(
         report[f"{action}_recall"] = float(hit[y[held] == 1].mean()) if y[held].any() else None
         report[f"{action}_legit_share"] = float(hit[y[held] == 0].mean())
     return model, report
+
+
+DEFAULT_MODEL = "default_model.json"
+
+
+def default_model() -> EngineModel:
+    """The model shipped with the package (trained on a simulated world of another seed
+    than the demo's; `fraudwall train` makes one from your own history)."""
+    from importlib import resources
+
+    path = resources.files("fraudwall.engine").joinpath(DEFAULT_MODEL)
+    with resources.as_file(path) as file:
+        if not file.exists():
+            raise FileNotFoundError(f"{file}: the package's default model is missing")
+        return EngineModel.load(file)

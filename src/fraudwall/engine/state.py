@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.feather as feather
 
-from fraudwall.engine.keys import KeyIndex, hash_keys
+from fraudwall.engine.keys import IntIndex, KeyIndex, hash_keys
 from fraudwall.engine.windows import (
     LastSeen,
     Latest,
@@ -52,6 +52,8 @@ CONTACT_MEMORY_MS = 3 * DAY
 STATE_FORMAT = 1
 
 KEY_NAMES = ("accounts", "phones", "people", "devices", "pay_pairs", "contact_pairs")
+#: Pairs of ids are packed into one int64 (payer << 32 | payee) and keyed as integers.
+KEY_TYPES: dict[str, type[KeyIndex]] = {"pay_pairs": IntIndex, "contact_pairs": IntIndex}
 
 
 class IdColumn:
@@ -157,11 +159,44 @@ class TimeLog:
         self.append(ts, **{k: v for k, v in state.items() if k != "ts"})
 
 
+class TopFeatures:
+    """Per entity (a caller), the packed top features of its last explained alert and
+    when: an alert within a day reuses them (see `decide.TopMemo`)."""
+
+    def __init__(self, ttl_ms: int = DAY) -> None:
+        self.ttl_ms = ttl_ms
+        self.packed = IdColumn()
+        self.at = IdColumn()
+
+    @property
+    def nbytes(self) -> int:
+        return self.packed.nbytes + self.at.nbytes
+
+    def lookup(self, groups: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        at = self.at.get(groups)
+        fresh = (at >= 0) & (ts - at < self.ttl_ms)
+        return np.where(fresh, self.packed.get(groups), -1)
+
+    def store(self, groups: np.ndarray, ts: np.ndarray, packed: np.ndarray) -> None:
+        self.packed.set(groups, packed)
+        self.at.set(groups, ts)
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"packed": self.packed.values[: len(self.packed)].copy(),
+                "at": self.at.values[: len(self.at)].copy()}  # fmt: skip
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        self.packed.restore({"values": state["packed"]})
+        self.at.restore({"values": state["at"]})
+
+
 @dataclass
 class EngineState:
     """What the engine knows between batches; see the module doc."""
 
-    keys: dict[str, KeyIndex] = field(default_factory=lambda: {k: KeyIndex() for k in KEY_NAMES})
+    keys: dict[str, KeyIndex] = field(
+        default_factory=lambda: {k: KEY_TYPES.get(k, KeyIndex)() for k in KEY_NAMES}
+    )
     # registry
     account_opened: IdColumn = field(default_factory=IdColumn)
     account_active_before: IdColumn = field(default_factory=IdColumn)  # before the history
@@ -178,6 +213,9 @@ class EngineState:
     account_last_device: IdColumn = field(default_factory=IdColumn)
     phone_flagged: IdColumn = field(default_factory=IdColumn)
     phone_blocks: IdColumn = field(default_factory=IdColumn)  # contacts blocked so far
+    # explanations reused, per kind (their feature sets differ)
+    caller_top: TopFeatures = field(default_factory=TopFeatures)
+    sender_top: TopFeatures = field(default_factory=TopFeatures)
     person_warned: IdColumn = field(default_factory=IdColumn)
     # accounts: rolling windows
     payers_1h: WindowedDistinct = field(
@@ -357,11 +395,11 @@ class EngineState:
         state.clock = int(arrays["clock"][0])
         for name, part in state._parts().items():
             sub = {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith(f"{name}.")}
-            if isinstance(part, IdColumn | TimeLog):
+            if isinstance(part, IdColumn | TimeLog | TopFeatures):
                 part.restore(sub)
             else:
                 setattr(state, name, type(part).from_state(sub))
         for name in KEY_NAMES:
             keys = feather.read_table(src / f"keys_{name}.arrow")["key"]
-            state.keys[name] = KeyIndex.from_arrow(keys)
+            state.keys[name] = KEY_TYPES.get(name, KeyIndex).from_arrow(keys)
         return state

@@ -117,6 +117,9 @@ class BatchOrder:
     def of(cls, ids: Any, ts: Any) -> BatchOrder:
         ids, ts = _as_events(ids, ts, write=True)
         n = len(ids)
+        if n == 1:  # a single check: nothing to sort
+            zero = np.zeros(1, np.int64)
+            return cls(zero, ids, ts, zero, zero, zero)
         by_ts = None if n < 2 or bool((ts[1:] >= ts[:-1]).all()) else np.argsort(ts, kind="stable")
         rank = np.arange(n, dtype=np.int64)
         if by_ts is not None:
@@ -398,6 +401,8 @@ class WindowedCounter(_Ring):
         ids, ts = _as_events(ids, ts, write=True)
         values = self._values(values, len(ids))
         o = _order(order, ids, ts)
+        if len(ids) == 1:  # one event: only the state counts
+            return self.total(ids, ts)
         n, b = len(ids), self.n_buckets
         out = np.zeros(n, self.slots.dtype)
         if n == 0:
@@ -493,6 +498,8 @@ class WindowedDistinct(_Ring):
         ids, ts = _as_events(ids, ts, write=True)
         word, onebit = self._bits(others, len(ids))
         o = _order(order, ids, ts)
+        if len(ids) == 1:  # one event: only the state counts
+            return self.sketch(ids, ts)
         n, b = len(ids), self.n_buckets
         out = np.zeros((n, self.words), _U64)
         if n == 0:
@@ -622,6 +629,8 @@ class LastSeen:
     def before_each(self, ids: Any, ts: Any, order: BatchOrder | None = None) -> np.ndarray:
         """For each event, the newest earlier event time of its id (state or batch; -1 none)."""
         ids, ts = _as_events(ids, ts, write=True)
+        if len(ids) == 1 and order is None:
+            return self._of(self.last, ids)
         o = _order(order, ids, ts)
         n = len(ids)
         out = np.empty(n, np.int64)

@@ -1,0 +1,136 @@
+"""The real-time engine: replay throughput, single-decision latency, memory; river as the peer.
+
+What is measured, on one core, with the full feature set, the default rules and the
+shipped model:
+
+- replay: a simulated world of at least 5M events streamed through `Engine.process` in
+  time batches of 100k events (features, rules, model, decisions, warnings, state);
+- latency: single pre-transaction checks (a batch of one transfer) interleaved with the
+  background stream (about 500 other events absorbed between two checks), from the
+  moment the check is asked to the decision; p50 and p99;
+- memory: the engine's state arrays per million accounts (the account-keyed parts), and
+  all of the state over all entities;
+- the peer: the same windowed features computed per event in Python with river stats and
+  a river online model (`bench/_river_peer.py`), on the first 300k events of the same
+  world (time-boxed), and the ratio of events per second.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from bench._river_peer import run_peer
+from fraudwall.engine.engine import Engine
+from fraudwall.engine.scorer import default_model
+from fraudwall.engine.stream import EVENT_TABLES, time_batches
+from fraudwall.sim import SimConfig, simulate
+
+PEOPLE = 40_000
+DAYS = 30
+SEED = 21  # not the seed the shipped model was trained on
+BATCH = 100_000
+CHECKS = 1_000
+BACKGROUND = 500  # events absorbed between two checks
+PEER_EVENTS = 300_000
+PEER_BUDGET_S = 60.0
+
+ACCOUNT_PARTS = (
+    "keys.accounts", "account_opened", "account_active_before", "account_owner",
+    "account_reported", "account_listed", "account_stopped_until", "account_last_device",
+    "payers_1h", "payers_24h", "in_fen_24h", "out_fen_24h", "out_n_24h", "out_fen_7d",
+    "out_n_7d", "account_seen",
+)  # fmt: skip
+
+
+def _replay(tables: dict[str, pa.Table]) -> tuple[Engine, int, float]:
+    engine = Engine.for_world(tables, model=default_model())
+    events = 0
+    t0 = time.perf_counter()
+    for batch in time_batches(tables, BATCH):
+        engine.process(batch)
+        events += batch.size
+    return engine, events, time.perf_counter() - t0
+
+
+def _rows_between(tables: dict[str, pa.Table], lo: int, hi: int) -> dict[str, pa.Table]:
+    out = {}
+    for name in EVENT_TABLES:
+        ts = tables[name]["ts"].to_numpy()
+        a, b = np.searchsorted(ts, [lo, hi])
+        out[name] = tables[name].slice(int(a), int(b - a))
+    return out
+
+
+def _latency(tables: dict[str, pa.Table]) -> dict[str, Any]:
+    """Absorb 60% of the history, then alternate background events and single checks."""
+    transfers = tables["transfers"]
+    ts = transfers["ts"].to_numpy()
+    start = int(np.quantile(ts, 0.6))
+    engine = Engine.for_world(tables, model=default_model())
+    for batch in time_batches(_rows_between(tables, int(ts[0]), start), BATCH):
+        engine.process(batch)
+    total = sum(t.num_rows for t in tables.values() if "ts" in t.column_names)
+    per_transfer = max(1, round(BACKGROUND * transfers.num_rows / total))
+    first = int(np.searchsorted(ts, start))
+    picks = np.arange(first, transfers.num_rows, per_transfer)[:CHECKS]
+    picks = picks[np.concatenate([[True], ts[picks[1:]] > ts[picks[:-1]]])]  # distinct times
+    keep = np.ones(transfers.num_rows, bool)
+    keep[picks] = False
+    stream = dict(tables, transfers=transfers.filter(pa.array(keep)))  # the checks apart
+    lat, background = [], 0
+    clock = start
+    for i in picks.tolist():
+        t_check = int(ts[i])
+        before = _rows_between(stream, clock, t_check)  # events strictly before the check
+        background += sum(t.num_rows for t in before.values())
+        engine.process(before)
+        one = {"transfers": transfers.slice(i, 1)}
+        t0 = time.perf_counter()
+        engine.process(one)
+        lat.append(time.perf_counter() - t0)
+        clock = t_check
+    ms = np.array(lat) * 1000
+    return {
+        "checks": len(ms),
+        "background_events": background,
+        "p50_ms": round(float(np.percentile(ms, 50)), 3),
+        "p99_ms": round(float(np.percentile(ms, 99)), 3),
+        "max_ms": round(float(ms.max()), 3),
+    }
+
+
+def run() -> dict[str, Any]:
+    t0 = time.perf_counter()
+    world = simulate(SimConfig(people=PEOPLE, days=DAYS, seed=SEED))
+    tables = dict(world.tables)
+    sim_s = time.perf_counter() - t0
+    engine, events, seconds = _replay(tables)
+    parts = engine.state.nbytes_by_part()
+    accounts = len(engine.state.keys["accounts"])
+    account_bytes = sum(parts[p] for p in ACCOUNT_PARTS)
+    latency = _latency(tables)
+    peer = run_peer(tables, PEER_EVENTS, PEER_BUDGET_S)
+    ours = events / seconds
+    return {
+        "world": {"people": PEOPLE, "days": DAYS, "seed": SEED, "simulate_s": round(sim_s, 1)},
+        "events": events,
+        "replay_s": round(seconds, 2),
+        "events_per_s": round(ours),
+        "latency": latency,
+        "accounts": accounts,
+        "account_state_bytes_per_million": round(account_bytes / accounts * 1e6),
+        "all_state_bytes": sum(parts.values()),
+        "peer": {k: v for k, v in peer.items() if k != "features"},
+        "peer_events_per_s": round(peer["events_per_s"]),
+        "ratio": round(ours / peer["events_per_s"], 1),
+        "goals": {"events_per_s": 300_000, "p99_ms": 5.0, "ratio": 20.0},
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
