@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fraudwall.engine.keys import KeyIndex
+from fraudwall.engine.keys import IntIndex, KeyIndex
 
 
 class DictIndex:
@@ -136,3 +136,18 @@ def test_key_of_refuses_unknown_ids() -> None:
     with pytest.raises(IndexError):
         index.key_of([1])
     assert index.nbytes > 0
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.lists(st.integers(-(2**63), 2**63 - 1), max_size=40), max_size=8))
+def test_int_index_gives_first_seen_ids_like_a_dict(batches: list[list[int]]) -> None:
+    index, ref = IntIndex(), {}
+    for batch in batches:
+        got = index.lookup(np.array(batch, np.int64))
+        assert got.tolist() == [ref.setdefault(k, len(ref)) for k in batch]
+    assert len(index) == len(ref)
+    unseen = [k for k in range(5) if k not in ref]
+    assert index.lookup(np.array(unseen, np.int64), add=False).tolist() == [-1] * len(unseen)
+    restored = IntIndex.from_arrow(index.to_arrow())
+    keys = np.array(list(ref), np.int64)
+    assert restored.lookup(keys, add=False).tolist() == list(range(len(ref)))

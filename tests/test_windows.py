@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from fraudwall.engine.windows import (
     BatchOrder,
     LastSeen,
+    Latest,
     WindowedCounter,
     WindowedDistinct,
     linear_count,
@@ -412,3 +413,36 @@ def test_bad_arguments() -> None:
         WindowedCounter(1, 10, 1).before_each([1, 2], [0], [1, 1])
     with pytest.raises(ValueError, match="order"):
         WindowedCounter(1, 10, 1).before_each([1], [0], [1], order=BatchOrder.of([1, 1], [0, 0]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 50), st.integers(0, 99)), max_size=30),
+    st.lists(st.tuples(st.integers(-1, 4), st.integers(0, 50)), max_size=30),
+    st.lists(st.tuples(st.integers(0, 4), st.integers(0, 99)), max_size=5),
+)
+def test_latest_asof_sees_only_strictly_earlier_updates(
+    updates: list[tuple[int, int, int]],
+    queries: list[tuple[int, int]],
+    state: list[tuple[int, int]],
+) -> None:
+    """A transfer sees a call of the same person only if the call came strictly before it."""
+    latest = Latest(2)
+    for pid, value in state:
+        latest.update([pid], [value])
+    u = np.array(updates, np.int64).reshape(-1, 3)
+    q = np.array(queries, np.int64).reshape(-1, 2)
+    got = latest.asof(q[:, 0], q[:, 1], u[:, 0], u[:, 1], u[:, 2])
+    for k, (pid, ts) in enumerate(queries):
+        before = [v for (p, t, v) in updates if p == pid and t < ts]
+        base = max([v for p, v in state if p == pid], default=-1) if pid >= 0 else -1
+        assert got[k] == max([base, *before])
+
+
+def test_latest_asof_defaults_values_to_update_times_and_snapshots() -> None:
+    latest = Latest(1)
+    got = latest.asof([7, 7, 3], [10, 30, 30], [7, 7], [10, 20])
+    assert got.tolist() == [-1, 20, -1]
+    latest.update([7], [20])
+    again = Latest.from_state(latest.state_dict())
+    assert again.get([7, 3, -1]).tolist() == [20, -1, -1]
