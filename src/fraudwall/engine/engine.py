@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ from fraudwall.engine.state import EngineState
 from fraudwall.engine.stream import EventBatch
 from fraudwall.engine.textscore import sms_text_score
 from fraudwall.engine.warnings import (
+    COOLDOWN_MS,
     SMS_12381,
     WarningLog,
     channels_for,
@@ -261,20 +262,30 @@ class Engine:
     def _warn_contacts(
         self, log: WarningLog, kind: str, table: pa.Table, d: Decided, person: np.ndarray
     ) -> None:
-        alerted = np.flatnonzero(d.action >= WARN)
+        ts = table["ts"].to_numpy()
+        alerted = self._may_warn(d.action, person, ts)
         if not len(alerted):
             return
-        ts = table["ts"].to_numpy()
         who = "caller" if kind == "call" else "sender"
         shown = "presented_number" if "presented_number" in table.column_names else who
         ids = table["event_id"].take(pa.array(alerted)).to_pylist()
         numbers = table[shown].take(pa.array(alerted)).to_pylist()
+        texts: dict[tuple[str, str], Callable[[str], str]] = {}  # a blast: one text for all
         for k, i in enumerate(alerted.tolist()):
-            text = partial(contact_text, kind=kind, number=numbers[k], reason=d.reason.get(i, ""))
-            self._warn(log, int(ts[i]), int(person[i]), int(d.action[i]), ids[k], text)
+            key = (numbers[k], d.reason.get(i, ""))
+            if key not in texts:
+                texts[key] = cache(partial(contact_text, kind=kind, number=key[0], reason=key[1]))
+            self._warn(log, int(ts[i]), int(person[i]), int(d.action[i]), ids[k], texts[key])
+
+    def _may_warn(self, codes: np.ndarray, person: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        """Alerted rows whose person may be warned (by the state before the batch: a
+        person not due then is not due later in the batch either)."""
+        last = self.state.person_warned.get(person)
+        due = (person >= 0) & ((codes >= HOLD) | (last < 0) | (ts - last >= COOLDOWN_MS))
+        return np.flatnonzero((codes >= WARN) & due)
 
     def _warn_payers(self, log: WarningLog, table: pa.Table, t: fx.Transfers, d: Decided) -> None:
-        alerted = np.flatnonzero(d.action >= WARN)
+        alerted = self._may_warn(d.action, t.person, t.ts)
         if not len(alerted):
             return
         take = pa.array(alerted)

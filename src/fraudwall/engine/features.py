@@ -96,6 +96,7 @@ class Contacts:
     pair: np.ndarray  # contact-pair ids caller→callee
     reverse: np.ndarray  # callee→caller pair ids (-1 if never seen)
     country: pa.Array  # the caller's country code for international contacts, else null
+    last_ways: tuple[np.ndarray, np.ndarray] | None = None  # see _last_either_way
 
     @property
     def is_call(self) -> np.ndarray:
@@ -237,16 +238,26 @@ def _night(c: Contacts) -> np.ndarray:
     return (c.is_call & ((hour >= 22) | (hour < 6))).astype(np.int32)
 
 
+def _last_either_way(state: EngineState, c: Contacts) -> tuple[np.ndarray, np.ndarray]:
+    """For each contact, the newest earlier contact caller→callee and callee→caller (-1:
+    none), as of the contact; computed once per batch (kept on `c`)."""
+    if c.last_ways is None:
+        n = len(c)
+        both = state.contact_pair_last.asof(
+            np.concatenate([c.pair, c.reverse]), np.concatenate([c.ts, c.ts]), c.pair, c.ts
+        )
+        c.last_ways = (both[:n], both[n:])
+    return c.last_ways
+
+
 def _callbacks(state: EngineState, c: Contacts) -> np.ndarray:
     """Calls that answer a call the other way in the previous 24 h (as of each call)."""
-    last = state.contact_pair_last.asof(c.reverse, c.ts, c.pair, c.ts)
-    return c.is_call & _within(c.ts, last, DAY)
+    return c.is_call & _within(c.ts, _last_either_way(state, c)[1], DAY)
 
 
 def new_contacts(state: EngineState, c: Contacts) -> np.ndarray:
     """Contacts between two numbers never in touch before (either way), as of each one."""
-    fwd = state.contact_pair_last.asof(c.pair, c.ts, c.pair, c.ts)
-    rev = state.contact_pair_last.asof(c.reverse, c.ts, c.pair, c.ts)
+    fwd, rev = _last_either_way(state, c)
     return (fwd < 0) & (rev < 0)
 
 

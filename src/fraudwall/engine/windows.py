@@ -734,7 +734,13 @@ class Latest:
         is_update = np.concatenate([np.zeros(nq, bool), np.ones(len(u_ids), bool)])
         v = np.concatenate([np.full(nq, -1, np.int64), vals])
         # Sort by (id, ts, queries before updates): a query sees updates strictly before it.
-        perm = np.lexsort((is_update, ts, ids))
+        # One argsort of packed keys when they fit in 63 bits, else a lexsort.
+        lo, span = int(ts.min()), int(ts.max()) - int(ts.min()) + 1
+        top = int(ids.max()) + 1
+        if span < 2**40 and top < 2**62 // (2 * span):
+            perm = np.argsort((ids * span + (ts - lo)) * 2 + is_update)
+        else:
+            perm = np.lexsort((is_update, ts, ids))
         sid, sv = ids[perm], v[perm]
         running = _segment_running_max(sid, sv)
         qpos = np.flatnonzero(~is_update[perm])
