@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint clean
+.PHONY: demo test bench lint model clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The model shipped in the package: trained on a world of another seed than the demo's.
+model: $(STAMP)
+	$(BIN)/fraudwall simulate --people 20000 --days 30 --seed 11 --fraud-rate 200 --out out/train-world
+	$(BIN)/fraudwall train --world out/train-world --out src/fraudwall/engine/default_model.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -512,3 +512,21 @@ def test_run_demo_on_a_tiny_world(tmp_path: Path) -> None:
     assert (tmp_path / "world" / "transfers.parquet").is_file()
     assert json.loads((tmp_path / "summary.json").read_text(encoding="utf-8")) == summary
     assert (tmp_path / "report.html").stat().st_size > 10_000
+
+
+def test_the_engine_stage_reports_lives_changed(tmp_path: Path) -> None:
+    config = SimConfig(people=3_000, days=8, seed=4, fraud_rate=600.0)
+    summary = run_demo(config, tmp_path, console=quiet_console())
+    engine = summary["engine"]
+    for key in (
+        "precision_stop", "recall_stop", "precision_warn", "recall_warn", "intercepted_share",
+        "intercepted_or_warned_share", "legit_stopped_share", "by_fraud_type", "by_rule",
+        "warnings_sent", "victims_stopped",
+    ):  # fmt: skip
+        assert key in engine
+    assert engine["warnings_sent"] > 0
+    assert engine["fraud_fen_attempted"] == summary["world"]["paid_fen"]
+    assert 0 <= engine["intercepted_share"] <= engine["intercepted_or_warned_share"] <= 1
+    assert engine["intercepted_fen"] <= engine["intercepted_or_warned_fen"]
+    report = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Real-time engine" in report and "Rules backtested" in report

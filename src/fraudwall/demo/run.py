@@ -36,7 +36,9 @@ def default_stages() -> list[Stage]:
     A later part registers its stage here, importing it inside this function so that
     `fraudwall.demo` and the part's stage module never import each other at load time.
     """
-    return [WorldStage()]
+    from fraudwall.demo.engine_stage import EngineStage
+
+    return [WorldStage(), EngineStage()]
 
 
 def check_stages(stages: Sequence[Stage]) -> None:

@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 
 from fraudwall.engine.rules import ACTION_CODE, ACTIONS, RuleHits
-from fraudwall.engine.scorer import KindModel, feature_matrix
+from fraudwall.engine.scorer import KindModel, feature_matrix, sigmoid
 from fraudwall.model.enums import Action
 
 #: What a feature means, for a reason shown to a person (the model's top features).
@@ -130,8 +130,9 @@ def decide(
     rule_codes = hits.action()
     x = feature_matrix(kind, features) if model is not None else None
     if model is not None and x is not None:
-        score = model.score(x)
-        codes = np.maximum(rule_codes, model.actions(score))
+        margin = model.margin(x)
+        score = sigmoid(margin)
+        codes = np.maximum(rule_codes, model.actions(margin))
     else:
         score = np.zeros(n)
         codes = rule_codes

@@ -397,6 +397,7 @@ def transfer_features(
     out_7d = state.out_fen_7d.before_each(a, ts, t.amount, order=by_payer)
     n_7d = state.out_n_7d.before_each(a, ts, 1, order=by_payer)
     n_24h = state.out_n_24h.before_each(a, ts, 1, order=by_payer)
+    first = state.pay_pair_seen.before_each(t.pair, ts) < 0
     device = state.account_last_device.get(b)
     on_device = state.device_accounts_7d.estimate(np.maximum(device, 0), ts)
     shared = np.where(device >= 0, np.maximum(np.rint(on_device) - 1, 0), 0)
@@ -418,7 +419,7 @@ def transfer_features(
         "payee_shared_device_accounts": shared,
         "payee_on_risk_list": (listed >= 0) & (listed <= ts),
         "payee_in_reported_case": (reported >= 0) & (reported <= ts),
-        "payer_first_to_payee": state.pay_pair_seen.before_each(t.pair, ts) < 0,
+        "payer_first_to_payee": first,
         "payer_amount_ratio": t.amount / usual,
         "payer_on_call": state.call_end.asof(t.person, ts, *_upd(events, "call_end")) > ts,
         "payer_age": state.person_age.get(t.person),

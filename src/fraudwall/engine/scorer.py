@@ -26,7 +26,7 @@ import numpy as np
 from fraudwall.engine.rules import FEATURES
 from fraudwall.model.enums import Action
 
-MODEL_FORMAT = 1
+MODEL_FORMAT = 2  # 2: thresholds on margins (log-odds)
 
 #: The share of ordinary events allowed to reach each action, per kind (see module doc).
 DEFAULT_BUDGETS: dict[str, dict[str, float]] = {
@@ -71,26 +71,37 @@ class KindModel:
 
     booster: lgb.Booster
     features: tuple[str, ...]
-    thresholds: dict[str, float]  # action -> lowest score that takes it
+    thresholds: dict[str, float]  # action -> lowest margin (log-odds) that takes it
 
-    def score(self, x: np.ndarray) -> np.ndarray:
+    def margin(self, x: np.ndarray) -> np.ndarray:
+        """The raw score (log-odds): thresholds compare on it, since probabilities near 1
+        round to ties in float64 exactly where the stop thresholds lie."""
         if not len(x):
             return np.empty(0)
-        return np.asarray(self.booster.predict(x, num_threads=1), np.float64)
+        return np.asarray(self.booster.predict(x, raw_score=True, num_threads=1), np.float64)
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """The probability-like score 0..1 shown in decisions."""
+        return sigmoid(self.margin(x))
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
         """Each feature's part in each row's score (SHAP values, log-odds)."""
         out = self.booster.predict(x, pred_contrib=True, num_threads=1)
         return np.asarray(out, np.float64)[:, :-1]
 
-    def actions(self, scores: np.ndarray) -> np.ndarray:
-        """The action code each score reaches (0 = allow)."""
-        codes = np.zeros(len(scores), np.int8)
+    def actions(self, margins: np.ndarray) -> np.ndarray:
+        """The action code each margin reaches (0 = allow)."""
+        codes = np.zeros(len(margins), np.int8)
         for i, action in enumerate(Action):
             t = self.thresholds.get(action.value)
             if t is not None:
-                codes[scores >= t] = i
+                codes[margins >= t] = i
         return codes
+
+
+def sigmoid(margin: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-margin))
 
 
 @dataclass
@@ -142,14 +153,17 @@ class EngineModel:
         return cls(kinds, doc.get("trained_on", {}))
 
 
-def _threshold(legit_scores: np.ndarray, budget: float) -> float:
-    """The lowest score t with share(legit >= t) <= budget (above every legit if budget 0)."""
-    if not len(legit_scores):
-        return 0.5
-    s = np.sort(legit_scores)[::-1]
+MIN_MARGIN = float(np.log(0.05 / 0.95))  # never act on a score below 0.05
+
+
+def _threshold(legit_margins: np.ndarray, budget: float) -> float:
+    """The lowest margin t with share(legit >= t) <= budget."""
+    if not len(legit_margins):
+        return 0.0
+    s = np.sort(legit_margins)[::-1]
     k = int(np.floor(budget * len(s)))  # legit events allowed at or above t
-    t = float(np.nextafter(s[k], 1.0)) if k < len(s) else float(s[-1])
-    return max(t, 0.05)  # never act on a near-zero score
+    t = float(np.nextafter(s[k], np.inf)) if k < len(s) else float(s[-1])
+    return max(t, MIN_MARGIN)
 
 
 def train_kind(
@@ -176,7 +190,7 @@ def train_kind(
     data = lgb.Dataset(x[fit], y[fit].astype(np.float64), feature_name=list(FEATURES[kind]))
     booster = lgb.train(params, data, num_boost_round=rounds or ROUNDS[kind])
     model = KindModel(booster, FEATURES[kind], {})
-    scores = model.score(x[held])
+    scores = model.margin(x[held])
     legit = scores[y[held] == 0]
     model.thresholds = {a: _threshold(legit, b) for a, b in budgets.items()}
     report: dict[str, Any] = {
@@ -186,7 +200,7 @@ def train_kind(
     }
     for action, t in model.thresholds.items():
         hit = scores >= t
-        report[f"{action}_threshold"] = round(t, 6)
+        report[f"{action}_threshold"] = round(float(sigmoid(np.array(t))), 6)
         report[f"{action}_recall"] = float(hit[y[held] == 1].mean()) if y[held].any() else None
         report[f"{action}_legit_share"] = float(hit[y[held] == 0].mean())
     return model, report

@@ -1,0 +1,93 @@
+"""`fraudwall train` and `fraudwall replay` on a small simulated world."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from fraudwall.cli.main import app
+from fraudwall.engine.rules import FEATURES
+from fraudwall.engine.scorer import MIN_MARGIN, EngineModel, default_model
+
+runner = CliRunner()
+METRIC_KEYS = (
+    "precision_stop", "recall_stop", "precision_warn", "recall_warn", "intercepted_share",
+    "intercepted_or_warned_share", "legit_stopped_share", "by_fraud_type", "by_rule",
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("world")
+    args = ["simulate", "--people", "3000", "--days", "10", "--seed", "3"]
+    result = runner.invoke(app, [*args, "--fraud-rate", "800", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.fixture(scope="module")
+def model_file(world_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("model") / "model.json"
+    result = runner.invoke(app, ["train", "--world", str(world_dir), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_train_writes_a_model_for_each_kind_with_its_thresholds(model_file: Path) -> None:
+    model = EngineModel.load(model_file)
+    assert set(model.kinds) == {"transfer", "call", "sms"}
+    t = model.kinds["transfer"].thresholds  # margins (log-odds): the costlier, the higher
+    assert MIN_MARGIN <= t["warn"] <= t["delay"] <= t["hold"] <= t["block"]
+
+
+def test_replay_writes_decisions_warnings_and_metrics(
+    world_dir: Path, model_file: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "replay"
+    args = ["replay", str(world_dir), "--model", str(model_file), "--out", str(out)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    decisions = pq.read_table(out / "decisions.parquet")
+    events = sum(pq.read_metadata(world_dir / f"{t}.parquet").num_rows
+                 for t in ("transfers", "calls", "sms"))  # fmt: skip
+    assert decisions.num_rows == events
+    assert pq.read_table(out / "warnings.parquet").num_rows > 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    for key in METRIC_KEYS:
+        assert key in metrics
+    assert 0 <= metrics["legit_stopped_share"] <= 1
+    assert metrics["intercepted_share"] <= metrics["intercepted_or_warned_share"]
+
+
+def test_replay_refuses_a_bad_rule_file_naming_the_rule(world_dir: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "rules.toml"
+    bad.write_text(
+        'version = "1"\n\n[[rule]]\nname = "typo"\nwhen = "amount_fne > 1"\n'
+        'action = "block"\nseverity = 10\nreason = "x"\napplies_to = "transfer"\n'
+    )
+    result = runner.invoke(app, ["replay", str(world_dir), "--rules", str(bad), "--out", "x"])
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "typo" in said and "amount_fne" in said
+
+
+def test_replay_refuses_a_model_trained_on_other_features(
+    world_dir: Path, model_file: Path, tmp_path: Path
+) -> None:
+    doc = json.loads(model_file.read_text())
+    doc["kinds"]["transfer"]["features"] = ["amount_fen"]
+    stale = tmp_path / "stale.json"
+    stale.write_text(json.dumps(doc))
+    result = runner.invoke(app, ["replay", str(world_dir), "--model", str(stale), "--out", "x"])
+    assert result.exit_code == 2
+    assert "train it again" in " ".join(result.output.split())  # rich wraps long lines
+
+
+def test_the_shipped_model_matches_the_features_the_engine_computes() -> None:
+    model = default_model()
+    for kind, m in model.kinds.items():
+        assert m.features == FEATURES[kind]
