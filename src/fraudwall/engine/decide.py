@@ -142,13 +142,35 @@ def decide(
     top: dict[int, list[str]] = {}
     reason: dict[int, str] = {}
     any_fired = hits.fired.any(axis=1) if hits.names else np.zeros(n, bool)
-    for i in np.flatnonzero(any_fired).tolist():
-        live = hits.fired_names(i)
-        if live:
-            rules[i] = live
-        watched = [r for r in hits.fired_names(i, include_shadow=True) if r not in live]
-        if watched:
-            shadow[i] = watched
+    fired_rows = np.flatnonzero(any_fired)
+    # Rows that fired the same rules share their lists (a blast fires the same ones).
+    pattern = np.full(n, -1, np.int64)
+    static: list[list[str] | None] = []
+    if len(fired_rows):
+        rows = hits.fired[fired_rows]
+        if rows.shape[1] <= 62:  # one int per row's pattern: a fast unique
+            bits = np.int64(1) << np.arange(rows.shape[1], dtype=np.int64)
+            keys = rows.astype(np.int64) @ bits
+            _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+            patterns = rows[first]
+        else:
+            patterns, inverse = np.unique(rows, axis=0, return_inverse=True)
+        pattern[fired_rows] = inverse.reshape(-1)
+        lives, watches = [], []
+        for p in patterns:
+            live = [hits.names[j] for j in hits.order if p[j] and not hits.shadow[j]]
+            lives.append(live)
+            watches.append([hits.names[j] for j in hits.order if p[j] and hits.shadow[j]])
+            texts = [hits.rules[j].reason for j in hits.order if p[j] and not hits.shadow[j]]
+            statics = all(
+                hits.rules[j].static_reason for j in hits.order if p[j] and not hits.shadow[j]
+            )
+            static.append(texts if statics else None)
+        for i, k in zip(fired_rows.tolist(), pattern[fired_rows].tolist(), strict=True):
+            if lives[k]:
+                rules[i] = lives[k]
+            if watches[k]:
+                shadow[i] = watches[k]
     alerted = np.flatnonzero(codes > 0) if explain else np.empty(0, np.int64)
     if len(alerted):
         rep = np.arange(len(alerted))  # the alert whose explanation each alert uses
@@ -171,7 +193,13 @@ def decide(
                 packed = _pack(model.contributions(x[alerted]))
         names = model.features if model is not None else ()
         for k, i in enumerate(alerted.tolist()):
-            texts = hits.reasons(i, features) if i in rules else []
+            k_pat = int(pattern[i])
+            if i not in rules:
+                texts = []
+            elif static[k_pat] is not None:
+                texts = list(static[k_pat] or [])
+            else:
+                texts = hits.reasons(i, features)
             if packed is not None:
                 top[i] = [names[j] for j in _unpack(int(packed[rep[k]]))]
             else:

@@ -114,6 +114,7 @@ class Engine:
         self.state = state if state is not None else EngineState()
         self.rules = RuleEngine(rules if rules is not None else default_rules())
         self.model = model if model is not None else EngineModel()
+        self.text_scores = TextScores()
 
     @classmethod
     def for_world(
@@ -170,7 +171,7 @@ class Engine:
         c = fx.read_contacts(s, calls, sms)
         text = np.zeros(len(c))
         if sms is not None:
-            text[c.n_calls :] = _text_scores(sms["text"])
+            text[c.n_calls :] = self.text_scores(sms["text"])
         cf = fx.contact_features(s, c, text) if len(c) else {}
         contact_codes = np.zeros(len(c), np.int8)
         for kind, table, sl in (
@@ -386,13 +387,26 @@ def _sparse_strings(n: int, rows: Mapping[int, str]) -> pa.Array:
     return pa.array(out, pa.string())
 
 
-def _text_scores(texts: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """Each SMS text's fraud-script score, computed once per distinct text of the batch
-    (blasts send one text to thousands; bulk senders reuse templates)."""
-    distinct = pc.unique(texts)
-    at = pc.fill_null(pc.index_in(texts, value_set=distinct), -1).to_numpy()
-    scores = np.append(sms_text_score(distinct), 0.0)  # at = -1 (a null text) reads 0
-    return scores[at]
+class TextScores:
+    """SMS texts' fraud-script scores, each distinct text scored once and remembered
+    (blasts send one text to thousands; bulk senders reuse templates). The score is a
+    pure function of the text, so remembering it changes no decision."""
+
+    def __init__(self, capacity: int = 1_000_000) -> None:
+        self.capacity = capacity
+        self.known: dict[str, float] = {}
+
+    def __call__(self, texts: pa.ChunkedArray | pa.Array) -> np.ndarray:
+        distinct = pc.unique(texts).drop_null()
+        values = distinct.to_pylist()
+        new = [t for t in values if t not in self.known]
+        if new:
+            if len(self.known) + len(new) > self.capacity:
+                self.known.clear()
+            self.known.update(zip(new, sms_text_score(new).tolist(), strict=True))
+        scores = np.array([self.known[t] for t in values] + [0.0])  # last: a null text
+        at = pc.fill_null(pc.index_in(texts, value_set=distinct), -1).to_numpy()
+        return scores[at]
 
 
 def _present(tables: Mapping[str, pa.Table], name: str) -> pa.Table | None:

@@ -566,6 +566,11 @@ class Rule:
         with np.errstate(all="ignore"):
             return _run(self._condition, env, n)
 
+    @property
+    def static_reason(self) -> bool:
+        """Whether the reason has no placeholders (the same text for every event)."""
+        return all(name is None for _, name, _ in self._template)
+
     def format_reason(self, features: Features, i: int) -> str:
         """The reason for event i of the batch, its placeholders filled from the features."""
         out: list[str] = []
