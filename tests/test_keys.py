@@ -151,3 +151,18 @@ def test_int_index_gives_first_seen_ids_like_a_dict(batches: list[list[int]]) ->
     restored = IntIndex.from_arrow(index.to_arrow())
     keys = np.array(list(ref), np.int64)
     assert restored.lookup(keys, add=False).tolist() == list(range(len(ref)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.text(max_size=20), min_size=1, max_size=60), st.data())
+def test_one_key_at_a_time_finds_the_ids_of_a_batch_lookup(
+    keys: list[str], data: st.DataObject
+) -> None:
+    """The single-check path (a few keys, plain Python) agrees with the batch path."""
+    index = KeyIndex()
+    ids = index.lookup(pa.array(keys))
+    few = data.draw(st.lists(st.sampled_from(keys), min_size=1, max_size=4))
+    expected = [int(ids[keys.index(k)]) for k in few]
+    assert index.lookup(pa.array(few)).tolist() == expected
+    assert index.lookup(few, add=False).tolist() == expected
+    assert index.lookup(["\\x00never seen\\x00"], add=False).tolist() == [-1]

@@ -103,6 +103,30 @@ def _mask_tail(w: np.ndarray, rem: np.ndarray) -> np.ndarray:
     return w
 
 
+_SMALL = 4  # batches up to this many keys try the one-key-at-a-time path first
+_M64 = (1 << 64) - 1
+
+
+def _fmix_int(z: int) -> int:
+    """`_fmix` on one Python int."""
+    z ^= z >> 30
+    z = (z * 0xBF58476D1CE4E5B9) & _M64
+    z ^= z >> 27
+    z = (z * 0x94D049BB133111EB) & _M64
+    return z ^ (z >> 31)
+
+
+def _hash_bytes(b: bytes) -> int:
+    """`_hash_strings` of one string's bytes, in plain Python (the same value)."""
+    h = _fmix_int(len(b) ^ int(_SEED))
+    j = 0
+    while True:
+        h = _fmix_int(h ^ int.from_bytes(b[8 * j : 8 * j + 8], "little"))
+        j += 1
+        if len(b) <= 8 * j:
+            return h
+
+
 def _hash_strings(s: _Strings) -> np.ndarray:
     """64-bit hash of every string: mix(h ^ word) over its 8-byte words, seeded by length."""
     h = _fmix(s.lens.astype(np.uint64) ^ _SEED)
@@ -204,12 +228,46 @@ class KeyIndex:
 
     def lookup(self, keys: KeyBatch, add: bool = True) -> np.ndarray:
         """The id of each key; unseen keys get new ids (add=True) or -1; nulls give -1."""
+        if len(keys) <= _SMALL and self._hash is _hash_strings:  # a single check: plain
+            # Python beats numpy's per-call overhead
+            few = keys.to_pylist() if isinstance(keys, pa.Array | pa.ChunkedArray) else list(keys)
+            if all(isinstance(k, str) or k is None for k in few):
+                found = self._lookup_small(few)
+                if found is not None:
+                    return found
         parts = [self._lookup_array(arr, add) for arr in _as_arrays(keys)]
         if len(parts) == 1:
             return parts[0]
         return np.concatenate(parts) if parts else np.empty(0, np.int64)
 
     # -- lookup ---------------------------------------------------------------------------
+
+    def _lookup_small(self, keys: Sequence[str | None]) -> np.ndarray | None:
+        """Known keys' ids, one key at a time (None if any key is unseen: the batch path
+        adds it). The same hash and table as the batch path."""
+        out = np.empty(len(keys), np.int64)
+        mask = len(self._slot_id) - 1
+        for i, key in enumerate(keys):
+            if key is None:
+                out[i] = -1
+                continue
+            if key in self._overflow:
+                out[i] = self._overflow[key]
+                continue
+            b = key.encode()
+            h = _hash_bytes(b)
+            p = h & mask
+            while True:
+                sid = int(self._slot_id[p])
+                if sid == -1:
+                    return None
+                if int(self._slot_hash[p]) == h:
+                    if self._data[self._off[sid] : self._off[sid + 1]].tobytes() != b:
+                        return None  # another key holds this hash: new, or in overflow
+                    out[i] = sid
+                    break
+                p = (p + 1) & mask
+        return out
 
     def _stored(self, ids: np.ndarray) -> _Strings:
         starts = self._off[ids]
