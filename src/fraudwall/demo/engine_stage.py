@@ -20,7 +20,6 @@ from fraudwall.demo.stages import (
     StageResult,
     TableBlock,
     count,
-    percent,
     yuan,
 )
 from fraudwall.engine.replay import STOP_PROBABILITY, replay
@@ -54,8 +53,9 @@ SUMMARY_KEYS = (
 )
 
 
-def _share(value: Any) -> str:
-    return "n/a" if value is None else percent(float(value))
+def _share(value: Any, digits: int = 1) -> str:
+    """A share as a percentage; small ones (false stops) need more digits than 0.0%."""
+    return "n/a" if value is None else f"{float(value) * 100:.{digits}f}%"
 
 
 class EngineStage:
@@ -96,7 +96,7 @@ class EngineStage:
             ("share intercepted or prevented", _share(m.get("intercepted_or_warned_share"))),
             (
                 "ordinary transfers stopped",
-                f"{count(stopped_legit)} ({_share(m.get('legit_stopped_share'))})",
+                f"{count(stopped_legit)} ({_share(m.get('legit_stopped_share'), 3)})",
             ),
             (
                 "stop precision / recall",
