@@ -9,10 +9,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from fraudwall.engine.engine import Engine
 from fraudwall.engine.rules import FEATURES, RuleError, parse_rules
 from fraudwall.engine.stream import EVENT_TABLES, time_batches
+from fraudwall.engine.warnings import select_due
 from fraudwall.model import arrow_schema
 from fraudwall.model.types import BY_TABLE
 from fraudwall.sim import SimConfig, World, simulate
@@ -304,3 +307,27 @@ def test_shadow_rules_are_recorded_but_do_not_act() -> None:
     engine.state.load_registry(_registry())
     d = engine.check_transfer(_transfer("X1", T0, "A2", "A1", 1_000))
     assert d["action"] == "allow" and d["rules"] == [] and d["shadow_rules"] == ["watch"]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 40), st.integers(1, 4)), max_size=40),
+    st.lists(st.integers(-1, 40), min_size=4, max_size=4),
+)
+def test_warnings_keep_the_cool_down_as_if_taken_one_at_a_time(
+    rows: list[tuple[int, int, int]], before: list[int]
+) -> None:
+    """A person is warned at most once per cool-down, except that a hold or block always
+    calls; the vectorised choice equals taking the alerts one by one in time order."""
+    person = np.array([r[0] for r in rows], np.int64)
+    ts = np.array([r[1] for r in rows], np.int64)
+    codes = np.array([r[2] for r in rows], np.int8)
+    last = np.array(before, np.int64)
+    got = select_due(person, ts, codes, last[person], cooldown_ms=10)
+    expected, seen = [], last.copy()
+    for i in sorted(range(len(rows)), key=lambda i: (rows[i][1], i)):
+        p = rows[i][0]
+        if rows[i][2] >= 3 or seen[p] < 0 or rows[i][1] - seen[p] >= 10:
+            expected.append(i)
+            seen[p] = rows[i][1]
+    assert got.tolist() == sorted(expected)

@@ -85,6 +85,29 @@ class TopMemo(Protocol):
     def store(self, groups: np.ndarray, ts: np.ndarray, packed: np.ndarray) -> None: ...
 
 
+def _explain(
+    model: KindModel,
+    x: np.ndarray,
+    rows: np.ndarray,
+    group: np.ndarray | None,
+    memo: TopMemo | None,
+    ts: np.ndarray | None,
+) -> np.ndarray:
+    """Packed top features of each row, by TreeSHAP: once per group (a caller's blast),
+    and not again for a group the memo explained recently."""
+    if group is None:
+        return _pack(model.contributions(x[rows]))
+    groups, first, rep = np.unique(group[rows], return_index=True, return_inverse=True)
+    when = np.zeros(len(groups), np.int64) if ts is None else ts[rows[first]]
+    packed = memo.lookup(groups, when) if memo is not None else np.full(len(groups), -1)
+    todo = np.flatnonzero(packed < 0)
+    if len(todo):
+        packed[todo] = _pack(model.contributions(x[rows[first[todo]]]))
+        if memo is not None:
+            memo.store(groups[todo], when[todo], packed[todo])
+    return packed[rep.reshape(-1)]
+
+
 def _pack(contrib: np.ndarray) -> np.ndarray:
     """Each row's top features (up to TOP_K with a positive part), as one int: the
     feature indices in 6 bits each, the count in the bits above."""
@@ -146,6 +169,7 @@ def decide(
     # Rows that fired the same rules share their lists (a blast fires the same ones).
     pattern = np.full(n, -1, np.int64)
     static: list[list[str] | None] = []
+    lives: list[list[str]] = []
     if len(fired_rows):
         rows = hits.fired[fired_rows]
         if rows.shape[1] <= 62:  # one int per row's pattern: a fast unique
@@ -156,7 +180,7 @@ def decide(
         else:
             patterns, inverse = np.unique(rows, axis=0, return_inverse=True)
         pattern[fired_rows] = inverse.reshape(-1)
-        lives, watches = [], []
+        watches: list[list[str]] = []
         for p in patterns:
             live = [hits.names[j] for j in hits.order if p[j] and not hits.shadow[j]]
             lives.append(live)
@@ -172,42 +196,26 @@ def decide(
             if watches[k]:
                 shadow[i] = watches[k]
     alerted = np.flatnonzero(codes > 0) if explain else np.empty(0, np.int64)
-    if len(alerted):
-        rep = np.arange(len(alerted))  # the alert whose explanation each alert uses
-        packed = None
-        if model is not None and x is not None:
-            if group is not None:
-                groups, first, rep = np.unique(
-                    group[alerted], return_index=True, return_inverse=True
-                )
-                when = np.zeros(len(groups), np.int64) if ts is None else ts[alerted[first]]
-                packed = memo.lookup(groups, when) if memo is not None else None
-                if packed is None:
-                    packed = np.full(len(groups), -1, np.int64)
-                todo = np.flatnonzero(packed < 0)
-                if len(todo):
-                    packed[todo] = _pack(model.contributions(x[alerted[first[todo]]]))
-                    if memo is not None:
-                        memo.store(groups[todo], when[todo], packed[todo])
-            else:
-                packed = _pack(model.contributions(x[alerted]))
-        names = model.features if model is not None else ()
-        for k, i in enumerate(alerted.tolist()):
-            k_pat = int(pattern[i])
-            if i not in rules:
-                texts = []
-            elif static[k_pat] is not None:
-                texts = list(static[k_pat] or [])
-            else:
-                texts = hits.reasons(i, features)
-            if packed is not None:
-                top[i] = [names[j] for j in _unpack(int(packed[rep[k]]))]
-            else:
-                fired = rules.get(i, [])
-                used = {f for r in fired for f in hits.rules[hits.names.index(r)].features_used}
-                top[i] = sorted(used)[:TOP_K]
-            if not texts:
-                said = "；".join(FEATURE_TEXT.get(f, f) for f in top[i]) or "综合风险评分高"
-                texts = [f"模型风险评分{score[i]:.2f}：{said}"]
-            reason[i] = "；".join(texts)
+    if not len(alerted):
+        return Decided(codes, score, rules, shadow, top, reason)
+    # Alerts a rule decided are explained by its reason and the features it reads (the
+    # same for every alert of a firing pattern); the model's alone, by TreeSHAP.
+    has_live = np.array([bool(x) for x in lives] or [False])
+    pat = pattern[alerted]
+    ruled = (pat >= 0) & has_live[np.maximum(pat, 0)]
+    explained: dict[int, tuple[list[str], str | None]] = {}
+    for i, k in zip(alerted[ruled].tolist(), pat[ruled].tolist(), strict=True):
+        if k not in explained:
+            used = {f for r in lives[k] for f in hits.rules[hits.names.index(r)].features_used}
+            texts = static[k]
+            explained[k] = (sorted(used)[:TOP_K], None if texts is None else "；".join(texts))
+        top[i], said = explained[k]
+        reason[i] = said if said is not None else "；".join(hits.reasons(i, features))
+    alone = alerted[~ruled]
+    if len(alone) and model is not None and x is not None:
+        packed = _explain(model, x, alone, group, memo, ts)
+        for i, code in zip(alone.tolist(), packed.tolist(), strict=True):
+            top[i] = [model.features[j] for j in _unpack(code)]
+            said = "；".join(FEATURE_TEXT.get(f, f) for f in top[i]) or "综合风险评分高"
+            reason[i] = f"模型风险评分{score[i]:.2f}：{said}"
     return Decided(codes, score, rules, shadow, top, reason)

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -45,13 +44,12 @@ from fraudwall.engine.state import EngineState
 from fraudwall.engine.stream import EventBatch
 from fraudwall.engine.textscore import sms_text_score
 from fraudwall.engine.warnings import (
-    COOLDOWN_MS,
     SMS_12381,
     WarningLog,
-    channels_for,
+    channels_for_codes,
     contact_text,
-    due,
     flagged_number_text,
+    select_due,
     transfer_text,
 )
 from fraudwall.model.enums import Action
@@ -239,7 +237,7 @@ class Engine:
         end = _newest(tables)
         s.clock = max(s.clock, end if end is not None else start)
 
-        result.warnings = log.table(s.keys["people"].key_of(np.array(log.person, np.int64)))
+        result.warnings = log.table(s.keys["people"].key_of(log.person))
         return result
 
     def check_transfer(self, transfer: Mapping[str, Any]) -> dict[str, Any]:
@@ -260,63 +258,50 @@ class Engine:
             )
         return start
 
+    def _warned(self, person: np.ndarray, ts: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """The alerted rows that warn their person (cool-down kept; see select_due); their
+        people's last-warned times move on."""
+        cand = np.flatnonzero((codes >= WARN) & (person >= 0))
+        if not len(cand):
+            return cand
+        last = self.state.person_warned.get(person[cand])
+        kept = cand[select_due(person[cand], ts[cand], codes[cand], last)]
+        self.state.person_warned.maximum(person[kept], ts[kept])
+        return kept
+
     def _warn_contacts(
         self, log: WarningLog, kind: str, table: pa.Table, d: Decided, person: np.ndarray
     ) -> None:
         ts = table["ts"].to_numpy()
-        alerted = self._may_warn(d.action, person, ts)
-        if not len(alerted):
+        kept = self._warned(person, ts, d.action)
+        if not len(kept):
             return
+        rows, channel = channels_for_codes(d.action[kept])
+        k = kept[rows]
         who = "caller" if kind == "call" else "sender"
         shown = "presented_number" if "presented_number" in table.column_names else who
-        ids = table["event_id"].take(pa.array(alerted)).to_pylist()
-        numbers = table[shown].take(pa.array(alerted)).to_pylist()
-        texts: dict[tuple[str, str], Callable[[str], str]] = {}  # a blast: one text for all
-        for k, i in enumerate(alerted.tolist()):
-            key = (numbers[k], d.reason.get(i, ""))
+        numbers = table[shown].take(pa.array(k)).to_pylist()
+        texts: dict[tuple[str, str, str], str] = {}  # a blast: one text for all it reached
+        out = []
+        for ch, number, i in zip(channel.tolist(), numbers, k.tolist(), strict=True):
+            key = (ch, number, d.reason.get(i, ""))
             if key not in texts:
-                texts[key] = cache(partial(contact_text, kind=kind, number=key[0], reason=key[1]))
-            self._warn(log, int(ts[i]), int(person[i]), int(d.action[i]), ids[k], texts[key])
-
-    def _may_warn(self, codes: np.ndarray, person: np.ndarray, ts: np.ndarray) -> np.ndarray:
-        """Alerted rows whose person may be warned (by the state before the batch: a
-        person not due then is not due later in the batch either)."""
-        last = self.state.person_warned.get(person)
-        due = (person >= 0) & ((codes >= HOLD) | (last < 0) | (ts - last >= COOLDOWN_MS))
-        return np.flatnonzero((codes >= WARN) & due)
+                texts[key] = contact_text(ch, kind, number, key[2])
+            out.append(texts[key])
+        log.add(ts[k], person[k], channel, table["event_id"].take(pa.array(k)), out)
 
     def _warn_payers(self, log: WarningLog, table: pa.Table, t: fx.Transfers, d: Decided) -> None:
-        alerted = self._may_warn(d.action, t.person, t.ts)
-        if not len(alerted):
+        kept = self._warned(t.person, t.ts, d.action)
+        if not len(kept):
             return
-        take = pa.array(alerted)
-        ids = table["event_id"].take(take).to_pylist()
-        payees = table["to_account"].take(take).to_pylist()
-        for k, i in enumerate(alerted.tolist()):
-            amount = int(t.amount[i])
-            text = partial(
-                transfer_text, payee=payees[k], amount_fen=amount, reason=d.reason.get(i, "")
-            )
-            self._warn(log, int(t.ts[i]), int(t.person[i]), int(d.action[i]), ids[k], text)
-
-    def _warn(
-        self,
-        log: WarningLog,
-        ts: int,
-        person: int,
-        code: int,
-        source: str,
-        text: Callable[[str], str],
-    ) -> None:
-        warned = self.state.person_warned
-        if person < 0:
-            return
-        warned._ensure(person + 1)
-        if code < HOLD and not due(warned.values, person, ts):
-            return
-        for channel in channels_for(code):
-            log.add(ts, person, channel, source, text(channel))
-        warned.values[person] = ts
+        rows, channel = channels_for_codes(d.action[kept])
+        k = kept[rows]
+        payees = table["to_account"].take(pa.array(k)).to_pylist()
+        out = [
+            transfer_text(ch, payee, int(t.amount[i]), d.reason.get(i, ""))
+            for ch, payee, i in zip(channel.tolist(), payees, k.tolist(), strict=True)
+        ]
+        log.add(t.ts[k], t.person[k], channel, table["event_id"].take(pa.array(k)), out)
 
     def _flag_numbers(self, log: WarningLog, c: fx.Contacts, codes: np.ndarray) -> None:
         """A number blocked FLAG_AFTER_BLOCKS times (or once for a spoofed caller ID) is
@@ -345,16 +330,17 @@ class Engine:
             if len(people)
             else np.empty((0, 2), np.int64)
         )
-        numbers = s.keys["phones"].key_of(pairs[:, 1]).to_pylist() if len(pairs) else []
-        when = dict(zip(callers.tolist(), at.tolist(), strict=True))
-        for (person, caller), number in zip(pairs.tolist(), numbers, strict=True):
-            log.add(
-                int(when[caller]),
-                int(person),
-                SMS_12381,
-                f"flag:{number}",
-                flagged_number_text(number),
-            )
+        if not len(pairs):
+            return
+        numbers = s.keys["phones"].key_of(pairs[:, 1]).to_pylist()
+        when = at[np.searchsorted(callers, pairs[:, 1])]  # callers are sorted (np.unique)
+        log.add(
+            when,
+            pairs[:, 0],
+            [SMS_12381] * len(pairs),
+            [f"flag:{number}" for number in numbers],
+            [flagged_number_text(number) for number in numbers],
+        )
 
     def _absorb_reports(self, reports: pa.Table | None) -> None:
         """A victim's report names their transfers: the payees are linked to a case."""

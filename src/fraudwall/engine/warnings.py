@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from fraudwall.engine.rules import ACTION_CODE
 from fraudwall.model.enums import Action
@@ -70,54 +71,121 @@ def flagged_number_text(number: str) -> str:
     )
 
 
-def channels_for(code: int) -> tuple[str, ...]:
-    if code >= ACTION_CODE[Action.HOLD]:
-        return (CALL_96110, SMS)
-    if code >= ACTION_CODE[Action.WARN]:
-        return (APP_PUSH, SMS)
-    return ()
-
-
 @dataclass
 class WarningLog:
-    """Warning tasks gathered over a batch, then written out as one table."""
+    """Warning tasks gathered over a batch, column by column, then written as one table."""
 
-    warning_id: list[str] = field(default_factory=list)
-    ts: list[int] = field(default_factory=list)
-    person: list[int] = field(default_factory=list)
-    channel: list[str] = field(default_factory=list)
-    source_event_id: list[str] = field(default_factory=list)
-    reason: list[str] = field(default_factory=list)
+    parts: list[tuple[np.ndarray, np.ndarray, pa.Array, pa.Array, pa.Array]] = field(
+        default_factory=list
+    )
 
-    def add(self, ts: int, person: int, channel: str, source: str, text: str) -> None:
-        self.warning_id.append(f"W{channel}:{source}:{person}")
-        self.ts.append(ts)
-        self.person.append(person)
-        self.channel.append(channel)
-        self.source_event_id.append(source)
-        self.reason.append(text)
+    def add(
+        self,
+        ts: np.ndarray,
+        person: np.ndarray,
+        channel: Sequence[str] | pa.Array,
+        source: Sequence[str] | pa.Array,
+        text: Sequence[str] | pa.Array,
+    ) -> None:
+        """Add warnings, one per row of the arrays (each a person, a channel, a text)."""
+        if not len(ts):
+            return
+        self.parts.append(
+            (
+                np.asarray(ts, np.int64),
+                np.asarray(person, np.int64),
+                pa.array(channel, pa.string()),
+                pa.array(source, pa.string()),
+                pa.array(text, pa.string()),
+            )
+        )
+
+    @property
+    def person(self) -> np.ndarray:
+        return np.concatenate([p[1] for p in self.parts]) if self.parts else np.empty(0, np.int64)
 
     def __len__(self) -> int:
-        return len(self.ts)
+        return sum(len(p[0]) for p in self.parts)
 
     def table(self, person_ids: pa.Array) -> pa.Table:
         """The warnings as a table; `person_ids` maps each warning's person id to its key."""
+        if not self.parts:
+            empty = pa.array([], pa.string())
+            channel = source = text = empty
+            ts = np.empty(0, np.int64)
+        else:
+            ts = np.concatenate([p[0] for p in self.parts])
+            channel = pa.concat_arrays([p[2] for p in self.parts])
+            source = pa.concat_arrays([p[3] for p in self.parts])
+            text = pa.concat_arrays([p[4] for p in self.parts])
+        person_text = pc.cast(pa.array(self.person), pa.string())
+        warning_id = pc.binary_join_element_wise("W", channel, source, person_text, ":")
         return pa.table(
             {
-                "warning_id": pa.array(self.warning_id, pa.string()),
-                "ts": pa.array(self.ts, pa.int64()),
+                "warning_id": warning_id,
+                "ts": pa.array(ts, pa.int64()),
                 "person_id": person_ids,
-                "channel": pa.array(self.channel, pa.string()),
-                "source_event_id": pa.array(self.source_event_id, pa.string()),
-                "reason": pa.array(self.reason, pa.string()),
+                "channel": channel,
+                "source_event_id": source,
+                "reason": text,
             }
         )
 
 
-def due(last_warned: np.ndarray, person: int, ts: int, cooldown_ms: int = COOLDOWN_MS) -> bool:
-    """Whether a person may be warned now (not warned in the cool-down before ts)."""
-    return person >= 0 and (last_warned[person] < 0 or ts - last_warned[person] >= cooldown_ms)
+def select_due(
+    person: np.ndarray,
+    ts: np.ndarray,
+    codes: np.ndarray,
+    last_warned: np.ndarray,
+    cooldown_ms: int = COOLDOWN_MS,
+) -> np.ndarray:
+    """Which candidate rows warn their person, as if taken one at a time in time order: a
+    row warns when the person was never warned, or not within the cool-down, or when it
+    is a hold or block (which always calls); a warning moves the person's last time.
+
+    `last_warned` is each row's person's last warning before the batch. Worked out in
+    rounds, each keeping at most one warning per person, with no Python loop per row.
+    """
+    n = len(person)
+    if not n:
+        return np.empty(0, np.int64)
+    order = np.lexsort((np.arange(n), ts, person))
+    p, t, c = person[order], ts[order], codes[order]
+    change = np.empty(n, bool)
+    change[0] = True
+    np.not_equal(p[1:], p[:-1], out=change[1:])
+    seg = np.cumsum(change) - 1
+    starts = np.flatnonzero(change)
+    last = last_warned[order][starts].copy()
+    pos = starts.copy()  # the next row each person's segment looks at
+    active = np.ones(len(starts), bool)
+    row = np.arange(n)
+    kept = []
+    always = c >= ACTION_CODE[Action.HOLD]
+    while active.any():
+        s_last = last[seg]
+        ok = always | (s_last < 0) | (t - s_last >= cooldown_ms)
+        ok &= active[seg] & (row >= pos[seg])
+        first = np.minimum.reduceat(np.where(ok, row, n), starts)
+        found = first < n
+        if not found.any():
+            break
+        hit = first[found]
+        kept.append(hit)
+        last[found] = t[hit]
+        pos[found] = hit + 1
+        active &= found
+    if not kept:
+        return np.empty(0, np.int64)
+    return np.sort(order[np.concatenate(kept)])
 
 
-def order_by_time(ts: np.ndarray, rows: Sequence[int]) -> list[int]:
-    return sorted(rows, key=lambda i: (int(ts[i]), i))
+def channels_for_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row index, channel) pairs: two channels per warned row, by its action's urgency."""
+    urgent = codes >= ACTION_CODE[Action.HOLD]
+    rows = np.repeat(np.arange(len(codes)), 2)
+    first = np.where(urgent, CALL_96110, APP_PUSH)
+    channel = np.empty(2 * len(codes), dtype=object)
+    channel[0::2] = first
+    channel[1::2] = SMS
+    return rows, channel
