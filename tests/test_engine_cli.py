@@ -91,3 +91,13 @@ def test_the_shipped_model_matches_the_features_the_engine_computes() -> None:
     model = default_model()
     for kind, m in model.kinds.items():
         assert m.features == FEATURES[kind]
+
+
+def test_replay_uses_the_shipped_model_unless_told_rules_only(
+    world_dir: Path, tmp_path: Path
+) -> None:
+    for flags, modelled in (([], True), (["--rules-only"], False)):
+        out = tmp_path / ("model" if modelled else "rules")
+        result = runner.invoke(app, ["replay", str(world_dir), "--out", str(out), *flags])
+        assert result.exit_code == 0, result.output
+        assert json.loads((out / "metrics.json").read_text())["model"] is modelled

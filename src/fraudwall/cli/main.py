@@ -179,8 +179,14 @@ def replay_cmd(
     world: Annotated[Path, typer.Argument(help="A world folder (events, entities, truth).")],
     out: Annotated[Path, typer.Option("--out", help="Folder for decisions, warnings, metrics.")],
     model: Annotated[
-        Path | None, typer.Option("--model", help="A model file from `fraudwall train`.")
+        Path | None,
+        typer.Option(
+            "--model", help="A model file from `fraudwall train` (default: the shipped one)."
+        ),
     ] = None,
+    rules_only: Annotated[
+        bool, typer.Option("--rules-only", help="Decide by the rules alone, with no model.")
+    ] = False,
     rules: Annotated[
         Path | None, typer.Option("--rules", help="A rule file (default: the built-in rules).")
     ] = None,
@@ -191,16 +197,16 @@ def replay_cmd(
 ) -> None:
     """Stream a world's events through the engine in time order; score against the truth."""
     from fraudwall.engine.replay import replay, write_replay
-    from fraudwall.engine.scorer import EngineModel
+    from fraudwall.engine.scorer import EngineModel, default_model
 
     console = Console()
     tables = _world_tables(world, console)
     ruleset = _load_rules(rules, console)
     engine_model = None
-    if model is not None:
+    if not rules_only:
         try:
-            engine_model = EngineModel.load(model)
-        except ValueError as exc:
+            engine_model = EngineModel.load(model) if model is not None else default_model()
+        except (ValueError, FileNotFoundError) as exc:
             console.print(f"[red]error:[/red] --model: {exc}")
             raise typer.Exit(2) from exc
     if not 0.0 <= stop_probability <= 1.0:

@@ -45,7 +45,7 @@ def replay(
     tables: Mapping[str, pa.Table],
     rules: RuleSet | None = None,
     model: EngineModel | None = None,
-    batch_events: int = 250_000,
+    batch_events: int = 100_000,
     stop_probability: float = STOP_PROBABILITY,
     seed: int = 0,
     progress: Progress | None = None,

@@ -37,7 +37,7 @@ def collect(
     kinds: tuple[str, ...],
     model: EngineModel | None = None,
     rules: RuleSet | None = None,
-    batch_events: int = 250_000,
+    batch_events: int = 100_000,
     progress: Progress | None = None,
 ) -> dict[str, tuple[np.ndarray, pa.Array, np.ndarray]]:
     """Replay the history; per kind, (feature matrix, event ids, ts) of every event."""
@@ -91,7 +91,7 @@ def train(
     tables: Mapping[str, pa.Table],
     rules: RuleSet | None = None,
     budgets: Mapping[str, Mapping[str, float]] | None = None,
-    batch_events: int = 250_000,
+    batch_events: int = 100_000,
     progress: Progress | None = None,
 ) -> tuple[EngineModel, dict[str, Any]]:
     """Train call, SMS and transfer models from a world's tables (which include `truth`)."""
