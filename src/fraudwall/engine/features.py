@@ -456,7 +456,6 @@ def absorb_contacts(state: EngineState, c: Contacts) -> None:
     back = _callbacks(state, c)
     if back.any():
         state.callback_24h.add(c.callee[back], c.ts[back], 1)
-    state.phone_seen.update(c.caller, c.ts)
     state.contact_pair_last.update(c.pair, c.ts)
     state.remember_contacts(c.caller, c.person, c.ts)
 

@@ -259,7 +259,6 @@ class EngineState:
     callback_24h: WindowedCounter = field(
         default_factory=lambda: WindowedCounter(1024, DAY, 2 * HOUR, np.int32)
     )
-    phone_seen: LastSeen = field(default_factory=lambda: LastSeen(1024))
     contact_pair_last: Latest = field(default_factory=lambda: Latest(1024))
     # people: the newest time of each payer-side signal
     risky_contact: Latest = field(default_factory=lambda: Latest(1024))
