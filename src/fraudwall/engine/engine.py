@@ -348,10 +348,8 @@ class Engine:
             return
         ids = pc.list_flatten(reports["transfer_ids"])
         parent = pc.list_parent_indices(reports["transfer_ids"]).to_numpy()
-        ts = reports["ts"].to_numpy()[parent] if len(parent) else np.empty(0, np.int64)
-        for chunk_ts, tid in ((int(x), ids[i : i + 1]) for i, x in enumerate(ts.tolist())):
-            payees = self.state.payees_of(tid)
-            self.state.account_reported.maximum(payees, chunk_ts)
+        payees, at = self.state.payees_of(ids)
+        self.state.account_reported.maximum(payees, reports["ts"].to_numpy()[parent][at])
 
 
 def _sparse_lists(n: int, rows: Mapping[int, list[str]]) -> pa.Array:

@@ -334,11 +334,15 @@ class EngineState:
     def remember_transfers(self, event_ids: pa.Array, payees: np.ndarray, ts: np.ndarray) -> None:
         self.transfer_log.append(ts, hash=hash_keys(event_ids), payee=payees)
 
-    def payees_of(self, transfer_ids: Any) -> np.ndarray:
-        """The payee account ids of remembered transfers (unknown ids are skipped)."""
+    def payees_of(self, transfer_ids: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(payee account ids, the position in `transfer_ids` of the transfer each one
+        comes from) for the remembered transfers among `transfer_ids` (others skipped)."""
         wanted = hash_keys(transfer_ids)
         log = self.transfer_log.view()
-        return log["payee"][np.isin(log["hash"], wanted[wanted != 0])]
+        hit = np.flatnonzero(np.isin(log["hash"], wanted[wanted != 0]))
+        order = np.argsort(wanted, kind="stable")
+        at = order[np.searchsorted(wanted[order], log["hash"][hit])]
+        return log["payee"][hit], at
 
     def remember_contacts(self, callers: np.ndarray, people: np.ndarray, ts: np.ndarray) -> None:
         known = people >= 0
