@@ -461,6 +461,12 @@ class KeyIndex:
         arr = np.asarray(ids, dtype=np.int64)
         if len(arr) and (arr.max() >= self._n or arr.min() < -1):
             raise IndexError(f"key_of: ids must be -1 or in 0..{self._n - 1}")
+        if len(arr) <= _SMALL:  # a single check: slice the bytes directly
+            keys = [
+                None if i < 0 else self._data[self._off[i] : self._off[i + 1]].tobytes().decode()
+                for i in arr.tolist()
+            ]
+            return pa.array(keys, pa.large_string())
         return self.to_arrow().take(pa.array(arr, mask=arr < 0))
 
     @classmethod
