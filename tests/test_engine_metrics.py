@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fraudwall.engine.engine import DECISION_SCHEMA, WARNING_SCHEMA
 from fraudwall.engine.metrics import ACTIONS, replay_metrics, stop_draw
 from fraudwall.sim import World
 
@@ -45,30 +46,9 @@ TRUTH = pa.schema(
     ]
 )
 ACCOUNTS = pa.schema([("account_id", pa.string()), ("owner_person_id", pa.string())])
-DECISIONS = pa.schema(
-    [
-        ("event_id", pa.string()),
-        ("kind", pa.string()),
-        ("ts", pa.int64()),
-        ("action", pa.string()),
-        ("score", pa.float64()),
-        ("rules", pa.list_(pa.string())),
-        ("shadow_rules", pa.list_(pa.string())),
-        ("top_features", pa.list_(pa.string())),
-        ("reason", pa.string()),
-        ("person_id", pa.string()),
-    ]
-)
-WARNINGS = pa.schema(
-    [
-        ("warning_id", pa.string()),
-        ("ts", pa.int64()),
-        ("person_id", pa.string()),
-        ("channel", pa.string()),
-        ("source_event_id", pa.string()),
-        ("reason", pa.string()),
-    ]
-)
+# The tables a replay writes: the engine's own schemas, so the metrics read what it writes.
+DECISIONS = DECISION_SCHEMA
+WARNINGS = WARNING_SCHEMA
 
 
 @dataclass(frozen=True)

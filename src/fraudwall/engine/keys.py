@@ -48,6 +48,18 @@ def _fmix(z: np.ndarray) -> np.ndarray:
     return z
 
 
+def string_offsets(arr: pa.Array) -> np.ndarray:
+    """The n + 1 byte offsets (int64) of an Arrow string / large_string array's values in
+    its data buffer, read in place (slices respected)."""
+    large = pa.types.is_large_string(arr.type)
+    return np.frombuffer(
+        arr.buffers()[1],
+        np.int64 if large else np.int32,
+        count=len(arr) + 1,
+        offset=arr.offset * (8 if large else 4),
+    ).astype(np.int64)
+
+
 class _Strings:
     """Strings as numpy views of a byte buffer: starts, lengths and unaligned 8-byte words.
 
@@ -67,15 +79,8 @@ class _Strings:
     @classmethod
     def of(cls, arr: pa.Array) -> _Strings:
         """The strings of an Arrow string / large_string array (bytes copied once, padded)."""
-        n = len(arr)
-        large = pa.types.is_large_string(arr.type)
+        off = string_offsets(arr)
         bufs = arr.buffers()
-        off = np.frombuffer(
-            bufs[1],
-            np.int64 if large else np.int32,
-            count=n + 1,
-            offset=arr.offset * (8 if large else 4),
-        ).astype(np.int64)
         lo, hi = int(off[0]), int(off[-1])
         data = np.zeros(hi - lo + 8, np.uint8)
         if hi > lo:

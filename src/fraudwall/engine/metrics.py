@@ -137,11 +137,7 @@ def _position(
     values: pa.Array | pa.ChunkedArray, value_set: pa.Array | pa.ChunkedArray
 ) -> np.ndarray:
     """For each value, the index of its first occurrence in value_set, or -1."""
-    if isinstance(value_set, pa.ChunkedArray):
-        value_set = value_set.combine_chunks()
-    if value_set.type != values.type:
-        value_set = value_set.cast(values.type)
-    idx = pc.index_in(values, value_set=value_set)
+    idx = pc.index_in(values, value_set=_as_set_of(values, value_set))
     return _numpy(pc.fill_null(idx, -1)).astype(np.int64)
 
 
@@ -149,11 +145,16 @@ def _member(
     values: pa.Array | pa.ChunkedArray, value_set: pa.Array | pa.ChunkedArray
 ) -> np.ndarray:
     """For each value, whether it occurs in value_set (a bool array)."""
+    return _numpy(pc.is_in(values, value_set=_as_set_of(values, value_set))).astype(bool)
+
+
+def _as_set_of(
+    values: pa.Array | pa.ChunkedArray, value_set: pa.Array | pa.ChunkedArray
+) -> pa.Array:
+    """value_set as one array of the values' type (what index_in / is_in want)."""
     if isinstance(value_set, pa.ChunkedArray):
         value_set = value_set.combine_chunks()
-    if value_set.type != values.type:
-        value_set = value_set.cast(values.type)
-    return _numpy(pc.is_in(values, value_set=value_set)).astype(bool)
+    return value_set if value_set.type == values.type else value_set.cast(values.type)
 
 
 def _rows(col: pa.ChunkedArray, rows: np.ndarray) -> pa.ChunkedArray:

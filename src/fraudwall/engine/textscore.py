@@ -50,6 +50,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudwall.engine.keys import string_offsets
+
 __all__ = ["BIAS", "CUES", "HINT", "VARIANTS", "Cue", "explain", "normalize", "sms_text_score"]
 
 TextBatch: TypeAlias = pa.Array | pa.ChunkedArray | Sequence[str | None]
@@ -382,14 +384,8 @@ def _scan(arr: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     deletes what is dropped; offsets move back by the bytes dropped before them.
     """
     n = len(arr)
-    large = pa.types.is_large_string(arr.type)
     bufs = arr.buffers()
-    off = np.frombuffer(
-        bufs[1],
-        np.int64 if large else np.int32,
-        count=n + 1,
-        offset=arr.offset * (8 if large else 4),
-    ).astype(np.int64)
+    off = string_offsets(arr)
     lo, hi = int(off[0]), int(off[-1])
     m = hi - lo
     compat, linkish = np.zeros(n, bool), np.zeros(n, bool)
@@ -424,6 +420,7 @@ def _scan(arr: pa.Array) -> tuple[pa.Array, np.ndarray, np.ndarray]:
     np.cumsum(length, out=dropped[1:])
     new_off = (off - lo) - dropped[np.searchsorted(pos, off - lo)]
     kept = buf.translate(_LOWER, _DELETE)
+    large = pa.types.is_large_string(arr.type)
     offsets = pa.py_buffer(new_off if large else new_off.astype(np.int32))
     bare = pa.Array.from_buffers(arr.type, n, [None, offsets, pa.py_buffer(kept)])
     return bare, compat, linkish
