@@ -20,6 +20,7 @@ from fraudwall.model import (
     AppInstall,
     Call,
     Case,
+    CaseFile,
     Channel,
     Decision,
     Device,
@@ -190,6 +191,20 @@ SAMPLES: dict[type[Record], Record] = {
             state=OrderState.EXECUTED,
             issued_ts=T0,
             to_account="A1",
+        ),
+        CaseFile(
+            case_id="K1",
+            report_id="R1",
+            group_id="K1",
+            victim_person_id="P1",
+            fraud_type=FraudType.REBATE,
+            report_ts=T0,
+            opened_ts=T0 + 1,
+            transfer_ids=["E1", "E2"],
+            victim_accounts=["A1"],
+            paid_fen=300_00,
+            loss_fen=280_00,
+            narrative="刷单被骗",
         ),
     ]
 }

@@ -280,6 +280,30 @@ class Order(Record, frozen=True):
     to_account: AccountRef | None = None  # for a return: the victim's original account
 
 
+class CaseFile(Record, frozen=True):
+    """A victim's report accepted as a case: checked against the ledger, linked to a group.
+
+    `transfer_ids` are the victim's payments (the first hops tracing starts from) and
+    `victim_accounts` the accounts they left, where returned money goes back to.
+    """
+
+    table: ClassVar[str] = "case_files"
+    key: ClassVar[str | None] = "case_id"
+
+    case_id: Id
+    report_id: Id
+    group_id: Id  # cases sharing accounts, numbers or devices (串并案) share a group
+    victim_person_id: PersonRef
+    fraud_type: FraudType | None
+    report_ts: TimeMs
+    opened_ts: TimeMs
+    transfer_ids: list[str]
+    victim_accounts: list[str]
+    paid_fen: Fen  # the reported transfers' total, as the ledger has it
+    loss_fen: Fen  # the victim's net loss (paid minus anything the fraudsters paid back)
+    narrative: str = ""
+
+
 ENTITY_TYPES: tuple[type[Record], ...] = (Institution, Person, Account, Phone, Device)
 EVENT_TYPES: tuple[type[Event], ...] = (
     Transfer,
@@ -290,6 +314,14 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     Login,
     Report,
 )
-ALL_TYPES: tuple[type[Record], ...] = (*ENTITY_TYPES, *EVENT_TYPES, Truth, Case, Decision, Order)
+ALL_TYPES: tuple[type[Record], ...] = (
+    *ENTITY_TYPES,
+    *EVENT_TYPES,
+    Truth,
+    Case,
+    Decision,
+    Order,
+    CaseFile,
+)
 BY_TABLE: dict[str, type[Record]] = {t.table: t for t in ALL_TYPES}
 SCHEMA_VERSION = "1"

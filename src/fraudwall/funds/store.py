@@ -1,0 +1,134 @@
+"""Where cases, orders, refused reports and the audit trail live between commands.
+
+SQLite by default (a file beside the world, nothing to install), any SQLAlchemy URL
+otherwise (PostgreSQL in production). Tables come from the domain types (`model.sql`), so
+the database never drifts from JSON and Parquet. Writes are upserts by key: running a step
+twice leaves one row per case and per order.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import sqlalchemy as sa
+
+from fraudwall.model.enums import OrderKind
+from fraudwall.model.sql import record_of, row_of, sql_table
+from fraudwall.model.types import CaseFile, Order
+
+STORE_FILE: Final = "funds.sqlite"
+"""The store's file name inside a world directory, for the embedded deployment."""
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    """One line of the audit trail as stored: who did what to what, when, on which figures."""
+
+    seq: int
+    ts: int
+    actor: str
+    action: str
+    subject: str
+    detail: dict[str, Any]
+
+
+def store_url(world_dir: Path) -> str:
+    """The SQLite URL of the store kept in a world directory."""
+    return f"sqlite:///{(world_dir / STORE_FILE).resolve()}"
+
+
+class CaseStore:
+    """Cases, orders, refused reports and the audit trail, behind SQLAlchemy Core."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = sa.create_engine(url, future=True)
+        self.metadata = sa.MetaData()
+        self.cases = sql_table(CaseFile, self.metadata)
+        self.orders = sql_table(Order, self.metadata)
+        self.rejected = sa.Table(
+            "rejected_reports",
+            self.metadata,
+            sa.Column("report_id", sa.Text, primary_key=True),
+            sa.Column("reason", sa.Text, nullable=False),
+        )
+        self.audit = sa.Table(
+            "audit",
+            self.metadata,
+            sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+            sa.Column("ts", sa.BigInteger, nullable=False),
+            sa.Column("actor", sa.Text, nullable=False),
+            sa.Column("action", sa.Text, nullable=False),
+            sa.Column("subject", sa.Text, nullable=False),
+            sa.Column("detail", sa.JSON, nullable=False),
+        )
+        self.metadata.create_all(self.engine)
+
+    @classmethod
+    def in_world(cls, world_dir: Path) -> CaseStore:
+        return cls(store_url(world_dir))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- writes ---------------------------------------------------------------------------
+    def _upsert(self, table: sa.Table, key: str, rows: Sequence[dict[str, Any]]) -> None:
+        if not rows:
+            return
+        with self.engine.begin() as conn:
+            keys = [r[key] for r in rows]
+            conn.execute(table.delete().where(table.c[key].in_(keys)))
+            conn.execute(table.insert(), list(rows))
+
+    def put_cases(self, cases: Iterable[CaseFile]) -> None:
+        self._upsert(self.cases, "case_id", [row_of(c) for c in cases])
+
+    def put_orders(self, orders: Iterable[Order]) -> None:
+        self._upsert(self.orders, "order_id", [row_of(o) for o in orders])
+
+    def put_rejected(self, rejected: Iterable[tuple[str, str]]) -> None:
+        rows = [{"report_id": r, "reason": why} for r, why in rejected]
+        self._upsert(self.rejected, "report_id", rows)
+
+    def append_audit(self, entries: Iterable[tuple[int, str, str, str, dict[str, Any]]]) -> None:
+        """Append (ts, actor, action, subject, detail) entries; the trail is never rewritten."""
+        rows = [
+            {"ts": ts, "actor": a, "action": act, "subject": s, "detail": json.loads(json.dumps(d))}
+            for ts, a, act, s, d in entries
+        ]
+        if rows:
+            with self.engine.begin() as conn:
+                conn.execute(self.audit.insert(), rows)
+
+    # --- reads ----------------------------------------------------------------------------
+    def all_cases(self) -> list[CaseFile]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(self.cases).order_by(self.cases.c.report_ts))
+            return [record_of(CaseFile, r) for r in rows]
+
+    def case(self, case_id: str) -> CaseFile:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(self.cases).where(self.cases.c.case_id == case_id)).first()
+        if row is None:
+            raise KeyError(f"case_id: no case '{case_id}' in the store")
+        return record_of(CaseFile, row)
+
+    def all_orders(self, kind: OrderKind | None = None) -> list[Order]:
+        q = sa.select(self.orders).order_by(self.orders.c.issued_ts, self.orders.c.order_id)
+        if kind is not None:
+            q = q.where(self.orders.c.kind == kind.value)
+        with self.engine.connect() as conn:
+            return [record_of(Order, r) for r in conn.execute(q)]
+
+    def all_rejected(self) -> list[tuple[str, str]]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(self.rejected).order_by(self.rejected.c.report_id))
+            return [(r.report_id, r.reason) for r in rows]
+
+    def audit_trail(self) -> list[AuditRow]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(self.audit).order_by(self.audit.c.seq))
+            return [AuditRow(r.seq, r.ts, r.actor, r.action, r.subject, r.detail) for r in rows]
