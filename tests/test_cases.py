@@ -9,6 +9,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
+from fraudwall.funds.audit import AuditEntry
 from fraudwall.funds.cases import Claim, case_id_for, open_cases
 from fraudwall.funds.store import CaseStore, store_url
 from fraudwall.model.enums import OrderKind, OrderState
@@ -263,7 +264,7 @@ def test_the_store_keeps_cases_orders_rejections_and_audit(
     )
     store.put_orders([order])
     store.put_orders([order])
-    store.append_audit([(T0, "police", "open_case", "CASE-r1", {"paid_fen": 500_00})])
+    store.append_audit([AuditEntry(T0, "police", "open_case", "CASE-r1", "立案", {"paid_fen": 1})])
     store.close()
 
     reopened = CaseStore(store_url(tmp_path))
@@ -273,10 +274,7 @@ def test_the_store_keeps_cases_orders_rejections_and_audit(
     assert reopened.all_orders(OrderKind.FREEZE) == []
     assert reopened.all_rejected() == [("bad", intake.rejected[0].reason)]
     (entry,) = reopened.audit_trail()
-    assert (entry.actor, entry.action, entry.detail) == (
-        "police",
-        "open_case",
-        {"paid_fen": 500_00},
-    )
+    assert (entry.actor, entry.action, entry.detail) == ("police", "open_case", "立案")
+    assert entry.figures == {"paid_fen": 1}
     with pytest.raises(KeyError, match="no case 'CASE-x'"):
         reopened.case("CASE-x")

@@ -10,30 +10,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
 import sqlalchemy as sa
 
+from fraudwall.funds.audit import AuditEntry, AuditTrail
 from fraudwall.model.enums import OrderKind
 from fraudwall.model.sql import record_of, row_of, sql_table
 from fraudwall.model.types import CaseFile, Order
 
 STORE_FILE: Final = "funds.sqlite"
 """The store's file name inside a world directory, for the embedded deployment."""
-
-
-@dataclass(frozen=True)
-class AuditRow:
-    """One line of the audit trail as stored: who did what to what, when, on which figures."""
-
-    seq: int
-    ts: int
-    actor: str
-    action: str
-    subject: str
-    detail: dict[str, Any]
 
 
 def store_url(world_dir: Path) -> str:
@@ -63,7 +51,8 @@ class CaseStore:
             sa.Column("actor", sa.Text, nullable=False),
             sa.Column("action", sa.Text, nullable=False),
             sa.Column("subject", sa.Text, nullable=False),
-            sa.Column("detail", sa.JSON, nullable=False),
+            sa.Column("detail", sa.Text, nullable=False),
+            sa.Column("figures", sa.JSON, nullable=False),
         )
         self.metadata.create_all(self.engine)
 
@@ -93,11 +82,18 @@ class CaseStore:
         rows = [{"report_id": r, "reason": why} for r, why in rejected]
         self._upsert(self.rejected, "report_id", rows)
 
-    def append_audit(self, entries: Iterable[tuple[int, str, str, str, dict[str, Any]]]) -> None:
-        """Append (ts, actor, action, subject, detail) entries; the trail is never rewritten."""
+    def append_audit(self, entries: Iterable[AuditEntry]) -> None:
+        """Append entries after those already kept; the stored trail is never rewritten."""
         rows = [
-            {"ts": ts, "actor": a, "action": act, "subject": s, "detail": json.loads(json.dumps(d))}
-            for ts, a, act, s, d in entries
+            {
+                "ts": e.ts,
+                "actor": e.actor,
+                "action": e.action,
+                "subject": e.subject,
+                "detail": e.detail,
+                "figures": json.loads(json.dumps(dict(e.figures))),
+            }
+            for e in entries
         ]
         if rows:
             with self.engine.begin() as conn:
@@ -128,7 +124,10 @@ class CaseStore:
             rows = conn.execute(sa.select(self.rejected).order_by(self.rejected.c.report_id))
             return [(r.report_id, r.reason) for r in rows]
 
-    def audit_trail(self) -> list[AuditRow]:
+    def audit_trail(self) -> AuditTrail:
+        """The whole trail, in the order it was recorded."""
+        trail = AuditTrail()
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(self.audit).order_by(self.audit.c.seq))
-            return [AuditRow(r.seq, r.ts, r.actor, r.action, r.subject, r.detail) for r in rows]
+            for r in conn.execute(sa.select(self.audit).order_by(self.audit.c.seq)):
+                trail.append(AuditEntry(r.ts, r.actor, r.action, r.subject, r.detail, r.figures))
+        return trail

@@ -1,0 +1,117 @@
+"""How much of the victims' money that truly reached mule accounts did tracing find?
+
+Against a world's ground truth (the `truth` table marks each fraud payment and each
+laundering hop with its case): for every reported case, the true hops into mule accounts
+(not into sinks) within the hop limit and before the trace was run are what tracing should
+find; a hop counts as found up to the amount the trace attributes to that victim on that
+very transfer. The share is money-weighted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fraudwall.model.enums import EntityKind, Role
+
+MONEY_ROLES = (Role.FRAUD_PAYMENT.value, Role.LAUNDERING.value)
+
+
+@dataclass(frozen=True)
+class TruthFlow:
+    """One true hop of one case's money: the transfer, its depth from the victim, its time
+    and amount, and whether it went into a sink (money leaving the system)."""
+
+    event_id: str
+    case_id: str
+    depth: int
+    ts: int
+    amount_fen: int
+    to_sink: bool
+
+
+def true_flows(
+    truth: pa.Table, transfers: pa.Table, sinks: Iterable[str]
+) -> dict[str, list[TruthFlow]]:
+    """Every fraud payment and laundering hop, by true case, with its depth (the victim's
+    payment is depth 1; a hop out of an account first reached at depth d is d + 1)."""
+    rows = truth.filter(
+        pc.and_(
+            pc.equal(truth["entity_kind"], EntityKind.TRANSFER.value),
+            pc.is_in(truth["role"], value_set=pa.array(MONEY_ROLES)),
+        )
+    )
+    case_of = dict(
+        zip(
+            rows["entity_id"].to_pylist(),
+            rows["case_id"].to_pylist(),
+            strict=True,
+        )
+    )
+    money = transfers.filter(
+        pc.is_in(transfers["event_id"], value_set=pa.array(list(case_of), pa.string()))
+    ).select(["event_id", "ts", "from_account", "to_account", "amount_fen"])
+    order = np.lexsort((np.arange(money.num_rows), money["ts"].to_numpy()))
+    cols = money.take(pa.array(order)).to_pydict()
+    roles = dict(zip(rows["entity_id"].to_pylist(), rows["role"].to_pylist(), strict=True))
+    sink_set = set(sinks)
+    depth_of: dict[tuple[str, str], int] = {}  # (case, account) -> depth first reached
+    flows: dict[str, list[TruthFlow]] = {}
+    for eid, ts, src, dst, amount in zip(
+        cols["event_id"],
+        cols["ts"],
+        cols["from_account"],
+        cols["to_account"],
+        cols["amount_fen"],
+        strict=True,
+    ):
+        case = case_of[eid]
+        if case is None:
+            continue
+        if roles[eid] == Role.FRAUD_PAYMENT.value:
+            depth = 1
+        else:
+            src_depth = depth_of.get((case, src))
+            if src_depth is None:
+                continue  # money of the case that tracing from the victim could never reach
+            depth = src_depth + 1
+        key = (case, dst)
+        depth_of[key] = min(depth_of.get(key, depth), depth)
+        flows.setdefault(case, []).append(
+            TruthFlow(eid, case, depth, int(ts), int(amount), dst in sink_set)
+        )
+    return flows
+
+
+@dataclass(frozen=True)
+class TracedShare:
+    """Money-weighted share of true mule-bound hops that tracing found."""
+
+    found_fen: int
+    true_fen: int
+
+    @property
+    def share(self) -> float | None:
+        return None if self.true_fen == 0 else self.found_fen / self.true_fen
+
+
+def traced_share(
+    flows: Mapping[str, list[TruthFlow]],
+    found: Mapping[str, tuple[int, Mapping[str, int]]],
+    max_hops: int,
+) -> TracedShare:
+    """`found` maps a true case id to (the time its trace ran, the fen that trace gave that
+    case's victim on each transfer event id). Only hops into mule accounts, within
+    `max_hops`, that happened by the time of the trace count."""
+    found_fen = true_fen = 0
+    for case, (at_ts, per_transfer) in found.items():
+        for f in flows.get(case, ()):
+            if f.to_sink or f.depth > max_hops or f.ts > at_ts:
+                continue
+            true_fen += f.amount_fen
+            found_fen += min(f.amount_fen, int(per_transfer.get(f.event_id, 0)))
+    return TracedShare(found_fen, true_fen)
