@@ -1,0 +1,119 @@
+"""The audit trail of orders and returns: who decided what, when, on which figures (DESIGN §6).
+
+Every decision about someone's money — a stop-payment issued, a bank's answer, a freeze,
+a return plan, an objection heard — appends one `AuditEntry`. The trail is append-only
+and keeps entries in the order they were made, so a reviewer can replay the reasoning;
+the platform stores it with `to_records()` and may hash-chain the records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import overload
+
+#: A figure an entry was decided on: amounts in fen, ids, flags, or small lists/maps of them.
+Figure = int | str | bool | None | list[int] | list[str] | dict[str, int]
+
+
+def yuan(fen: int) -> str:
+    """An amount in fen shown as yuan with two decimals, for the human-readable detail."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(int(fen)), 100)
+    return f"{sign}¥{whole:,}.{cents:02d}"
+
+
+def utc(ts: int) -> str:
+    """A time in ms since the epoch shown as a UTC timestamp to the second."""
+    return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One decision: at `ts` the `actor` did `action` to `subject` (an order, account or round).
+
+    `detail` is the sentence a person reads; `figures` the numbers and ids it rests on,
+    kept apart so that a machine can check them without parsing prose.
+    """
+
+    ts: int
+    actor: str
+    action: str
+    subject: str
+    detail: str
+    figures: Mapping[str, Figure] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{utc(self.ts)} {self.actor} {self.action} {self.subject}: {self.detail}"
+
+
+class AuditTrail(Sequence[AuditEntry]):
+    """An append-only list of audit entries, in the order they were recorded.
+
+    Entries can be read, iterated and filtered but never changed or removed; several
+    order books and return processes may share one trail so a case reads as one story.
+    """
+
+    __slots__ = ("_entries",)
+
+    def __init__(self) -> None:
+        self._entries: list[AuditEntry] = []
+
+    def record(
+        self,
+        ts: int,
+        actor: str,
+        action: str,
+        subject: str,
+        detail: str,
+        **figures: Figure,
+    ) -> AuditEntry:
+        """Append one entry and return it."""
+        entry = AuditEntry(ts, actor, action, subject, detail, dict(figures))
+        self._entries.append(entry)
+        return entry
+
+    def append(self, entry: AuditEntry) -> None:
+        """Append an entry made elsewhere (e.g. restored from storage)."""
+        self._entries.append(entry)
+
+    @overload
+    def __getitem__(self, index: int) -> AuditEntry: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[AuditEntry]: ...
+
+    def __getitem__(self, index: int | slice) -> AuditEntry | Sequence[AuditEntry]:
+        if isinstance(index, slice):
+            return tuple(self._entries[index])
+        return self._entries[index]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[AuditEntry]:
+        return iter(self._entries)
+
+    def about(self, subject: str) -> list[AuditEntry]:
+        """The entries about one subject, in order (an order's or an account's history)."""
+        return [e for e in self._entries if e.subject == subject]
+
+    def actions(self) -> list[str]:
+        """The actions recorded, in order: a compact view of what happened, for tests and logs."""
+        return [e.action for e in self._entries]
+
+    def to_records(self) -> list[dict[str, object]]:
+        """Plain dicts, one per entry with its position `seq`, for storage as JSON or rows."""
+        return [
+            {
+                "seq": i,
+                "ts": e.ts,
+                "actor": e.actor,
+                "action": e.action,
+                "subject": e.subject,
+                "detail": e.detail,
+                "figures": dict(e.figures),
+            }
+            for i, e in enumerate(self._entries)
+        ]
