@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from fraudwall.funds.audit import AuditEntry
-from fraudwall.funds.cases import Claim, case_id_for, open_cases
+from fraudwall.funds.cases import StatedPayment, case_id_for, open_cases
 from fraudwall.funds.store import CaseStore, store_url
 from fraudwall.model.enums import OrderKind, OrderState
 from fraudwall.model.schema import arrow_schema
@@ -176,9 +176,9 @@ def test_claimed_amount_and_time_are_checked(world: dict[str, pa.Table]) -> None
         _report("r3", T0 + 8 * H, "V3", ["t4"], 1),
     ]
     claims = {
-        "r1": [Claim("t1", amount_fen=499_00)],
-        "r2": [Claim("t3", ts=T0)],  # two hours off
-        "r3": [Claim("t4", amount_fen=900_00, ts=T0 + 3 * H + 60_000)],  # within tolerance
+        "r1": [StatedPayment("t1", amount_fen=499_00)],
+        "r2": [StatedPayment("t3", ts=T0)],  # two hours off
+        "r3": [StatedPayment("t4", amount_fen=900_00, ts=T0 + 3 * H + 60_000)],  # within tolerance
     }
     intake = open_cases(reports, world, claims=claims)
     assert [c.report_id for c in intake.cases] == ["r3"]

@@ -17,8 +17,8 @@ from fraudwall.funds.returns import (
     Claim,
     ReturnError,
     ReturnProcess,
+    ReturnRule,
     ReturnTally,
-    Rule,
     plan_returns,
     pro_rata,
 )
@@ -40,7 +40,7 @@ def process(frozen: int, tally: ReturnTally | None = None, account: str = "M1") 
 def test_sole_victim_gets_it_all_directly_up_to_the_loss() -> None:
     p = process(10_000)
     rnd = p.open_round([claim("v1", 9_000, 8_000)], T0, sole_victim=True)
-    assert rnd.plan.rule == Rule.SOLE_VICTIM and rnd.notice_ends_ts is None
+    assert rnd.plan.rule == ReturnRule.SOLE_VICTIM and rnd.notice_ends_ts is None
     orders = p.execute(T0)  # direct: no notice to wait for
     assert [(o.amount_fen, o.to_account, o.case_id) for o in orders] == [(8_000, "v1-card", "C-v1")]
     o = orders[0]
@@ -72,7 +72,7 @@ def test_unique_split_returns_each_traced_share_capped_by_loss() -> None:
 
 def test_unique_split_larger_than_f_falls_back_to_pro_rata() -> None:
     plan = plan_returns(1_000, [claim("a", 800, 800), claim("b", 400, 400)], unique_split=True)
-    assert plan.rule == Rule.PRO_RATA and plan.needs_notice
+    assert plan.rule == ReturnRule.PRO_RATA and plan.needs_notice
     assert "not unique" in plan.reason
     assert plan.amounts() == {"a": 667, "b": 333}
 
@@ -81,7 +81,7 @@ def test_unique_split_larger_than_f_falls_back_to_pro_rata() -> None:
 def test_pro_rata_by_hand_with_a_largest_remainder_fen() -> None:
     # F = 1000, L = 300/500/700 (ΣL = 1500): exact shares 200, 333.33, 466.67
     plan = plan_returns(1_000, [claim("a", 300, 900), claim("b", 500, 900), claim("c", 700, 900)])
-    assert plan.rule == Rule.PRO_RATA
+    assert plan.rule == ReturnRule.PRO_RATA
     assert [(s.victim_id, s.base_fen, s.extra_fen) for s in plan.shares] == [
         ("a", 200, 0),
         ("b", 333, 0),
@@ -319,7 +319,7 @@ def test_a_plan_never_returns_more_than_frozen_or_lost(
     assert plan.residual_fen == frozen - plan.returned_fen >= 0
     for c, s in zip(sorted(claims, key=lambda c: c.victim_id), plan.shares, strict=True):
         assert 0 <= s.amount_fen <= max(0, c.loss_fen - back[c.victim_id])
-        if plan.rule != Rule.SOLE_VICTIM:
+        if plan.rule != ReturnRule.SOLE_VICTIM:
             assert s.amount_fen <= c.traced_fen
 
 

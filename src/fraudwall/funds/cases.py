@@ -42,7 +42,7 @@ CASE_PREFIX: Final = "CASE-"
 
 
 @dataclass(frozen=True)
-class Claim:
+class StatedPayment:
     """What the victim says about one payment; the amount and time are checked if given."""
 
     transfer_id: str
@@ -125,7 +125,7 @@ def check_report(
     report: Report,
     payments: Mapping[str, _Payment],
     owners: Mapping[str, str | None],
-    claims: Sequence[Claim] = (),
+    claims: Sequence[StatedPayment] = (),
     taken: Mapping[str, str] | None = None,
 ) -> tuple[list[str], int]:
     """The victim's paying accounts and the total paid, or a `RecordError` naming the field.
@@ -345,7 +345,7 @@ def open_cases(
     reports: Sequence[Report],
     tables: Mapping[str, pa.Table],
     *,
-    claims: Mapping[str, Sequence[Claim]] | None = None,
+    claims: Mapping[str, Sequence[StatedPayment]] | None = None,
     existing: Sequence[CaseFile] = (),
     opened_ts: int | None = None,
 ) -> Intake:

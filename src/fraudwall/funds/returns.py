@@ -38,7 +38,7 @@ class ReturnError(ValueError):
     """Inconsistent inputs to a return, or a step out of order."""
 
 
-class Rule(StrEnum):
+class ReturnRule(StrEnum):
     """Which case of article 8 decided a round."""
 
     SOLE_VICTIM = "sole_victim"  # 8(1): one victim's money only
@@ -87,7 +87,7 @@ class Share:
 class ReturnPlan:
     """The amounts article 8 gives each victim from one account's frozen `frozen_fen`."""
 
-    rule: Rule
+    rule: ReturnRule
     frozen_fen: int
     shares: tuple[Share, ...]  # by victim id
     reason: str
@@ -104,7 +104,7 @@ class ReturnPlan:
     @property
     def needs_notice(self) -> bool:
         """A pro-rata return waits for a public notice; direct returns do not."""
-        return self.rule == Rule.PRO_RATA
+        return self.rule == ReturnRule.PRO_RATA
 
     def amounts(self) -> dict[str, int]:
         """Victim id → fen to return."""
@@ -185,7 +185,7 @@ def plan_returns(
         cap = {c.victim_id: left[c.victim_id] if c.traced_fen > 0 else 0 for c in ordered}
         base = {v: min(frozen_fen, fen) for v, fen in cap.items()}
         return ReturnPlan(
-            Rule.SOLE_VICTIM,
+            ReturnRule.SOLE_VICTIM,
             frozen_fen,
             shares(base, {}, cap),
             "only one victim's money arrived since the balance was last ≤ 0: all of it, up to "
@@ -196,7 +196,7 @@ def plan_returns(
     if unique_split:
         if sum(cap.values()) <= frozen_fen:
             return ReturnPlan(
-                Rule.UNIQUE_SPLIT,
+                ReturnRule.UNIQUE_SPLIT,
                 frozen_fen,
                 shares(cap, {}, cap),
                 "the time order traces each victim's share (LIBR): each goes back directly",
@@ -209,7 +209,7 @@ def plan_returns(
     total = sum(cap.values())
     base = {v: min(fen, frozen_fen * fen // total) if total else 0 for v, fen in cap.items()}
     extra = {v: amounts[v] - base[v] for v in cap}
-    return ReturnPlan(Rule.PRO_RATA, frozen_fen, shares(base, extra, cap), reason)
+    return ReturnPlan(ReturnRule.PRO_RATA, frozen_fen, shares(base, extra, cap), reason)
 
 
 class ReturnTally:
