@@ -65,6 +65,86 @@ def feature_matrix(kind: str, features: Mapping[str, np.ndarray]) -> np.ndarray:
     return out
 
 
+#: LightGBM's kZeroThreshold (the float 1e-35f): its predictor reads any feature value
+#: of at most this magnitude as 0.0 before the trees compare it.
+ZERO_THRESHOLD = float(np.float32(1e-35))
+#: Below this many rows, telling rows apart by their split sides costs more than it saves.
+MIN_ROWS_TO_SHARE = 64
+
+
+@dataclass(frozen=True)
+class SplitSides:
+    """Which side of every split of a booster's trees each row of features falls on,
+    packed into one int64 per row.
+
+    Two rows with the same code take the same branch at every node of every tree, so the
+    booster gives them the same leaves, hence bit-for-bit the same raw score and the same
+    TreeSHAP values (both depend on a row only through those branches). Many contacts
+    share a code (a blast's calls differ in their exact SIM age, not in the side of
+    the split they fall on), so each code is scored once.
+
+    Per feature, the code is the number of the trees' thresholds below the value (x <= t
+    holds exactly for the thresholds from there up), or one past the last threshold for
+    NaN (a missing value goes its own way). Only plain numerical splits qualify.
+    """
+
+    columns: tuple[int, ...]
+    thresholds: tuple[np.ndarray, ...]  # sorted, distinct, per column
+    shifts: tuple[int, ...]  # bit offset of each column's code
+    near_zero: tuple[bool, ...]  # a threshold in [-ZERO_THRESHOLD, ZERO_THRESHOLD)
+
+    @classmethod
+    def of(cls, booster: lgb.Booster) -> SplitSides | None:
+        """The booster's split sides, or None when codes cannot stand for its rows: a
+        categorical split, zero-as-missing, linear leaves, or codes wider than 63 bits."""
+        model = booster.dump_model()
+        found: dict[int, set[float]] = {}
+        for tree in model["tree_info"]:
+            if not _numeric_splits(tree["tree_structure"], found):
+                return None
+        if "is_linear=1" in booster.model_to_string():
+            return None
+        columns = tuple(sorted(found))
+        thresholds = tuple(np.array(sorted(found[c]), np.float64) for c in columns)
+        widths = [int(len(t) + 1).bit_length() for t in thresholds]  # codes 0..len(t)+1
+        if sum(widths) > 63:
+            return None
+        shifts = tuple(int(s) for s in np.cumsum([0, *widths[:-1]]))
+        near_zero = tuple(
+            bool(((t >= -ZERO_THRESHOLD) & (t < ZERO_THRESHOLD)).any()) for t in thresholds
+        )
+        return cls(columns, thresholds, shifts, near_zero)
+
+    def codes(self, x: np.ndarray) -> np.ndarray:
+        """Each row's code (see the class doc)."""
+        out = np.zeros(len(x), np.int64)
+        for col, t, shift, near in zip(
+            self.columns, self.thresholds, self.shifts, self.near_zero, strict=True
+        ):
+            v = x[:, col]
+            if near:  # as LightGBM reads it: tiny values are 0.0
+                v = np.where(np.abs(v) <= ZERO_THRESHOLD, 0.0, v)
+            code = np.searchsorted(t, v, side="left")
+            code[np.isnan(v)] = len(t) + 1
+            out |= code << shift
+        return out
+
+
+def _numeric_splits(node: dict[str, Any], found: dict[int, set[float]]) -> bool:
+    """Collect the thresholds of a dumped tree's splits per feature; False if any split is
+    not a plain `<=` on a number (missing values as NaN or none)."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if "split_feature" not in n:
+            continue
+        if n["decision_type"] != "<=" or n["missing_type"] not in ("None", "NaN"):
+            return False
+        found.setdefault(int(n["split_feature"]), set()).add(float(n["threshold"]))
+        stack += [n["left_child"], n["right_child"]]
+    return True
+
+
 @dataclass
 class KindModel:
     """One kind's booster, its feature names and its action thresholds."""
@@ -72,13 +152,17 @@ class KindModel:
     booster: lgb.Booster
     features: tuple[str, ...]
     thresholds: dict[str, float]  # action -> lowest margin (log-odds) that takes it
+    sides: SplitSides | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.sides = SplitSides.of(self.booster)
 
     def margin(self, x: np.ndarray) -> np.ndarray:
         """The raw score (log-odds): thresholds compare on it, since probabilities near 1
         round to ties in float64 exactly where the stop thresholds lie."""
         if not len(x):
             return np.empty(0)
-        return np.asarray(self.booster.predict(x, raw_score=True, num_threads=1), np.float64)
+        return self._per_code(x, raw_score=True)
 
     def score(self, x: np.ndarray) -> np.ndarray:
         """The probability-like score 0..1 shown in decisions."""
@@ -86,8 +170,22 @@ class KindModel:
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
         """Each feature's part in each row's score (SHAP values, log-odds)."""
-        out = self.booster.predict(x, pred_contrib=True, num_threads=1)
-        return np.asarray(out, np.float64)[:, :-1]
+        return self._per_code(x, pred_contrib=True)[:, :-1]
+
+    def _per_code(self, x: np.ndarray, **how: bool) -> np.ndarray:
+        """The booster's prediction (`how`: raw_score or pred_contrib) of every row, made
+        once per split-side code and shared by the rows with that code: exactly what each
+        would get on its own (see SplitSides)."""
+        if self.sides is not None and len(x) >= MIN_ROWS_TO_SHARE:
+            codes, inverse = np.unique(self.sides.codes(x), return_inverse=True)
+            if len(codes) < len(x):
+                one = np.empty(len(codes), np.int64)
+                one[inverse] = np.arange(len(x))  # a row of each code (any will do)
+                return self._predict(x[one], how)[inverse]
+        return self._predict(x, how)
+
+    def _predict(self, x: np.ndarray, how: dict[str, bool]) -> np.ndarray:
+        return np.asarray(self.booster.predict(x, num_threads=1, **how), np.float64)
 
     def actions(self, margins: np.ndarray) -> np.ndarray:
         """The action code each margin reaches (0 = allow)."""
