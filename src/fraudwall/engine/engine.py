@@ -44,12 +44,15 @@ from fraudwall.engine.state import EngineState
 from fraudwall.engine.stream import EventBatch
 from fraudwall.engine.textscore import sms_text_score
 from fraudwall.engine.warnings import (
+    CHANNELS,
     SMS_12381,
     WarningLog,
+    channel_names,
     channels_for_codes,
     contact_text,
     flagged_number_text,
     select_due,
+    texts_once,
     transfer_text,
 )
 from fraudwall.model.enums import Action
@@ -58,6 +61,7 @@ WARN = ACTION_CODE[Action.WARN]
 HOLD = ACTION_CODE[Action.HOLD]
 BLOCK = ACTION_CODE[Action.BLOCK]
 FLAG_AFTER_BLOCKS = 5
+ACTION_NAMES = pa.array([a.value for a in ACTIONS], pa.string())  # by action code
 
 DECISION_SCHEMA = pa.schema(
     [
@@ -280,15 +284,26 @@ class Engine:
         k = kept[rows]
         who = "caller" if kind == "call" else "sender"
         shown = "presented_number" if "presented_number" in table.column_names else who
-        numbers = table[shown].take(pa.array(k)).to_pylist()
-        texts: dict[tuple[str, str, str], str] = {}  # a blast: one text for all it reached
-        out = []
-        for ch, number, i in zip(channel.tolist(), numbers, k.tolist(), strict=True):
-            key = (ch, number, d.reason.get(i, ""))
-            if key not in texts:
-                texts[key] = contact_text(ch, kind, number, key[2])
-            out.append(texts[key])
-        log.add(ts[k], person[k], channel, table["event_id"].take(pa.array(k)), out)
+        encoded = pc.dictionary_encode(
+            table[shown].take(pa.array(k)).combine_chunks(), null_encoding="encode"
+        )
+        number_at = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        numbers = encoded.dictionary.to_pylist()
+        reasons: dict[str, int] = {}
+        reason_at = np.array(
+            [reasons.setdefault(d.reason.get(i, ""), len(reasons)) for i in kept.tolist()],
+            np.int64,
+        )[rows]
+        said = list(reasons)
+        # The text says the channel, the number and the reason: one text per such triple.
+        keys = (reason_at * max(len(numbers), 1) + number_at) * len(CHANNELS) + channel
+        out = texts_once(
+            keys,
+            lambda r: contact_text(
+                CHANNELS[channel[r]], kind, numbers[number_at[r]], said[reason_at[r]]
+            ),
+        )
+        log.add(ts[k], person[k], channel_names(channel), table["event_id"].take(k), out)
 
     def _warn_payers(self, log: WarningLog, table: pa.Table, t: fx.Transfers, d: Decided) -> None:
         kept = self._warned(t.person, t.ts, d.action)
@@ -298,10 +313,10 @@ class Engine:
         k = kept[rows]
         payees = table["to_account"].take(pa.array(k)).to_pylist()
         out = [
-            transfer_text(ch, payee, int(t.amount[i]), d.reason.get(i, ""))
+            transfer_text(CHANNELS[ch], payee, int(t.amount[i]), d.reason.get(i, ""))
             for ch, payee, i in zip(channel.tolist(), payees, k.tolist(), strict=True)
         ]
-        log.add(t.ts[k], t.person[k], channel, table["event_id"].take(pa.array(k)), out)
+        log.add(t.ts[k], t.person[k], channel_names(channel), table["event_id"].take(k), out)
 
     def _flag_numbers(self, log: WarningLog, c: fx.Contacts, codes: np.ndarray) -> None:
         """A number blocked FLAG_AFTER_BLOCKS times (or once for a spoofed caller ID) is
@@ -366,11 +381,17 @@ def _sparse_lists(n: int, rows: Mapping[int, list[str]]) -> pa.Array:
 
 
 def _sparse_strings(n: int, rows: Mapping[int, str]) -> pa.Array:
-    """A string column of n rows, "" except for `rows`."""
-    out = np.full(n, "", dtype=object)
+    """A string column of n rows, "" except for `rows`: taken from the rows' texts, so
+    the allowed rows cost no Python string."""
+    at = np.zeros(n, np.int64)
     if rows:
-        out[list(rows)] = list(rows.values())
-    return pa.array(out, pa.string())
+        at[list(rows)] = np.arange(1, len(rows) + 1)
+    return pa.array(["", *rows.values()], pa.string()).take(at)
+
+
+def _repeated(value: str, n: int) -> pa.Array:
+    """A string column of n copies of `value`."""
+    return pa.array([value], pa.string()).take(np.zeros(n, np.int64))
 
 
 class TextScores:
@@ -408,13 +429,12 @@ def _newest(tables: Mapping[str, pa.Table]) -> int | None:
 def _decision_table(
     kind: str, table: pa.Table, d: Decided, person_ids: pa.Array, country: pa.Array | None = None
 ) -> pa.Table:
-    names = np.array([a.value for a in ACTIONS], dtype=object)
     return pa.table(
         {
             "event_id": table["event_id"],
-            "kind": pa.array(np.full(table.num_rows, kind, dtype=object), pa.string()),
+            "kind": _repeated(kind, table.num_rows),
             "ts": table["ts"],
-            "action": pa.array(names[d.action], pa.string()),
+            "action": ACTION_NAMES.take(d.action.astype(np.int64)),
             "score": pa.array(d.score, pa.float64()),
             "rules": _sparse_lists(table.num_rows, d.rules),
             "shadow_rules": _sparse_lists(table.num_rows, d.shadow_rules),

@@ -13,7 +13,7 @@ Texts are plain Chinese, with the reason the engine gave.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -181,11 +181,27 @@ def select_due(
 
 
 def channels_for_codes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(row index, channel) pairs: two channels per warned row, by its action's urgency."""
+    """(row index, channel number in CHANNELS) pairs: two channels per warned row, by its
+    action's urgency."""
     urgent = codes >= ACTION_CODE[Action.HOLD]
     rows = np.repeat(np.arange(len(codes)), 2)
-    first = np.where(urgent, CALL_96110, APP_PUSH)
-    channel = np.empty(2 * len(codes), dtype=object)
-    channel[0::2] = first
-    channel[1::2] = SMS
+    channel = np.empty(2 * len(codes), np.int64)
+    channel[0::2] = np.where(urgent, CHANNELS.index(CALL_96110), CHANNELS.index(APP_PUSH))
+    channel[1::2] = CHANNELS.index(SMS)
     return rows, channel
+
+
+_CHANNEL_NAMES = pa.array(CHANNELS, pa.string())
+
+
+def channel_names(channels: np.ndarray) -> pa.Array:
+    """The names of channel numbers (as `channels_for_codes` gives them)."""
+    return _CHANNEL_NAMES.take(channels)
+
+
+def texts_once(keys: np.ndarray, text_of: Callable[[int], str]) -> pa.Array:
+    """Each row's text, `text_of(row)`, made once per distinct key and shared by the rows
+    with that key (a blast: one text for the thousands it reached)."""
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    texts = pa.array([text_of(i) for i in first.tolist()], pa.string())
+    return texts.take(inverse.reshape(-1))
