@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import numpy as np
 import pyarrow as pa
@@ -71,6 +72,19 @@ def flagged_number_text(number: str) -> str:
     )
 
 
+Strings: TypeAlias = Sequence[str] | pa.Array | pa.ChunkedArray
+
+
+def _string_array(values: Strings) -> pa.Array:
+    """`values` as one Arrow string array (Arrow input is not taken apart into Python
+    strings, as `pa.array` does with a chunked array)."""
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values if values.type == pa.string() else values.cast(pa.string())
+    return pa.array(values, pa.string())
+
+
 @dataclass
 class WarningLog:
     """Warning tasks gathered over a batch, column by column, then written as one table."""
@@ -83,9 +97,9 @@ class WarningLog:
         self,
         ts: np.ndarray,
         person: np.ndarray,
-        channel: Sequence[str] | pa.Array,
-        source: Sequence[str] | pa.Array,
-        text: Sequence[str] | pa.Array,
+        channel: Strings,
+        source: Strings,
+        text: Strings,
     ) -> None:
         """Add warnings, one per row of the arrays (each a person, a channel, a text)."""
         if not len(ts):
@@ -94,9 +108,9 @@ class WarningLog:
             (
                 np.asarray(ts, np.int64),
                 np.asarray(person, np.int64),
-                pa.array(channel, pa.string()),
-                pa.array(source, pa.string()),
-                pa.array(text, pa.string()),
+                _string_array(channel),
+                _string_array(source),
+                _string_array(text),
             )
         )
 
