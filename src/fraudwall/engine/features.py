@@ -24,6 +24,7 @@ side that only asks.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -103,6 +104,12 @@ class Contacts:
         out = np.zeros(len(self.ts), bool)
         out[: self.n_calls] = True
         return out
+
+    @cached_property
+    def by_caller(self) -> BatchOrder:
+        """The contacts sorted by caller: made once, for the callers' signals and again
+        for folding the batch into them."""
+        return BatchOrder.of(self.caller, self.ts)
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -203,7 +210,7 @@ def contact_features(
     reputation = np.where(np.isnan(sim_age), 0.3, 0.3 + 0.7 * np.clip(sim_age / 180, 0, 1))
     reputation[(flagged >= 0) & (flagged <= ts)] = 0.0
 
-    order = BatchOrder.of(c.caller, ts)
+    order = c.by_caller
     fanout = state.fanout_24h.before_each(c.caller, ts, c.callee, order=order)
     calls = state.calls_24h.before_each(c.caller, ts, is_call.astype(np.int32), order=order)
     short = state.short_24h.before_each(c.caller, ts, _short(c), order=order)
@@ -339,6 +346,16 @@ class Transfers:
     person: np.ndarray  # the payer's owner (-1 unknown)
     pair: np.ndarray  # payer→payee pair ids
 
+    @cached_property
+    def by_payee(self) -> BatchOrder:
+        """The transfers sorted by payee (made once, for the features and the update)."""
+        return BatchOrder.of(self.payee, self.ts)
+
+    @cached_property
+    def by_payer(self) -> BatchOrder:
+        """The transfers sorted by payer (made once, for the features and the update)."""
+        return BatchOrder.of(self.payer, self.ts)
+
     def __len__(self) -> int:
         return len(self.ts)
 
@@ -383,16 +400,16 @@ def transfer_features(
     n = len(t)
     ts, a, b = t.ts, t.payer, t.payee
     zeros = np.zeros(n, np.int64)
-    by_payee = BatchOrder.of(b, ts)
-    by_payer = BatchOrder.of(a, ts)
+    by_payee, by_payer = t.by_payee, t.by_payer
     # Both sides of every transfer, payees first: one account's activity in or out.
     both_ids, both_ts = np.concatenate([b, a]), np.concatenate([ts, ts])
-    prev = state.account_seen.before_each(both_ids, both_ts)[:n]
+    both = BatchOrder.of(both_ids, both_ts)
+    prev = state.account_seen.before_each(both_ids, both_ts, order=both)[:n]
     idle_since = np.maximum(prev, state.account_active_before.get(b))
     idle_since = np.where(idle_since >= 0, idle_since, state.account_opened.get(b))
-    out_24h = state.out_fen_24h.before_each(both_ids, both_ts, np.concatenate([zeros, t.amount]))[
-        :n
-    ]
+    out_24h = state.out_fen_24h.before_each(
+        both_ids, both_ts, np.concatenate([zeros, t.amount]), order=both
+    )[:n]
     in_24h = state.in_fen_24h.before_each(b, ts, t.amount, order=by_payee)
     out_7d = state.out_fen_7d.before_each(a, ts, t.amount, order=by_payer)
     n_7d = state.out_n_7d.before_each(a, ts, 1, order=by_payer)
@@ -448,7 +465,7 @@ def _upd(events: dict[str, PersonEvents], name: str) -> tuple[np.ndarray, np.nda
 def absorb_contacts(state: EngineState, c: Contacts) -> None:
     if not len(c):
         return
-    order = BatchOrder.of(c.caller, c.ts)
+    order = c.by_caller
     state.fanout_24h.add(c.caller, c.ts, c.callee, order=order)
     state.calls_24h.add(c.caller, c.ts, c.is_call.astype(np.int32), order=order)
     state.short_24h.add(c.caller, c.ts, _short(c), order=order)
@@ -468,8 +485,7 @@ def absorb_person_events(state: EngineState, events: dict[str, PersonEvents]) ->
 def absorb_transfers(state: EngineState, t: Transfers, event_ids: pa.Array) -> None:
     if not len(t):
         return
-    by_payee = BatchOrder.of(t.payee, t.ts)
-    by_payer = BatchOrder.of(t.payer, t.ts)
+    by_payee, by_payer = t.by_payee, t.by_payer
     state.payers_1h.add(t.payee, t.ts, t.payer, order=by_payee)
     state.payers_24h.add(t.payee, t.ts, t.payer, order=by_payee)
     state.in_fen_24h.add(t.payee, t.ts, t.amount, order=by_payee)
