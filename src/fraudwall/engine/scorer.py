@@ -121,13 +121,26 @@ class SplitSides:
         for col, t, shift, near in zip(
             self.columns, self.thresholds, self.shifts, self.near_zero, strict=True
         ):
-            v = x[:, col]
+            v = np.ascontiguousarray(x[:, col])  # one strided pass, then quick ones
             if near:  # as LightGBM reads it: tiny values are 0.0
                 v = np.where(np.abs(v) <= ZERO_THRESHOLD, 0.0, v)
-            code = np.searchsorted(t, v, side="left")
+            code = _count_below(t, v)
             code[np.isnan(v)] = len(t) + 1
-            out |= code << shift
+            out |= code.astype(np.int64) << shift
         return out
+
+
+def _count_below(thresholds: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """How many of the (sorted) thresholds lie below each value, as searchsorted(side=
+    "left") says, but by one comparison pass per threshold: a forest of a few dozen small
+    trees has few thresholds per feature, and comparing is several times quicker than a
+    binary search then."""
+    if len(thresholds) > 200:
+        return np.searchsorted(thresholds, v, side="left")
+    out = np.zeros(len(v), np.uint8)
+    for t in thresholds.tolist():
+        np.add(out, v > t, out=out, casting="unsafe")
+    return out
 
 
 def _numeric_splits(node: dict[str, Any], found: dict[int, set[float]]) -> bool:
