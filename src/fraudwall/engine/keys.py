@@ -513,9 +513,14 @@ class IntIndex(KeyIndex):
         absent = np.flatnonzero(ids < 0)
         if not add or not len(absent):
             return ids
-        uniq, first, inverse = np.unique(h[absent], return_index=True, return_inverse=True)
+        uniq, inverse = np.unique(h[absent], return_inverse=True)
+        inverse = inverse.reshape(-1)
+        # Each new key's first place in the batch (np.unique's return_index would sort
+        # stably, several times slower than this for a batch's ~100k new pairs).
+        first = np.full(len(uniq), len(absent), np.int64)
+        np.minimum.at(first, inverse, np.arange(len(absent)))
         rank = np.empty(len(uniq), np.int64)
-        rank[np.argsort(first, kind="stable")] = np.arange(len(uniq))  # first-seen order
+        rank[np.argsort(first)] = np.arange(len(uniq))  # first-seen order (first: distinct)
         new_ids = self._n + rank
         self._reserve(len(uniq))
         self._place(uniq, new_ids.astype(np.int32))
