@@ -134,6 +134,16 @@ def country_of(numbers: pa.Array | pa.ChunkedArray) -> pa.Array:
     return out.combine_chunks() if isinstance(out, pa.ChunkedArray) else out
 
 
+def _countries(numbers: pa.ChunkedArray | pa.Array, abroad: np.ndarray) -> pa.Array:
+    """The country calling code of the numbers of the contacts from abroad, null for the
+    others (only the few from abroad are parsed)."""
+    rows = np.flatnonzero(abroad)
+    codes = country_of(numbers.take(pa.array(rows)))
+    at = np.full(len(abroad), -1, np.int64)
+    at[rows] = np.arange(len(rows))
+    return codes.take(pa.array(at, mask=at < 0))
+
+
 def _pair_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a << np.int64(32)) | b
 
@@ -164,21 +174,18 @@ def read_contacts(state: EngineState, calls: pa.Table | None, sms: pa.Table | No
             if "duration_ms" in table.column_names
             else np.zeros(table.num_rows, np.int64)
         )
+        from_abroad = _bool(intl)
         parts.append(
             (
                 table["ts"].to_numpy().astype(np.int64),
                 caller,
                 callee,
                 duration,
-                _bool(intl),
+                from_abroad,
                 _bool(spoofed),
             )
         )
-        no_country = pa.scalar(None, pa.string())
-        country = pc.if_else(intl, country_of(table[who]), no_country)
-        countries.append(
-            country.combine_chunks() if isinstance(country, pa.ChunkedArray) else country
-        )
+        countries.append(_countries(table[who], from_abroad))
     n_calls = len(parts[0][0]) if parts and calls is not None and calls.num_rows else 0
     if not parts:
         e = np.empty(0, np.int64)
