@@ -82,15 +82,16 @@ def dense_ids(keys: pa.Array) -> tuple[np.ndarray, pa.Array]:
     hs = h[pos]
     change = hs[1:] != hs[:-1]
     same_prefix = (packed[1:] >> np.uint64(pos_bits)) == (packed[:-1] >> np.uint64(pos_bits))
-    if (change & same_prefix).any():
+    mixed = np.flatnonzero(change & same_prefix)
+    if len(mixed):
         # Different full hashes under one prefix may interleave: order those runs by hash.
         run_start = np.flatnonzero(np.concatenate([[True], ~same_prefix]))
         run_end = np.append(run_start[1:], n)
-        for lo, hi in zip(run_start.tolist(), run_end.tolist(), strict=True):
-            if hi - lo > 1 and (hs[lo:hi] != hs[lo]).any():
-                o = np.lexsort((pos[lo:hi], hs[lo:hi]))
-                pos[lo:hi] = pos[lo:hi][o]
-                hs[lo:hi] = hs[lo:hi][o]
+        for r in np.unique(np.searchsorted(run_start, mixed, "right") - 1).tolist():
+            lo, hi = int(run_start[r]), int(run_end[r])
+            o = np.lexsort((pos[lo:hi], hs[lo:hi]))
+            pos[lo:hi] = pos[lo:hi][o]
+            hs[lo:hi] = hs[lo:hi][o]
         change = hs[1:] != hs[:-1]
     starts = np.flatnonzero(np.concatenate([[True], change]))
     first = pos[starts]  # smallest position of each group: runs are sorted by position
@@ -233,15 +234,24 @@ class Ledger:
         self.credit_ptr: np.ndarray = ptr - self.debit_ptr
 
     def _index_events(self) -> None:
-        """Event ids by 64-bit hash, sorted: a seed lookup is a binary search plus one
-        string comparison (exact), with no dict of ten million strings to build."""
-        h = hash_keys(self._event_ids)
-        self._ev_order = np.argsort(h)
-        self._ev_hash = h[self._ev_order]
-        dup = np.flatnonzero(self._ev_hash[1:] == self._ev_hash[:-1])
-        for i in dup.tolist():
-            rows = self._ev_order[i : i + 2].tolist()
-            a, b = (self._event_ids[r].as_py() for r in rows)
+        """Event ids by hash, sorted: a seed lookup is a binary search plus one string
+        comparison (exact), with no dict of ten million strings to build.
+
+        Each entry packs the hash's top bits above the row, so one sort of values (not an
+        argsort) builds it; rows sharing a hash prefix are all compared with the key.
+        """
+        n = len(self._event_ids)
+        self._ev_bits = max(1, (n - 1).bit_length())
+        packed = hash_keys(self._event_ids)
+        packed >>= np.uint64(self._ev_bits)
+        packed <<= np.uint64(self._ev_bits)
+        packed |= np.arange(n, dtype=np.uint64)
+        packed.sort()
+        self._ev_packed = packed
+        prefix = packed >> np.uint64(self._ev_bits)
+        mask = np.uint64((1 << self._ev_bits) - 1)
+        for i in np.flatnonzero(prefix[1:] == prefix[:-1]).tolist():
+            a, b = (self._event_ids[int(r)].as_py() for r in packed[i : i + 2] & mask)
             if a == b:
                 raise ValueError(f"Ledger transfers: event_id {a!r} is listed twice")
 
@@ -294,13 +304,14 @@ class Ledger:
         ids = list(event_ids)
         if not ids:
             return np.empty(0, np.int64)
-        h = hash_keys(pa.array(ids, pa.large_string()))
-        lo = np.searchsorted(self._ev_hash, h, "left").tolist()
-        hi = np.searchsorted(self._ev_hash, h, "right").tolist()
+        bits = np.uint64(self._ev_bits)
+        lo_key = (hash_keys(pa.array(ids, pa.large_string())) >> bits) << bits
+        lo = np.searchsorted(self._ev_packed, lo_key, "left").tolist()
+        hi = np.searchsorted(self._ev_packed, lo_key | ((np.uint64(1) << bits) - 1), "right")
         out = np.empty(len(ids), np.int64)
         for i, key in enumerate(ids):
-            for k in range(lo[i], hi[i]):
-                row = int(self._ev_order[k])
+            for k in range(lo[i], int(hi[i])):
+                row = int(self._ev_packed[k]) & ((1 << self._ev_bits) - 1)
                 if self._event_ids[row].as_py() == key:
                     out[i] = row if self._j_of_row is None else self._j_of_row[row]
                     break

@@ -212,15 +212,12 @@ def _split(total: int, weights: Sequence[int]) -> list[int]:
     """`total` split pro-rata to `weights` (sum > 0) to the fen, by largest remainder;
     ties go to the earlier weight."""
     w_sum = sum(weights)
-    parts = []
-    rems = []
-    for w in weights:
-        q, r = divmod(total * w, w_sum)
-        parts.append(q)
-        rems.append(r)
+    parts = [total * w // w_sum for w in weights]
     left = total - sum(parts)
     if left:
-        for i in sorted(range(len(weights)), key=lambda i: (-rems[i], i))[:left]:
+        rems = [total * w - p * w_sum for w, p in zip(weights, parts, strict=True)]
+        # A stable sort, even reversed: equal remainders keep the earlier weight first.
+        for i in sorted(range(len(rems)), key=rems.__getitem__, reverse=True)[:left]:
             parts[i] += 1
     return parts
 
@@ -228,12 +225,13 @@ def _split(total: int, weights: Sequence[int]) -> list[int]:
 class _Account:
     """The trace's state of one account that traced money reached."""
 
-    __slots__ = ("arrived", "bal", "hi", "hop", "lab", "lots", "nxt", "pend", "split_ok",
-                 "tainted")  # fmt: skip
+    __slots__ = ("arrived", "bal", "hi", "hop", "lab", "last", "lots", "nxt", "pend",
+                 "split_ok", "tainted")  # fmt: skip
 
     def __init__(self, k: int, hop: int) -> None:
         self.hop = hop
         self.lab = [0] * k  # per victim: fen (haircut, libr) or 0/1 taint (poison)
+        self.last = 0  # the victim whose money came last (haircut, libr): a fast path
         self.lots: deque[tuple[int, tuple[tuple[int, int], ...]]] = deque()  # fifo / lifo
         self.tainted = 0  # victims' fen held (poison: victims tainting it); 0: dropped
         self.bal = 0  # balance after the last event seen (fifo / lifo: new own money)
@@ -462,6 +460,7 @@ class _Pass:
                 st.lab[v] += f
                 st.tainted += f
                 st.arrived |= 1 << v
+                st.last = v
             cap = b + a if b + a > 0 else 0
             if st.tainted > cap:
                 cut = self._cut_claims(st, st.tainted - cap)
@@ -487,6 +486,7 @@ class _Pass:
             if rule is Rule.HAIRCUT:
                 for v, f in kept:
                     st.lab[v] += f
+                    st.last = v
             elif kept_total > 0:
                 comp = tuple(kept)
                 lots = st.lots
@@ -530,6 +530,15 @@ class _Pass:
             st.lab = [0] * self.k
             st.tainted = 0
             return carried
+        v = st.last
+        x = lab[v]
+        if x == st.tainted:  # one victim's money only
+            s = _split(a, [x, b - x])[0]
+            if s:
+                lab[v] = x - s
+                st.tainted -= s
+                return [(v, s)]
+            return []
         shares = _split(a, [*lab, b - st.tainted])
         carried = []
         holders = 0
@@ -553,6 +562,10 @@ class _Pass:
             st.lab = [0] * self.k
             st.tainted = 0
             return carried
+        if lab[st.last] == st.tainted:  # one victim's claim only: no division
+            lab[st.last] -= cut
+            st.tainted -= cut
+            return [(st.last, cut)]
         shares = _split(cut, lab)
         carried = []
         holders = 0
