@@ -321,6 +321,27 @@ def test_window_and_until_ts() -> None:
     assert reached(tr, "A").balance_fen == 100
 
 
+def test_refused_debits_do_not_happen() -> None:
+    rows = [
+        ("s", 1, "V", "A", 100),
+        ("d1", 2, "A", "B", 60),  # refused: A is stopped from 2 to 5
+        ("d2", 6, "A", "C", 30),
+    ]
+    tr = trace(ledger(rows), [("v", "s")], Rule.LIBR, refused={"A": (2, 5), "nobody": (0, 9)})
+    assert held(tr) == {("A", "v"): 70, ("C", "v"): 30}
+    assert reached(tr, "A").balance_fen == 70  # the refused 60 stayed
+    assert "d1" not in {h.event_id for h in tr.hops}
+    with pytest.raises(ValueError, match="refused\\['A'\\]"):
+        trace(ledger(rows), [("v", "s")], Rule.LIBR, refused={"A": (5, 2)})
+    # A refused debit that would have emptied the account does not empty it.
+    rows = [("s1", 1, "V1", "M", 100), ("c1", 2, "O", "M", 50), ("d1", 3, "M", "X", 100),
+            ("d2", 4, "M", "Y", 80), ("s2", 5, "V2", "M", 40)]  # fmt: skip
+    seeds = [("v1", "s1"), ("v2", "s2")]
+    assert reached(trace(ledger(rows), seeds, Rule.FIFO), "M").sole_victim == "v2"
+    tr = trace(ledger(rows), seeds, Rule.FIFO, refused={"M": (4, 4)})
+    assert reached(tr, "M").sole_victim is None
+
+
 def test_to_tables_have_the_rows() -> None:
     rows = [("s", 1, "V", "A", 100), ("d", 2, "A", "CASH", 60)]
     tr = trace(ledger(rows, {"CASH": ("cash", 0)}), [("v", "s")], "fifo")
@@ -688,3 +709,21 @@ def test_window_respected_and_deterministic(w: dict[str, Any], rule: Rule, windo
     end = a.start_ts + window
     want = reference(w["rows"], w["opening"], SINKS, w["seeds"], rule, end_ts=end)
     assert summary(a) == want
+
+
+@SETTINGS
+@given(worlds(), st.sampled_from(list(Rule)), st.data())
+def test_refused_equals_the_ledger_without_those_debits(
+    w: dict[str, Any], rule: Rule, data: Any
+) -> None:
+    stops = {}
+    for m in data.draw(st.lists(st.sampled_from(MULES), max_size=3, unique=True)):
+        lo = data.draw(st.integers(0, 12))
+        stops[m] = (lo, lo + data.draw(st.integers(0, 6)))
+    seeds = {e for _, e in w["seeds"]}
+    kept = [r for r in w["rows"] if not (r[2] in stops and stops[r[2]][0] <= r[1] <= stops[r[2]][1]
+                                         and r[0] not in seeds)]  # fmt: skip
+    got = trace(build(w), w["seeds"], rule, refused=stops)
+    want = trace(build({**w, "rows": kept}), w["seeds"], rule)
+    assert summary(got) == summary(want)
+    assert got.accounts == want.accounts

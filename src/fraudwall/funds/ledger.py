@@ -112,6 +112,50 @@ def _dense_ids_arrow(keys: pa.Array) -> tuple[np.ndarray, pa.Array]:
     return np.asarray(enc.indices.to_numpy(zero_copy_only=False), np.int64), enc.dictionary
 
 
+class _HashIndex:
+    """Exact lookup of string keys to their positions, without a dict of millions of
+    strings: each entry packs a key's hash prefix above its position, so one sort of
+    values (not an argsort) builds it; a lookup is a binary search, and every position
+    whose prefix matches is confirmed by comparing the strings."""
+
+    def __init__(self, keys: pa.Array) -> None:
+        n = len(keys)
+        self.keys = keys
+        self.bits = max(1, (n - 1).bit_length())
+        packed = hash_keys(keys) if n else np.empty(0, np.uint64)
+        packed >>= np.uint64(self.bits)
+        packed <<= np.uint64(self.bits)
+        packed |= np.arange(n, dtype=np.uint64)
+        packed.sort()
+        self.packed = packed
+
+    def same_prefix(self) -> list[tuple[int, int]]:
+        """Pairs of positions whose hash prefixes are equal (to look for repeated keys)."""
+        p = self.packed
+        prefix = p >> np.uint64(self.bits)
+        mask = np.uint64((1 << self.bits) - 1)
+        i = np.flatnonzero(prefix[1:] == prefix[:-1])
+        return list(zip((p[i] & mask).tolist(), (p[i + 1] & mask).tolist(), strict=True))
+
+    def lookup(self, ids: Sequence[str]) -> np.ndarray:
+        """The position of each key, -1 when unknown."""
+        out = np.full(len(ids), -1, np.int64)
+        if not len(ids) or not len(self.packed):
+            return out
+        bits = np.uint64(self.bits)
+        low = np.uint64((1 << self.bits) - 1)
+        key = (hash_keys(pa.array(list(ids), pa.large_string())) >> bits) << bits
+        lo = np.searchsorted(self.packed, key, "left").tolist()
+        hi = np.searchsorted(self.packed, key | low, "right").tolist()
+        for i, k in enumerate(ids):
+            for pos in range(lo[i], hi[i]):
+                row = int(self.packed[pos] & low)
+                if self.keys[row].as_py() == k:
+                    out[i] = row
+                    break
+        return out
+
+
 class Ledger:
     """Transfers indexed for tracing: journal arrays, per-account CSR postings, balances.
 
@@ -151,7 +195,7 @@ class Ledger:
         )
         all_keys = pa.concat_arrays([p.cast(pa.large_string()) if big else p for p in parts])
         ids, self._account_ids = dense_ids(all_keys)
-        self._account_index: dict[str, int] | None = None
+        self._account_index: _HashIndex | None = None  # built on the first lookup
         if m and int(ids[:m].max()) != m - 1:
             dup = int(np.flatnonzero(ids[:m] != np.arange(m))[0])
             raise ValueError(
@@ -234,24 +278,10 @@ class Ledger:
         self.credit_ptr: np.ndarray = ptr - self.debit_ptr
 
     def _index_events(self) -> None:
-        """Event ids by hash, sorted: a seed lookup is a binary search plus one string
-        comparison (exact), with no dict of ten million strings to build.
-
-        Each entry packs the hash's top bits above the row, so one sort of values (not an
-        argsort) builds it; rows sharing a hash prefix are all compared with the key.
-        """
-        n = len(self._event_ids)
-        self._ev_bits = max(1, (n - 1).bit_length())
-        packed = hash_keys(self._event_ids)
-        packed >>= np.uint64(self._ev_bits)
-        packed <<= np.uint64(self._ev_bits)
-        packed |= np.arange(n, dtype=np.uint64)
-        packed.sort()
-        self._ev_packed = packed
-        prefix = packed >> np.uint64(self._ev_bits)
-        mask = np.uint64((1 << self._ev_bits) - 1)
-        for i in np.flatnonzero(prefix[1:] == prefix[:-1]).tolist():
-            a, b = (self._event_ids[int(r)].as_py() for r in packed[i : i + 2] & mask)
+        """Event ids by hash: a seed lookup costs microseconds, and repeated ids are found."""
+        self._events = _HashIndex(self._event_ids)
+        for r1, r2 in self._events.same_prefix():
+            a, b = self._event_ids[r1].as_py(), self._event_ids[r2].as_py()
             if a == b:
                 raise ValueError(f"Ledger transfers: event_id {a!r} is listed twice")
 
@@ -289,35 +319,26 @@ class Ledger:
 
     # -- lookups ----------------------------------------------------------------------------
 
+    def accounts(self, account_ids: Sequence[str]) -> np.ndarray:
+        """Dense ids of accounts, -1 for an id the ledger does not know."""
+        if self._account_index is None:
+            self._account_index = _HashIndex(self._account_ids)
+        return self._account_index.lookup(account_ids)
+
     def account(self, account_id: str) -> int:
         """The dense id of an account; KeyError naming the id if the ledger does not know it."""
-        if self._account_index is None:
-            names = self._account_ids.to_pylist()
-            self._account_index = dict(zip(names, range(len(names)), strict=True))
-        try:
-            return self._account_index[account_id]
-        except KeyError:
-            raise KeyError(f"unknown account_id {account_id!r}") from None
+        a = int(self.accounts([account_id])[0])
+        if a < 0:
+            raise KeyError(f"unknown account_id {account_id!r}")
+        return a
 
     def transfers(self, event_ids: Sequence[str]) -> np.ndarray:
         """Journal positions of transfers by event_id; KeyError naming the first unknown id."""
         ids = list(event_ids)
-        if not ids:
-            return np.empty(0, np.int64)
-        bits = np.uint64(self._ev_bits)
-        lo_key = (hash_keys(pa.array(ids, pa.large_string())) >> bits) << bits
-        lo = np.searchsorted(self._ev_packed, lo_key, "left").tolist()
-        hi = np.searchsorted(self._ev_packed, lo_key | ((np.uint64(1) << bits) - 1), "right")
-        out = np.empty(len(ids), np.int64)
-        for i, key in enumerate(ids):
-            for k in range(lo[i], int(hi[i])):
-                row = int(self._ev_packed[k]) & ((1 << self._ev_bits) - 1)
-                if self._event_ids[row].as_py() == key:
-                    out[i] = row if self._j_of_row is None else self._j_of_row[row]
-                    break
-            else:
-                raise KeyError(f"unknown transfer event_id {key!r}")
-        return out
+        rows = self._events.lookup(ids)
+        if len(rows) and rows.min() < 0:
+            raise KeyError(f"unknown transfer event_id {ids[int(np.argmin(rows))]!r}")
+        return rows if self._j_of_row is None else self._j_of_row[rows]
 
     def transfer(self, event_id: str) -> int:
         """Journal position of one transfer; KeyError naming the id if unknown."""

@@ -60,8 +60,9 @@ an account whose traced money is gone is dropped until traced money reaches it a
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_left
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
@@ -253,13 +254,17 @@ def trace(
     max_hops: int = 6,
     window_ms: int | None = None,
     until_ts: int | None = None,
+    refused: Mapping[str, tuple[int, int]] | None = None,
 ) -> Trace:
     """Trace the seeds' money forward under `rule` (module docstring: the exact rules).
 
     seeds: (victim, event_id) pairs; each seed transfer's whole amount is the victim's
     money arriving in its receiver (hop 1). A victim may have several seeds; a transfer
-    may be a seed once. Raises ValueError (bad rule, max_hops, window, repeated seed) or
-    KeyError (unknown event_id) naming the field.
+    may be a seed once. refused: account id -> (from_ts, until_ts), inclusive, while a
+    stop-payment or freeze refuses the account's debits: those transfers do not happen
+    (the money stays, the receiver never gets it; balances say so); accounts the ledger
+    does not know are ignored. Raises ValueError (bad rule, max_hops, window, span,
+    repeated seed) or KeyError (unknown event_id) naming the field.
     """
     try:
         rule = Rule(rule)
@@ -292,8 +297,67 @@ def trace(
         if j > jmax:
             raise ValueError(f"seeds: event_id {e!r} is after the window's end (ts {end})")
     seeds_j = [(j, vix[v]) for (v, _), j in zip(pairs, js, strict=True)]
-    raw = _Pass(ledger, rule, len(victims), max_hops, jmax, seeds_j).run()
-    return _result(ledger, rule, victims, max_hops, start, end, jmax, seeds_j, raw)
+    stops = _Refusals(ledger, refused) if refused else None
+    raw = _Pass(ledger, rule, len(victims), max_hops, jmax, seeds_j, stops).run()
+    return _result(ledger, rule, victims, max_hops, start, end, jmax, seeds_j, raw, stops)
+
+
+class _Refusals:
+    """Debits refused by stop-payments and freezes: they do not happen, so the paying
+    account keeps the money and the receiver never gets it. The ledger's balances are
+    corrected by the refused amounts before each transfer (few accounts, few debits)."""
+
+    def __init__(self, ledger: Ledger, refused: Mapping[str, tuple[int, int]]) -> None:
+        self.skip: dict[int, tuple[int, int]] = {}  # account -> its refused debits [k0, k1)
+        parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        names = list(refused)
+        for name, a in zip(names, ledger.accounts(names).tolist(), strict=True):
+            lo, hi = refused[name]
+            if hi < lo:
+                raise ValueError(f"refused[{name!r}]: the span ends before it starts")
+            if a < 0:
+                continue
+            k0, k1 = int(ledger.debit_ptr[a]), int(ledger.debit_ptr[a + 1])
+            ts = ledger.ts[ledger.debit_j[k0:k1]]
+            s = k0 + int(np.searchsorted(ts, lo, "left"))
+            e = k0 + int(np.searchsorted(ts, hi, "right"))
+            if s < e:
+                self.skip[a] = (s, e)
+                jj = ledger.debit_j[s:e]
+                amt = ledger.amount[jj]
+                parts.append((jj, np.full(len(jj), a), amt))
+                parts.append((jj, ledger.dst[jj].astype(np.int64), -amt))
+        self.delta: dict[int, tuple[list[int], list[int]]] = {}
+        if parts:
+            js = np.concatenate([p[0] for p in parts])
+            acct = np.concatenate([p[1] for p in parts])
+            d = np.concatenate([p[2] for p in parts])
+            o = np.lexsort((js, acct))
+            js, acct, d = js[o], acct[o], d[o]
+            cuts = np.flatnonzero(np.diff(acct)) + 1
+            for gj, ga, gd in zip(np.split(js, cuts), np.split(acct, cuts), np.split(d, cuts),
+                                  strict=True):  # fmt: skip
+                self.delta[int(ga[0])] = (gj.tolist(), np.cumsum(gd).tolist())
+
+    def before(self, account: int, j: int) -> int:
+        """What the refusals add to the account's ledger balance just before transfer j."""
+        d = self.delta.get(account)
+        if d is None:
+            return 0
+        i = bisect_left(d[0], j)
+        return d[1][i - 1] if i else 0
+
+    def before_many(self, account: int, js: np.ndarray) -> np.ndarray:
+        d = self.delta.get(account)
+        if d is None:
+            return np.zeros(len(js), np.int64)
+        cum = np.concatenate([[0], np.asarray(d[1], np.int64)])
+        return cum[np.searchsorted(np.asarray(d[0], np.int64), js, "left")]
+
+    def next(self, account: int, k: int) -> int:
+        """The first debit index >= k of the account that is not refused."""
+        r = self.skip.get(account)
+        return r[1] if r is not None and r[0] <= k < r[1] else k
 
 
 class _Raw(NamedTuple):
@@ -308,7 +372,7 @@ class _Pass:
 
     def __init__(
         self, ledger: Ledger, rule: Rule, k: int, max_hops: int, jmax: int,
-        seeds: list[tuple[int, int]],
+        seeds: list[tuple[int, int]], stops: _Refusals | None,
     ) -> None:  # fmt: skip
         self.rule = rule
         self.k = k
@@ -323,15 +387,22 @@ class _Pass:
         self.exits: list[tuple[int, int, int, str, int, int]] = []
         self.lifo = rule is Rule.LIFO
         # Python ints one at a time: .item is several times cheaper than indexing.
-        self.src_bal = ledger.src_balance.item
-        self.dst_bal = ledger.dst_balance.item
+        self.src_bal: Callable[[int], int] = ledger.src_balance.item
+        self.dst_bal: Callable[[int], int] = ledger.dst_balance.item
         self.amount = ledger.amount.item
-        self.dst = ledger.dst.item
-        self.src = ledger.src.item
+        self.dst: Callable[[int], int] = ledger.dst.item
+        self.src: Callable[[int], int] = ledger.src.item
         self.debit_j = ledger.debit_j.item
-        self.next_debit = ledger.dst_next_debit.item
+        self.next_debit: Callable[[int], int] = ledger.dst_next_debit.item
         self.debit_ptr = ledger.debit_ptr.item
         self.sink = ledger.sink.item
+        self.stops = stops
+        if stops is not None:  # balances corrected, refused debits skipped
+            src_bal, dst_bal, src, dst = self.src_bal, self.dst_bal, self.src, self.dst
+            next_debit = self.next_debit
+            self.src_bal = lambda j: src_bal(j) + stops.before(src(j), j)
+            self.dst_bal = lambda j: dst_bal(j) + stops.before(dst(j), j)
+            self.next_debit = lambda j: stops.next(dst(j), next_debit(j))
 
     # -- the pass ---------------------------------------------------------------------------
 
@@ -343,6 +414,7 @@ class _Pass:
         hops, exits = self.hops, self.exits
         src_bal, amount, dst, debit_j = self.src_bal, self.amount, self.dst, self.debit_j
         max_hops, jmax = self.max_hops, self.jmax
+        skip = self.stops.next if self.stops is not None else None
         take = {
             Rule.POISON: self._take_poison,
             Rule.HAIRCUT: self._take_haircut,
@@ -361,8 +433,10 @@ class _Pass:
             st = states[x]
             if st.pend != j:  # stale: the account was dropped or requeued
                 continue
-            k = st.nxt
-            st.nxt = k + 1
+            nk = st.nxt + 1
+            if skip is not None:
+                nk = skip(x, nk)
+            st.nxt = nk
             b = src_bal(j)
             a = amount(j)
             carried = take(st, b, a)
@@ -370,8 +444,8 @@ class _Pass:
                 st.arrived = 0
                 st.split_ok = True
             st.pend = -1
-            if st.tainted and k + 1 < st.hi:
-                jn = debit_j(k + 1)
+            if st.tainted and nk < st.hi:
+                jn = debit_j(nk)
                 if jn <= jmax:
                     st.pend = jn
                     heappush(heap, (jn, x))
@@ -400,7 +474,7 @@ class _Pass:
             self._restart(st, j, b)
         elif not st.tainted:  # dropped earlier: pick it up again from here
             nxt = self.next_debit(j)
-            if b <= 0 or self._dipped(st.nxt, nxt):
+            if b <= 0 or self._dipped(to, st.nxt, nxt):
                 st.arrived = 0
                 st.split_ok = True
             self._restart(st, j, b)
@@ -423,13 +497,20 @@ class _Pass:
         if b > 0:
             st.lots.append((b, ()))
 
-    def _dipped(self, lo: int, hi: int) -> bool:
-        """Whether any debit lo..hi-1 (indexes in debit_j) left its account at <= 0."""
+    def _dipped(self, account: int, lo: int, hi: int) -> bool:
+        """Whether any debit lo..hi-1 (indexes in debit_j) left the account at <= 0."""
         if hi <= lo:
             return False
         led = self.ledger
         jj = led.debit_j[lo:hi]
-        return bool(((led.src_balance[jj] - led.amount[jj]) <= 0).any())
+        after = led.src_balance[jj] - led.amount[jj]
+        if self.stops is not None:
+            after += self.stops.before_many(account, jj)
+            r = self.stops.skip.get(account)
+            if r is not None:  # refused debits did not happen
+                k = np.arange(lo, hi)
+                after = after[(k < r[0]) | (k >= r[1])]
+        return bool((after <= 0).any())
 
     # -- credits ----------------------------------------------------------------------------
 
@@ -632,6 +713,7 @@ class _Pass:
 def _result(
     ledger: Ledger, rule: Rule, victims: tuple[str, ...], max_hops: int, start: int,
     end: int | None, jmax: int, seeds: list[tuple[int, int]], raw: _Raw,
+    stops: _Refusals | None,
 ) -> Trace:  # fmt: skip
     """Name the raw rows (accounts and events resolved in one Arrow take each)."""
     paid = dict.fromkeys(victims, 0)
@@ -644,6 +726,8 @@ def _result(
     for acct in accts:
         st = raw.states[acct]
         bal = ledger.balance_at(acct, jmax)
+        if stops is not None:
+            bal += stops.before(acct, jmax + 1)
         per: dict[int, int] = {}
         if st.tainted:
             if rule is Rule.POISON:
