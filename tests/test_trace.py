@@ -334,11 +334,17 @@ def test_refused_debits_do_not_happen() -> None:
     with pytest.raises(ValueError, match="refused\\['A'\\]"):
         trace(ledger(rows), [("v", "s")], Rule.LIBR, refused={"A": (5, 2)})
     # A refused debit that would have emptied the account does not empty it.
-    rows = [("s1", 1, "V1", "M", 100), ("c1", 2, "O", "M", 50), ("d1", 3, "M", "X", 100),
-            ("d2", 4, "M", "Y", 80), ("s2", 5, "V2", "M", 40)]  # fmt: skip
+    rows = [
+        ("s1", 1, "V1", "M", 100),
+        ("c1", 2, "O", "M", 50),
+        ("d1", 3, "M", "X", 100),  # v1's money gone, M no longer followed
+        ("d2", 4, "M", "Z", 10),
+        ("d3", 5, "M", "Y", 80),  # would take M to -40
+        ("s2", 6, "V2", "M", 100),
+    ]
     seeds = [("v1", "s1"), ("v2", "s2")]
     assert reached(trace(ledger(rows), seeds, Rule.FIFO), "M").sole_victim == "v2"
-    tr = trace(ledger(rows), seeds, Rule.FIFO, refused={"M": (4, 4)})
+    tr = trace(ledger(rows), seeds, Rule.FIFO, refused={"M": (5, 5)})
     assert reached(tr, "M").sole_victim is None
 
 
