@@ -12,6 +12,7 @@ import pyarrow as pa
 import typer
 from rich.console import Console
 
+from fraudwall.cli.funds import cases_app, trace_cmd
 from fraudwall.demo import run_demo
 from fraudwall.demo.console import print_counts, print_figures, print_paths, progress_bar
 from fraudwall.engine.rules import FEATURES, RuleError, RuleSet, load_rules
@@ -255,6 +256,10 @@ def demo_cmd(
     """Simulate a small city, run every stage on it, print a summary, write a report."""
     config = SimConfig(people=people, days=days, seed=seed, fraud_rate=fraud_rate)
     run_demo(config, out, console=Console())
+
+
+app.command("trace")(trace_cmd)
+app.add_typer(cases_app, name="cases")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,7 +19,7 @@ COLOURS = {"victim": "#1c7ed6", "mule": "#f08c00", "sink": "#e03131", "held": "#
 
 def _short_yuan(fen: int) -> str:
     y = fen // 100
-    return f"¥{y / 10_000:.1f}万" if y >= 10_000 else f"¥{y:,}"
+    return f"¥{y / 1000:,.0f}k" if y >= 10_000 else f"¥{y:,}"
 
 
 def _layout(

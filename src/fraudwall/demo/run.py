@@ -37,8 +37,9 @@ def default_stages() -> list[Stage]:
     `fraudwall.demo` and the part's stage module never import each other at load time.
     """
     from fraudwall.demo.engine_stage import EngineStage
+    from fraudwall.demo.funds_stage import FundsStage
 
-    return [WorldStage(), EngineStage()]
+    return [WorldStage(), EngineStage(), FundsStage()]
 
 
 def check_stages(stages: Sequence[Stage]) -> None:

@@ -29,6 +29,9 @@ SINK_ZH: Final[Mapping[str, str]] = {
     "crypto_otc": "虚拟币场外交易",
     "cross_border": "跨境转出",
     "merchant": "商户消费",
+    "victim": "转回受害人账户",
+    "debt": "偿还透支欠款",
+    "hop_limit": "超出追踪层级",
 }
 
 HOP_COLUMNS: Final = (

@@ -175,6 +175,30 @@ class OrderBook:
         self._settled: set[str] = set()
         self._clock = -1
 
+    @classmethod
+    def restore(
+        cls,
+        orders: Iterable[Order],
+        audit: AuditTrail | None = None,
+        *,
+        settled: Iterable[str] = (),
+    ) -> OrderBook:
+        """A book holding orders kept from an earlier run (e.g. in the case store): ids go on
+        from the highest number seen, the clock from the latest time any order records, and
+        `settled` names the return orders already drawn from the freezes."""
+        book = cls(audit)
+        for o in orders:
+            if o.kind == OrderKind.RETURN:
+                continue  # returns live with their process; the freezes carry their effect
+            book._orders[o.order_id] = o
+            prefix = _PREFIX[o.kind]
+            number = o.order_id[len(prefix) : len(prefix) + 6]
+            if o.order_id.startswith(prefix) and number.isdigit():
+                book._counters[o.kind] = max(book._counters.get(o.kind, 0), int(number))
+            book._clock = max(book._clock, o.issued_ts, o.applied_ts or 0)
+        book._settled.update(settled)
+        return book
+
     # -- reading ---------------------------------------------------------------------------
 
     def get(self, order_id: str) -> Order:

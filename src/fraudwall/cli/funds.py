@@ -1,0 +1,282 @@
+"""`fraudwall trace` and `fraudwall cases`: the funds part on a world directory.
+
+A thin skin over `fraudwall.funds`: cases, orders, refused reports and the audit trail are
+kept in the world's case store (`WORLD/funds.sqlite`), so the steps can be run one after
+another — open the reports as cases, trace and stop, return — and looked at in between.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from fraudwall.demo.console import print_paths, progress_bar
+from fraudwall.funds.audit import AuditTrail, utc, yuan
+from fraudwall.funds.cases import case_id_for, open_cases, reports_from_table
+from fraudwall.funds.flowtable import FlowTables, write_flow
+from fraudwall.funds.orders import OrderBook
+from fraudwall.funds.recovery import DAY_MS, Recovery, RecoveryPolicy
+from fraudwall.funds.store import CaseStore
+from fraudwall.funds.trace import Rule, trace
+from fraudwall.model.enums import OrderKind
+from fraudwall.model.types import CaseFile
+from fraudwall.sim.world import read_world
+
+cases_app = typer.Typer(
+    no_args_is_help=True,
+    help="Victims' reports as cases: open them, stop and freeze the money, return it.",
+)
+
+World = Annotated[Path, typer.Argument(help="A world folder (events, entities, reports).")]
+RuleOpt = Annotated[
+    Rule, typer.Option("--rule", case_sensitive=False, help="How a debit takes its labels.")
+]
+Hops = Annotated[int, typer.Option("--hops", min=1, max=20, help="Hop limit.")]
+WindowDays = Annotated[
+    int, typer.Option("--window-days", min=1, help="Follow money this many days after payment.")
+]
+
+
+def _fail(console: Console, where: str, exc: Exception) -> typer.Exit:
+    console.print(f"[red]error:[/red] {where}: {exc}")
+    return typer.Exit(2)
+
+
+def _tables(world: Path, console: Console) -> dict[str, pa.Table]:
+    try:
+        return dict(read_world(world).tables)
+    except (FileNotFoundError, ValueError) as exc:
+        raise _fail(console, "WORLD", exc) from exc
+
+
+def _store(world: Path) -> CaseStore:
+    return CaseStore.in_world(world)
+
+
+def _find_case(cases: list[CaseFile], wanted: str) -> CaseFile:
+    for c in cases:
+        if wanted in (c.case_id, c.report_id, case_id_for(wanted)):
+            return c
+    raise KeyError(f"no case or report '{wanted}' (see `fraudwall cases list`)")
+
+
+# --- fraudwall trace -----------------------------------------------------------------------
+def trace_cmd(
+    world: World,
+    case: Annotated[str, typer.Option("--case", help="A case id or the report id it came from.")],
+    out: Annotated[Path, typer.Option("--out", help="Folder for the fund-flow table and graph.")],
+    rule: RuleOpt = Rule.LIBR,
+    hops: Hops = 6,
+    window_days: WindowDays = 30,
+    group: Annotated[
+        bool, typer.Option("--group", help="Trace every case of the case's group together.")
+    ] = False,
+) -> None:
+    """Trace a case's money through the ledger; write the 资金流向表 (CSV, XLSX) and graph."""
+    console = Console()
+    tables = _tables(world, console)
+    store = _store(world)
+    known = store.all_cases()
+    if not known:  # not opened yet: open the world's reports in memory, store nothing
+        known = open_cases(reports_from_table(tables["reports"]), tables).cases
+    try:
+        chosen = _find_case(known, case)
+    except KeyError as exc:
+        raise _fail(console, "--case", exc) from exc
+    members = [c for c in known if c.group_id == chosen.group_id] if group else [chosen]
+    recovery = Recovery(tables, RecoveryPolicy(rule, hops, window_days * DAY_MS))
+    seeds = [(c.case_id, t) for c in members for t in c.transfer_ids]
+    result = trace(recovery.ledger, seeds, rule, max_hops=hops, window_ms=window_days * DAY_MS)
+    t = result.to_tables()
+    amount_of = {
+        h.event_id: int(recovery.ledger.amount[recovery.ledger.transfer(h.event_id)])
+        for h in result.hops
+    }
+    flow = FlowTables(t.hops, t.holdings, t.exits, recovery.institution_of, amount_of)
+    meta = {"case_id": chosen.group_id if group else chosen.case_id, "rule": str(rule),
+            "max_hops": hops, "window_days": window_days}  # fmt: skip
+    paths = write_flow(out, flow, result.paid, meta)
+
+    held, gone = result.held(), result.exited()
+    summary = Table(title=f"{meta['case_id']}: {len(members)} case(s), rule {rule}, {hops} hops")
+    for col in ("victim (case)", "paid", "held in accounts", "left the system"):
+        summary.add_column(col, justify="right" if col != "victim (case)" else "left")
+    for v in result.victims:
+        summary.add_row(v, yuan(result.paid[v]), yuan(held[v]), yuan(gone[v]))
+    console.print(summary)
+    top = sorted(result.accounts, key=lambda r: -r.held_fen)[:10]
+    accounts = Table(title="Accounts holding the most victims' money")
+    for col in ("account", "institution", "hop", "held", "own money", "balance"):
+        accounts.add_column(col, justify="left" if col in ("account", "institution") else "right")
+    for r in top:
+        if r.held_fen > 0:
+            accounts.add_row(r.account, recovery.institution_of.get(r.account, ""), str(r.hop),
+                             yuan(r.held_fen), yuan(r.own_fen), yuan(r.balance_fen))  # fmt: skip
+    console.print(accounts)
+    holding = sum(1 for r in result.accounts if r.held_fen > 0)
+    hops_text = f"{len(result.hops):,} hops, {len(result.exits):,} exits"
+    console.print(f"{hops_text}, {holding:,} accounts holding money")
+    print_paths(console, list(paths.items()))
+
+
+# --- fraudwall cases -----------------------------------------------------------------------
+@cases_app.command("open")
+def open_cmd(world: World) -> None:
+    """Open the world's reports as cases (bad reports are refused with the reason)."""
+    console = Console()
+    tables = _tables(world, console)
+    store = _store(world)
+    intake = open_cases(reports_from_table(tables["reports"]), tables, existing=store.all_cases())
+    store.put_cases(intake.cases)
+    store.put_rejected([(r.report_id, r.reason) for r in intake.rejected])
+    groups: dict[str, list[CaseFile]] = {}
+    for c in intake.cases:
+        groups.setdefault(c.group_id, []).append(c)
+    table = Table(title=f"{len(intake.cases):,} cases in {len(groups):,} groups")
+    for col in ("group", "cases", "reported losses", "linked by"):
+        table.add_column(col, justify="right" if col in ("cases", "reported losses") else "left")
+    for g, members in sorted(groups.items(), key=lambda kv: -sum(c.loss_fen for c in kv[1])):
+        kinds = sorted({k.split(":")[0] for c in members for k in intake.links.get(c.case_id, ())})
+        table.add_row(g, str(len(members)), yuan(sum(c.loss_fen for c in members)),
+                      ", ".join(kinds) if len(members) > 1 else "")  # fmt: skip
+    console.print(table)
+    for r in intake.rejected:
+        console.print(f"  refused {r.report_id}: {r.reason}")
+    print_paths(console, [("store", world / "funds.sqlite")])
+
+
+@cases_app.command("list")
+def list_cmd(world: World) -> None:
+    """The cases in the store, with what was stopped, frozen and returned for each group."""
+    console = Console()
+    store = _store(world)
+    cases = store.all_cases()
+    if not cases:
+        raise _fail(console, "WORLD", ValueError("no cases yet: run `fraudwall cases open WORLD`"))
+    orders = store.all_orders()
+    by_group: dict[str, dict[str, int]] = {}
+    for o in orders:
+        sums = by_group.setdefault(o.case_id, {"stop": 0, "freeze": 0})
+        if o.kind == OrderKind.STOP_PAYMENT and o.applied_ts is not None:
+            sums["stop"] += o.amount_fen
+        elif o.kind == OrderKind.FREEZE and o.applied_ts is not None:
+            sums["freeze"] += o.amount_fen
+    returned: dict[str, int] = {}
+    for o in orders:
+        if o.kind == OrderKind.RETURN:
+            returned[o.case_id] = returned.get(o.case_id, 0) + o.amount_fen
+    table = Table(title=f"{len(cases):,} cases")
+    for col in ("case", "group", "victim", "type", "paid", "loss", "returned"):
+        table.add_column(col, justify="right" if col in ("paid", "loss", "returned") else "left")
+    for c in cases:
+        back = yuan(returned.get(c.case_id, 0))
+        kind = str(c.fraud_type or "")
+        table.add_row(
+            c.case_id,
+            c.group_id,
+            c.victim_person_id,
+            kind,
+            yuan(c.paid_fen),
+            yuan(c.loss_fen),
+            back,
+        )
+    console.print(table)
+    for g, amounts in sorted(by_group.items()):
+        console.print(
+            f"orders of {g}: stopped {yuan(amounts['stop'])}, frozen now {yuan(amounts['freeze'])}"
+        )
+
+
+@cases_app.command("stop")
+def stop_cmd(
+    world: World, rule: RuleOpt = Rule.LIFO, hops: Hops = 6, window_days: WindowDays = 30
+) -> None:
+    """Take each report when it came: open the case, trace its group, issue stop-payments to
+    the banks holding the money, and freeze what they stopped."""
+    console = Console()
+    tables = _tables(world, console)
+    store = _store(world)
+    if store.all_orders():
+        done = ValueError("orders were already issued for this world (`fraudwall cases orders`)")
+        raise _fail(console, "WORLD", done)
+    audit = AuditTrail()
+    recovery = Recovery(tables, RecoveryPolicy(rule, hops, window_days * DAY_MS), audit)
+    reports = reports_from_table(tables["reports"])
+    with progress_bar(console, "reports") as update:
+        for i, report in enumerate(sorted(reports, key=lambda r: (r.ts, r.event_id))):
+            recovery.take_reports([report])
+            update("reports", (i + 1) / max(len(reports), 1))
+    store.put_cases(recovery.cases.values())
+    store.put_orders(recovery.orders.orders())
+    store.append_audit(audit)
+    stops = recovery.orders.orders(kind=OrderKind.STOP_PAYMENT)
+    freezes = recovery.orders.orders(kind=OrderKind.FREEZE)
+    console.print(
+        f"{len(recovery.cases):,} cases; {len(stops):,} stop-payment orders "
+        f"({yuan(sum(o.amount_fen for o in stops if o.applied_ts is not None))} stopped); "
+        f"{len(freezes):,} freezes ({yuan(sum(o.amount_fen for o in freezes))} frozen)"
+    )
+    print_paths(console, [("store", world / "funds.sqlite")])
+
+
+@cases_app.command("orders")
+def orders_cmd(
+    world: World,
+    case: Annotated[str | None, typer.Option("--case", help="Only this group's orders.")] = None,
+) -> None:
+    """The stop-payment, freeze and return orders, with their state and deadline."""
+    console = Console()
+    orders = _store(world).all_orders()
+    if case is not None:
+        orders = [o for o in orders if o.case_id in (case, case_id_for(case))]
+    table = Table(title=f"{len(orders):,} orders")
+    for col in ("order", "kind", "account", "institution", "amount", "state", "expires"):
+        table.add_column(col, justify="right" if col == "amount" else "left")
+    for o in orders:
+        table.add_row(o.order_id, str(o.kind), o.account_id, o.institution_id, yuan(o.amount_fen),
+                      str(o.state), utc(o.expires_ts) if o.expires_ts else "")  # fmt: skip
+    console.print(table)
+
+
+@cases_app.command("return")
+def return_cmd(
+    world: World,
+    rule: RuleOpt = Rule.LIFO,
+    hops: Hops = 6,
+    window_days: WindowDays = 30,
+    notice_days: Annotated[int, typer.Option("--notice-days", min=0)] = 30,
+) -> None:
+    """Return frozen money to victims under article 8, as of the end of the world's ledger
+    (pro-rata rounds after their public notice; no objections are lodged here)."""
+    console = Console()
+    tables = _tables(world, console)
+    store = _store(world)
+    cases = store.all_cases()
+    orders = store.all_orders()
+    if not any(o.kind == OrderKind.FREEZE for o in orders):
+        raise _fail(console, "WORLD", ValueError("nothing is frozen: run `fraudwall cases stop`"))
+    if any(o.kind == OrderKind.RETURN for o in orders):
+        raise _fail(console, "WORLD", ValueError("returns were already made for this world"))
+    audit = AuditTrail()
+    recovery = Recovery(
+        tables,
+        RecoveryPolicy(rule, hops, window_days * DAY_MS),
+        audit,
+        {c.case_id: c for c in cases},
+        OrderBook.restore(orders, audit),
+    )
+    end_ts = int(pc.max(tables["transfers"]["ts"]).as_py() or 0)
+    returned = recovery.returns(end_ts, notice_days)
+    store.put_orders([*recovery.orders.orders(), *returned])
+    store.append_audit(audit)
+    loss = sum(c.loss_fen for c in cases)
+    total = sum(o.amount_fen for o in returned)
+    console.print(f"{len(returned):,} returns, {yuan(total)} back to victims "
+                  f"({total / loss:.1%} of {yuan(loss)} reported losses)" if loss else
+                  f"{len(returned):,} returns")  # fmt: skip
