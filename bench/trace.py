@@ -1,9 +1,10 @@
 """Tracing (DESIGN §6): index a 10M-transfer ledger, trace cases, compare with networkx.
 
-The ledger (bench/_trace_world.py): 10M transfers over 30 days among 1M people (about
-ten payments a person a month, over half of them to shops), employers, shops, cash and
-crypto / cross-border sinks, with 300 planted cases of 2-6 victims and mule trees 3-6
-hops deep, a third of the mules rented ordinary accounts with their own money and life.
+The ledgers (bench/_trace_world.py): 10M transfers over 30 days, over half of them to
+shops, the rest between people, from employers, to and from cash, with 300 planted
+cases of 2-6 victims and mule trees 3-6 hops deep, a third of the mules rented ordinary
+accounts with their own money and life. Two of them: 1M people making about ten
+payments a month each ("sparse"), and 500k people making about twenty ("busy").
 
 Figures: the index build rate (transfers/s; the first build, which also pays for fresh
 memory, and the best of two), and the time to trace one case (all its victims, 6 hops)
@@ -15,10 +16,16 @@ stop-payments go out).
 The peer (bench/_trace_peer.py) is the same rules with networkx the way a Python team
 would write them: a search for the accounts the money could reach (later transfers, hop
 limit, window), then one pass over those accounts' transfers with balances rebuilt from
-their history. It must give the same holdings, hops and exits on every case it runs (20
-cases). Its MultiDiGraph holds every transfer of every account its search reaches in
-those cases — the rest of the 10M can change neither its answer nor its work, and a
-10M-edge MultiDiGraph would take about 10 GB.
+their history. It must give the same holdings, hops and exits on every case it runs
+(the first 6 cases of each ledger; each side's time is its best of three runs, or of
+as many as fit in a second for the slowest peer runs). Its MultiDiGraph holds every
+transfer of every account its search reaches in those cases: the rest of the 10M can
+change neither its answer nor its work, and a 10M-edge MultiDiGraph would take ~10 GB.
+
+What the ratio measures: fraudwall's work follows where the money went; the peer's
+follows where money could have gone, which grows with the time since the fraud and with
+how busy accounts are. So the ratio is large for a late trace and small for an early
+one, where both spend their time in the same per-transfer Python.
 """
 
 from __future__ import annotations
@@ -36,9 +43,9 @@ from fraudwall.funds.ledger import Ledger
 from fraudwall.funds.trace import Rule, Trace, trace
 
 N_TRANSFERS = 10_000_000
-PEOPLE = 1_000_000
+LEDGERS = {"sparse": 1_000_000, "busy": 500_000}  # people: ~10 / ~20 payments a month each
 CASES = 300
-PEER_CASES = 20
+PEER_CASES = 6
 MAX_HOPS = 6
 RULES = (Rule.LIBR, Rule.FIFO)
 SETTINGS = {"late": None, "early": 3 * DAY}
@@ -75,9 +82,10 @@ def _answer(tr: Trace) -> dict[str, Any]:
     }
 
 
-def run() -> dict[str, Any]:
+def one_ledger(people: int) -> dict[str, Any]:
+    """Build, trace every case, and race the peer on a few, on one 10M-transfer ledger."""
     t0 = time.perf_counter()
-    world = make_world(N_TRANSFERS, people=PEOPLE, cases=CASES)
+    world = make_world(N_TRANSFERS, people=people, cases=CASES)
     generate_s = time.perf_counter() - t0
     n = world.transfers.num_rows
     builds = []
@@ -116,9 +124,15 @@ def run() -> dict[str, Any]:
         for rule in RULES:
             p_times, o_times = [], []
             for seeds in peer_cases:
-                t = time.perf_counter()
-                answer = peer_trace(g, seeds, rule.value, MAX_HOPS, window)
-                p_times.append(time.perf_counter() - t)
+                best, spent = float("inf"), 0.0
+                for _ in range(3):  # best of three as for fraudwall, or of what fits in 1 s
+                    t = time.perf_counter()
+                    answer = peer_trace(g, seeds, rule.value, MAX_HOPS, window)
+                    best = min(best, time.perf_counter() - t)
+                    spent += time.perf_counter() - t
+                    if spent > 1.0:
+                        break
+                p_times.append(best)
                 s, tr = _best_of(3, ledger, seeds, rule, window)
                 o_times.append(s)
                 same &= answer == _answer(tr)
@@ -130,9 +144,8 @@ def run() -> dict[str, Any]:
                 "ratio_median": round(float(np.median(pa_ / oa)), 1),
             }
     assert same, "the networkx peer and fraudwall disagree"
-    late_ratio = min(peer[f"late_{r}"]["ratio_total"] for r in RULES)
-    case_ms = max(ours[f"late_{r}"]["median_ms"] for r in RULES)
     return {
+        "people": people,
         "transfers": n,
         "accounts": ledger.n_accounts,
         "cases": len(world.cases),
@@ -140,17 +153,36 @@ def run() -> dict[str, Any]:
         "build_first_s": round(builds[0], 2),
         "build_best_s": round(min(builds), 2),
         "build_transfers_per_s": round(n / min(builds)),
-        "goal_build_s": GOAL_BUILD_S,
-        "meets_build_goal": builds[0] <= GOAL_BUILD_S,
         "trace": ours,
-        "goal_case_ms": GOAL_CASE_MS,
-        "meets_case_goal": case_ms <= GOAL_CASE_MS,
-        "peer": "networkx MultiDiGraph: reachability search, then one pass (bench/_trace_peer.py)",
-        "peer_figures": peer,
+        "peer": peer,
         "same_answers": same,
+    }
+
+
+def run() -> dict[str, Any]:
+    ledgers = {}
+    for name, people in LEDGERS.items():
+        ledgers[name] = one_ledger(people)
+        gc.collect()
+    figures = list(ledgers.values())
+    first_build = max(f["build_first_s"] for f in figures)
+    case_ms = max(f["trace"][f"{s}_{r}"]["median_ms"] for f in figures for s in SETTINGS
+                  for r in RULES)  # fmt: skip
+    ratio = {name: {s: min(f["peer"][f"{s}_{r}"]["ratio_total"] for r in RULES)
+                    for s in SETTINGS} for name, f in ledgers.items()}  # fmt: skip
+    return {
+        "ledgers": ledgers,
+        "peer": "networkx MultiDiGraph: reachability search, then one pass (bench/_trace_peer.py)",
+        "goal_build_s": GOAL_BUILD_S,
+        "meets_build_goal": first_build <= GOAL_BUILD_S,
+        "goal_case_ms": GOAL_CASE_MS,
+        "case_median_ms_worst": case_ms,
+        "meets_case_goal": case_ms <= GOAL_CASE_MS,
         "goal_ratio": GOAL_RATIO,
-        "ratio_late": late_ratio,
-        "meets_ratio_goal": late_ratio >= GOAL_RATIO,
+        "ratio_by_ledger_and_setting": ratio,
+        "meets_ratio_goal": {
+            f"{name}_{s}": r >= GOAL_RATIO for name, rs in ratio.items() for s, r in rs.items()
+        },
     }
 
 
