@@ -4,134 +4,65 @@ linked into groups by shared accounts, devices and numbers; kept in the store.""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa
 import pytest
+from funds_world import T0, H, account, call, phone, report, table, transfer
 
 from fraudwall.funds.audit import AuditEntry
 from fraudwall.funds.cases import StatedPayment, case_id_for, open_cases
 from fraudwall.funds.store import CaseStore, store_url
 from fraudwall.model.enums import OrderKind, OrderState
-from fraudwall.model.schema import arrow_schema
-from fraudwall.model.types import Account, Call, Login, Order, Phone, Report, Sms, Transfer
-
-H = 3_600_000
-T0 = 1_772_000_000_000
-
-
-def _table(cls: Any, rows: list[dict[str, Any]]) -> pa.Table:
-    return pa.Table.from_pylist(rows, schema=arrow_schema(cls))
-
-
-def _account(aid: str, owner: str | None, kind: str = "debit_card") -> dict[str, Any]:
-    return {
-        "account_id": aid,
-        "institution_id": "B1",
-        "owner_person_id": owner,
-        "kind": kind,
-        "opened_ts": 0,
-        "opening_balance_fen": 0,
-    }
-
-
-def _transfer(eid: str, ts: int, src: str, dst: str, fen: int, device: str | None = None) -> dict:
-    return {
-        "event_id": eid,
-        "ts": ts,
-        "institution_id": "B1",
-        "from_account": src,
-        "to_account": dst,
-        "amount_fen": fen,
-        "channel": "mobile",
-        "device_id": device,
-    }
-
-
-def _phone(number: str, owner: str | None, line: str = "mobile") -> dict[str, Any]:
-    return {
-        "number": number,
-        "telco_id": "T1",
-        "owner_person_id": owner,
-        "country_code": "86",
-        "activated_ts": 0,
-        "line_kind": line,
-    }
-
-
-def _call(eid: str, ts: int, caller: str, callee: str, ms: int) -> dict[str, Any]:
-    return {
-        "event_id": eid,
-        "ts": ts,
-        "institution_id": "T1",
-        "caller": caller,
-        "callee": callee,
-        "duration_ms": ms,
-        "gateway": "domestic",
-        "presented_number": caller,
-    }
-
-
-def _report(eid: str, ts: int, person: str, ids: list[str], loss: int) -> Report:
-    return Report(
-        event_id=eid,
-        ts=ts,
-        institution_id="PSB",
-        person_id=person,
-        transfer_ids=ids,
-        loss_fen=loss,
-        fraud_type=None,
-        narrative="被骗了",
-    )
+from fraudwall.model.types import Account, Call, Login, Order, Phone, Sms, Transfer
 
 
 @pytest.fixture
 def world() -> dict[str, pa.Table]:
     """Four victims (V1..V4), mules M1..M4; V1 and V2 pay the same mule M1; M2 and M3 are
     run from one device D9; V4 is talked into paying by a number that also talked to V1."""
-    accounts = [_account(f"A{v}", f"V{v}") for v in range(1, 6)]
-    accounts += [_account(f"M{m}", f"X{m}") for m in range(1, 6)]
-    accounts += [_account("BANKFEE", None, "corporate")]
+    accounts = [account(f"A{v}", f"V{v}") for v in range(1, 6)]
+    accounts += [account(f"M{m}", f"X{m}") for m in range(1, 6)]
+    accounts += [account("BANKFEE", None, "corporate")]
     transfers = [
-        _transfer("t1", T0, "A1", "M1", 500_00),
-        _transfer("t2", T0 + H, "A1", "M1", 300_00),
-        _transfer("t3", T0 + 2 * H, "A2", "M1", 200_00),
-        _transfer("t4", T0 + 3 * H, "A3", "M2", 900_00),
-        _transfer("t5", T0 + 3 * H, "A5", "M3", 100_00),
-        _transfer("t6", T0 + 4 * H, "M2", "M4", 800_00, device="D9"),
-        _transfer("t7", T0 + 5 * H, "M3", "M4", 90_00, device="D9"),
-        _transfer("t8", T0 + 6 * H, "A4", "M5", 400_00),
-        _transfer("t9", T0 + 6 * H, "A4", "BANKFEE", 1_00),
+        transfer("t1", T0, "A1", "M1", 500_00),
+        transfer("t2", T0 + H, "A1", "M1", 300_00),
+        transfer("t3", T0 + 2 * H, "A2", "M1", 200_00),
+        transfer("t4", T0 + 3 * H, "A3", "M2", 900_00),
+        transfer("t5", T0 + 3 * H, "A5", "M3", 100_00),
+        transfer("t6", T0 + 4 * H, "M2", "M4", 800_00, device="D9"),
+        transfer("t7", T0 + 5 * H, "M3", "M4", 90_00, device="D9"),
+        transfer("t8", T0 + 6 * H, "A4", "M5", 400_00),
+        transfer("t9", T0 + 6 * H, "A4", "BANKFEE", 1_00),
     ]
-    phones = [_phone(f"+861390000000{v}", f"V{v}") for v in range(1, 6)]
+    phones = [phone(f"+861390000000{v}", f"V{v}") for v in range(1, 6)]
     phones += [
-        _phone("+8617000000001", "X9"),
-        _phone("+8617000000002", "X8"),
-        _phone("+8695555", None, "service"),
+        phone("+8617000000001", "X9"),
+        phone("+8617000000002", "X8"),
+        phone("+8695555", None, "service"),
     ]
     calls = [
         # the scammer's number talks long with V1 and V4 before their payments
-        _call("c1", T0 - 2 * H, "+8617000000001", "+8613900000001", 900_000),
-        _call("c2", T0 + 5 * H, "+8617000000001", "+8613900000004", 600_000),
+        call("c1", T0 - 2 * H, "+8617000000001", "+8613900000001", 900_000),
+        call("c2", T0 + 5 * H, "+8617000000001", "+8613900000004", 600_000),
         # a stranger's short sales calls reach V2 and V3: no link
-        _call("c3", T0 + H, "+8617000000002", "+8613900000002", 20_000),
-        _call("c4", T0 + 2 * H, "+8617000000002", "+8613900000003", 20_000),
+        call("c3", T0 + H, "+8617000000002", "+8613900000002", 20_000),
+        call("c4", T0 + 2 * H, "+8617000000002", "+8613900000003", 20_000),
         # the bank's service line calls everyone: no link
-        _call("c5", T0 + H, "+8695555", "+8613900000003", 600_000),
-        _call("c6", T0 + H, "+8695555", "+8613900000005", 600_000),
+        call("c5", T0 + H, "+8695555", "+8613900000003", 600_000),
+        call("c6", T0 + H, "+8695555", "+8613900000005", 600_000),
     ]
     return {
-        "accounts": _table(Account, accounts),
-        "transfers": _table(Transfer, transfers),
-        "phones": _table(Phone, phones),
-        "calls": _table(Call, calls),
-        "sms": _table(Sms, []),
-        "logins": _table(Login, []),
+        "accounts": table(Account, accounts),
+        "transfers": table(Transfer, transfers),
+        "phones": table(Phone, phones),
+        "calls": table(Call, calls),
+        "sms": table(Sms, []),
+        "logins": table(Login, []),
     }
 
 
 def test_a_good_report_becomes_a_case(world: dict[str, pa.Table]) -> None:
-    intake = open_cases([_report("r1", T0 + 8 * H, "V1", ["t1", "t2"], 750_00)], world)
+    intake = open_cases([report("r1", T0 + 8 * H, "V1", ["t1", "t2"], 750_00)], world)
     assert not intake.rejected
     (case,) = intake.cases
     assert case.case_id == case_id_for("r1")
@@ -154,8 +85,8 @@ def test_a_good_report_becomes_a_case(world: dict[str, pa.Table]) -> None:
 def test_a_report_that_does_not_fit_the_ledger_is_refused_with_field_and_reason(
     world: dict[str, pa.Table], ids: list[str], loss: int, person: str, field: str, words: str
 ) -> None:
-    good = _report("r0", T0 + 8 * H, "V4", ["t8"], 400_00)
-    intake = open_cases([good, _report("bad", T0 + 8 * H, person, ids, loss)], world)
+    good = report("r0", T0 + 8 * H, "V4", ["t8"], 400_00)
+    intake = open_cases([good, report("bad", T0 + 8 * H, person, ids, loss)], world)
     assert [c.report_id for c in intake.cases] == ["r0"]  # the good one is not lost
     (rejected,) = intake.rejected
     assert rejected.report_id == "bad"
@@ -164,16 +95,16 @@ def test_a_report_that_does_not_fit_the_ledger_is_refused_with_field_and_reason(
 
 
 def test_a_payment_after_the_report_is_refused(world: dict[str, pa.Table]) -> None:
-    intake = open_cases([_report("r1", T0 + H // 2, "V1", ["t1", "t2"], 1)], world)
+    intake = open_cases([report("r1", T0 + H // 2, "V1", ["t1", "t2"], 1)], world)
     assert intake.rejected[0].field == "transfer_ids[1]"
     assert "is after the report" in intake.rejected[0].problem
 
 
 def test_claimed_amount_and_time_are_checked(world: dict[str, pa.Table]) -> None:
     reports = [
-        _report("r1", T0 + 8 * H, "V1", ["t1"], 1),
-        _report("r2", T0 + 8 * H, "V2", ["t3"], 1),
-        _report("r3", T0 + 8 * H, "V3", ["t4"], 1),
+        report("r1", T0 + 8 * H, "V1", ["t1"], 1),
+        report("r2", T0 + 8 * H, "V2", ["t3"], 1),
+        report("r3", T0 + 8 * H, "V3", ["t4"], 1),
     ]
     claims = {
         "r1": [StatedPayment("t1", amount_fen=499_00)],
@@ -190,11 +121,11 @@ def test_claimed_amount_and_time_are_checked(world: dict[str, pa.Table]) -> None
 def test_a_payment_is_never_in_two_cases_and_intake_is_idempotent(
     world: dict[str, pa.Table],
 ) -> None:
-    first = open_cases([_report("r1", T0 + 8 * H, "V1", ["t1"], 1)], world)
+    first = open_cases([report("r1", T0 + 8 * H, "V1", ["t1"], 1)], world)
     again = open_cases(
         [
-            _report("r1", T0 + 8 * H, "V1", ["t1"], 1),  # the same report: skipped
-            _report("r2", T0 + 9 * H, "V1", ["t1", "t2"], 1),  # t1 again: refused
+            report("r1", T0 + 8 * H, "V1", ["t1"], 1),  # the same report: skipped
+            report("r2", T0 + 9 * H, "V1", ["t1", "t2"], 1),  # t1 again: refused
         ],
         world,
         existing=first.cases,
@@ -208,11 +139,11 @@ def test_cases_sharing_an_account_a_device_or_a_talking_number_form_one_group(
     world: dict[str, pa.Table],
 ) -> None:
     reports = [
-        _report("r1", T0 + 8 * H, "V1", ["t1", "t2"], 800_00),
-        _report("r2", T0 + 9 * H, "V2", ["t3"], 200_00),  # same mule M1 as V1
-        _report("r3", T0 + 10 * H, "V3", ["t4"], 900_00),  # M2, run from D9
-        _report("r5", T0 + 11 * H, "V5", ["t5"], 100_00),  # M3, also run from D9
-        _report("r4", T0 + 12 * H, "V4", ["t8"], 400_00),  # the number that talked to V1
+        report("r1", T0 + 8 * H, "V1", ["t1", "t2"], 800_00),
+        report("r2", T0 + 9 * H, "V2", ["t3"], 200_00),  # same mule M1 as V1
+        report("r3", T0 + 10 * H, "V3", ["t4"], 900_00),  # M2, run from D9
+        report("r5", T0 + 11 * H, "V5", ["t5"], 100_00),  # M3, also run from D9
+        report("r4", T0 + 12 * H, "V4", ["t8"], 400_00),  # the number that talked to V1
     ]
     intake = open_cases(reports, world)
     group = {c.report_id: c.group_id for c in intake.cases}
@@ -228,9 +159,9 @@ def test_cases_sharing_an_account_a_device_or_a_talking_number_form_one_group(
 
 
 def test_a_group_keeps_its_name_when_a_later_case_joins(world: dict[str, pa.Table]) -> None:
-    first = open_cases([_report("r2", T0 + 9 * H, "V2", ["t3"], 1)], world)
+    first = open_cases([report("r2", T0 + 9 * H, "V2", ["t3"], 1)], world)
     later = open_cases(
-        [_report("r1", T0 + 8 * H, "V1", ["t1"], 1)], world, existing=first.cases
+        [report("r1", T0 + 8 * H, "V1", ["t1"], 1)], world, existing=first.cases
     )  # reported earlier, opened later: still the earliest report names the group
     assert {c.group_id for c in later.cases} == {case_id_for("r1")}
     again = open_cases([], world, existing=later.cases)
@@ -242,8 +173,8 @@ def test_the_store_keeps_cases_orders_rejections_and_audit(
 ) -> None:
     intake = open_cases(
         [
-            _report("r1", T0 + 8 * H, "V1", ["t1"], 1),
-            _report("bad", T0 + 8 * H, "V1", ["zzz"], 1),
+            report("r1", T0 + 8 * H, "V1", ["t1"], 1),
+            report("bad", T0 + 8 * H, "V1", ["zzz"], 1),
         ],
         world,
     )

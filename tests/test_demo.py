@@ -530,3 +530,14 @@ def test_the_engine_stage_reports_lives_changed(tmp_path: Path) -> None:
     assert engine["intercepted_fen"] <= engine["intercepted_or_warned_fen"]
     report = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Real-time engine" in report and "Rules backtested" in report
+
+    funds = summary["funds"]
+    for key in ("traced_share", "stopped_fen", "frozen_fen", "returned_fen", "returned_share",
+                "median_ms_to_first_stop"):  # fmt: skip
+        assert key in funds
+    assert funds["cases"] > 0 and 0 < funds["traced_share"] <= 1
+    assert 0 <= funds["returned_fen"] <= funds["frozen_fen"]
+    assert funds["returned_fen"] <= funds["reported_loss_fen"]
+    assert funds["median_ms_to_first_stop"] >= 1
+    assert isinstance(funds["stopped_fen"], int) and isinstance(funds["returned_fen"], int)
+    assert "Funds: trace, stop-payment, freeze, return" in report

@@ -212,6 +212,8 @@ def stop_cmd(
         for i, report in enumerate(sorted(reports, key=lambda r: (r.ts, r.event_id))):
             recovery.take_reports([report])
             update("reports", (i + 1) / max(len(reports), 1))
+    end_ts = int(pc.max(tables["transfers"]["ts"]).as_py() or 0)
+    recovery.freeze_due(end_ts)  # every stop applied is a freeze by the end of the ledger
     store.put_cases(recovery.cases.values())
     store.put_orders(recovery.orders.orders())
     store.append_audit(audit)

@@ -102,7 +102,7 @@ class FundsStage:
         stops = book.orders(kind=OrderKind.STOP_PAYMENT)
         applied = [o for o in stops if o.applied_ts is not None]
         stopped_fen = sum(o.amount_fen for o in applied)
-        frozen_fen = sum(f.amount_fen for rnd in rounds for f in rnd.freezes)
+        frozen_fen = sum(f.amount_fen for f in recovery.freezes)
         returned_fen = sum(o.amount_fen for o in returned)
         loss_fen = sum(c.loss_fen for c in cases.values())
         waits = [

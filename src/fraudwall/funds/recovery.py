@@ -4,8 +4,9 @@
 report, when it arrives, is checked and opened as a case and linked to its group; the
 group's victims' money is traced through the ledger as it stands at that moment; every
 account still holding traced money gets a stop-payment, which the bank checks against its
-own books and applies, and which the police turn into a freeze of the traced amount; when
-the reports are in, the frozen money goes back to the victims under article 8.
+own books and applies, and which the police turn into a freeze of the traced amount a day
+later (`freeze_after_ms`, within the stop's 48 hours); when the reports are in, the frozen
+money goes back to the victims under article 8.
 
 Orders are honoured when tracing again later: from the moment a stop-payment or freeze is
 applied, the account pays nothing more out (as the engine refuses its debits), so money a
@@ -51,6 +52,7 @@ class RecoveryPolicy:
     rule: Rule = Rule.LIFO
     max_hops: int = 6
     window_ms: int = 30 * DAY_MS
+    freeze_after_ms: int = DAY_MS  # a stop becomes a freeze within its 48 h; a day here
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,6 @@ class StopRound:
     trace: Trace
     issued: list[Order]
     executed: list[Order]
-    freezes: list[Order]
 
 
 @dataclass
@@ -92,6 +93,8 @@ class Recovery:
         }
         self.traces: dict[str, tuple[int, Trace]] = {}  # group -> (when, latest trace)
         self.first_stop_ts: dict[str, int] = {}  # case -> when its money was first stopped
+        self.freezes: list[Order] = []  # every freeze as made (amounts before any return)
+        self._due: list[tuple[int, str, int]] = []  # (when, stop order, balance) to freeze
         # orders never go back in time: start from the latest time the book records
         self._clock = max(
             (max(o.issued_ts, o.applied_ts or 0) for o in self.orders.orders()), default=0
@@ -233,18 +236,15 @@ class Recovery:
         balance = {r.account: r.balance_fen for r in result.accounts}
         issued = self.orders.follow_money(group_id, self._targets(group_id, result), at)
         executed: list[Order] = []
-        freezes: list[Order] = []
         for order in issued:
             record = self.bank_record(order, balance.get(order.account_id, 0))
             answered = self.orders.apply(order.order_id, record, at)
             if answered.state != OrderState.EXECUTED:
                 continue
             executed.append(answered)
-            freeze = self.orders.convert_to_freeze(
-                order.order_id, balance.get(order.account_id, 0), at
-            )
-            if freeze.state == OrderState.EXECUTED:
-                freezes.append(freeze)
+            # the stop lets nothing out, so the balance at the freeze is at least this one
+            due = at + self.policy.freeze_after_ms
+            self._due.append((due, order.order_id, balance.get(order.account_id, 0)))
         if executed:
             held_in = {r.account: r for r in result.accounts}
             stopped = {o.account_id for o in executed}
@@ -253,7 +253,31 @@ class Recovery:
                     continue
                 if any(result.holding(a, c.case_id) > 0 for a in stopped if a in held_in):
                     self.first_stop_ts[c.case_id] = at
-        return StopRound(group_id, at, result, issued, executed, freezes)
+        return StopRound(group_id, at, result, issued, executed)
+
+    def freeze_due(self, now: int) -> list[Order]:
+        """Turn the stops whose time has come (`freeze_after_ms` after they were applied, by
+        `now`) into freezes, in the order they fall due. A freeze takes what the group's
+        latest trace finds in the account: money of victims reported after the stop, which
+        the stop kept there, is frozen too."""
+        made: list[Order] = []
+        due = sorted(d for d in self._due if d[0] <= now)
+        self._due = [d for d in self._due if d[0] > now]
+        for when, stop_id, balance in due:
+            at = max(when, self._clock)
+            self._clock = at
+            stop = self.orders.get(stop_id)
+            amount = stop.amount_fen
+            latest = self.traces.get(stop.case_id)
+            if latest is not None and latest[0] >= (stop.applied_ts or 0):
+                for r in latest[1].accounts:
+                    if r.account == stop.account_id:
+                        amount, balance = max(amount, r.held_fen), max(balance, r.balance_fen)
+            freeze = self.orders.convert_to_freeze(stop_id, balance, at, amount_fen=amount)
+            if freeze.state == OrderState.EXECUTED:
+                made.append(freeze)
+        self.freezes.extend(made)
+        return made
 
     # --- the whole chain ---------------------------------------------------------------------
     def take_reports(self, reports: Iterable[Report]) -> list[StopRound]:
@@ -262,6 +286,7 @@ class Recovery:
         (intake and tracing), which is what `ms_to_first_stop` then measures."""
         rounds: list[StopRound] = []
         for report in sorted(reports, key=lambda r: (r.ts, r.event_id)):
+            self.freeze_due(report.ts)
             started = time.perf_counter()
             intake = self.open([report], now=report.ts)
             case = self.cases.get(case_id_for(report.event_id))
@@ -278,6 +303,8 @@ class Recovery:
         claims from the groups' latest traces, a round each; rounds that need a public notice
         are paid when it ends (no objections were lodged in a world run from the command
         line). Returns the executed return orders."""
+        now = max(now, self._clock)
+        self.freeze_due(now)
         now = max(now, self._clock)
         frozen_accounts = sorted(
             {

@@ -1,0 +1,83 @@
+"""`fraudwall cases` and `fraudwall trace` on a small simulated world: the steps run one
+after another over the world's case store, and the numbers they keep add up."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fraudwall.cli.main import app
+from fraudwall.funds.store import CaseStore
+from fraudwall.model.enums import OrderKind
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("funds-world")
+    args = ["simulate", "--people", "3000", "--days", "10", "--seed", "3", "--fraud-rate", "800"]
+    result = runner.invoke(app, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def _run(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_cases_open_stop_return_keep_their_figures_in_the_store(world_dir: Path) -> None:
+    assert "cases in" in _run("cases", "open", str(world_dir))
+    store = CaseStore.in_world(world_dir)
+    cases = store.all_cases()
+    assert cases and all(c.case_id.startswith("CASE-") for c in cases)
+
+    _run("cases", "stop", str(world_dir))
+    stops = store.all_orders(OrderKind.STOP_PAYMENT)
+    freezes = store.all_orders(OrderKind.FREEZE)
+    assert stops and freezes
+    assert all(o.applied_ts is not None and o.expires_ts == o.applied_ts + 48 * 3_600_000
+               for o in stops if o.state in ("executed", "completed"))  # fmt: skip
+    again = runner.invoke(app, ["cases", "stop", str(world_dir)])
+    assert again.exit_code == 2 and "already issued" in again.output
+
+    out = _run("cases", "return", str(world_dir))
+    assert "back to victims" in out
+    returns = store.all_orders(OrderKind.RETURN)
+    loss = {c.case_id: c.loss_fen for c in cases}
+    paid_back: dict[str, int] = {}
+    for r in returns:
+        paid_back[r.case_id] = paid_back.get(r.case_id, 0) + r.amount_fen
+    assert paid_back and all(paid_back[c] <= loss[c] for c in paid_back)
+    victim_accounts = {a for c in cases for a in c.victim_accounts}
+    assert all(r.to_account in victim_accounts for r in returns)
+    trail = store.audit_trail()
+    assert {"case_opened", "stop_issued", "return_planned"} <= set(trail.actions())
+
+    listing = _run("cases", "list", str(world_dir))
+    assert cases[0].case_id in listing
+    everything = store.all_orders()
+    assert f"{len(everything):,} orders" in _run("cases", "orders", str(world_dir))
+
+
+def test_trace_writes_the_fund_flow_table_and_graph(world_dir: Path, tmp_path: Path) -> None:
+    store = CaseStore.in_world(world_dir)
+    case = store.all_cases()[0] if store.all_cases() else None
+    report = case.report_id if case else "RP0000000000"
+    out = tmp_path / "flow"
+    text = _run("trace", str(world_dir), "--case", report, "--rule", "libr", "--out", str(out))
+    assert "Accounts holding the most" in text
+    for name in ("flow.csv", "held.csv", "exits.csv", "flow.xlsx", "graph.json"):
+        assert (out / name).is_file(), name
+    graph = json.loads((out / "graph.json").read_text(encoding="utf-8"))
+    assert graph["rule"] == "libr" and graph["edges"]
+
+
+def test_trace_names_an_unknown_case(world_dir: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["trace", str(world_dir), "--case", "nope", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "--case" in result.output and "nope" in result.output
