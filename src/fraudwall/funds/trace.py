@@ -8,7 +8,7 @@ the window, along which hops it went, and where it left the system.
 Money in an account is a vector of labels: one per victim, plus ⊥ for the account's own
 or unknown money (⊥ is implicit: the balance minus the victims' labels). The victims'
 labels never exceed max(balance, 0) — a negative balance (a credit card) holds no labels —
-and a credit funds only later debits, in journal order (ts, sequence). How a debit of a
+and a credit funds only later debits, in journal order (ts, sequence). How a debit of `a`
 fen takes its labels, the balance before it being B and after it B' = B - a:
 
 - poison: if the account is tainted, the whole transfer is tainted by every victim that
@@ -44,7 +44,9 @@ Where money goes:
 - debt: traced money credited to an account below zero first pays the debt off; that
   part is an exit of kind "debt" (the account itself as the sink);
 - window: only transfers with ts <= first seed ts + window_ms (and <= until_ts) are
-  followed; what is held then is the answer.
+  followed; what is held then is the answer;
+- orders: debits a stop-payment or freeze refused (`refused`) did not happen: the money
+  stayed, and the balances of both accounts say so from then on.
 
 For returns under article 8, every account reached reports `sole_victim` (the one victim
 whose money arrived since the balance was last <= 0, or None when none or several did)
