@@ -22,6 +22,8 @@ from typing import Any, Final
 import pyarrow as pa
 import xlsxwriter
 
+from fraudwall.funds.ledger import SINK_KINDS
+
 BEIJING: Final = timezone(timedelta(hours=8), "CST")
 
 SINK_ZH: Final[Mapping[str, str]] = {
@@ -29,10 +31,15 @@ SINK_ZH: Final[Mapping[str, str]] = {
     "crypto_otc": "虚拟币场外交易",
     "cross_border": "跨境转出",
     "merchant": "商户消费",
+    "external": "转出系统外",
     "victim": "转回受害人账户",
     "debt": "偿还透支欠款",
     "hop_limit": "超出追踪层级",
 }
+
+SINK_ACCOUNT_KINDS: Final = frozenset(k for k in SINK_KINDS if k)
+"""Exit kinds whose receiving account is where money leaves the system (the ledger's sinks;
+a debt paid off or the hop limit reached says nothing about the receiver)."""
 
 HOP_COLUMNS: Final = (
     ("seq", "序号"),
@@ -233,7 +240,8 @@ def flow_graph(
         e["first_ts"] = min(e["first_ts"], r["ts"])
         e["last_ts"] = max(e["last_ts"], r["ts"])
     for r in flow.exits.to_pylist():
-        node(r["to_account"])["sink_kind"] = r["sink_kind"]
+        if r["sink_kind"] in SINK_ACCOUNT_KINDS:
+            node(r["to_account"])["sink_kind"] = r["sink_kind"]
     for r in flow.holdings.to_pylist():
         if r["fen"] > 0:
             held = node(r["account"])["held_fen"]
