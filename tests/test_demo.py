@@ -27,7 +27,7 @@ from fraudwall.demo import (
 from fraudwall.demo.console import bar_chart, hbar, summary_table
 from fraudwall.demo.report import HEADLINE_KEYS, build_summary
 from fraudwall.demo.run import check_stages
-from fraudwall.demo.stages import EVENT_TABLES, BarChart, events_per_day, headline, yuan
+from fraudwall.demo.stages import EVENT_TABLES, BarChart, events_per_day, headline
 from fraudwall.model.types import (
     Account,
     AppInstall,
@@ -45,6 +45,7 @@ from fraudwall.model.types import (
     Truth,
     UrlVisit,
 )
+from fraudwall.model.units import yuan
 from fraudwall.sim import SimConfig
 
 DAY = 86_400_000

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fraudwall.demo.console import print_paths, progress_bar
-from fraudwall.funds.audit import AuditTrail, utc, yuan
+from fraudwall.funds.audit import AuditTrail
 from fraudwall.funds.cases import case_id_for, open_cases, reports_from_table
 from fraudwall.funds.flowtable import FlowTables, write_flow
 from fraudwall.funds.orders import OrderBook
@@ -26,6 +26,7 @@ from fraudwall.funds.store import CaseStore
 from fraudwall.funds.trace import Rule, trace
 from fraudwall.model.enums import OrderKind
 from fraudwall.model.types import CaseFile
+from fraudwall.model.units import utc, yuan
 from fraudwall.sim.world import read_world
 
 cases_app = typer.Typer(

@@ -15,7 +15,8 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from fraudwall.demo.stages import BarChart, StageResult, TableBlock, count, yuan
+from fraudwall.demo.stages import BarChart, StageResult, TableBlock, count
+from fraudwall.model.units import yuan
 
 ProgressFn = Callable[[str, float], None]
 

@@ -20,11 +20,11 @@ from fraudwall.demo.stages import (
     StageResult,
     TableBlock,
     count,
-    yuan,
 )
 from fraudwall.engine.replay import STOP_PROBABILITY, replay
 from fraudwall.engine.scorer import EngineModel, default_model
 from fraudwall.model.enums import FRAUD_TYPE_ZH
+from fraudwall.model.units import yuan
 
 #: The keys of metrics.json the demo's summary carries (with warnings_sent, victims_stopped).
 SUMMARY_KEYS = (

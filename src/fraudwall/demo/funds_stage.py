@@ -27,7 +27,6 @@ from fraudwall.demo.stages import (
     TableBlock,
     count,
     percent,
-    yuan,
 )
 from fraudwall.funds.cases import reports_from_table
 from fraudwall.funds.evaluate import TracedShare, traced_share, true_flows
@@ -36,6 +35,7 @@ from fraudwall.funds.recovery import Recovery, RecoveryPolicy
 from fraudwall.funds.returns import RETURN_BASIS
 from fraudwall.funds.trace import Rule, Trace, trace
 from fraudwall.model.enums import AccountKind, EntityKind, OrderKind, Role
+from fraudwall.model.units import yuan
 
 COMPARED_RULES = (Rule.LIFO, Rule.LIBR, Rule.FIFO, Rule.HAIRCUT, Rule.POISON)
 

@@ -27,8 +27,8 @@ from fraudwall.demo.stages import (
     TableBlock,
     cjk_font,
     count,
-    yuan,
 )
+from fraudwall.model.units import yuan
 
 HEADLINE_KEYS: tuple[str, ...] = ("events", "cases", "loss_fen")
 """Top-level keys of summary.json that never change; stage blocks sit beside them."""

@@ -25,6 +25,7 @@ from rich.console import Console
 
 from fraudwall.model.enums import FRAUD_TYPE_ZH, EntityKind, FraudType, Role, Typology
 from fraudwall.model.types import EVENT_TYPES, Account, Case, Person, Phone, Truth
+from fraudwall.model.units import yuan
 
 DAY_MS = 86_400_000
 
@@ -112,13 +113,6 @@ class Stage(Protocol):
 
 
 # --- formatting -------------------------------------------------------------------------
-def yuan(fen: int) -> str:
-    """Show an amount in fen as yuan with two decimals (JSON keeps the integer fen)."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}¥{whole:,}.{cents:02d}"
-
-
 def count(n: int) -> str:
     """Show a count with thousands separators."""
     return f"{int(n):,}"

@@ -10,23 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import overload
+
+from fraudwall.model.units import utc
 
 #: A figure an entry was decided on: amounts in fen, ids, flags, or small lists/maps of them.
 Figure = int | str | bool | None | list[int] | list[str] | dict[str, int]
-
-
-def yuan(fen: int) -> str:
-    """An amount in fen shown as yuan with two decimals, for the human-readable detail."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}¥{whole:,}.{cents:02d}"
-
-
-def utc(ts: int) -> str:
-    """A time in ms since the epoch shown as a UTC timestamp to the second."""
-    return datetime.fromtimestamp(ts / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Final
 
 import msgspec
@@ -22,6 +21,7 @@ import pyarrow.compute as pc
 from fraudwall.model.enums import AccountKind, LineKind
 from fraudwall.model.schema import RecordError, records_from_table
 from fraudwall.model.types import CaseFile, Report
+from fraudwall.model.units import utc
 
 TIME_TOLERANCE_MS: Final = 30 * 60 * 1000
 """How far the time a victim gives for a payment may be from the ledger's (clocks, memory)."""
@@ -85,10 +85,6 @@ def case_id_for(report_id: str) -> str:
     return CASE_PREFIX + report_id
 
 
-def _iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
 # --- the ledger side of a report ------------------------------------------------------------
 @dataclass(frozen=True)
 class _Payment:
@@ -150,7 +146,7 @@ def check_report(
             raise RecordError(where, f"no transfer '{tid}' in the ledger")
         if p.ts > report.ts:
             raise RecordError(
-                where, f"'{tid}' at {_iso(p.ts)} is after the report ({_iso(report.ts)})"
+                where, f"'{tid}' at {utc(p.ts)} is after the report ({utc(report.ts)})"
             )
         owner = owners.get(p.from_account)
         if owner != report.person_id:
@@ -179,8 +175,8 @@ def check_report(
         if claim.ts is not None and abs(claim.ts - p.ts) > TIME_TOLERANCE_MS:
             raise RecordError(
                 "ts",
-                f"the victim says '{claim.transfer_id}' was paid at {_iso(claim.ts)}, "
-                f"the ledger has {_iso(p.ts)}",
+                f"the victim says '{claim.transfer_id}' was paid at {utc(claim.ts)}, "
+                f"the ledger has {utc(p.ts)}",
             )
     if report.loss_fen > paid:
         raise RecordError(

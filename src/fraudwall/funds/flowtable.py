@@ -15,7 +15,7 @@ import csv
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from pathlib import Path
 from typing import Any, Final
 
@@ -23,6 +23,8 @@ import pyarrow as pa
 import xlsxwriter
 
 from fraudwall.funds.ledger import SINK_KINDS
+from fraudwall.model.units import local_time
+from fraudwall.model.units import plain_yuan as yuan
 
 BEIJING: Final = timezone(timedelta(hours=8), "CST")
 
@@ -72,17 +74,8 @@ EXIT_COLUMNS: Final = (
 )
 
 
-def yuan(fen: int) -> str:
-    """Fen as yuan with two decimals, exactly (no float on the way)."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}{whole}.{cents:02d}"
-
-
 def beijing_time(ts_ms: int) -> str:
-    return (
-        datetime.fromtimestamp(ts_ms / 1000, UTC).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
-    )
+    return local_time(ts_ms, BEIJING)
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,10 @@ from datetime import UTC, datetime
 
 from msgspec.structs import replace
 
-from fraudwall.funds.audit import AuditTrail, utc, yuan
+from fraudwall.funds.audit import AuditTrail
 from fraudwall.model.enums import OrderKind, OrderState
 from fraudwall.model.types import Order
+from fraudwall.model.units import utc, yuan
 
 HOUR_MS = 3_600_000
 #: A stop-payment holds for 48 hours from when the bank applies it.

@@ -26,7 +26,7 @@ from typing import Final
 
 import pyarrow as pa
 
-from fraudwall.funds.audit import AuditTrail, yuan
+from fraudwall.funds.audit import AuditTrail
 from fraudwall.funds.cases import Intake, case_id_for, open_cases
 from fraudwall.funds.ledger import Ledger
 from fraudwall.funds.orders import BankRecord, Citation, OrderBook, StopTarget
@@ -34,6 +34,7 @@ from fraudwall.funds.returns import Claim, ReturnProcess, ReturnTally
 from fraudwall.funds.trace import Rule, Trace, trace
 from fraudwall.model.enums import OrderKind, OrderState
 from fraudwall.model.types import CaseFile, Order, Report
+from fraudwall.model.units import yuan
 
 DAY_MS: Final = 86_400_000
 ACTOR: Final = "police"

@@ -24,9 +24,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from fraudwall.funds.audit import AuditTrail, Figure, utc, yuan
+from fraudwall.funds.audit import AuditTrail, Figure
 from fraudwall.model.enums import OrderKind, OrderState
 from fraudwall.model.types import Order
+from fraudwall.model.units import utc, yuan
 
 RETURN_BASIS = "《电信网络新型违法犯罪案件冻结资金返还若干规定》（2016）第八条"
 DAY_MS = 86_400_000
