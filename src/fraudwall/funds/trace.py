@@ -67,7 +67,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import NamedTuple
+from functools import partial
+from typing import NamedTuple, TypeVar, cast
 
 import numpy as np
 import pyarrow as pa
@@ -362,10 +363,18 @@ class _Refusals:
         return r[1] if r is not None and r[0] <= k < r[1] else k
 
 
+Carried = Sequence[tuple[int, int]]  # (victim, fen), ...: what one transfer carries
+
+
 class _Raw(NamedTuple):
-    hops: list[tuple[int, int, int, int, int, int]]  # j, from, to, hop, victim, fen
-    exits: list[tuple[int, int, int, str, int, int]]  # j, from, sink, kind, victim, fen
+    # One record per transfer (the rows are made, column by column, only in `_result`).
+    hops: list[tuple[int, int, int, int, Carried]]  # j, from, to, hop, carried
+    exits: list[tuple[int, int, int, str, Carried]]  # j, from, sink, kind, carried
     states: dict[int, _Account]
+
+
+_NOTHING: Carried = ()
+R = TypeVar("R", Hop, Exit)
 
 
 class _Pass:
@@ -385,8 +394,8 @@ class _Pass:
         self.victim_accounts = {int(ledger.src[j]) for j, _ in seeds}
         self.states: dict[int, _Account] = {}
         self.heap: list[tuple[int, int]] = []
-        self.hops: list[tuple[int, int, int, int, int, int]] = []
-        self.exits: list[tuple[int, int, int, str, int, int]] = []
+        self.hops: list[tuple[int, int, int, int, Carried]] = []
+        self.exits: list[tuple[int, int, int, str, Carried]] = []
         self.lifo = rule is Rule.LIFO
         # Python ints one at a time: .item is several times cheaper than indexing.
         self.src_bal: Callable[[int], int] = ledger.src_balance.item
@@ -428,9 +437,9 @@ class _Pass:
         while heap:
             j, x = heappop(heap)
             if x < 0:  # a seed: the victim's payment reaches the first-hop account
-                v, a, frm, to = -1 - x, amount(j), self.src(j), dst(j)
-                hops.append((j, frm, to, 1, v, a))
-                self._deliver(j, frm, to, [(v, a)], 1)
+                frm, to, seed = self.src(j), dst(j), [(-1 - x, amount(j))]
+                hops.append((j, frm, to, 1, seed))
+                self._deliver(j, frm, to, seed, 1)
                 continue
             st = states[x]
             if st.pend != j:  # stale: the account was dropped or requeued
@@ -454,19 +463,18 @@ class _Pass:
             if carried:  # after the debit's own bookkeeping: a self-transfer lands here
                 to = dst(j)
                 if st.hop >= max_hops:
-                    exits.extend((j, x, to, HOP_LIMIT, v, f) for v, f in carried)
+                    exits.append((j, x, to, HOP_LIMIT, carried))
                 else:
                     h = st.hop + 1
-                    hops.extend((j, x, to, h, v, f) for v, f in carried)
+                    hops.append((j, x, to, h, carried))
                     self._deliver(j, x, to, carried, h)
         return _Raw(hops, exits, states)
 
-    def _deliver(self, j: int, frm: int, to: int, carried: list[tuple[int, int]], h: int) -> None:
+    def _deliver(self, j: int, frm: int, to: int, carried: Carried, h: int) -> None:
         """Traced money `carried` ((victim, fen), ...) arrives in `to` by transfer j."""
         code = self.sink(to)
         if code or to in self.victim_accounts:
-            kind = SINK_KINDS[code] if code else VICTIM
-            self.exits.extend((j, frm, to, kind, v, f) for v, f in carried)
+            self.exits.append((j, frm, to, SINK_KINDS[code] if code else VICTIM, carried))
             return
         b = self.dst_bal(j)
         st = self.states.get(to)
@@ -516,9 +524,7 @@ class _Pass:
 
     # -- credits ----------------------------------------------------------------------------
 
-    def _give(
-        self, st: _Account, j: int, acct: int, b: int, carried: list[tuple[int, int]]
-    ) -> None:
+    def _give(self, st: _Account, j: int, acct: int, b: int, carried: Carried) -> None:
         """Apply a traced credit (balance before b) under the rule; debt absorbs first."""
         a = self.amount(j)
         rule = self.rule
@@ -531,7 +537,7 @@ class _Pass:
                         st.tainted += 1
                     st.arrived |= 1 << v
             else:
-                exits.extend((j, acct, acct, DEBT, v, f) for v, f in carried)
+                exits.append((j, acct, acct, DEBT, carried))
                 st.arrived = 0
                 st.split_ok = True
             return
@@ -546,8 +552,7 @@ class _Pass:
                 st.last = v
             cap = b + a if b + a > 0 else 0
             if st.tainted > cap:
-                cut = self._cut_claims(st, st.tainted - cap)
-                exits.extend((j, acct, acct, DEBT, v, f) for v, f in cut)
+                exits.append((j, acct, acct, DEBT, self._cut_claims(st, st.tainted - cap)))
         else:
             kept = carried
             if b < 0:  # the credit pays the debt off first, pro-rata to what it carries
@@ -555,7 +560,8 @@ class _Pass:
                 labelled = sum(f for _, f in carried)
                 shares = _split(absorbed, [f for _, f in carried] + [a - labelled])
                 gone = [(v, s) for (v, _), s in zip(carried, shares, strict=False) if s]
-                exits.extend((j, acct, acct, DEBT, v, s) for v, s in gone)
+                if gone:
+                    exits.append((j, acct, acct, DEBT, gone))
                 kept = [(v, f - s) for (v, f), s in zip(carried, shares, strict=False) if f > s]
                 if sum(1 for _, f in carried if f) >= 2 and absorbed < a:
                     st.split_ok = False
@@ -573,8 +579,16 @@ class _Pass:
             elif kept_total > 0:
                 comp = tuple(kept)
                 lots = st.lots
-                if not comp and lots and not lots[-1][1]:  # merge own money
-                    lots[-1] = (lots[-1][0] + kept_total, ())
+                n0, last = lots[-1] if lots else (0, None)
+                if not comp and last == ():  # merge own money
+                    lots[-1] = (n0 + kept_total, ())
+                elif (  # one victim's money only, after one lot of the same: merge (exact)
+                    last
+                    and len(comp) == 1 == len(last)
+                    and comp[0][1] == kept_total
+                    and last[0] == (comp[0][0], n0)
+                ):
+                    lots[-1] = (n0 + kept_total, ((comp[0][0], n0 + kept_total),))
                 else:
                     lots.append((kept_total, comp))
         if b + a <= 0:
@@ -671,14 +685,32 @@ class _Pass:
             return []
         return self._cut_claims(st, st.tainted - cap)
 
-    def _take_lots(self, st: _Account, b: int, a: int) -> list[tuple[int, int]]:
-        self._catch_up(st, b)
+    def _take_lots(self, st: _Account, b: int, a: int) -> Carried:
+        lots = st.lots
+        bal = st.bal
+        if b > bal:  # _catch_up, inline: own money credited since the last event
+            add = (b if b > 0 else 0) - (bal if bal > 0 else 0)
+            if add > 0:
+                if lots and not lots[-1][1]:
+                    lots[-1] = (lots[-1][0] + add, ())
+                else:
+                    lots.append((add, ()))
         st.bal = b - a
         need = a if a < b else b
-        if need <= 0:
-            return []
-        lots = st.lots
+        if need <= 0 or not lots:
+            return _NOTHING
         lifo = self.lifo
+        end = -1 if lifo else 0
+        amt, comp = lots[end]
+        if amt > need:  # fast paths: the next lot covers the debit and is not mixed
+            if not comp:
+                lots[end] = (amt - need, ())
+                return _NOTHING
+            if len(comp) == 1 and comp[0][1] == amt:
+                v = comp[0][0]
+                lots[end] = (amt - need, ((v, amt - need),))
+                st.tainted -= need
+                return [(v, need)]
         got: dict[int, int] = {}
         while need > 0 and lots:
             amt, comp = lots.pop() if lifo else lots.popleft()
@@ -712,6 +744,33 @@ class _Pass:
         return sorted(got.items())
 
 
+_HOP = cast(Callable[[tuple[object, ...]], Hop], partial(tuple.__new__, Hop))
+_EXIT = cast(Callable[[tuple[object, ...]], Exit], partial(tuple.__new__, Exit))
+
+
+def _rows(
+    ledger: Ledger, records: Sequence[tuple[int, int, int, object, Carried]],
+    victims: tuple[str, ...], name: Mapping[int, str], new: Callable[[tuple[object, ...]], R],
+) -> list[R]:  # fmt: skip
+    """A row (event_id, ts, from, to, tag, victim, fen) per record and victim carried: the
+    part per record made column by column in C (one Arrow take for the event ids)."""
+    if not records:
+        return []
+    js, frm, to, tag, carried = zip(*records, strict=True)
+    ja = np.array(js, np.int64)
+    events, ts = ledger.event_names(ja), ledger.ts[ja].tolist()
+    names_from, names_to = map(name.__getitem__, frm), map(name.__getitem__, to)
+    heads: Iterable[tuple[object, ...]] = zip(events, ts, names_from, names_to, tag, strict=True)
+    out: list[R] = []
+    add = out.append
+    row: tuple[object, ...]
+    c: Carried
+    for row, c in zip(heads, carried, strict=True):
+        for v, f in c:
+            add(new((*row, victims[v], f)))
+    return out
+
+
 def _result(
     ledger: Ledger, rule: Rule, victims: tuple[str, ...], max_hops: int, start: int,
     end: int | None, jmax: int, seeds: list[tuple[int, int]], raw: _Raw,
@@ -722,40 +781,43 @@ def _result(
     amount = ledger.amount.item
     for j, v in seeds:
         paid[victims[v]] += amount(j)
-    accts = sorted(raw.states)
+    states = raw.states
+    accts = sorted(states)
+    if jmax >= ledger.n_transfers - 1:
+        bals = ledger.final_balance[accts].tolist()
+    else:
+        bals = [ledger.balance_at(acct, jmax) for acct in accts]
     held_rows: list[tuple[int, int, int]] = []
     reached_rows = []
-    for acct in accts:
-        st = raw.states[acct]
-        bal = ledger.balance_at(acct, jmax)
+    lots_rule = rule in (Rule.FIFO, Rule.LIFO)
+    for acct, bal in zip(accts, bals, strict=True):
+        st = states[acct]
         if stops is not None:
             bal += stops.before(acct, jmax + 1)
         per: dict[int, int] = {}
         if st.tainted:
             if rule is Rule.POISON:
                 per = {v: max(bal, 0) for v, t in enumerate(st.lab) if t}
-            elif rule in (Rule.FIFO, Rule.LIFO):
+            elif lots_rule:
                 for _, comp in st.lots:
                     for v, f in comp:
                         per[v] = per.get(v, 0) + f
             else:
                 per = {v: x for v, x in enumerate(st.lab) if x}
-        held_rows.extend((acct, v, f) for v, f in sorted(per.items()) if f)
-        poisoned = max(bal, 0) if per else 0
-        held = poisoned if rule is Rule.POISON else sum(per.values())
-        bits = st.arrived if per else 0
-        sole = victims[bits.bit_length() - 1] if bits and bits & (bits - 1) == 0 else None
+        if per:
+            held_rows.extend((acct, v, f) for v, f in sorted(per.items()) if f)
+            held = max(bal, 0) if rule is Rule.POISON else sum(per.values())
+            bits = st.arrived
+            sole = victims[bits.bit_length() - 1] if bits and bits & (bits - 1) == 0 else None
+        else:
+            held, sole = 0, None
         reached_rows.append((acct, st.hop, bal, held, bal - held, sole, st.split_ok))
-    names_needed = {a for a in accts}
-    names_needed.update(r[1] for r in raw.hops)
-    names_needed.update(r[2] for r in raw.hops)
-    names_needed.update(r[1] for r in raw.exits)
-    names_needed.update(r[2] for r in raw.exits)
+    names_needed = set(accts)
+    for recs in (raw.hops, raw.exits):
+        if recs:
+            names_needed.update([r[1] for r in recs], [r[2] for r in recs])
     order = sorted(names_needed)
     name = dict(zip(order, ledger.account_names(order), strict=True))
-    js = sorted({r[0] for r in raw.hops} | {r[0] for r in raw.exits})
-    ev = dict(zip(js, ledger.event_names(js), strict=True))
-    ts = dict(zip(js, ledger.ts[np.asarray(js, np.int64)].tolist(), strict=True))
     return Trace(
         rule=rule,
         victims=victims,
@@ -764,10 +826,8 @@ def _result(
         end_ts=end,
         paid=paid,
         holdings=[Holding(name[a], victims[v], f) for a, v, f in held_rows],
-        hops=[Hop(ev[j], ts[j], name[f], name[t], h, victims[v], x)
-              for j, f, t, h, v, x in raw.hops],
-        exits=[Exit(ev[j], ts[j], name[f], name[s], kind, victims[v], x)
-               for j, f, s, kind, v, x in raw.exits],
+        hops=_rows(ledger, raw.hops, victims, name, _HOP),
+        exits=_rows(ledger, raw.exits, victims, name, _EXIT),
         accounts=[Reached(name[a], h, b, hd, own, sole, ok)
                   for a, h, b, hd, own, sole, ok in reached_rows],
     )  # fmt: skip
