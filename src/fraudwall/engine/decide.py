@@ -11,8 +11,8 @@ the per-event Python work is proportional to alerts, not traffic.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 
@@ -63,6 +63,38 @@ KIND_ACTIONS: dict[str, tuple[Action, ...]] = {
 }
 TOP_K = 3
 
+T = TypeVar("T")
+
+
+@dataclass
+class Sparse(Generic[T]):
+    """A column of a batch's decisions that most rows leave empty, kept as columns: row
+    `rows[k]` holds `values[at[k]]`, the other rows nothing. Alerts come in thousands
+    that share a few firing patterns or explanations, so each distinct value is made
+    once and rows only point at it (no Python object per row)."""
+
+    rows: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    at: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    values: list[T] = field(default_factory=list)
+
+    def add(self, rows: np.ndarray, at: np.ndarray, values: list[T]) -> None:
+        """Give `rows` (none of them holding a value yet) the values[at] of a new list."""
+        self.rows = np.concatenate([self.rows, np.asarray(rows, np.int64)])
+        self.at = np.concatenate([self.at, np.asarray(at, np.int64) + len(self.values)])
+        self.values = [*self.values, *values]
+
+    def index(self, n: int) -> np.ndarray:
+        """For each of n rows, 1 + the index of its value, or 0 for an empty row."""
+        out = np.zeros(n, np.int64)
+        out[self.rows] = self.at + 1
+        return out
+
+    def as_dict(self) -> dict[int, T]:
+        """Row -> value, for the rows holding one."""
+        return {
+            i: self.values[k] for i, k in zip(self.rows.tolist(), self.at.tolist(), strict=True)
+        }
+
 
 @dataclass
 class Decided:
@@ -71,10 +103,10 @@ class Decided:
     action: np.ndarray  # int8 codes into ACTIONS
     score: np.ndarray  # float64 0..1 (0 when no model)
     # Sparse, by row: most events fire no rule and need no explanation.
-    rules: dict[int, list[str]]
-    shadow_rules: dict[int, list[str]]
-    top_features: dict[int, list[str]]
-    reason: dict[int, str]
+    rules: Sparse[list[str]]
+    shadow_rules: Sparse[list[str]]
+    top_features: Sparse[list[str]]
+    reason: Sparse[str]
 
 
 class TopMemo(Protocol):
@@ -160,62 +192,106 @@ def decide(
         score = np.zeros(n)
         codes = rule_codes
     codes = _fit_to_kind(kind, codes.astype(np.int8))
-    rules: dict[int, list[str]] = {}
-    shadow: dict[int, list[str]] = {}
-    top: dict[int, list[str]] = {}
-    reason: dict[int, str] = {}
-    any_fired = hits.fired.any(axis=1) if hits.names else np.zeros(n, bool)
-    fired_rows = np.flatnonzero(any_fired)
-    # Rows that fired the same rules share their lists (a blast fires the same ones).
-    pattern = np.full(n, -1, np.int64)
-    static: list[list[str] | None] = []
-    lives: list[list[str]] = []
-    if len(fired_rows):
-        rows = hits.fired[fired_rows]
-        if rows.shape[1] <= 62:  # one int per row's pattern: a fast unique
-            bits = np.int64(1) << np.arange(rows.shape[1], dtype=np.int64)
-            keys = rows.astype(np.int64) @ bits
-            _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-            patterns = rows[first]
-        else:
-            patterns, inverse = np.unique(rows, axis=0, return_inverse=True)
-        pattern[fired_rows] = inverse.reshape(-1)
-        watches: list[list[str]] = []
-        for p in patterns:
-            live = [hits.names[j] for j in hits.order if p[j] and not hits.shadow[j]]
-            lives.append(live)
-            watches.append([hits.names[j] for j in hits.order if p[j] and hits.shadow[j]])
-            texts = [hits.rules[j].reason for j in hits.order if p[j] and not hits.shadow[j]]
-            statics = all(
-                hits.rules[j].static_reason for j in hits.order if p[j] and not hits.shadow[j]
-            )
-            static.append(texts if statics else None)
-        for i, k in zip(fired_rows.tolist(), pattern[fired_rows].tolist(), strict=True):
-            if lives[k]:
-                rules[i] = lives[k]
-            if watches[k]:
-                shadow[i] = watches[k]
+    d = Decided(codes, score, Sparse(), Sparse(), Sparse(), Sparse())
+    p = _Patterns.of(hits)
+    fired = np.flatnonzero(p.of_row >= 0)
+    k = p.of_row[fired]
+    d.rules.add(fired[p.has_live[k]], k[p.has_live[k]], p.lives)
+    d.shadow_rules.add(fired[p.has_watch[k]], k[p.has_watch[k]], p.watches)
     alerted = np.flatnonzero(codes > 0) if explain else np.empty(0, np.int64)
     if not len(alerted):
-        return Decided(codes, score, rules, shadow, top, reason)
+        return d
     # Alerts a rule decided are explained by its reason and the features it reads (the
     # same for every alert of a firing pattern); the model's alone, by TreeSHAP.
-    has_live = np.array([bool(x) for x in lives] or [False])
-    pat = pattern[alerted]
-    ruled = (pat >= 0) & has_live[np.maximum(pat, 0)]
-    explained: dict[int, tuple[list[str], str | None]] = {}
-    for i, k in zip(alerted[ruled].tolist(), pat[ruled].tolist(), strict=True):
-        if k not in explained:
-            used = {f for r in lives[k] for f in hits.rules[hits.names.index(r)].features_used}
-            texts = static[k]
-            explained[k] = (sorted(used)[:TOP_K], None if texts is None else "；".join(texts))
-        top[i], said = explained[k]
-        reason[i] = said if said is not None else "；".join(hits.reasons(i, features))
+    pat = p.of_row[alerted]
+    ruled = (pat >= 0) & p.has_live[np.maximum(pat, 0)]
+    _explain_ruled(d, hits, features, p, alerted[ruled], pat[ruled])
     alone = alerted[~ruled]
     if len(alone) and model is not None and x is not None:
-        packed = _explain(model, x, alone, group, memo, ts)
-        for i, code in zip(alone.tolist(), packed.tolist(), strict=True):
-            top[i] = [model.features[j] for j in _unpack(code)]
-            said = "；".join(FEATURE_TEXT.get(f, f) for f in top[i]) or "综合风险评分高"
-            reason[i] = f"模型风险评分{score[i]:.2f}：{said}"
-    return Decided(codes, score, rules, shadow, top, reason)
+        _explain_model(d, model, alone, _explain(model, x, alone, group, memo, ts))
+    return d
+
+
+@dataclass
+class _Patterns:
+    """The distinct sets of rules that fired in a batch (a blast fires the same ones), and
+    what each says: its acted-on rules, shadow rules, and reason when it is static."""
+
+    of_row: np.ndarray  # each row's pattern number, -1 if no rule fired
+    lives: list[list[str]]
+    watches: list[list[str]]
+    static: list[list[str] | None]  # the acted-on rules' reasons, None if any has placeholders
+    has_live: np.ndarray  # (patterns + 1,) bool; the last entry is for "no pattern"
+    has_watch: np.ndarray
+
+    @classmethod
+    def of(cls, hits: RuleHits) -> _Patterns:
+        n = hits.fired.shape[0]
+        of_row = np.full(n, -1, np.int64)
+        any_fired = hits.fired.any(axis=1) if hits.names else np.zeros(n, bool)
+        fired_rows = np.flatnonzero(any_fired)
+        patterns = np.empty((0, len(hits.names)), bool)
+        if len(fired_rows):
+            rows = hits.fired[fired_rows]
+            if rows.shape[1] <= 62:  # one int per row's pattern: a fast unique
+                bits = np.int64(1) << np.arange(rows.shape[1], dtype=np.int64)
+                _, first, inverse = np.unique(
+                    rows.astype(np.int64) @ bits, return_index=True, return_inverse=True
+                )
+                patterns = rows[first]
+            else:
+                patterns, inverse = np.unique(rows, axis=0, return_inverse=True)
+            of_row[fired_rows] = inverse.reshape(-1)
+        lives, watches, static = [], [], []
+        for pattern in patterns:
+            on = [j for j in hits.order if pattern[j]]
+            live = [j for j in on if not hits.shadow[j]]
+            lives.append([hits.names[j] for j in live])
+            watches.append([hits.names[j] for j in on if hits.shadow[j]])
+            statics = all(hits.rules[j].static_reason for j in live)
+            static.append([hits.rules[j].reason for j in live] if statics else None)
+        has_live = np.array([bool(v) for v in lives] + [False])
+        has_watch = np.array([bool(v) for v in watches] + [False])
+        return cls(of_row, lives, watches, static, has_live, has_watch)
+
+
+def _explain_ruled(
+    d: Decided,
+    hits: RuleHits,
+    features: Mapping[str, np.ndarray],
+    p: _Patterns,
+    rows: np.ndarray,
+    pattern: np.ndarray,
+) -> None:
+    """Top features and reasons of alerts a rule decided: per firing pattern, the features
+    its rules read and their static reasons; reasons with placeholders are filled per row."""
+    kinds, at = np.unique(pattern, return_inverse=True)
+    at = at.reshape(-1)
+    tops: list[list[str]] = []
+    said: list[str | None] = []
+    for k in kinds.tolist():
+        used = {f for r in p.lives[k] for f in hits.rules[hits.names.index(r)].features_used}
+        tops.append(sorted(used)[:TOP_K])
+        texts = p.static[k]
+        said.append(None if texts is None else "；".join(texts))
+    d.top_features.add(rows, at, tops)
+    fixed = np.array([t is not None for t in said], bool)[at]
+    d.reason.add(rows[fixed], at[fixed], [t or "" for t in said])
+    filled = rows[~fixed]
+    texts = ["；".join(hits.reasons(i, features)) for i in filled.tolist()]
+    d.reason.add(filled, np.arange(len(filled)), texts)
+
+
+def _explain_model(d: Decided, model: KindModel, rows: np.ndarray, packed: np.ndarray) -> None:
+    """Top features and reasons of alerts the model alone decided, from their packed top
+    features: each distinct top-feature set and (set, score) reason is written once."""
+    sets, at = np.unique(packed, return_inverse=True)
+    at = at.reshape(-1)
+    tops = [[model.features[j] for j in _unpack(c)] for c in sets.tolist()]
+    said = ["；".join(FEATURE_TEXT.get(f, f) for f in top) or "综合风险评分高" for top in tops]
+    d.top_features.add(rows, at, tops)
+    score = d.score[rows]
+    pairs = np.stack([at.astype(np.int64), score.view(np.int64)], axis=1)  # same bits: same text
+    _, first, which = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
+    reasons = [f"模型风险评分{score[r]:.2f}：{said[at[r]]}" for r in first.tolist()]
+    d.reason.add(rows, which.reshape(-1), reasons)

@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.engine import features as fx
-from fraudwall.engine.decide import Decided, decide
+from fraudwall.engine.decide import Decided, Sparse, decide
 from fraudwall.engine.rules import (
     ACTION_CODE,
     ACTIONS,
@@ -289,12 +289,8 @@ class Engine:
         )
         number_at = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         numbers = encoded.dictionary.to_pylist()
-        reasons: dict[str, int] = {}
-        reason_at = np.array(
-            [reasons.setdefault(d.reason.get(i, ""), len(reasons)) for i in kept.tolist()],
-            np.int64,
-        )[rows]
-        said = list(reasons)
+        said = ["", *d.reason.values]
+        reason_at = d.reason.index(len(d.action))[k]
         # The text says the channel, the number and the reason: one text per such triple.
         keys = (reason_at * max(len(numbers), 1) + number_at) * len(CHANNELS) + channel
         out = texts_once(
@@ -312,9 +308,13 @@ class Engine:
         rows, channel = channels_for_codes(d.action[kept])
         k = kept[rows]
         payees = table["to_account"].take(pa.array(k)).to_pylist()
+        said = ["", *d.reason.values]
+        reason_at = d.reason.index(len(d.action))[k]
         out = [
-            transfer_text(CHANNELS[ch], payee, int(t.amount[i]), d.reason.get(i, ""))
-            for ch, payee, i in zip(channel.tolist(), payees, k.tolist(), strict=True)
+            transfer_text(CHANNELS[ch], payee, int(t.amount[i]), said[r])
+            for ch, payee, i, r in zip(
+                channel.tolist(), payees, k.tolist(), reason_at.tolist(), strict=True
+            )
         ]
         log.add(t.ts[k], t.person[k], channel_names(channel), table["event_id"].take(k), out)
 
@@ -367,26 +367,17 @@ class Engine:
         self.state.account_reported.maximum(payees, reports["ts"].to_numpy()[parent][at])
 
 
-def _sparse_lists(n: int, rows: Mapping[int, list[str]]) -> pa.Array:
-    """A list<string> column of n rows, empty except for `rows`, built from offsets."""
-    if n <= 4:  # a single check: plain lists are quicker than offsets
-        return pa.array([rows.get(i, []) for i in range(n)], pa.list_(pa.string()))
-    lengths = np.zeros(n, np.int32)
-    order = sorted(rows)
-    lengths[order] = [len(rows[i]) for i in order]
-    offsets = np.zeros(n + 1, np.int32)
-    np.cumsum(lengths, out=offsets[1:])
-    values = pa.array([v for i in order for v in rows[i]], pa.string())
-    return pa.ListArray.from_arrays(pa.array(offsets), values)
+def _sparse_lists(n: int, lists: Sparse[list[str]]) -> pa.Array:
+    """A list<string> column of n rows, empty except for the rows `lists` fills: each
+    distinct list is built once and the rows take theirs."""
+    values = pa.array([[], *lists.values], pa.list_(pa.string()))
+    return values.take(pa.array(lists.index(n)))
 
 
-def _sparse_strings(n: int, rows: Mapping[int, str]) -> pa.Array:
-    """A string column of n rows, "" except for `rows`: taken from the rows' texts, so
-    the allowed rows cost no Python string."""
-    at = np.zeros(n, np.int64)
-    if rows:
-        at[list(rows)] = np.arange(1, len(rows) + 1)
-    return pa.array(["", *rows.values()], pa.string()).take(at)
+def _sparse_strings(n: int, strings: Sparse[str]) -> pa.Array:
+    """A string column of n rows, "" except for the rows `strings` fills: taken from the
+    distinct texts, so the allowed rows cost no Python string."""
+    return pa.array(["", *strings.values], pa.string()).take(pa.array(strings.index(n)))
 
 
 def _repeated(value: str, n: int) -> pa.Array:
