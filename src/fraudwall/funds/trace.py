@@ -215,6 +215,16 @@ class Trace:
 def _split(total: int, weights: Sequence[int]) -> list[int]:
     """`total` split pro-rata to `weights` (sum > 0) to the fen, by largest remainder;
     ties go to the earlier weight."""
+    if len(weights) == 2:  # one victim and ⊥: the common case, without lists
+        w0, w1 = weights
+        w_sum = w0 + w1
+        p0, p1 = total * w0 // w_sum, total * w1 // w_sum
+        if p0 + p1 < total:  # one fen left: to the larger remainder, ties to the first
+            if total * w0 - p0 * w_sum >= total * w1 - p1 * w_sum:
+                p0 += 1
+            else:
+                p1 += 1
+        return [p0, p1]
     w_sum = sum(weights)
     parts = [total * w // w_sum for w in weights]
     left = total - sum(parts)
@@ -720,14 +730,17 @@ class _Pass:
                     got[v] = got.get(v, 0) + f
                     st.tainted -= f
                 continue
-            if comp:
+            if len(comp) == 1:  # one victim's money, maybe with ⊥: no division between victims
+                v, f = comp[0]
+                s = need if f == amt else _split(need, [f, amt - f])[0]
+                if s:
+                    got[v] = got.get(v, 0) + s
+                    st.tainted -= s
+                comp = ((v, f - s),) if f > s else ()
+            elif comp:  # several victims' money: pro-rata
                 labelled = sum(f for _, f in comp)
-                if len(comp) == 1 and labelled == amt:
-                    shares = [need]
-                else:
-                    shares = _split(need, [f for _, f in comp] + [amt - labelled])
-                    if len(comp) >= 2:
-                        st.split_ok = False
+                shares = _split(need, [f for _, f in comp] + [amt - labelled])
+                st.split_ok = False
                 rest = []
                 for (v, f), s in zip(comp, shares, strict=False):
                     if s:
