@@ -230,6 +230,9 @@ def _split(total: int, weights: Sequence[int]) -> list[int]:
     left = total - sum(parts)
     if left:
         rems = [total * w - p * w_sum for w, p in zip(weights, parts, strict=True)]
+        if left == 1:  # the largest remainder, the earliest of equal ones
+            parts[rems.index(max(rems))] += 1
+            return parts
         # A stable sort, even reversed: equal remainders keep the earlier weight first.
         for i in sorted(range(len(rems)), key=rems.__getitem__, reverse=True)[:left]:
             parts[i] += 1
