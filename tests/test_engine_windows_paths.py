@@ -1,0 +1,63 @@
+"""The quick paths of the windows module give what the plain ones give: `Latest.asof` by
+separate sorts and a search or by one merged sort, the packed stable argsort, and window
+starts worked out per run of equal (id, epoch)."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fraudwall.engine.windows import BatchOrder, Latest, _stable_argsort
+
+EVENTS = st.lists(st.tuples(st.integers(-1, 5), st.integers(0, 40)), max_size=40)
+
+
+def _brute_asof(
+    state: dict[int, int], q: list[tuple[int, int]], u: list[tuple[int, int, int]]
+) -> list[int]:
+    return [
+        max([state.get(pid, -1) if pid >= 0 else -1]
+            + [v for (p, t, v) in u if p == pid and t < ts])
+        for pid, ts in q
+    ]  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    queries=EVENTS,
+    updates=st.lists(st.tuples(st.integers(-1, 5), st.integers(0, 40), st.integers(0, 99))),
+    far=st.booleans(),
+)
+def test_asof_paths_agree_with_brute_force(
+    queries: list[tuple[int, int]], updates: list[tuple[int, int, int]], far: bool
+) -> None:
+    """far: times too far apart to pack with the ids, so the merged sort answers."""
+    scale = 2**45 if far else 1
+    latest = Latest(4)
+    latest.update([1, 3], [7, 50])
+    q = np.array(queries, np.int64).reshape(-1, 2)
+    u = np.array(updates, np.int64).reshape(-1, 3)
+    got = latest.asof(q[:, 0], q[:, 1] * scale, u[:, 0], u[:, 1] * scale, u[:, 2])
+    assert got.tolist() == _brute_asof({1: 7, 3: 50}, queries, updates)
+
+
+@settings(max_examples=80, deadline=None)
+@given(ts=st.lists(st.integers(0, 6), min_size=1, max_size=40), far=st.booleans())
+def test_stable_argsort_is_numpys(ts: list[int], far: bool) -> None:
+    arr = np.array(ts, np.int64) * (2**60 if far else 1)  # far: the stable-sort path
+    assert _stable_argsort(arr).tolist() == np.argsort(arr, kind="stable").tolist()
+
+
+@settings(max_examples=80, deadline=None)
+@given(events=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 30)), min_size=1, max_size=40))
+def test_window_starts_per_run_match_the_plain_search(events: list[tuple[int, int]]) -> None:
+    ids = np.array([e[0] for e in events])
+    ts = np.array([e[1] for e in events])
+    order = BatchOrder.of(ids, ts)
+    for bucket, b in ((1, 3), (4, 2), (10, 1)):
+        epochs = order.ts // bucket
+        key = order.seg * (int(epochs.max()) + b + 1) + epochs
+        plain = np.searchsorted(key, key - (b - 1), side="left")
+        assert order.window_starts(bucket, b).tolist() == plain.tolist()
+        assert order.window_start(epochs, b).tolist() == plain.tolist()
