@@ -152,12 +152,14 @@ def read_contacts(state: EngineState, calls: pa.Table | None, sms: pa.Table | No
     """Resolve a batch's calls and SMS to ids (new numbers join the index)."""
     parts = []
     countries: list[pa.Array] = []
-    for table, who, whom in ((calls, "caller", "callee"), (sms, "sender", "receiver")):
-        if table is None or table.num_rows == 0:
-            continue
-        phones = state.keys["phones"]
-        caller = phones.lookup(table[who])
-        callee = phones.lookup(table[whom])
+    sides = [
+        (table, who, whom)
+        for table, who, whom in ((calls, "caller", "callee"), (sms, "sender", "receiver"))
+        if table is not None and table.num_rows
+    ]
+    phones = state.keys["phones"].lookup_columns([t[c] for t, *cols in sides for c in cols])
+    for k, (table, who, whom) in enumerate(sides):
+        caller, callee = phones[2 * k], phones[2 * k + 1]
         intl = pc.equal(table["gateway"], "international")
         presented = (
             table["presented_number"] if "presented_number" in table.column_names else table[who]
@@ -368,9 +370,9 @@ class Transfers:
 
 
 def read_transfers(state: EngineState, table: pa.Table) -> Transfers:
-    accounts = state.keys["accounts"]
-    payer = accounts.lookup(table["from_account"])
-    payee = accounts.lookup(table["to_account"])
+    payer, payee = state.keys["accounts"].lookup_columns(
+        [table["from_account"], table["to_account"]]
+    )
     device = (
         state.keys["devices"].lookup(table["device_id"])
         if "device_id" in table.column_names

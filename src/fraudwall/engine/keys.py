@@ -109,6 +109,7 @@ def _mask_tail(w: np.ndarray, rem: np.ndarray) -> np.ndarray:
 
 
 _SMALL = 4  # batches up to this many keys try the one-key-at-a-time path first
+_MIN_TO_ENCODE = 256  # fewer keys than this: looking them up as they come is quicker
 _M64 = (1 << 64) - 1
 
 
@@ -244,6 +245,23 @@ class KeyIndex:
         if len(parts) == 1:
             return parts[0]
         return np.concatenate(parts) if parts else np.empty(0, np.int64)
+
+    def lookup_columns(self, columns: Sequence[KeyBatch], add: bool = True) -> list[np.ndarray]:
+        """The ids of several columns of keys, exactly as `lookup` gives them column after
+        column (unseen keys numbered in that order), through one lookup of their distinct
+        keys: a batch's callers and callees name a few ten thousand numbers in hundreds
+        of thousands of rows, and Arrow finds the distinct ones faster than they hash."""
+        sizes = [len(column) for column in columns]
+        if sum(sizes) < _MIN_TO_ENCODE:
+            return [self.lookup(column, add) for column in columns]
+        arrays = [arr for column in columns for arr in _as_arrays(column)]
+        if len({arr.type for arr in arrays}) > 1:
+            arrays = [arr.cast(pa.large_string()) for arr in arrays]
+        # Distinct keys in order of first appearance: new ones are numbered as before.
+        encoded = pc.dictionary_encode(pa.concat_arrays(arrays))
+        ids = np.append(self.lookup(encoded.dictionary, add), -1)  # last: a null key
+        at = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        return np.split(ids[at], np.cumsum(sizes)[:-1])
 
     # -- lookup ---------------------------------------------------------------------------
 
@@ -534,6 +552,13 @@ class IntIndex(KeyIndex):
         self._n = n_new
         ids[absent] = new_ids[inverse]
         return ids
+
+    def lookup_columns(self, columns: Sequence[KeyBatch], add: bool = True) -> list[np.ndarray]:
+        """`lookup` of the columns one after the other, in one call."""
+        sizes = [len(column) for column in columns]
+        keys = [np.asarray(column, dtype=np.int64).reshape(-1) for column in columns]
+        ids = self.lookup(np.concatenate(keys) if keys else np.empty(0, np.int64), add)
+        return np.split(ids, np.cumsum(sizes)[:-1])
 
     def to_arrow(self) -> pa.Array:
         return pa.array(self._keys[: self._n])
