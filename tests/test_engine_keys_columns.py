@@ -40,3 +40,17 @@ def test_lookup_columns_of_few_keys_and_of_int_keys() -> None:
     ints = IntIndex()
     got = ints.lookup_columns([np.array([7, 9]), np.array([9, 11, 7])])
     assert [x.tolist() for x in got] == [[0, 1], [1, 2, 0]]
+
+
+@settings(max_examples=60, deadline=None)
+@given(homes=st.lists(st.integers(0, 15), max_size=8, unique=False))
+def test_bulk_placement_in_a_grown_table_keeps_every_key_findable(homes: list[int]) -> None:
+    """Keys crowded at the end of the table wrap around to its start, as probing does."""
+    index = IntIndex()
+    index._slot_hash = np.zeros(16, np.uint64)
+    index._slot_id = np.full(16, -1, np.int32)
+    # Distinct hashes with the given home slots (the bits above the mask tell them apart).
+    h = np.array([home + 16 * (i + 1) for i, home in enumerate(homes)], np.uint64)
+    index._place_in_empty(h, np.arange(len(h), dtype=np.int32))
+    assert index._probe(h).tolist() == list(range(len(h)))
+    assert int((index._slot_id >= 0).sum()) == len(h)

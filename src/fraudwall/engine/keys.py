@@ -452,7 +452,28 @@ class KeyIndex:
         h, ids = self._slot_hash[full], self._slot_id[full]
         self._slot_hash = np.zeros(size, np.uint64)
         self._slot_id = np.full(size, -1, np.int32)
-        self._place(h, ids)
+        self._place_in_empty(h, ids)
+
+    def _place_in_empty(self, h: np.ndarray, ids: np.ndarray) -> None:
+        """`_place` into an empty table (a grown one), in one pass instead of a round per
+        probe step: with the keys in order of their home slot, linear probing puts each in
+        the first slot from its home that the keys before it left free, which is slot
+        k + max over j <= k of (home_j - j) for the k-th key (a running max); the slots
+        from a key's home to its own are all taken, as a lookup's probe needs. The few
+        keys pushed past the last slot wrap around through `_place`."""
+        n = len(h)
+        if not n:
+            return
+        home = (h & np.uint64(len(self._slot_id) - 1)).astype(np.int64)
+        packed = home * n + np.arange(n, dtype=np.int64)  # homes < 2**32, n < 2**31
+        packed.sort()  # one SIMD sort of (home, key) instead of an argsort
+        order, home = packed % n, packed // n
+        k = np.arange(n, dtype=np.int64)
+        slot = np.maximum.accumulate(home - k) + k  # strictly increasing
+        inside = int(np.searchsorted(slot, len(self._slot_id)))
+        self._slot_hash[slot[:inside]] = h[order[:inside]]
+        self._slot_id[slot[:inside]] = ids[order[:inside]]
+        self._place(h[order[inside:]], ids[order[inside:]])
 
     def _place(self, h: np.ndarray, ids: np.ndarray) -> None:
         """Put (hash, id) pairs in the table: hashes distinct and not yet in the table."""
