@@ -8,7 +8,14 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fraudwall.engine.windows import BatchOrder, Latest, _stable_argsort
+from fraudwall.engine.windows import (
+    BatchOrder,
+    Latest,
+    WindowedCounter,
+    WindowedDistinct,
+    _stable_argsort,
+    add_together,
+)
 
 EVENTS = st.lists(st.tuples(st.integers(-1, 5), st.integers(0, 40)), max_size=40)
 
@@ -18,7 +25,7 @@ def _brute_asof(
 ) -> list[int]:
     return [
         max([state.get(pid, -1) if pid >= 0 else -1]
-            + [v for (p, t, v) in u if p == pid and t < ts])
+            + [v for (p, t, v) in u if p == pid >= 0 and t < ts])  # -1: no entity
         for pid, ts in q
     ]  # fmt: skip
 
@@ -61,3 +68,39 @@ def test_window_starts_per_run_match_the_plain_search(events: list[tuple[int, in
         plain = np.searchsorted(key, key - (b - 1), side="left")
         assert order.window_starts(bucket, b).tolist() == plain.tolist()
         assert order.window_start(epochs, b).tolist() == plain.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    batches=st.lists(
+        st.lists(st.tuples(st.integers(0, 4), st.integers(0, 60), st.integers(0, 9)), max_size=20),
+        max_size=4,
+    ),
+    skew=st.booleans(),
+)
+def test_adding_together_is_adding_one_by_one(
+    batches: list[list[tuple[int, int, int]]], skew: bool
+) -> None:
+    """Rings folded together end as rings folded apart, also when one ring's past differs
+    (skew: its newest epochs then differ and it is folded on its own)."""
+
+    def rings() -> tuple[WindowedCounter, WindowedCounter, WindowedDistinct, WindowedCounter]:
+        return (
+            WindowedCounter(2, 12, 3),
+            WindowedCounter(2, 12, 3, np.int32),
+            WindowedDistinct(2, 12, 3),
+            WindowedCounter(2, 8, 2),  # other buckets
+        )
+
+    apart, together = rings(), rings()
+    if skew:
+        for ring in (apart[1], together[1]):
+            ring.add([0, 3], [100, 5], [1, 1])
+    for batch in batches:
+        e = np.array(batch, np.int64).reshape(-1, 3)
+        ids, ts, v = e[:, 0], e[:, 1], e[:, 2]
+        for ring in apart:
+            ring.add(ids, ts, v)
+        add_together([(ring, v) for ring in together], ids, ts)
+    for a, b in zip(apart, together, strict=True):
+        assert np.array_equal(a.newest, b.newest) and np.array_equal(a.slots, b.slots)

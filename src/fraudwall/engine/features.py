@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.engine.state import DAY, HOUR, EngineState
-from fraudwall.engine.windows import BatchOrder
+from fraudwall.engine.windows import BatchOrder, add_together
 
 SHORT_CALL_MS = 30_000
 LOCAL_OFFSET_MS = 8 * HOUR  # China Standard Time, for "night" (22:00-06:00)
@@ -474,11 +474,13 @@ def _upd(events: dict[str, PersonEvents], name: str) -> tuple[np.ndarray, np.nda
 def absorb_contacts(state: EngineState, c: Contacts) -> None:
     if not len(c):
         return
-    order = c.by_caller
-    state.fanout_24h.add(c.caller, c.ts, c.callee, order=order)
-    state.calls_24h.add(c.caller, c.ts, c.is_call.astype(np.int32), order=order)
-    state.short_24h.add(c.caller, c.ts, _short(c), order=order)
-    state.night_24h.add(c.caller, c.ts, _night(c), order=order)
+    callers = [
+        (state.fanout_24h, c.callee),
+        (state.calls_24h, c.is_call.astype(np.int32)),
+        (state.short_24h, _short(c)),
+        (state.night_24h, _night(c)),
+    ]
+    add_together(callers, c.caller, c.ts, order=c.by_caller)
     back = _callbacks(state, c)
     if back.any():
         state.callback_24h.add(c.callee[back], c.ts[back], 1)
@@ -494,14 +496,20 @@ def absorb_person_events(state: EngineState, events: dict[str, PersonEvents]) ->
 def absorb_transfers(state: EngineState, t: Transfers, event_ids: pa.Array) -> None:
     if not len(t):
         return
-    by_payee, by_payer = t.by_payee, t.by_payer
-    state.payers_1h.add(t.payee, t.ts, t.payer, order=by_payee)
-    state.payers_24h.add(t.payee, t.ts, t.payer, order=by_payee)
-    state.in_fen_24h.add(t.payee, t.ts, t.amount, order=by_payee)
-    state.out_fen_24h.add(t.payer, t.ts, t.amount, order=by_payer)
-    state.out_fen_7d.add(t.payer, t.ts, t.amount, order=by_payer)
-    state.out_n_7d.add(t.payer, t.ts, 1, order=by_payer)
-    state.out_n_24h.add(t.payer, t.ts, 1, order=by_payer)
+    # Rings with the same buckets side by side: they fold in together (add_together).
+    payees = [
+        (state.payers_1h, t.payer),
+        (state.payers_24h, t.payer),
+        (state.in_fen_24h, t.amount),
+    ]
+    add_together(payees, t.payee, t.ts, order=t.by_payee)
+    payers = [
+        (state.out_fen_24h, t.amount),
+        (state.out_n_24h, 1),
+        (state.out_fen_7d, t.amount),
+        (state.out_n_7d, 1),
+    ]
+    add_together(payers, t.payer, t.ts, order=t.by_payer)
     state.account_seen.update(np.concatenate([t.payer, t.payee]), np.concatenate([t.ts, t.ts]))
     state.pay_pair_seen.update(t.pair, t.ts)
     used = t.device >= 0

@@ -32,6 +32,7 @@ buckets that have already left the ring.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -276,6 +277,52 @@ def _valid(newest: np.ndarray, epochs: np.ndarray, n_buckets: int, table: np.nda
     return np.where((v >= 0) & (v < b), table[1], table[0])
 
 
+@dataclass(frozen=True)
+class _FoldPlan:
+    """What folding a batch into a ring writes (see `_Ring._plan`)."""
+
+    ids: np.ndarray  # the batch's distinct ids
+    newest_before: np.ndarray  # their newest epochs before the batch
+    newest_ids: np.ndarray  # the ids whose newest epoch moves ...
+    newest_to: np.ndarray  # ... to this
+    clear_rows: np.ndarray  # ids idle for a window or more: their whole ring is cleared
+    clear_cells: np.ndarray  # flat cells (id * B + slot) of the epochs moved past
+    live: np.ndarray  # the runs (of `run_heads`) whose bucket is still in the ring
+    cells: np.ndarray  # the flat cell each live run lands in
+
+
+def add_together(
+    parts: Sequence[tuple[_Ring, Any]], ids: Any, ts: Any, order: BatchOrder | None = None
+) -> None:
+    """Fold one batch into several rings keyed by the same ids with the same buckets (a
+    caller's calls, short calls, night calls and callees; a payer's amounts and
+    counts), each with its own values, as each ring's `add` would: their newest epochs
+    move alike, so which slots to clear and where each run lands is worked out once.
+    Rings whose buckets or newest epochs differ are folded one by one."""
+    ids, ts = _as_events(ids, ts, write=True)
+    contribs = [ring._contrib(values, len(ids)) for ring, values in parts]
+    if not len(ids):
+        return
+    for ring, _ in parts:
+        ring._ensure(int(ids.max()) + 1)
+    order = _order(order, ids, ts)
+    plan: _FoldPlan | None = None
+    lead: _Ring | None = None
+    for (ring, _), (contrib, ufunc) in zip(parts, contribs, strict=True):
+        if plan is None or lead is None or not _same_plan(lead, ring, plan):
+            lead, plan = ring, ring._plan(order)
+        ring._apply(plan, order, contrib, ufunc)
+
+
+def _same_plan(lead: _Ring, ring: _Ring, plan: _FoldPlan) -> bool:
+    """Whether `plan` (made by `lead`, before its own fold) is `ring`'s too."""
+    return (
+        ring is not lead
+        and (ring.bucket_ms, ring.n_buckets) == (lead.bucket_ms, lead.n_buckets)
+        and np.array_equal(ring.newest[plan.ids], plan.newest_before)
+    )
+
+
 class _Ring:
     """Shared ring-of-buckets machinery: capacity, newest epochs, reading, clearing."""
 
@@ -343,53 +390,54 @@ class _Ring:
             out[sl] = self._reduce(np.take(self.slots, safe[sl], axis=0), valid)
         return out
 
-    def _advance(self, order: BatchOrder) -> None:
-        """Move each id's newest epoch up to its batch's newest, clearing the slots of the
-        epochs it moves past (they held buckets that now leave the window)."""
+    def _plan(self, order: BatchOrder) -> _FoldPlan:
+        """Where a batch (sorted by `order`) lands in the rings, from the newest epochs
+        before it: each id's newest epoch moves up to its batch's newest, the slots of
+        the epochs it moves past are cleared (they held buckets that now leave the
+        window), and each run of equal (id, epoch) whose bucket is still in the ring is
+        combined into its slot (older runs are dropped)."""
+        b = self.n_buckets
+        epochs = order.epochs(self.bucket_ms)
         uniq = order.ids[order.last]
-        top = order.epochs(self.bucket_ms)[order.last]
+        top = epochs[order.last]
         old = self.newest[uniq]
         moved = np.flatnonzero(top > old)
-        self.newest[uniq[moved]] = top[moved]
+        newest_ids, newest_to = uniq[moved], top[moved]
         moved = moved[old[moved] != _NEVER]  # a new entity's slots are all empty already
-        b = self.n_buckets
         whole = top[moved] - old[moved] >= b  # idle for a window or more: clear the ring
-        self.slots[uniq[moved[whole]]] = 0
+        clear_rows = uniq[moved[whole]]
         moved = moved[~whole]
-        rows, old, top = uniq[moved], old[moved], top[moved]
-        count = top - old  # slots (old + 1 .. top) mod B
+        rows, old_m, top_m = uniq[moved], old[moved], top[moved]
+        count = top_m - old_m  # slots (old + 1 .. top) mod B
         first = np.cumsum(count) - count
         row = np.repeat(np.arange(len(rows)), count)
         step = np.arange(len(row)) - first[row]
-        flat = rows[row] * b + (old[row] + 1 + step) % b
-        self.slots.reshape(self.capacity * b, -1)[flat] = 0
-
-    def _fold(
-        self,
-        ids: np.ndarray,
-        ts: np.ndarray,
-        contrib: np.ndarray,
-        order: BatchOrder | None,
-        ufunc: np.ufunc,
-    ) -> None:
-        """add's common part: advance the rings, then combine each live event's `contrib`
-        into its bucket (dropping events whose bucket has left the ring)."""
-        if not len(ids):
-            return
-        self._ensure(int(ids.max()) + 1)
-        order = _order(order, ids, ts)
-        self._advance(order)
-        # Sorted by (id, epoch): combine each run in one reduceat, then one write per run
+        clear_cells = rows[row] * b + (old_m[row] + 1 + step) % b
+        # Sorted by (id, epoch): each run combines in one reduceat and lands in one cell
         # (the live runs of one id land in distinct slots).
-        b = self.n_buckets
-        epochs = order.epochs(self.bucket_ms)
         heads = order.run_heads(self.bucket_ms)
-        combined = ufunc.reduceat(contrib.reshape(len(ids), -1)[order.perm], heads, axis=0)
-        head_ids, head_epochs = order.ids[heads], epochs[heads]
-        live = np.flatnonzero(head_epochs > self.newest[head_ids] - b)
-        flat = head_ids[live] * b + head_epochs[live] % b
+        head_epochs = epochs[heads]
+        after = np.maximum(old, top)[order.seg[heads]]  # each head's id's newest, moved
+        live = np.flatnonzero(head_epochs > after - b)
+        cells = order.ids[heads][live] * b + head_epochs[live] % b
+        return _FoldPlan(uniq, old, newest_ids, newest_to, clear_rows, clear_cells, live, cells)
+
+    def _apply(
+        self, plan: _FoldPlan, order: BatchOrder, contrib: np.ndarray, ufunc: np.ufunc
+    ) -> None:
+        """Clear and combine as `plan` says, `contrib` being each event's part."""
+        b = self.n_buckets
+        self.newest[plan.newest_ids] = plan.newest_to
+        self.slots[plan.clear_rows] = 0
         cells = self.slots.reshape(self.capacity * b, -1)
-        cells[flat] = ufunc(cells[flat], combined[live])
+        cells[plan.clear_cells] = 0
+        heads = order.run_heads(self.bucket_ms)
+        combined = ufunc.reduceat(contrib.reshape(len(order), -1)[order.perm], heads, axis=0)
+        cells[plan.cells] = ufunc(cells[plan.cells], combined[plan.live])
+
+    def _contrib(self, values: Any, n: int) -> tuple[np.ndarray, np.ufunc]:
+        """Each event's part in its bucket, and how parts combine."""
+        raise NotImplementedError
 
     def _out_dtype(self) -> Any:
         return self.slots.dtype
@@ -469,9 +517,10 @@ class WindowedCounter(_Ring):
 
     def add(self, ids: Any, ts: Any, values: Any = 1, order: BatchOrder | None = None) -> None:
         """Fold a batch (any order) into the state; `order` (of the same batch) saves a sort."""
-        ids, ts = _as_events(ids, ts, write=True)
-        values = self._values(values, len(ids))
-        self._fold(ids, ts, values, order, np.add)
+        add_together([(self, values)], ids, ts, order)
+
+    def _contrib(self, values: Any, n: int) -> tuple[np.ndarray, np.ufunc]:
+        return self._values(values, n), np.add
 
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray]) -> WindowedCounter:
@@ -569,11 +618,13 @@ class WindowedDistinct(_Ring):
 
     def add(self, ids: Any, ts: Any, others: Any, order: BatchOrder | None = None) -> None:
         """Fold a batch (any order) into the state; `order` (of the same batch) saves a sort."""
-        ids, ts = _as_events(ids, ts, write=True)
-        word, onebit = self._bits(others, len(ids))
-        bits = np.zeros((len(ids), self.words), _U64)
-        bits[np.arange(len(ids)), word] = onebit
-        self._fold(ids, ts, bits, order, np.bitwise_or)
+        add_together([(self, others)], ids, ts, order)
+
+    def _contrib(self, others: Any, n: int) -> tuple[np.ndarray, np.ufunc]:
+        word, onebit = self._bits(others, n)
+        bits = np.zeros((n, self.words), _U64)
+        bits[np.arange(n), word] = onebit
+        return bits, np.bitwise_or
 
     def _config(self) -> np.ndarray:
         return np.append(super()._config(), self.sketch_bits)
