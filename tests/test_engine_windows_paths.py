@@ -15,6 +15,7 @@ from fraudwall.engine.windows import (
     WindowedDistinct,
     _stable_argsort,
     add_together,
+    id_time_order,
 )
 
 EVENTS = st.lists(st.tuples(st.integers(-1, 5), st.integers(0, 40)), max_size=40)
@@ -47,6 +48,9 @@ def test_asof_paths_agree_with_brute_force(
     u = np.array(updates, np.int64).reshape(-1, 3)
     got = latest.asof(q[:, 0], q[:, 1] * scale, u[:, 0], u[:, 1] * scale, u[:, 2])
     assert got.tolist() == _brute_asof({1: 7, 3: 50}, queries, updates)
+    shared = id_time_order(q[:, 0], q[:, 1] * scale)  # the queries sorted once, elsewhere
+    again = latest.asof(q[:, 0], q[:, 1] * scale, u[:, 0], u[:, 1] * scale, u[:, 2], shared)
+    assert again.tolist() == got.tolist()
 
 
 @settings(max_examples=80, deadline=None)

@@ -31,7 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.engine.state import DAY, HOUR, EngineState
-from fraudwall.engine.windows import BatchOrder, add_together
+from fraudwall.engine.windows import BatchOrder, add_together, id_time_order
 
 SHORT_CALL_MS = 30_000
 LOCAL_OFFSET_MS = 8 * HOUR  # China Standard Time, for "night" (22:00-06:00)
@@ -424,6 +424,7 @@ def transfer_features(
     n_7d = state.out_n_7d.before_each(a, ts, 1, order=by_payer)
     n_24h = state.out_n_24h.before_each(a, ts, 1, order=by_payer)
     first = state.pay_pair_seen.before_each(t.pair, ts) < 0
+    by_person = id_time_order(t.person, ts)  # shared by the person signals' queries
     device = state.account_last_device.get(b)
     on_device = state.device_accounts_7d.estimate(np.maximum(device, 0), ts)
     shared = np.where(device >= 0, np.maximum(np.rint(on_device) - 1, 0), 0)
@@ -447,7 +448,10 @@ def transfer_features(
         "payee_in_reported_case": (reported >= 0) & (reported <= ts),
         "payer_first_to_payee": first,
         "payer_amount_ratio": t.amount / usual,
-        "payer_on_call": state.call_end.asof(t.person, ts, *_upd(events, "call_end")) > ts,
+        "payer_on_call": state.call_end.asof(
+            t.person, ts, *_upd(events, "call_end"), q_order=by_person
+        )
+        > ts,
         "payer_age": state.person_age.get(t.person),
         "payer_stopped": stopped > ts,
         "payer_transfers_24h": n_24h,
@@ -455,7 +459,8 @@ def transfer_features(
     newest: dict[str, np.ndarray] = {}
     for feature, (signal, window) in PERSON_SIGNALS.items():
         if signal not in newest:
-            newest[signal] = getattr(state, signal).asof(t.person, ts, *_upd(events, signal))
+            latest = getattr(state, signal)
+            newest[signal] = latest.asof(t.person, ts, *_upd(events, signal), q_order=by_person)
         f[feature] = _within(ts, newest[signal], window)
     return f
 

@@ -816,10 +816,19 @@ class Latest:
             np.maximum.at(self.value, ids, values)
 
     def asof(
-        self, q_ids: Any, q_ts: Any, u_ids: Any, u_ts: Any, u_values: Any = None
+        self,
+        q_ids: Any,
+        q_ts: Any,
+        u_ids: Any,
+        u_ts: Any,
+        u_values: Any = None,
+        q_order: np.ndarray | None = None,
     ) -> np.ndarray:
         """For each query, the greatest of its id's state and the values of this batch's
-        updates of the same id with u_ts < q_ts (u_values default to u_ts)."""
+        updates of the same id with u_ts < q_ts (u_values default to u_ts).
+
+        `q_order`, the queries' `id_time_order`, saves sorting them again when several
+        signals are read for the same queries (a transfer's payer)."""
         q_ids = np.asarray(q_ids, np.int64).reshape(-1)
         q_ts = np.asarray(q_ts, np.int64).reshape(-1)
         u_ids = np.asarray(u_ids, np.int64).reshape(-1)
@@ -834,7 +843,10 @@ class Latest:
         span = max(int(q_ts.max()), int(u_ts.max())) - lo + 1
         top = max(int(q_ids.max()), int(u_ids.max())) + 1
         if span < 2**40 and top < 2**62 // span:
-            return _asof_by_search(out, q_ids, q_ts - lo, u_ids, u_ts - lo, vals, span)
+            q_keys = q_ids * span + (q_ts - lo)
+            q_perm = np.argsort(q_keys) if q_order is None else q_order
+            u_keys = u_ids * span + (u_ts - lo)
+            return _asof_by_search(out, q_ids, q_keys, q_perm, u_ids, u_keys, vals)
         return _asof_by_merge(out, q_ids, q_ts, u_ids, u_ts, vals)
 
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -852,24 +864,21 @@ class Latest:
 def _asof_by_search(
     out: np.ndarray,
     q_ids: np.ndarray,
-    q_ts: np.ndarray,
+    q_keys: np.ndarray,
+    q_perm: np.ndarray,
     u_ids: np.ndarray,
-    u_ts: np.ndarray,
+    u_keys: np.ndarray,
     vals: np.ndarray,
-    span: int,
 ) -> np.ndarray:
-    """`Latest.asof` for times and ids that pack into one int64 (id * span + ts): the
+    """`Latest.asof` for times and ids that pack into one int64 key (id * span + ts): the
     updates and the queries are sorted apart (two unstable sorts of unique-enough keys
-    are several times quicker than one stable sort of both), then each query finds the
-    last update of its id strictly before it by a binary search over the updates, in
-    order (a search for sorted keys stays near the last one), and takes the running max
-    of its id's updates up to there."""
-    u_keys = u_ids * span + u_ts
+    are several times quicker than one stable sort of both; `q_perm` sorts the queries),
+    then each query finds the last update of its id strictly before it by a binary
+    search over the updates, in order (a search for sorted keys stays near the last
+    one), and takes the running max of its id's updates up to there."""
     perm = np.argsort(u_keys)  # ties (same id and ts) need no order: a max is taken
     keys, sid = u_keys[perm], u_ids[perm]
     running = _segment_running_max(sid, vals[perm])
-    q_keys = q_ids * span + q_ts
-    q_perm = np.argsort(q_keys)
     # The last update before the query: keys below the query's own key (id, ts).
     at = np.searchsorted(keys, q_keys[q_perm], side="left") - 1
     hit = np.flatnonzero(at >= 0)
@@ -877,6 +886,20 @@ def _asof_by_search(
     rows = q_perm[hit]
     out[rows] = np.maximum(out[rows], running[at[hit]])
     return out
+
+
+def id_time_order(ids: Any, ts: Any) -> np.ndarray:
+    """A permutation sorting events by (id, ts), ties in any order: one unstable sort of
+    packed keys when they fit in an int64, else a lexsort."""
+    ids = np.asarray(ids, np.int64).reshape(-1)
+    ts = np.asarray(ts, np.int64).reshape(-1)
+    if not len(ids):
+        return np.empty(0, np.int64)
+    lo, span = int(ts.min()), int(ts.max()) - int(ts.min()) + 1
+    top = int(ids.max()) - min(int(ids.min()), 0) + 1
+    if span < 2**40 and top < 2**62 // span:
+        return np.argsort((ids - min(int(ids.min()), 0)) * span + (ts - lo))
+    return np.lexsort((ts, ids))
 
 
 def _asof_by_merge(
