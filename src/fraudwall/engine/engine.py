@@ -31,6 +31,7 @@ import pyarrow.compute as pc
 
 from fraudwall.engine import features as fx
 from fraudwall.engine.decide import Decided, Sparse, decide
+from fraudwall.engine.keys import KeyIndex
 from fraudwall.engine.rules import (
     ACTION_CODE,
     ACTIONS,
@@ -388,23 +389,31 @@ def _repeated(value: str, n: int) -> pa.Array:
 class TextScores:
     """SMS texts' fraud-script scores, each distinct text scored once and remembered
     (blasts send one text to thousands; bulk senders reuse templates). The score is a
-    pure function of the text, so remembering it changes no decision."""
+    pure function of the text, so remembering it changes no decision. Texts are
+    remembered in a KeyIndex (their id indexes the scores), so a batch's texts are
+    matched with the known ones in numpy, without a Python string per text."""
 
     def __init__(self, capacity: int = 1_000_000) -> None:
         self.capacity = capacity
-        self.known: dict[str, float] = {}
+        self.known = KeyIndex()
+        self.scores = np.empty(0)  # by text id
 
     def __call__(self, texts: pa.ChunkedArray | pa.Array) -> np.ndarray:
-        distinct = pc.unique(texts).drop_null()
-        values = distinct.to_pylist()
-        new = [t for t in values if t not in self.known]
-        if new:
-            if len(self.known) + len(new) > self.capacity:
-                self.known.clear()
-            self.known.update(zip(new, sms_text_score(new).tolist(), strict=True))
-        scores = np.array([self.known[t] for t in values] + [0.0])  # last: a null text
-        at = pc.fill_null(pc.index_in(texts, value_set=distinct), -1).to_numpy()
-        return scores[at]
+        if isinstance(texts, pa.ChunkedArray):
+            texts = texts.combine_chunks()
+        encoded = pc.dictionary_encode(texts)  # distinct texts; nulls stay null
+        distinct = encoded.dictionary
+        if len(self.known) + len(distinct) > self.capacity:
+            self.known, self.scores = KeyIndex(), np.empty(0)
+        ids = self.known.lookup(distinct)
+        new = np.flatnonzero(ids >= len(self.scores))  # ids are given in order: new last
+        if len(new):
+            grown = np.empty(len(self.known))
+            grown[: len(self.scores)] = self.scores
+            grown[ids[new]] = sms_text_score(distinct.take(pa.array(new)))
+            self.scores = grown
+        scores = np.append(self.scores[ids], 0.0)  # last: a null text
+        return scores[pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)]
 
 
 def _present(tables: Mapping[str, pa.Table], name: str) -> pa.Table | None:
