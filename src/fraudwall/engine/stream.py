@@ -32,8 +32,25 @@ class EventBatch:
 
 
 def _check_sorted(name: str, ts: np.ndarray) -> None:
-    if len(ts) > 1 and bool((np.diff(ts) < 0).any()):
+    if len(ts) > 1 and bool((ts[1:] < ts[:-1]).any()):
         raise ValueError(f"{name}: events are not in time order (ts must not decrease)")
+
+
+def _ranked(ts: list[np.ndarray], ranks: np.ndarray) -> np.ndarray:
+    """The values at `ranks` of all the (each sorted) arrays' values in sorted order, as
+    np.sort(np.concatenate(ts))[ranks] gives them, without sorting or copying them: the
+    value at rank r is the least v with more than r values <= v, found by bisection
+    over the values, for all ranks at once (a few hundred searches of a few values
+    each, against a sort of millions)."""
+    lo = np.full(len(ranks), min(int(t[0]) for t in ts if len(t)), np.int64)
+    hi = np.full(len(ranks), max(int(t[-1]) for t in ts if len(t)), np.int64)
+    while (lo < hi).any():  # invariant: the answer lies in [lo, hi]
+        mid = lo + (hi - lo) // 2
+        at_most = sum(np.searchsorted(t, mid, side="right") for t in ts)
+        enough = at_most > ranks
+        hi = np.where(enough, mid, hi)
+        lo = np.where(enough, lo, mid + 1)
+    return lo
 
 
 def time_batches(
@@ -50,12 +67,15 @@ def time_batches(
     ts = {n: t["ts"].to_numpy() for n, t in present.items()}
     for name, values in ts.items():
         _check_sorted(name, values)
-    every = np.sort(np.concatenate(list(ts.values()))) if ts else np.empty(0, np.int64)
-    if not len(every):
+    columns = [values for values in ts.values() if len(values)]
+    total = sum(len(values) for values in columns)
+    if not total:
         return
     # Cut points at every batch_events-th event, moved past runs of equal timestamps.
-    cuts = np.unique(every[batch_events::batch_events])
-    bounds = [int(every[0]), *cuts.tolist(), int(every[-1]) + 1]
+    cuts = np.unique(_ranked(columns, np.arange(batch_events, total, batch_events)))
+    first = min(int(values[0]) for values in columns)
+    last = max(int(values[-1]) for values in columns)
+    bounds = [first, *cuts.tolist(), last + 1]
     for lo, hi in itertools.pairwise(bounds):
         sliced = {}
         for name, table in present.items():
