@@ -108,3 +108,33 @@ def test_adding_together_is_adding_one_by_one(
         add_together([(ring, v) for ring in together], ids, ts)
     for a, b in zip(apart, together, strict=True):
         assert np.array_equal(a.newest, b.newest) and np.array_equal(a.slots, b.slots)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    askers=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 60)), min_size=1, max_size=25),
+    others=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 60)), max_size=25),
+    past=st.lists(st.tuples(st.integers(0, 4), st.integers(0, 60)), max_size=10),
+    far=st.booleans(),
+)
+def test_before_each_among_is_before_each_of_askers_and_others_together(
+    askers: list[tuple[int, int]],
+    others: list[tuple[int, int]],
+    past: list[tuple[int, int]],
+    far: bool,
+) -> None:
+    """far: times too far apart to pack, so both are run together after all."""
+    scale = 2**41 if far else 1
+    counter = WindowedCounter(2, 12 * scale, 3 * scale, np.int32)
+    if past:
+        p = np.array(past, np.int64)
+        counter.add(p[:, 0], p[:, 1] * scale)
+    a = np.array(askers, np.int64)
+    o = np.array(others, np.int64).reshape(-1, 2)
+    ids = np.concatenate([a[:, 0], o[:, 0]])
+    ts = np.concatenate([a[:, 1], o[:, 1]]) * scale
+    weight = np.concatenate([np.zeros(len(a), np.int32), np.ones(len(o), np.int32)])
+    expect = counter.before_each(ids, ts, weight)[: len(a)]
+    order = BatchOrder.of(a[:, 0], a[:, 1] * scale)
+    got = counter.before_each_among(order, o[:, 0], o[:, 1] * scale)
+    assert got.tolist() == expect.tolist()

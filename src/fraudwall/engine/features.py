@@ -224,13 +224,10 @@ def contact_features(
     calls = state.calls_24h.before_each(c.caller, ts, is_call.astype(np.int32), order=order)
     short = state.short_24h.before_each(c.caller, ts, _short(c), order=order)
     night = state.night_24h.before_each(c.caller, ts, _night(c), order=order)
-    # Call-backs are credited to the number called back: query the union of this batch's
-    # callers (weight 0) and the numbers its call-backs reach (weight 1).
+    # Call-backs are credited to the number called back: each caller counts those that
+    # reached it (the state's and this batch's earlier ones) before each of its contacts.
     back = _callbacks(state, c)
-    ids = np.concatenate([c.caller, c.callee[back]])
-    when = np.concatenate([ts, ts[back]])
-    weight = np.concatenate([np.zeros(n, np.int32), np.ones(int(back.sum()), np.int32)])
-    callbacks = state.callback_24h.before_each(ids, when, weight)[:n]
+    callbacks = state.callback_24h.before_each_among(order, c.callee[back], ts[back])
     out = {
         "caller_reputation": reputation,
         "international_gateway": c.international,

@@ -515,6 +515,48 @@ class WindowedCounter(_Ring):
         out[o.perm] = within + _per_run(self, o, epochs, newest)
         return out
 
+    def before_each_among(
+        self, order: BatchOrder, ids: Any, ts: Any, values: Any = 1
+    ) -> np.ndarray:
+        """For each event of `order` (a batch's events that only ask), the windowed sum
+        just before it, from the state and the batch's other events (ids, ts, values)
+        strictly earlier: what `before_each` gives the askers, weighted 0, run together
+        with the others (a caller's call-backs credited by the numbers it calls), but
+        without sorting them together: the askers' order is reused, and each asker
+        counts the others of its id in its window by two searches."""
+        ids, ts = _as_events(ids, ts, write=True)
+        values = self._values(values, len(ids))
+        n, b = len(order), self.n_buckets
+        out = np.zeros(n, self.slots.dtype)
+        if n == 0:
+            return out
+        epochs = order.epochs(self.bucket_ms)
+        newest = self._newest_of(order.ids)
+        within = np.zeros(n, self.slots.dtype)
+        kept = np.flatnonzero(ts // self.bucket_ms > self._newest_of(ids) - b)  # as add keeps
+        if len(kept):
+            lo = min(int(ts.min()), int(order.ts.min()))
+            span = max(int(ts.max()), int(order.ts.max())) - lo + 1
+            top = max(int(ids.max()), int(order.ids.max())) + 1
+            if span >= 2**40 or top >= 2**62 // span:  # too far apart to pack: together
+                both = np.concatenate([order.ids[np.argsort(order.perm)], ids])
+                when = np.concatenate([order.ts[np.argsort(order.perm)], ts])
+                weight = np.concatenate([np.zeros(n, self.slots.dtype), values])
+                return self.before_each(both, when, weight)[:n]
+            keys = ids[kept] * span + (ts[kept] - lo)
+            by_key = np.argsort(keys)
+            keys = keys[by_key]
+            prefix = np.zeros(len(keys) + 1, self.slots.dtype)
+            np.cumsum(values[kept][by_key], out=prefix[1:])
+            # The others of the asker's id from the window's first bucket to just before it.
+            base = order.ids * span - lo
+            start = np.maximum((epochs - (b - 1)) * self.bucket_ms, lo)
+            upto = np.searchsorted(keys, base + order.ts, side="left")
+            since = np.searchsorted(keys, base + start, side="left")
+            within = prefix[upto] - prefix[since]
+        out[order.perm] = within + _per_run(self, order, epochs, newest)
+        return out
+
     def add(self, ids: Any, ts: Any, values: Any = 1, order: BatchOrder | None = None) -> None:
         """Fold a batch (any order) into the state; `order` (of the same batch) saves a sort."""
         add_together([(self, values)], ids, ts, order)
