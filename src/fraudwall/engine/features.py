@@ -405,7 +405,6 @@ def transfer_features(
     """TRANSFER_FEATURES for every transfer of the batch."""
     n = len(t)
     ts, a, b = t.ts, t.payer, t.payee
-    zeros = np.zeros(n, np.int64)
     by_payee, by_payer = t.by_payee, t.by_payer
     # Both sides of every transfer, payees first: one account's activity in or out.
     both_ids, both_ts = np.concatenate([b, a]), np.concatenate([ts, ts])
@@ -413,9 +412,7 @@ def transfer_features(
     prev = state.account_seen.before_each(both_ids, both_ts, order=both)[:n]
     idle_since = np.maximum(prev, state.account_active_before.get(b))
     idle_since = np.where(idle_since >= 0, idle_since, state.account_opened.get(b))
-    out_24h = state.out_fen_24h.before_each(
-        both_ids, both_ts, np.concatenate([zeros, t.amount]), order=both
-    )[:n]
+    out_24h = state.out_fen_24h.before_each_among(by_payee, a, ts, t.amount)  # payee's outflow
     in_24h = state.in_fen_24h.before_each(b, ts, t.amount, order=by_payee)
     out_7d = state.out_fen_7d.before_each(a, ts, t.amount, order=by_payer)
     n_7d = state.out_n_7d.before_each(a, ts, 1, order=by_payer)
