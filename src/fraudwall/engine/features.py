@@ -329,12 +329,16 @@ def contact_events(
 ) -> dict[str, PersonEvents]:
     """The person-level updates a batch's contacts make (callee's owner)."""
     p, ts = c.person, c.ts
-    intl = c.international | (foreign == 1)
-    answered = c.is_call & (c.duration > 0)
+
+    def at(rows: np.ndarray) -> PersonEvents:  # the newest time is the contact's own
+        when = ts[rows]
+        return PersonEvents(p[rows], when, when)
+
+    answered = np.flatnonzero(c.is_call & (c.duration > 0))
     return {
-        "risky_contact": PersonEvents(p[risky], ts[risky], ts[risky]),
-        "intl_contact": PersonEvents(p[intl], ts[intl], ts[intl]),
-        "new_contact": PersonEvents(p[new], ts[new], ts[new]),
+        "risky_contact": at(np.flatnonzero(risky)),
+        "intl_contact": at(np.flatnonzero(c.international | (foreign == 1))),
+        "new_contact": at(np.flatnonzero(new)),
         "call_end": PersonEvents(p[answered], ts[answered], ts[answered] + c.duration[answered]),
     }
 
