@@ -62,8 +62,10 @@ KIND_ACTIONS: dict[str, tuple[Action, ...]] = {
     "sms": (Action.ALLOW, Action.WARN, Action.BLOCK),
 }
 TOP_K = 3
+_FEW_TO_SHARE = 32  # fewer model-explained alerts than this: each gets its own reason text
 
 T = TypeVar("T")
+_NO_ROWS = np.empty(0, np.int64)
 
 
 @dataclass
@@ -73,14 +75,17 @@ class Sparse(Generic[T]):
     that share a few firing patterns or explanations, so each distinct value is made
     once and rows only point at it (no Python object per row)."""
 
-    rows: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
-    at: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    rows: np.ndarray = field(default_factory=lambda: _NO_ROWS)  # replaced, never written to
+    at: np.ndarray = field(default_factory=lambda: _NO_ROWS)
     values: list[T] = field(default_factory=list)
 
     def add(self, rows: np.ndarray, at: np.ndarray, values: list[T]) -> None:
         """Give `rows` (none of them holding a value yet) the values[at] of a new list."""
-        self.rows = np.concatenate([self.rows, np.asarray(rows, np.int64)])
-        self.at = np.concatenate([self.at, np.asarray(at, np.int64) + len(self.values)])
+        if not len(rows):
+            return
+        rows, at = np.asarray(rows, np.int64), np.asarray(at, np.int64) + len(self.values)
+        self.rows = np.concatenate([self.rows, rows]) if len(self.rows) else rows
+        self.at = np.concatenate([self.at, at]) if len(self.at) else at
         self.values = [*self.values, *values]
 
     def index(self, n: int) -> np.ndarray:
@@ -291,7 +296,10 @@ def _explain_model(d: Decided, model: KindModel, rows: np.ndarray, packed: np.nd
     said = ["；".join(FEATURE_TEXT.get(f, f) for f in top) or "综合风险评分高" for top in tops]
     d.top_features.add(rows, at, tops)
     score = d.score[rows]
-    pairs = np.stack([at.astype(np.int64), score.view(np.int64)], axis=1)  # same bits: same text
-    _, first, which = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
+    if len(rows) <= _FEW_TO_SHARE:  # finding the distinct texts costs more than a few texts
+        first, which = np.arange(len(rows)), np.arange(len(rows))
+    else:
+        pairs = np.stack([at.astype(np.int64), score.view(np.int64)], axis=1)  # same: same text
+        _, first, which = np.unique(pairs, axis=0, return_index=True, return_inverse=True)
     reasons = [f"模型风险评分{score[r]:.2f}：{said[at[r]]}" for r in first.tolist()]
     d.reason.add(rows, which.reshape(-1), reasons)
