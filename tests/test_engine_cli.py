@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -101,3 +104,54 @@ def test_replay_uses_the_shipped_model_unless_told_rules_only(
         result = runner.invoke(app, ["replay", str(world_dir), "--out", str(out), *flags])
         assert result.exit_code == 0, result.output
         assert json.loads((out / "metrics.json").read_text())["model"] is modelled
+
+
+def test_train_from_labelled_event_files_sets_bad_rows_aside(
+    world_dir: Path, tmp_path: Path
+) -> None:
+    truth = pq.read_table(world_dir / "truth.parquet")
+    fraud = truth.filter(
+        pc.is_in(truth["role"], value_set=pa.array(["fraud_payment", "fraud_contact"]))
+    )
+    files = []
+    for name in ("transfers", "calls", "sms"):
+        events = pq.read_table(world_dir / f"{name}.parquet")
+        label = pc.is_in(events["event_id"], value_set=fraud["entity_id"]).cast(pa.int8())
+        files.append((name, events.append_column("label", label)))
+    transfers = files[0][1]
+    bad = transfers.slice(0, 2).to_pylist()
+    bad[0]["amount_fen"] = -5
+    bad[0]["event_id"] = "BAD1"
+    bad[1]["label"] = 7
+    bad[1]["event_id"] = "BAD2"
+    files[0] = (
+        "transfers",
+        pa.concat_tables([transfers, pa.Table.from_pylist(bad, transfers.schema)]),
+    )
+    paths = []
+    for name, table in files:
+        path = tmp_path / f"{name}.csv" if name == "sms" else tmp_path / f"{name}.parquet"
+        if name == "sms":
+            pacsv.write_csv(table, path)
+        else:
+            pq.write_table(table, path)
+        paths.append(path)
+    out = tmp_path / "model.json"
+    args = ["train", "--world", str(world_dir), "--out", str(out)]
+    for p in paths:
+        args += ["--labelled", str(p)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    model = EngineModel.load(out)
+    assert set(model.kinds) == {"call", "sms", "transfer"}
+    rejected = pq.read_table(tmp_path / "transfers.parquet.rejected.parquet").to_pylist()
+    reasons = {r["event_id"]: r["reason"] for r in rejected}
+    assert reasons == {"BAD1": "amount_fen: must be > 0, got -5",
+                       "BAD2": "label: must be 0 or 1, got '7'"}  # fmt: skip
+
+
+def test_train_refuses_a_file_that_fits_no_event_table(tmp_path: Path) -> None:
+    path = tmp_path / "odd.csv"
+    path.write_text("who,what,label\na,b,1\n", encoding="utf-8")
+    result = runner.invoke(app, ["train", "--labelled", str(path), "--out", str(tmp_path / "m")])
+    assert result.exit_code == 2 and "fit none of transfers, calls, sms" in result.output

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import matplotlib
 import pyarrow as pa
+import pyarrow.parquet as pq
 import typer
 from rich.console import Console
 
@@ -129,6 +130,29 @@ def _world_tables(world: Path, console: Console) -> dict[str, pa.Table]:
         raise typer.Exit(2) from exc
 
 
+def _labelled_tables(
+    paths: list[Path], world: dict[str, pa.Table], console: Console
+) -> dict[str, pa.Table]:
+    """Training history from labelled files, with the world's entities (if any) beside it;
+    rejected rows go to FILE.rejected.parquet with their reason."""
+    from fraudwall.engine.labelled import read_labelled
+
+    try:
+        history = read_labelled(paths)
+    except (FileNotFoundError, ValueError) as exc:
+        console.print(f"[red]error:[/red] --labelled: {exc}")
+        raise typer.Exit(2) from exc
+    for path, rejected in history.rejected.items():
+        out = path.with_name(path.name + ".rejected.parquet")
+        pq.write_table(rejected, out)
+        console.print(f"{path}: {rejected.num_rows:,} rows rejected, kept with their reason")
+        print_paths(console, [("rejected", out)])
+    entities = ("institutions", "people", "accounts", "phones", "devices")
+    counts = {name: t.num_rows for name, t in history.tables.items() if name != "truth"}
+    print_counts(console, "labelled events", {**counts, "labelled fraud": history.positives})
+    return {**{k: v for k, v in world.items() if k in entities}, **history.tables}
+
+
 def _event_counter(
     update: Callable[[str, float], None], total: int, step: str
 ) -> Callable[[int], None]:
@@ -143,17 +167,37 @@ def _event_counter(
 
 @app.command("train")
 def train_cmd(
-    world: Annotated[Path, typer.Option("--world", help="A world folder with its truth table.")],
     out: Annotated[Path, typer.Option("--out", help="The model file to write (JSON).")],
+    world: Annotated[
+        Path | None,
+        typer.Option(
+            "--world",
+            help="A world folder: its events and truth, or with --labelled only its entities.",
+        ),
+    ] = None,
+    labelled: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--labelled",
+            help="Transfers, calls or SMS in fraudwall's schema with a `label` column "
+            "(1 fraud, 0 not); .parquet, .csv or .jsonl; repeat for each file.",
+        ),
+    ] = None,
     rules: Annotated[
         Path | None, typer.Option("--rules", help="A rule file (default: the built-in rules).")
     ] = None,
 ) -> None:
-    """Train the engine's LightGBM models (calls, SMS, transfers) from a world's ground truth."""
+    """Train the engine's LightGBM models (calls, SMS, transfers) from a world's ground truth
+    or from labelled event files."""
     from fraudwall.engine.train import train
 
     console = Console()
-    tables = _world_tables(world, console)
+    if world is None and not labelled:
+        console.print("[red]error:[/red] give --world DIR, --labelled FILE, or both")
+        raise typer.Exit(2)
+    tables = _world_tables(world, console) if world is not None else {}
+    if labelled:
+        tables = _labelled_tables(labelled, tables, console)
     ruleset = _load_rules(rules, console)
     total = 2 * sum(tables[n].num_rows for n in EVENT_TABLES if n in tables)
     t0 = time.perf_counter()
