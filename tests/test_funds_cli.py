@@ -61,6 +61,8 @@ def test_cases_open_stop_return_keep_their_figures_in_the_store(world_dir: Path)
 
     listing = _run("cases", "list", str(world_dir))
     assert cases[0].case_id in listing
+    audit = _run("cases", "audit", str(world_dir), "--subject", cases[0].case_id, "--last", "5000")
+    assert "case_opened" in audit and cases[0].case_id in audit
     everything = store.all_orders()
     assert f"{len(everything):,} orders" in _run("cases", "orders", str(world_dir))
 

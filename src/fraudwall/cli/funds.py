@@ -283,3 +283,28 @@ def return_cmd(
     console.print(f"{len(returned):,} returns, {yuan(total)} back to victims "
                   f"({total / loss:.1%} of {yuan(loss)} reported losses)" if loss else
                   f"{len(returned):,} returns")  # fmt: skip
+
+
+@cases_app.command("audit")
+def audit_cmd(
+    world: World,
+    subject: Annotated[
+        str | None,
+        typer.Option("--subject", help="Only entries about this case, order or account."),
+    ] = None,
+    last: Annotated[int, typer.Option("--last", min=1, help="Show the last N entries.")] = 50,
+) -> None:
+    """The audit trail: who decided what, when, on which figures (append-only)."""
+    console = Console()
+    trail = _store(world).audit_trail()
+    entries = [
+        e for e in trail if subject is None or subject in (e.subject, e.figures.get("case_id"))
+    ]
+    table = Table(
+        title=f"{len(entries):,} audit entries" + (f" about {subject}" if subject else "")
+    )
+    for col in ("time (UTC)", "actor", "action", "subject", "detail"):
+        table.add_column(col, overflow="fold")
+    for e in entries[-last:]:
+        table.add_row(utc(e.ts), e.actor, e.action, e.subject, e.detail)
+    console.print(table)
