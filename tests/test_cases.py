@@ -10,7 +10,7 @@ import pytest
 from funds_world import T0, H, account, call, phone, report, table, transfer
 
 from fraudwall.funds.audit import AuditEntry
-from fraudwall.funds.cases import StatedPayment, case_id_for, open_cases
+from fraudwall.funds.cases import StatedPayment, account_owners, case_id_for, open_cases
 from fraudwall.funds.store import CaseStore, store_url
 from fraudwall.model.enums import OrderKind, OrderState
 from fraudwall.model.types import Account, Call, Login, Order, Phone, Sms, Transfer
@@ -209,3 +209,21 @@ def test_the_store_keeps_cases_orders_rejections_and_audit(
     assert entry.figures == {"paid_fen": 1}
     with pytest.raises(KeyError, match="no case 'CASE-x'"):
         reopened.case("CASE-x")
+
+
+def test_reports_taken_one_at_a_time_group_as_all_at_once(world: dict[str, pa.Table]) -> None:
+    reports = [
+        report("r1", T0 + 8 * H, "V1", ["t1", "t2"], 800_00),
+        report("r2", T0 + 9 * H, "V2", ["t3"], 200_00),
+        report("r3", T0 + 10 * H, "V3", ["t4"], 900_00),
+        report("r5", T0 + 11 * H, "V5", ["t5"], 100_00),
+        report("r4", T0 + 12 * H, "V4", ["t8"], 400_00),
+    ]
+    at_once = open_cases(reports, world)
+    owners = account_owners(world["accounts"])
+    cases: list = []
+    links: dict = {}
+    for r in reports:  # as the recovery chain takes them, reusing each case's links
+        step = open_cases([r], world, existing=cases, links=links, owners=owners)
+        cases, links = step.cases, step.links
+    assert cases == at_once.cases and links == at_once.links

@@ -112,7 +112,8 @@ def _payments(transfers: pa.Table, ids: Iterable[str]) -> dict[str, _Payment]:
     }
 
 
-def _owners(accounts: pa.Table) -> dict[str, str | None]:
+def account_owners(accounts: pa.Table) -> dict[str, str | None]:
+    """Each account's owner (None for companies and outside accounts), for `open_cases`."""
     cols = accounts.select(["account_id", "owner_person_id"]).to_pydict()
     return dict(zip(cols["account_id"], cols["owner_person_id"], strict=True))
 
@@ -344,15 +345,22 @@ def open_cases(
     claims: Mapping[str, Sequence[StatedPayment]] | None = None,
     existing: Sequence[CaseFile] = (),
     opened_ts: int | None = None,
+    links: Mapping[str, frozenset[str]] | None = None,
+    owners: Mapping[str, str | None] | None = None,
 ) -> Intake:
     """Turn reports into cases against the world's ledger (`tables` holds at least
     `transfers` and `accounts`; `phones`, `calls`, `sms`, `logins` add links) and group them
     with the `existing` cases. A report that is already a case is skipped; a bad one is
-    refused with its reason. `opened_ts` defaults to each report's own time."""
+    refused with its reason. `opened_ts` defaults to each report's own time.
+
+    A caller taking reports one at a time passes back the previous intake's `links` (a
+    case's links depend on that case alone, so they are found once) and the accounts'
+    `owners`, so each report costs a scan for its own payments, not for every case's."""
     transfers = tables["transfers"]
-    owners = _owners(tables["accounts"])
+    owners = owners if owners is not None else account_owners(tables["accounts"])
+    cached = {c.case_id: links[c.case_id] for c in existing if links and c.case_id in links}
     all_ids = [t for r in reports for t in r.transfer_ids] + [
-        t for c in existing for t in c.transfer_ids
+        t for c in existing if c.case_id not in cached for t in c.transfer_ids
     ]
     payments = _payments(transfers, all_ids)
     taken = {t: c.case_id for c in existing for t in c.transfer_ids}
@@ -388,10 +396,11 @@ def open_cases(
         known.add(cid)
         taken.update({t: cid for t in report.transfer_ids})
     everything = [*existing, *new]
-    links = link_keys(everything, tables, payments)
-    groups = group_cases(everything, links)
+    to_link = [c for c in everything if c.case_id not in cached]
+    found = {**cached, **(link_keys(to_link, tables, payments) if to_link else {})}
+    groups = group_cases(everything, found)
     intake.cases = [_with_group(c, groups[c.case_id]) for c in everything]
-    intake.links = links
+    intake.links = found
     return intake
 
 

@@ -27,7 +27,7 @@ from typing import Final
 import pyarrow as pa
 
 from fraudwall.funds.audit import AuditTrail
-from fraudwall.funds.cases import Intake, case_id_for, open_cases
+from fraudwall.funds.cases import Intake, account_owners, case_id_for, open_cases
 from fraudwall.funds.ledger import Ledger
 from fraudwall.funds.orders import BankRecord, Citation, OrderBook, StopTarget
 from fraudwall.funds.returns import Claim, ReturnProcess, ReturnTally
@@ -92,6 +92,8 @@ class Recovery:
             a: (n or o or a)
             for a, o, n in zip(acc["account_id"], acc["owner_person_id"], acc["name"], strict=True)
         }
+        self.owners = account_owners(self.tables["accounts"])
+        self.links: dict[str, frozenset[str]] = {}  # case -> what it may share with others
         self.traces: dict[str, tuple[int, Trace]] = {}  # group -> (when, latest trace)
         self.first_stop_ts: dict[str, int] = {}  # case -> when its money was first stopped
         self.freezes: list[Order] = []  # every freeze as made (amounts before any return)
@@ -109,9 +111,17 @@ class Recovery:
     # --- cases ------------------------------------------------------------------------------
     def open(self, reports: Sequence[Report], now: int | None = None) -> Intake:
         """Open cases from reports (refusing bad ones) and regroup every case."""
-        intake = open_cases(reports, self.tables, existing=list(self.cases.values()), opened_ts=now)
+        intake = open_cases(
+            reports,
+            self.tables,
+            existing=list(self.cases.values()),
+            opened_ts=now,
+            links=self.links,
+            owners=self.owners,
+        )
         before = set(self.cases)
         self.cases = {c.case_id: c for c in intake.cases}
+        self.links = intake.links
         for c in intake.cases:
             if c.case_id not in before:
                 self.audit.record(
