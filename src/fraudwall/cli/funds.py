@@ -154,7 +154,7 @@ def open_cmd(world: World) -> None:
 
 @cases_app.command("list")
 def list_cmd(world: World) -> None:
-    """The cases in the store, with what was stopped, frozen and returned for each group."""
+    """The cases in the store, with what was stopped, frozen and returned."""
     console = Console()
     store = _store(world)
     cases = store.all_cases()
@@ -198,8 +198,7 @@ def list_cmd(world: World) -> None:
 def stop_cmd(
     world: World, rule: RuleOpt = Rule.LIFO, hops: Hops = 6, window_days: WindowDays = 30
 ) -> None:
-    """Take each report when it came: open the case, trace its group, issue stop-payments to
-    the banks holding the money, and freeze what they stopped."""
+    """Take each report in time: open the case, trace, stop-pay and freeze the money."""
     console = Console()
     tables = _tables(world, console)
     store = _store(world)
@@ -255,8 +254,7 @@ def return_cmd(
     window_days: WindowDays = 30,
     notice_days: Annotated[int, typer.Option("--notice-days", min=0)] = 30,
 ) -> None:
-    """Return frozen money to victims under article 8, as of the end of the world's ledger
-    (pro-rata rounds after their public notice; no objections are lodged here)."""
+    """Return frozen money to victims under article 8 (pro-rata after the notice period)."""
     console = Console()
     tables = _tables(world, console)
     store = _store(world)

@@ -187,8 +187,7 @@ def train_cmd(
         Path | None, typer.Option("--rules", help="A rule file (default: the built-in rules).")
     ] = None,
 ) -> None:
-    """Train the engine's LightGBM models (calls, SMS, transfers) from a world's ground truth
-    or from labelled event files."""
+    """Train the engine's LightGBM models (calls, SMS, transfers) from truth or labels."""
     from fraudwall.engine.train import train
 
     console = Console()
