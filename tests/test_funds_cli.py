@@ -10,8 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from fraudwall.cli.main import app
+from fraudwall.funds.cases import open_cases, reports_from_table
 from fraudwall.funds.store import CaseStore
 from fraudwall.model.enums import OrderKind
+from fraudwall.sim.world import read_world
 
 runner = CliRunner()
 
@@ -78,6 +80,16 @@ def test_trace_writes_the_fund_flow_table_and_graph(world_dir: Path, tmp_path: P
         assert (out / name).is_file(), name
     graph = json.loads((out / "graph.json").read_text(encoding="utf-8"))
     assert graph["rule"] == "libr" and graph["edges"]
+
+    # the whole group of the case, traced together: every member's victim is on the graph
+    whole = tmp_path / "group"
+    _run("trace", str(world_dir), "--case", report, "--group", "--out", str(whole))
+    group = json.loads((whole / "graph.json").read_text(encoding="utf-8"))
+    tables = read_world(world_dir).tables
+    known = store.all_cases() or open_cases(reports_from_table(tables["reports"]), tables).cases
+    chosen = next(c for c in known if c.report_id == report)
+    members = [c for c in known if c.group_id == chosen.group_id]
+    assert sorted(v["victim"] for v in group["victims"]) == sorted(c.case_id for c in members)
 
 
 def test_trace_names_an_unknown_case(world_dir: Path, tmp_path: Path) -> None:
