@@ -776,32 +776,25 @@ class OrderBook:
             f"traced {yuan(amount_fen)}, balance {yuan(balance_fen)}, already frozen for other "
             f"cases {yuan(already)}"
         )
+        order = Order(
+            order_id=oid,
+            kind=OrderKind.FREEZE,
+            case_id=case_id,
+            institution_id=institution_id,
+            account_id=account_id,
+            amount_fen=amount,
+            legal_basis=FREEZE_BASIS,
+            state=OrderState.NO_FUNDS,
+            issued_ts=now,
+            feedback=f"no funds — {figures_text}",
+        )
         if amount == 0:
-            order = Order(
-                order_id=oid,
-                kind=OrderKind.FREEZE,
-                case_id=case_id,
-                institution_id=institution_id,
-                account_id=account_id,
-                amount_fen=0,
-                legal_basis=FREEZE_BASIS,
-                state=OrderState.NO_FUNDS,
-                issued_ts=now,
-                feedback=f"no funds — {figures_text}",
-            )
             action, detail = "freeze_no_funds", f"nothing to freeze on {account_id}: {figures_text}"
         else:
             until = add_calendar_months(now, FREEZE_MONTHS)
-            order = Order(
-                order_id=oid,
-                kind=OrderKind.FREEZE,
-                case_id=case_id,
-                institution_id=institution_id,
-                account_id=account_id,
-                amount_fen=amount,
-                legal_basis=FREEZE_BASIS,
+            order = replace(
+                order,
                 state=OrderState.EXECUTED,
-                issued_ts=now,
                 applied_ts=now,
                 expires_ts=until,
                 feedback=f"frozen {yuan(amount)} until {utc(until)}",
