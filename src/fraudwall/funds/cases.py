@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 import msgspec
 import numpy as np
@@ -86,30 +86,28 @@ def case_id_for(report_id: str) -> str:
 
 
 # --- the ledger side of a report ------------------------------------------------------------
-@dataclass(frozen=True)
-class _Payment:
+class Payment(NamedTuple):
+    """One transfer as case intake and the ground-truth measure read it."""
+
+    event_id: str
     ts: int
     from_account: str
     to_account: str
     amount_fen: int
 
 
-def _payments(transfers: pa.Table, ids: Iterable[str]) -> dict[str, _Payment]:
-    """The listed transfers, by event id, in one pass over the ledger."""
+def transfer_rows(transfers: pa.Table, ids: Iterable[str]) -> list[Payment]:
+    """The listed transfers, in journal order (time, then row), in one pass over the ledger."""
     wanted = pa.array(sorted(set(ids)), pa.string())
     rows = transfers.filter(pc.is_in(transfers["event_id"], value_set=wanted))
-    cols = rows.select(["event_id", "ts", "from_account", "to_account", "amount_fen"]).to_pydict()
-    return {
-        e: _Payment(t, f, to, a)
-        for e, t, f, to, a in zip(
-            cols["event_id"],
-            cols["ts"],
-            cols["from_account"],
-            cols["to_account"],
-            cols["amount_fen"],
-            strict=True,
-        )
-    }
+    rows = rows.select(list(Payment._fields))
+    order = np.lexsort((np.arange(rows.num_rows), rows["ts"].to_numpy()))
+    cols = rows.take(pa.array(order)).to_pydict()
+    return [Payment(*row) for row in zip(*(cols[f] for f in Payment._fields), strict=True)]
+
+
+def _payments(transfers: pa.Table, ids: Iterable[str]) -> dict[str, Payment]:
+    return {p.event_id: p for p in transfer_rows(transfers, ids)}
 
 
 def account_owners(accounts: pa.Table) -> dict[str, str | None]:
@@ -120,7 +118,7 @@ def account_owners(accounts: pa.Table) -> dict[str, str | None]:
 
 def check_report(
     report: Report,
-    payments: Mapping[str, _Payment],
+    payments: Mapping[str, Payment],
     owners: Mapping[str, str | None],
     claims: Sequence[StatedPayment] = (),
     taken: Mapping[str, str] | None = None,
@@ -192,7 +190,7 @@ def _strings(table: pa.Table, name: str) -> np.ndarray[Any, Any]:
 
 
 def link_keys(
-    cases: Sequence[CaseFile], tables: Mapping[str, pa.Table], payments: Mapping[str, _Payment]
+    cases: Sequence[CaseFile], tables: Mapping[str, pa.Table], payments: Mapping[str, Payment]
 ) -> dict[str, frozenset[str]]:
     """What each case can share with another: the accounts the victim paid into, the devices
     that operated those accounts before the report, and the numbers that first reached the
@@ -250,7 +248,7 @@ def _device_keys(
 def _number_keys(
     cases: Sequence[CaseFile],
     tables: Mapping[str, pa.Table],
-    payments: Mapping[str, _Payment],
+    payments: Mapping[str, Payment],
     keys: dict[str, set[str]],
 ) -> None:
     """The number that did the talking: of the numbers whose first call or SMS to the victim

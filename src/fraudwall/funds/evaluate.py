@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudwall.funds.cases import transfer_rows
 from fraudwall.model.enums import EntityKind, Role
 
 MONEY_ROLES = (Role.FRAUD_PAYMENT.value, Role.LAUNDERING.value)
@@ -52,26 +52,13 @@ def true_flows(
             strict=True,
         )
     )
-    money = transfers.filter(
-        pc.is_in(transfers["event_id"], value_set=pa.array(list(case_of), pa.string()))
-    ).select(["event_id", "ts", "from_account", "to_account", "amount_fen"])
-    order = np.lexsort((np.arange(money.num_rows), money["ts"].to_numpy()))
-    cols = money.take(pa.array(order)).to_pydict()
+    money = transfer_rows(transfers, (e for e, c in case_of.items() if c is not None))
     roles = dict(zip(rows["entity_id"].to_pylist(), rows["role"].to_pylist(), strict=True))
     sink_set = set(sinks)
     depth_of: dict[tuple[str, str], int] = {}  # (case, account) -> depth first reached
     flows: dict[str, list[TruthFlow]] = {}
-    for eid, ts, src, dst, amount in zip(
-        cols["event_id"],
-        cols["ts"],
-        cols["from_account"],
-        cols["to_account"],
-        cols["amount_fen"],
-        strict=True,
-    ):
+    for eid, ts, src, dst, amount in money:
         case = case_of[eid]
-        if case is None:
-            continue
         if roles[eid] == Role.FRAUD_PAYMENT.value:
             depth = 1
         else:
