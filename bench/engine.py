@@ -51,9 +51,12 @@ ACCOUNT_PARTS = (
 
 
 def _in_use(engine: Engine, name: str, nbytes: int, n: int) -> float:
-    """A part's bytes for the n entities in use (arrays grow by doubling: spare capacity
-    is not what an entity costs)."""
+    """A part's bytes for the n entities in use: rolling windows count the ids they map
+    and the rows they hold (entities active lately); arrays that grow by doubling count
+    n entries, not their spare capacity."""
     part = engine.state.keys["accounts"] if name == "keys.accounts" else getattr(engine.state, name)
+    if hasattr(part, "nbytes_in_use"):
+        return float(part.nbytes_in_use)
     capacity = getattr(part, "capacity", None)
     if capacity is None and hasattr(part, "values"):
         capacity = len(part.values)

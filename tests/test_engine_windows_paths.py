@@ -107,7 +107,8 @@ def test_adding_together_is_adding_one_by_one(
             ring.add(ids, ts, v)
         add_together([(ring, v) for ring in together], ids, ts)
     for a, b in zip(apart, together, strict=True):
-        assert np.array_equal(a.newest, b.newest) and np.array_equal(a.slots, b.slots)
+        for name, arr in a.state_dict().items():
+            np.testing.assert_array_equal(arr, b.state_dict()[name], err_msg=name)
 
 
 @settings(max_examples=100, deadline=None)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import io
+import itertools
 from collections import defaultdict
 from collections.abc import Callable
 from typing import TypeVar
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fraudwall.engine.windows import (
@@ -365,9 +366,106 @@ def test_capacity_grows_by_doubling() -> None:
     assert counter.total([5, 1000, 999], [5, 5, 5]).tolist() == [6, 3, 0]
     assert np.round(distinct.estimate([5, 1000, 999], [5, 5, 5])).tolist() == [2, 1, 0]
     assert seen.get([5, 1000, 999, 5000]).tolist() == [4, 3, -1, -1]
-    assert counter.nbytes == 1024 * (8 + 10 * 8)
-    assert distinct.nbytes == 1024 * (8 + 10 * 8)
+    # Rings: 4 bytes an id in the id map, and a row (id, newest epoch, buckets) only for
+    # the 3 ids with events (rows double too: 1 -> 4).
+    assert counter.rows_in_use == distinct.rows_in_use == 3
+    assert counter.nbytes_in_use == 1001 * 4 + 3 * (8 + 8 + 10 * 8)
+    assert counter.nbytes == 1024 * 4 + 4 * (8 + 8 + 10 * 8) + 1 * 8  # + one free row
     assert seen.nbytes == 1024 * 16
+
+
+def test_idle_entities_give_their_rows_back() -> None:
+    """With a lateness, memory follows the entities active lately: an entity idle for
+    a window plus the lateness holds no row, and its row serves a newer entity."""
+    counter = WindowedCounter(1, 100, 10, lateness_ms=20)
+    for day in range(50):  # ten new entities every 100 ms, each active once
+        ids = np.arange(10 * day, 10 * day + 10)
+        counter.add(ids, np.full(10, 100 * day), 1)
+    assert counter.rows_in_use <= 30  # this window's entities and the last one's
+    assert len(counter.owner) <= 32
+    assert counter.total([495, 10], [4900, 4900]).tolist() == [1, 0]
+    assert counter.total([495], [5000]).tolist() == [0]  # its own window has passed
+    kept = WindowedCounter(1, 100, 10)  # no lateness: rows are never taken back
+    for day in range(50):
+        kept.add(np.arange(10 * day, 10 * day + 10), np.full(10, 100 * day), 1)
+    assert kept.rows_in_use == 500
+
+
+LATE = st.integers(0, 12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    events=st.lists(EVENT, min_size=1, max_size=60),
+    cuts=st.lists(st.integers(0, 60), max_size=6),
+    jitter=st.lists(st.integers(0, 12), min_size=60, max_size=60),
+    late=LATE,
+    shape=SHAPE,
+)
+@example(  # entity 0 idle for just over a window when its late event (ts 27) comes
+    events=[(0, 0, 1), (1, 11, 1), (0, 11, 1)],
+    cuts=[2],
+    jitter=[0, 0, 6] + [0] * 57,
+    late=6,
+    shape=(30, 3),
+)
+def test_giving_rows_back_changes_nothing_for_events_within_the_lateness(
+    events: list[tuple[int, int, int]],
+    cuts: list[int],
+    jitter: list[int],
+    late: int,
+    shape: tuple[int, int],
+) -> None:
+    """A stream in time order, split into batches, each event up to `late` behind its
+    place: rings that take rows back read and hold what rings keeping every row do."""
+    events = sorted(events, key=lambda e: e[1])
+    ids = np.array([e[0] for e in events])
+    ts = np.array(
+        [
+            max(0, e[1] * 3 - min(j, late))
+            for e, j in zip(events, jitter[: len(events)], strict=True)
+        ]
+    )
+    xs = np.array([e[2] for e in events])
+    bounds = [0, *sorted(c for c in cuts if c < len(events)), len(events)]
+    giving = (WindowedCounter(1, *shape, lateness_ms=late),
+              WindowedDistinct(1, *shape, lateness_ms=late))  # fmt: skip
+    keeping = (WindowedCounter(1, *shape), WindowedDistinct(1, *shape))
+    for lo, hi in itertools.pairwise(bounds):
+        if lo == hi:
+            continue
+        b = slice(lo, hi)
+        for g, k in zip(giving, keeping, strict=True):
+            np.testing.assert_array_equal(
+                g.before_each(ids[b], ts[b], xs[b]), k.before_each(ids[b], ts[b], xs[b])
+            )
+            g.add(ids[b], ts[b], xs[b])
+            k.add(ids[b], ts[b], xs[b])
+    now = int(ts.max())
+    probe = np.arange(5)
+    for g, k in zip(giving, keeping, strict=True):
+        for t in (now, now + shape[0] // 2, now + shape[0]):
+            when = np.full(5, t)
+            if isinstance(g, WindowedCounter):
+                assert g.total(probe, when).tolist() == k.total(probe, when).tolist()
+            else:
+                np.testing.assert_array_equal(g.sketch(probe, when), k.sketch(probe, when))
+        assert g.rows_in_use <= k.rows_in_use
+
+
+def test_rings_giving_rows_back_snapshot_and_continue() -> None:
+    rng = np.random.default_rng(5)
+    a = WindowedCounter(4, 1_000, 100, lateness_ms=100)
+    for t0 in range(0, 20_000, 2_000):
+        a.add(rng.integers(0, 500, 300), np.sort(rng.integers(t0, t0 + 2_000, 300)), 1)
+    b = WindowedCounter.from_state(savez_round_trip(a.state_dict()))
+    assert b.lateness_ms == 100 and b.rows_in_use == a.rows_in_use < 500
+    ids, ts = rng.integers(0, 600, 300), np.sort(rng.integers(20_000, 22_000, 300))
+    np.testing.assert_array_equal(a.before_each(ids, ts), b.before_each(ids, ts))
+    a.add(ids, ts)
+    b.add(ids, ts)
+    for name, arr in a.state_dict().items():
+        np.testing.assert_array_equal(arr, b.state_dict()[name], err_msg=name)
 
 
 def test_batch_order_sorts_by_id_time_position() -> None:

@@ -16,8 +16,9 @@ One `EngineState` holds what the engine knows between batches (DESIGN §5):
 
 Everything is plain arrays, so the state snapshots to one `.npz` file plus the key
 indexes as Arrow (`save` / `load`), and a scale-out store (Redis) can hold the same arrays
-per entity. The windows' bucket sizes trade memory for precision; `nbytes_by_part` says
-what each part costs.
+per entity. The windows' bucket sizes trade memory for precision, and their rows go
+back from entities idle for a window (plus `LATENESS_MS`), so they cost memory for the
+entities active lately; `nbytes_by_part` says what each part costs.
 """
 
 from __future__ import annotations
@@ -49,7 +50,10 @@ DAY = 24 * HOUR
 #: contacts (to send a 12381 warning to everyone a newly flagged number reached).
 TRANSFER_MEMORY_MS = 90 * DAY
 CONTACT_MEMORY_MS = 3 * DAY
-STATE_FORMAT = 1
+#: How far behind the newest event an event may arrive and still count exactly in the
+#: rolling windows; an entity idle for a window plus this gives its window rows back.
+LATENESS_MS = HOUR
+STATE_FORMAT = 2
 
 KEY_NAMES = ("accounts", "phones", "people", "devices", "pay_pairs", "contact_pairs")
 #: Pairs of ids are packed into one int64 (payer << 32 | payee) and keyed as integers.
@@ -190,6 +194,16 @@ class TopFeatures:
         self.at.restore({"values": state["at"]})
 
 
+def _counter(window_ms: int, bucket_ms: int, dtype: Any = np.int64) -> Any:
+    """A factory of windowed sums for `EngineState`'s fields."""
+    return lambda: WindowedCounter(1024, window_ms, bucket_ms, dtype, lateness_ms=LATENESS_MS)
+
+
+def _distinct(window_ms: int, bucket_ms: int) -> Any:
+    """A factory of windowed distinct counts for `EngineState`'s fields."""
+    return lambda: WindowedDistinct(1024, window_ms, bucket_ms, lateness_ms=LATENESS_MS)
+
+
 @dataclass
 class EngineState:
     """What the engine knows between batches; see the module doc."""
@@ -218,47 +232,23 @@ class EngineState:
     sender_top: TopFeatures = field(default_factory=TopFeatures)
     person_warned: IdColumn = field(default_factory=IdColumn)
     # accounts: rolling windows
-    payers_1h: WindowedDistinct = field(
-        default_factory=lambda: WindowedDistinct(1024, HOUR, 10 * MINUTE)
-    )
-    payers_24h: WindowedDistinct = field(
-        default_factory=lambda: WindowedDistinct(1024, DAY, 2 * HOUR)
-    )
-    in_fen_24h: WindowedCounter = field(
-        default_factory=lambda: WindowedCounter(1024, DAY, 2 * HOUR)
-    )
-    out_fen_24h: WindowedCounter = field(
-        default_factory=lambda: WindowedCounter(1024, DAY, 2 * HOUR)
-    )
-    out_n_24h: WindowedCounter = field(
-        default_factory=lambda: WindowedCounter(1024, DAY, 2 * HOUR, np.int32)
-    )
-    out_fen_7d: WindowedCounter = field(default_factory=lambda: WindowedCounter(1024, 7 * DAY, DAY))
-    out_n_7d: WindowedCounter = field(
-        default_factory=lambda: WindowedCounter(1024, 7 * DAY, DAY, np.int32)
-    )
+    payers_1h: WindowedDistinct = field(default_factory=_distinct(HOUR, 10 * MINUTE))
+    payers_24h: WindowedDistinct = field(default_factory=_distinct(DAY, 2 * HOUR))
+    in_fen_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR))
+    out_fen_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR))
+    out_n_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
+    out_fen_7d: WindowedCounter = field(default_factory=_counter(7 * DAY, DAY))
+    out_n_7d: WindowedCounter = field(default_factory=_counter(7 * DAY, DAY, np.int32))
     account_seen: LastSeen = field(default_factory=lambda: LastSeen(1024))
     pay_pair_seen: LastSeen = field(default_factory=lambda: LastSeen(1024))
     # devices: accounts used on each device in a week (device farms)
-    device_accounts_7d: WindowedDistinct = field(
-        default_factory=lambda: WindowedDistinct(1024, 7 * DAY, DAY)
-    )
+    device_accounts_7d: WindowedDistinct = field(default_factory=_distinct(7 * DAY, DAY))
     # phone numbers as callers / senders
-    fanout_24h: WindowedDistinct = field(
-        default_factory=lambda: WindowedDistinct(1024, DAY, 2 * HOUR)
-    )
-    calls_24h: WindowedCounter = field(
-        default_factory=lambda: WindowedCounter(1024, DAY, 2 * HOUR, np.int32)
-    )
-    short_24h: WindowedCounter = field(
-        default_factory=lambda: WindowedCounter(1024, DAY, 2 * HOUR, np.int32)
-    )
-    night_24h: WindowedCounter = field(
-        default_factory=lambda: WindowedCounter(1024, DAY, 2 * HOUR, np.int32)
-    )
-    callback_24h: WindowedCounter = field(
-        default_factory=lambda: WindowedCounter(1024, DAY, 2 * HOUR, np.int32)
-    )
+    fanout_24h: WindowedDistinct = field(default_factory=_distinct(DAY, 2 * HOUR))
+    calls_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
+    short_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
+    night_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
+    callback_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
     contact_pair_last: Latest = field(default_factory=lambda: Latest(1024))
     # people: the newest time of each payer-side signal
     risky_contact: Latest = field(default_factory=lambda: Latest(1024))

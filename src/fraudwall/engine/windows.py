@@ -6,6 +6,11 @@ e lives in slot e % B, so the epoch of every slot follows from the newest one, a
 that fall out of the window are cleared when the entity's newest epoch moves on. That is
 8 bytes per entity instead of 8 per bucket, and reading never needs a sweep.
 
+Rings live in rows, handed out to an entity at its first event (a 4-byte id -> row map
+per entity). With a lateness (`lateness_ms`), an entity idle for a window plus the
+lateness gives its row back, so memory follows the entities active lately rather than
+every entity ever seen: most accounts are idle on any given day.
+
 Windows are bucket-granular: a query at time ts sums the buckets with epochs in
 (E - B, E], E = ts // bucket_ms, i.e. the last window_ms, give or take the part of the
 oldest bucket that has passed.
@@ -282,11 +287,12 @@ class _FoldPlan:
     """What folding a batch into a ring writes (see `_Ring._plan`)."""
 
     ids: np.ndarray  # the batch's distinct ids
-    newest_before: np.ndarray  # their newest epochs before the batch
-    newest_ids: np.ndarray  # the ids whose newest epoch moves ...
+    rows: np.ndarray  # the row holding each of them
+    newest_before: np.ndarray  # their rows' newest epochs before the batch
+    newest_rows: np.ndarray  # the rows whose newest epoch moves ...
     newest_to: np.ndarray  # ... to this
-    clear_rows: np.ndarray  # ids idle for a window or more: their whole ring is cleared
-    clear_cells: np.ndarray  # flat cells (id * B + slot) of the epochs moved past
+    clear_rows: np.ndarray  # rows idle for a window or more: their whole ring is cleared
+    clear_cells: np.ndarray  # flat cells (row * B + slot) of the epochs moved past
     live: np.ndarray  # the runs (of `run_heads`) whose bucket is still in the ring
     cells: np.ndarray  # the flat cell each live run lands in
 
@@ -298,7 +304,7 @@ def add_together(
     caller's calls, short calls, night calls and callees; a payer's amounts and
     counts), each with its own values, as each ring's `add` would: their newest epochs
     move alike, so which slots to clear and where each run lands is worked out once.
-    Rings whose buckets or newest epochs differ are folded one by one."""
+    Rings whose buckets, rows or newest epochs differ are folded one by one."""
     ids, ts = _as_events(ids, ts, write=True)
     contribs = [ring._contrib(values, len(ids)) for ring, values in parts]
     if not len(ids):
@@ -315,16 +321,28 @@ def add_together(
 
 
 def _same_plan(lead: _Ring, ring: _Ring, plan: _FoldPlan) -> bool:
-    """Whether `plan` (made by `lead`, before its own fold) is `ring`'s too."""
-    return (
-        ring is not lead
-        and (ring.bucket_ms, ring.n_buckets) == (lead.bucket_ms, lead.n_buckets)
-        and np.array_equal(ring.newest[plan.ids], plan.newest_before)
+    """Whether `plan` (made by `lead`, before its own fold) is `ring`'s too: the same
+    buckets, and the batch's ids in the same rows with the same newest epochs (rings
+    always folded together hand out and take back rows alike)."""
+    if ring is lead or (ring.bucket_ms, ring.n_buckets) != (lead.bucket_ms, lead.n_buckets):
+        return False
+    return bool(
+        np.array_equal(ring._assign(plan.ids), plan.rows)
+        and np.array_equal(ring.newest[plan.rows], plan.newest_before)
     )
 
 
 class _Ring:
-    """Shared ring-of-buckets machinery: capacity, newest epochs, reading, clearing."""
+    """Shared ring-of-buckets machinery: rows, newest epochs, reading, clearing.
+
+    The rings live in rows handed out on an entity's first event (`row_of` maps ids to
+    rows). With `lateness_ms` set, an entity idle for a whole window plus that lateness
+    gives its row back (its buckets would read as empty for any event on time), so
+    memory follows the entities active lately, not every entity ever seen. An event
+    that arrives more than `lateness_ms` behind the newest event folded in may then
+    miss the buckets of an entity that was idle that long; with `lateness_ms=None`
+    rows are never taken back and late events count as the module doc says.
+    """
 
     def __init__(
         self,
@@ -333,18 +351,27 @@ class _Ring:
         bucket_ms: int,
         dtype: Any,
         tail: tuple[int, ...] = (),
+        lateness_ms: int | None = None,
     ) -> None:
         if bucket_ms <= 0 or window_ms <= 0 or window_ms % bucket_ms:
             raise ValueError(
                 f"window_ms ({window_ms}) must be a positive multiple of bucket_ms ({bucket_ms})"
             )
+        if lateness_ms is not None and lateness_ms < 0:
+            raise ValueError(f"lateness_ms must be >= 0 or None, got {lateness_ms}")
         self.window_ms = int(window_ms)
         self.bucket_ms = int(bucket_ms)
         self.n_buckets = self.window_ms // self.bucket_ms
+        self.lateness_ms = None if lateness_ms is None else int(lateness_ms)
         cap = max(int(n_capacity), 1)
         self._n = 0  # 1 + the highest id ever written
-        self.newest = np.full(cap, _NEVER, np.int64)
+        self.row_of = np.full(cap, -1, np.int32)  # per id: its row, -1 none
+        self.owner = np.full(cap, -1, np.int64)  # per row: the id it holds, -1 free
+        self.newest = np.full(cap, _NEVER, np.int64)  # per row: the newest epoch
         self.slots = np.zeros((cap, self.n_buckets, *tail), dtype)
+        self._free = np.arange(cap - 1, -1, -1, dtype=np.int64)  # a stack: row 0 first
+        self._top = _NEVER  # the newest epoch folded in
+        self._swept = _NEVER  # `_top` when idle rows were last looked for among all rows
         # How readers spell a slot in / out of the window: 1 / 0 to multiply, ~0 / 0 to AND.
         true = np.array(-1 if np.dtype(dtype) == _U64 else 1).astype(dtype)
         if self.n_buckets <= _TABLE_MAX_B:
@@ -354,41 +381,107 @@ class _Ring:
 
     @property
     def capacity(self) -> int:
-        return len(self.newest)
+        """How many ids fit before the id map grows."""
+        return len(self.row_of)
+
+    @property
+    def rows_in_use(self) -> int:
+        return len(self.owner) - len(self._free)
 
     @property
     def nbytes(self) -> int:
         """Bytes of state held (at current capacity)."""
-        return int(self.newest.nbytes + self.slots.nbytes)
+        return int(self.row_of.nbytes + self.owner.nbytes + self.newest.nbytes
+                   + self.slots.nbytes + self._free.nbytes)  # fmt: skip
+
+    @property
+    def nbytes_in_use(self) -> int:
+        """Bytes for the ids seen and the rows held, without spare capacity."""
+        per_row = self.owner.itemsize + self.newest.itemsize + self.slots[0].nbytes
+        return int(self._n * self.row_of.itemsize + self.rows_in_use * per_row)
 
     def _ensure(self, n: int) -> None:
-        """Grow (by doubling) so that ids 0..n-1 fit."""
+        """Grow the id map (by doubling) so that ids 0..n-1 fit."""
         self._n = max(self._n, n)
-        if n <= self.capacity:
-            return
-        cap = _doubled(self.capacity, n)
-        self.newest = _grown(self.newest, cap, _NEVER)
-        self.slots = _grown(self.slots, cap, 0)
+        if n > len(self.row_of):
+            self.row_of = _grown(self.row_of, _doubled(len(self.row_of), n), -1)
+
+    def _rows_of(self, ids: np.ndarray) -> np.ndarray:
+        """Each id's row; -1 for ids holding none (never seen, idle, or out of range)."""
+        known = (ids >= 0) & (ids < len(self.row_of))
+        if known.all():
+            return self.row_of[ids].astype(np.int64)
+        out = np.full(len(ids), -1, np.int64)
+        out[known] = self.row_of[ids[known]]
+        return out
 
     def _newest_of(self, ids: np.ndarray) -> np.ndarray:
-        """Each id's newest epoch; _NEVER for ids never written (or out of range)."""
-        known = (ids >= 0) & (ids < self._n)
-        if known.all():
-            return self.newest[ids]
+        """Each id's newest epoch; _NEVER for ids holding no row."""
+        rows = self._rows_of(ids)
+        if len(rows) and rows.min() >= 0:
+            return self.newest[rows]
         out = np.full(len(ids), _NEVER, np.int64)
-        out[known] = self.newest[ids[known]]
+        held = rows >= 0
+        out[held] = self.newest[rows[held]]
         return out
 
     def _read(self, ids: np.ndarray, epochs: np.ndarray, newest: np.ndarray) -> np.ndarray:
-        """The state's reduction over the window ending at each epoch (before any batch)."""
+        """The state's reduction over the window ending at each epoch (before any batch);
+        `newest` is `_newest_of(ids)` (an id holding no row reads as empty)."""
         n = len(ids)
         out = np.zeros((n, *self.slots.shape[2:]), self._out_dtype())
-        safe = np.where(newest == _NEVER, 0, ids)
+        safe = np.maximum(self._rows_of(ids), 0)
         for lo in range(0, n, _CHUNK):
             sl = slice(lo, lo + _CHUNK)
             valid = _valid(newest[sl], epochs[sl], self.n_buckets, self._table)
             out[sl] = self._reduce(np.take(self.slots, safe[sl], axis=0), valid)
         return out
+
+    def _assign(self, ids: np.ndarray) -> np.ndarray:
+        """The rows of distinct ids (in range), handing out free rows to those holding
+        none (empty, newest epoch _NEVER); the rows grow by doubling when none are free."""
+        rows = self.row_of[ids].astype(np.int64)
+        new = np.flatnonzero(rows < 0)
+        k = len(new)
+        if not k:
+            return rows
+        if k > len(self._free):
+            self._grow_rows(_doubled(len(self.owner), self.rows_in_use + k))
+        taken = self._free[len(self._free) - k :][::-1]
+        self._free = self._free[: len(self._free) - k]
+        self.row_of[ids[new]] = taken
+        self.owner[taken] = ids[new]
+        self.newest[taken] = _NEVER
+        self.slots[taken] = 0
+        rows[new] = taken
+        return rows
+
+    def _grow_rows(self, capacity: int) -> None:
+        old = len(self.owner)
+        self.owner = _grown(self.owner, capacity, -1)
+        self.newest = _grown(self.newest, capacity, _NEVER)
+        self.slots = _grown(self.slots, capacity, 0)
+        added = np.arange(capacity - 1, old - 1, -1, dtype=np.int64)
+        self._free = np.concatenate([added, self._free])  # the old free rows go first
+
+    def _give_back_idle(self, touched: np.ndarray) -> None:
+        """Take back the rows of entities idle for a window plus the lateness (newest
+        epoch <= newest folded in - B - lateness): every row when the newest epoch
+        folded in has moved on since the last look, else the rows this fold touched."""
+        if self.lateness_ms is None:
+            return
+        late = -(-self.lateness_ms // self.bucket_ms)
+        limit = self._top - self.n_buckets - late
+        if self._top > self._swept:
+            self._swept = self._top
+            idle = np.flatnonzero((self.newest <= limit) & (self.owner >= 0))
+        else:
+            idle = touched[self.newest[touched] <= limit]
+        if len(idle):
+            self.row_of[self.owner[idle]] = -1
+            self.owner[idle] = -1
+            self.newest[idle] = _NEVER
+            self._free = np.concatenate([self._free, idle[::-1]])
 
     def _plan(self, order: BatchOrder) -> _FoldPlan:
         """Where a batch (sorted by `order`) lands in the rings, from the newest epochs
@@ -399,41 +492,49 @@ class _Ring:
         b = self.n_buckets
         epochs = order.epochs(self.bucket_ms)
         uniq = order.ids[order.last]
+        rows = self._assign(uniq)
         top = epochs[order.last]
-        old = self.newest[uniq]
+        old = self.newest[rows]
         moved = np.flatnonzero(top > old)
-        newest_ids, newest_to = uniq[moved], top[moved]
-        moved = moved[old[moved] != _NEVER]  # a new entity's slots are all empty already
+        newest_rows, newest_to = rows[moved], top[moved]
+        moved = moved[old[moved] != _NEVER]  # a new row's slots are all empty already
         whole = top[moved] - old[moved] >= b  # idle for a window or more: clear the ring
-        clear_rows = uniq[moved[whole]]
+        clear_rows = rows[moved[whole]]
         moved = moved[~whole]
-        rows, old_m, top_m = uniq[moved], old[moved], top[moved]
+        rows_m, old_m, top_m = rows[moved], old[moved], top[moved]
         count = top_m - old_m  # slots (old + 1 .. top) mod B
         first = np.cumsum(count) - count
-        row = np.repeat(np.arange(len(rows)), count)
+        row = np.repeat(np.arange(len(rows_m)), count)
         step = np.arange(len(row)) - first[row]
-        clear_cells = rows[row] * b + (old_m[row] + 1 + step) % b
+        clear_cells = rows_m[row] * b + (old_m[row] + 1 + step) % b
         # Sorted by (id, epoch): each run combines in one reduceat and lands in one cell
         # (the live runs of one id land in distinct slots).
         heads = order.run_heads(self.bucket_ms)
         head_epochs = epochs[heads]
-        after = np.maximum(old, top)[order.seg[heads]]  # each head's id's newest, moved
+        head_seg = order.seg[heads]
+        after = np.maximum(old, top)[head_seg]  # each head's id's newest, moved
         live = np.flatnonzero(head_epochs > after - b)
-        cells = order.ids[heads][live] * b + head_epochs[live] % b
-        return _FoldPlan(uniq, old, newest_ids, newest_to, clear_rows, clear_cells, live, cells)
+        cells = rows[head_seg[live]] * b + head_epochs[live] % b
+        return _FoldPlan(
+            uniq, rows, old, newest_rows, newest_to, clear_rows, clear_cells, live, cells
+        )
 
     def _apply(
         self, plan: _FoldPlan, order: BatchOrder, contrib: np.ndarray, ufunc: np.ufunc
     ) -> None:
-        """Clear and combine as `plan` says, `contrib` being each event's part."""
+        """Clear and combine as `plan` says, `contrib` being each event's part; then take
+        back the rows of entities idle long enough."""
         b = self.n_buckets
-        self.newest[plan.newest_ids] = plan.newest_to
+        self.newest[plan.newest_rows] = plan.newest_to
         self.slots[plan.clear_rows] = 0
-        cells = self.slots.reshape(self.capacity * b, -1)
+        cells = self.slots.reshape(len(self.owner) * b, -1)
         cells[plan.clear_cells] = 0
         heads = order.run_heads(self.bucket_ms)
         combined = ufunc.reduceat(contrib.reshape(len(order), -1)[order.perm], heads, axis=0)
         cells[plan.cells] = ufunc(cells[plan.cells], combined[plan.live])
+        if len(plan.newest_to):
+            self._top = max(self._top, int(plan.newest_to.max()))
+        self._give_back_idle(plan.rows)
 
     def _contrib(self, values: Any, n: int) -> tuple[np.ndarray, np.ufunc]:
         """Each event's part in its bucket, and how parts combine."""
@@ -449,18 +550,35 @@ class _Ring:
         return np.array([self.window_ms, self.bucket_ms, self._n], np.int64)
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        """The state as plain arrays (for np.savez); `from_state` restores it."""
+        """The state as plain arrays (for np.savez); `from_state` restores it. The ids
+        holding a row, in id order, with their newest epochs and buckets: the same
+        state reads the same whichever rows it happened to take."""
+        held = np.flatnonzero(self.row_of[: self._n] >= 0)
+        rows = self.row_of[held]
+        late = -1 if self.lateness_ms is None else self.lateness_ms
         return {
             "config": self._config(),
-            "newest": self.newest[: self._n].copy(),
-            "slots": self.slots[: self._n].copy(),
+            "clock": np.array([self._top, self._swept, late], np.int64),
+            "ids": held,
+            "newest": self.newest[rows],
+            "slots": self.slots[rows],
         }
 
+    @staticmethod
+    def _lateness_in(state: dict[str, np.ndarray]) -> int | None:
+        late = int(state["clock"][2])
+        return None if late < 0 else late
+
     def _restore(self, state: dict[str, np.ndarray]) -> None:
-        n = int(state["config"][2])
-        self._ensure(n)
-        self.newest[:n] = state["newest"]
-        self.slots[:n] = state["slots"]
+        """Load `state_dict` output into a new ring (rows 0.. in id order)."""
+        self._ensure(int(state["config"][2]))
+        ids = state["ids"].astype(np.int64)
+        if len(ids) > len(self.owner):
+            self._grow_rows(len(ids))
+        rows = self._assign(ids)
+        self.newest[rows] = state["newest"]
+        self.slots[rows] = state["slots"]
+        self._top, self._swept = int(state["clock"][0]), int(state["clock"][1])
 
 
 class WindowedCounter(_Ring):
@@ -471,9 +589,14 @@ class WindowedCounter(_Ring):
     """
 
     def __init__(
-        self, n_capacity: int, window_ms: int, bucket_ms: int, dtype: Any = np.int64
+        self,
+        n_capacity: int,
+        window_ms: int,
+        bucket_ms: int,
+        dtype: Any = np.int64,
+        lateness_ms: int | None = None,
     ) -> None:
-        super().__init__(n_capacity, window_ms, bucket_ms, np.dtype(dtype))
+        super().__init__(n_capacity, window_ms, bucket_ms, np.dtype(dtype), (), lateness_ms)
 
     def _values(self, values: Any, n: int) -> np.ndarray:
         v = np.asarray(values, dtype=self.slots.dtype)
@@ -568,7 +691,9 @@ class WindowedCounter(_Ring):
     def from_state(cls, state: dict[str, np.ndarray]) -> WindowedCounter:
         """Restore from `state_dict` output."""
         window_ms, bucket_ms, n = (int(x) for x in state["config"])
-        counter = cls(n, window_ms, bucket_ms, dtype=state["slots"].dtype)
+        counter = cls(
+            n, window_ms, bucket_ms, state["slots"].dtype, lateness_ms=cls._lateness_in(state)
+        )
         counter._restore(state)
         return counter
 
@@ -597,12 +722,17 @@ class WindowedDistinct(_Ring):
     """
 
     def __init__(
-        self, n_capacity: int, window_ms: int, bucket_ms: int, sketch_bits: int = 64
+        self,
+        n_capacity: int,
+        window_ms: int,
+        bucket_ms: int,
+        sketch_bits: int = 64,
+        lateness_ms: int | None = None,
     ) -> None:
         if sketch_bits <= 0 or sketch_bits % 64:
             raise ValueError(f"sketch_bits must be a positive multiple of 64, got {sketch_bits}")
         self.sketch_bits = int(sketch_bits)
-        super().__init__(n_capacity, window_ms, bucket_ms, _U64, (sketch_bits // 64,))
+        super().__init__(n_capacity, window_ms, bucket_ms, _U64, (sketch_bits // 64,), lateness_ms)
 
     @property
     def words(self) -> int:
@@ -675,7 +805,7 @@ class WindowedDistinct(_Ring):
     def from_state(cls, state: dict[str, np.ndarray]) -> WindowedDistinct:
         """Restore from `state_dict` output."""
         window_ms, bucket_ms, n, bits = (int(x) for x in state["config"])
-        distinct = cls(n, window_ms, bucket_ms, sketch_bits=bits)
+        distinct = cls(n, window_ms, bucket_ms, bits, lateness_ms=cls._lateness_in(state))
         distinct._restore(state)
         return distinct
 
