@@ -415,22 +415,22 @@ class _Ring:
         out[known] = self.row_of[ids[known]]
         return out
 
-    def _newest_of(self, ids: np.ndarray) -> np.ndarray:
-        """Each id's newest epoch; _NEVER for ids holding no row."""
+    def _held(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each id's row and newest epoch; -1 and _NEVER for ids holding no row."""
         rows = self._rows_of(ids)
         if len(rows) and rows.min() >= 0:
-            return self.newest[rows]
-        out = np.full(len(ids), _NEVER, np.int64)
+            return rows, self.newest[rows]
+        newest = np.full(len(ids), _NEVER, np.int64)
         held = rows >= 0
-        out[held] = self.newest[rows[held]]
-        return out
+        newest[held] = self.newest[rows[held]]
+        return rows, newest
 
-    def _read(self, ids: np.ndarray, epochs: np.ndarray, newest: np.ndarray) -> np.ndarray:
-        """The state's reduction over the window ending at each epoch (before any batch);
-        `newest` is `_newest_of(ids)` (an id holding no row reads as empty)."""
-        n = len(ids)
+    def _read(self, rows: np.ndarray, epochs: np.ndarray, newest: np.ndarray) -> np.ndarray:
+        """The state's reduction over the window ending at each epoch (before any batch),
+        for ids held in `rows` with their `newest` epochs (`_held`; no row reads empty)."""
+        n = len(rows)
         out = np.zeros((n, *self.slots.shape[2:]), self._out_dtype())
-        safe = np.maximum(self._rows_of(ids), 0)
+        safe = np.maximum(rows, 0)
         for lo in range(0, n, _CHUNK):
             sl = slice(lo, lo + _CHUNK)
             valid = _valid(newest[sl], epochs[sl], self.n_buckets, self._table)
@@ -612,7 +612,8 @@ class WindowedCounter(_Ring):
     def total(self, ids: Any, ts: Any) -> np.ndarray:
         """The windowed sum for each (id, ts), from the state as it stands (no batch)."""
         ids, ts = _as_events(ids, ts, write=False)
-        return self._read(ids, ts // self.bucket_ms, self._newest_of(ids))
+        rows, newest = self._held(ids)
+        return self._read(rows, ts // self.bucket_ms, newest)
 
     def before_each(
         self, ids: Any, ts: Any, values: Any = 1, order: BatchOrder | None = None
@@ -629,13 +630,13 @@ class WindowedCounter(_Ring):
         if n == 0:
             return out
         epochs = o.epochs(self.bucket_ms)
-        newest = self._newest_of(o.ids)
+        rows, newest = self._held(o.ids)
         # Events older than the ring would be dropped by add: they count for nobody.
         v = np.where(epochs > newest - b, values[o.perm], 0)
         prefix = np.zeros(n + 1, self.slots.dtype)
         np.cumsum(v, out=prefix[1:])
         within = prefix[:-1] - prefix[o.window_starts(self.bucket_ms, b)]
-        out[o.perm] = within + _per_run(self, o, epochs, newest)
+        out[o.perm] = within + _per_run(self, o, epochs, rows, newest)
         return out
 
     def before_each_among(
@@ -654,9 +655,9 @@ class WindowedCounter(_Ring):
         if n == 0:
             return out
         epochs = order.epochs(self.bucket_ms)
-        newest = self._newest_of(order.ids)
+        rows, newest = self._held(order.ids)
         within = np.zeros(n, self.slots.dtype)
-        kept = np.flatnonzero(ts // self.bucket_ms > self._newest_of(ids) - b)  # as add keeps
+        kept = np.flatnonzero(ts // self.bucket_ms > self._held(ids)[1] - b)  # as add keeps
         if len(kept):
             lo = min(int(ts.min()), int(order.ts.min()))
             span = max(int(ts.max()), int(order.ts.max())) - lo + 1
@@ -677,7 +678,7 @@ class WindowedCounter(_Ring):
             upto = np.searchsorted(keys, base + order.ts, side="left")
             since = np.searchsorted(keys, base + start, side="left")
             within = prefix[upto] - prefix[since]
-        out[order.perm] = within + _per_run(self, order, epochs, newest)
+        out[order.perm] = within + _per_run(self, order, epochs, rows, newest)
         return out
 
     def add(self, ids: Any, ts: Any, values: Any = 1, order: BatchOrder | None = None) -> None:
@@ -698,10 +699,12 @@ class WindowedCounter(_Ring):
         return counter
 
 
-def _per_run(ring: _Ring, o: BatchOrder, epochs: np.ndarray, newest: np.ndarray) -> np.ndarray:
+def _per_run(
+    ring: _Ring, o: BatchOrder, epochs: np.ndarray, rows: np.ndarray, newest: np.ndarray
+) -> np.ndarray:
     """The state's reduction for every sorted event, read once per run of equal (id, epoch)."""
     heads = o.run_heads(ring.bucket_ms)
-    values = ring._read(o.ids[heads], epochs[heads], newest[heads])
+    values = ring._read(rows[heads], epochs[heads], newest[heads])
     if len(heads) == len(epochs):
         return values
     return values[o.run_of(ring.bucket_ms)]
@@ -753,7 +756,8 @@ class WindowedDistinct(_Ring):
     def sketch(self, ids: Any, ts: Any) -> np.ndarray:
         """(n, K/64) uint64: the window's bitmap for each (id, ts), from the state."""
         ids, ts = _as_events(ids, ts, write=False)
-        return self._read(ids, ts // self.bucket_ms, self._newest_of(ids))
+        rows, newest = self._held(ids)
+        return self._read(rows, ts // self.bucket_ms, newest)
 
     def estimate(self, ids: Any, ts: Any) -> np.ndarray:
         """Estimated distinct counterparts for each (id, ts), from the state (no batch)."""
@@ -774,12 +778,12 @@ class WindowedDistinct(_Ring):
         if n == 0:
             return out
         epochs = o.epochs(self.bucket_ms)
-        newest = self._newest_of(o.ids)
+        rows, newest = self._held(o.ids)
         bits = np.zeros((n, self.words), _U64)
         kept = np.flatnonzero(epochs > newest - b)  # older events would be dropped by add
         bits[kept, word[o.perm][kept]] = onebit[o.perm][kept]
         within = _range_or(bits, o.window_starts(self.bucket_ms, b))
-        out[o.perm] = within | _per_run(self, o, epochs, newest)
+        out[o.perm] = within | _per_run(self, o, epochs, rows, newest)
         return out
 
     def before_each(
