@@ -13,8 +13,11 @@ shipped model:
 - memory: the engine's state arrays per million accounts (the account-keyed parts, for
   the accounts in use, not the arrays' spare capacity), and all of the state;
 - the peer: the same windowed features computed per event in Python with river stats and
-  a river online model (`bench/_river_peer.py`), on the first 300k events of the same
-  world (time-boxed), and the ratio of events per second.
+  a river online model (`bench/_river_peer.py`), over the same world's events (the same
+  job; about 3-4 minutes), and, as earlier runs measured it, over its first 300k events
+  only (the peer is quicker there: its state is still small). The ratio is the peer's
+  time for the whole world over the replay's (the peer reads no logins or reports, so
+  its events per second count fewer events); over the first 300k events, of events/s.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from bench._river_peer import EVENT_TABLES as PEER_TABLES
 from bench._river_peer import run_peer
 from fraudwall.engine.engine import Engine
 from fraudwall.engine.scorer import default_model
@@ -39,8 +43,8 @@ SEED = 21  # not the seed the shipped model was trained on
 BATCH = 250_000
 CHECKS = 1_000
 BACKGROUND = 500  # events absorbed between two checks
-PEER_EVENTS = 300_000
-PEER_BUDGET_S = 60.0
+PEER_FIRST_EVENTS = 300_000
+PEER_BUDGET_S = 900.0
 
 ACCOUNT_PARTS = (
     "keys.accounts", "account_opened", "account_active_before", "account_owner",
@@ -141,8 +145,13 @@ def run() -> dict[str, Any]:
     accounts = len(engine.state.keys["accounts"])
     account_bytes = sum(_in_use(engine, p, parts[p], accounts) for p in ACCOUNT_PARTS)
     latency = _latency(tables)
-    peer = run_peer(tables, PEER_EVENTS, PEER_BUDGET_S)
+    peer = run_peer(tables, events, PEER_BUDGET_S)
+    first = run_peer(tables, PEER_FIRST_EVENTS, PEER_BUDGET_S)
     ours = events / seconds
+    # The peer reads no logins or reports (fraudwall counts them as events): compare the
+    # time each takes for the whole world, unless the budget cut the peer short.
+    whole = peer["events"] == sum(tables[name].num_rows for name in PEER_TABLES)
+    ratio = peer["seconds"] / seconds if whole else ours / peer["events_per_s"]
     return {
         "world": {"people": PEOPLE, "days": DAYS, "seed": SEED, "simulate_s": round(sim_s, 1)},
         "events": events,
@@ -154,7 +163,10 @@ def run() -> dict[str, Any]:
         "all_state_bytes": sum(parts.values()),
         "peer": {k: v for k, v in peer.items() if k != "features"},
         "peer_events_per_s": round(peer["events_per_s"]),
-        "ratio": round(ours / peer["events_per_s"], 1),
+        "peer_whole_world": whole,
+        "ratio": round(ratio, 1),
+        "peer_first_300k_events_per_s": round(first["events_per_s"]),
+        "ratio_to_peer_on_first_300k": round(ours / first["events_per_s"], 1),
         "goals": {"events_per_s": 300_000, "p99_ms": 5.0, "ratio": 20.0},
     }
 

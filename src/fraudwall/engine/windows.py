@@ -410,7 +410,7 @@ class _Ring:
         """Each id's row; -1 for ids holding none (never seen, idle, or out of range)."""
         known = (ids >= 0) & (ids < len(self.row_of))
         if known.all():
-            return self.row_of[ids].astype(np.int64)
+            return self.row_of[ids]
         out = np.full(len(ids), -1, np.int64)
         out[known] = self.row_of[ids[known]]
         return out
