@@ -166,3 +166,49 @@ def test_one_key_at_a_time_finds_the_ids_of_a_batch_lookup(
     assert index.lookup(pa.array(few)).tolist() == expected
     assert index.lookup(few, add=False).tolist() == expected
     assert index.lookup(["\\x00never seen\\x00"], add=False).tolist() == [-1]
+
+
+def test_int_index_through_many_growths_matches_a_dict() -> None:
+    """Batches with repeats, known and new keys, across table growths (whose rehash also
+    wraps keys past the table's end around to its start)."""
+    rng = np.random.default_rng(11)
+    index, ref = IntIndex(), {}
+    for size in (3, 700, 5_000, 60_000, 1, 150_000):
+        batch = rng.integers(-(2**40), 2**40, size) if size > 1 else np.array([0])
+        if ref:
+            known = np.array(list(ref), np.int64)
+            batch = np.concatenate([batch, known[rng.integers(0, len(known), size)]])
+            rng.shuffle(batch)
+        assert index.lookup(batch).tolist() == [ref.setdefault(k, len(ref)) for k in batch.tolist()]
+        assert index.nbytes <= 64 * len(ref) + 4096
+    keys = np.array(list(ref), np.int64)
+    assert index.lookup(keys[::-1], add=False).tolist() == list(range(len(ref)))[::-1]
+    assert index.to_arrow().to_numpy().tolist() == keys.tolist()
+    assert index.key_of([2, -1]).to_pylist() == [int(keys[2]), None]
+    assert index.lookup(np.array([2**62]), add=False).tolist() == [-1]
+
+
+def _unmix(h: int) -> int:
+    """The int64 key whose splitmix64 finaliser (IntIndex's hash) is h."""
+    m = (1 << 64) - 1
+    h ^= (h >> 31) ^ (h >> 62)
+    h = h * pow(0x94D049BB133111EB, -1, 1 << 64) & m
+    h ^= (h >> 27) ^ (h >> 54)
+    h = h * pow(0xBF58476D1CE4E5B9, -1, 1 << 64) & m
+    h ^= (h >> 30) ^ (h >> 60)
+    return h - (1 << 64) if h >> 63 else h
+
+
+def test_int_index_keys_homed_at_the_tables_end_wrap_around() -> None:
+    """Keys whose home is the last slot at every table size fill it, then wrap to slot 0
+    on, when added and when the table grows."""
+    last = [_unmix((j << 24) | ((1 << 24) - 1)) for j in range(1, 400)]
+    rng = np.random.default_rng(2)
+    index, ref = IntIndex(), {}
+    for part in range(4):
+        batch = np.concatenate([last[part * 100 : part * 100 + 100], rng.integers(0, 9**9, 300)])
+        batch = np.concatenate([batch, batch[:50]])
+        assert index.lookup(batch).tolist() == [ref.setdefault(k, len(ref)) for k in batch.tolist()]
+    keys = np.array(list(ref), np.int64)
+    assert index.lookup(keys, add=False).tolist() == list(range(len(ref)))
+    assert IntIndex.from_arrow(index.to_arrow()).lookup(keys).tolist() == list(range(len(ref)))

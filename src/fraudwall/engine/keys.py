@@ -48,6 +48,24 @@ def _fmix(z: np.ndarray) -> np.ndarray:
     return z
 
 
+def _spread(home: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray, int]:
+    """Where linear probing puts keys with these home slots in an empty table of `size`
+    slots, in one pass instead of a round per probe step: with the keys in order of their
+    home slot, each goes to the first slot from its home that the keys before it left
+    free, which is slot k + max over j <= k of (home_j - j) for the k-th key (a running
+    max); the slots from a key's home to its own are all taken, as a lookup's probe needs.
+    Returns the keys in that order, their slots (increasing) and how many fit before the
+    end: the few after it wrap around and are left to the caller.
+    """
+    n = len(home)
+    packed = home * n + np.arange(n, dtype=np.int64)  # homes < 2**32, n < 2**31
+    packed.sort()  # one SIMD sort of (home, key) instead of an argsort
+    order, home = packed % n, packed // n
+    k = np.arange(n, dtype=np.int64)
+    slot = np.maximum.accumulate(home - k) + k
+    return order, slot, int(np.searchsorted(slot, size))
+
+
 def string_offsets(arr: pa.Array) -> np.ndarray:
     """The n + 1 byte offsets (int64) of an Arrow string / large_string array's values in
     its data buffer, read in place (slices respected)."""
@@ -455,22 +473,9 @@ class KeyIndex:
         self._place_in_empty(h, ids)
 
     def _place_in_empty(self, h: np.ndarray, ids: np.ndarray) -> None:
-        """`_place` into an empty table (a grown one), in one pass instead of a round per
-        probe step: with the keys in order of their home slot, linear probing puts each in
-        the first slot from its home that the keys before it left free, which is slot
-        k + max over j <= k of (home_j - j) for the k-th key (a running max); the slots
-        from a key's home to its own are all taken, as a lookup's probe needs. The few
-        keys pushed past the last slot wrap around through `_place`."""
-        n = len(h)
-        if not n:
-            return
-        home = (h & np.uint64(len(self._slot_id) - 1)).astype(np.int64)
-        packed = home * n + np.arange(n, dtype=np.int64)  # homes < 2**32, n < 2**31
-        packed.sort()  # one SIMD sort of (home, key) instead of an argsort
-        order, home = packed % n, packed // n
-        k = np.arange(n, dtype=np.int64)
-        slot = np.maximum.accumulate(home - k) + k  # strictly increasing
-        inside = int(np.searchsorted(slot, len(self._slot_id)))
+        """`_place` into an empty table (a grown one), in one pass (see `_spread`)."""
+        home = (h & np.uint64(len(self._slot_id) - 1)).view(np.int64)
+        order, slot, inside = _spread(home, len(self._slot_id))
         self._slot_hash[slot[:inside]] = h[order[:inside]]
         self._slot_id[slot[:inside]] = ids[order[:inside]]
         self._place(h[order[inside:]], ids[order[inside:]])
@@ -531,47 +536,46 @@ class IntIndex(KeyIndex):
     """Dense int64 ids 0..n-1 for int64 keys (e.g. two ids packed into one: a payer→payee
     pair), in first-seen order.
 
-    The same open-addressing table as KeyIndex, but the hash of an int64 key is splitmix64's
-    finaliser, a bijection of 64-bit words: equal hashes mean equal keys, so nothing needs
-    comparing, and no string is ever made.
+    An open-addressing table like KeyIndex's (linear probing, load <= 0.5), but each slot
+    is one 16-byte row (key, id), id -1 when empty: a probe reads one cache line, and the
+    key itself is compared, so no string is ever made and no reverse array is kept (the
+    table is the snapshot). The home slot comes from splitmix64's finaliser of the key.
     """
 
     def __init__(self) -> None:
-        super().__init__()
-        self._keys = np.zeros(1 << 8, np.int64)
+        self._n = 0
+        self._table = _empty_rows(1 << 8)
 
     @property
     def nbytes(self) -> int:
-        return int(self._keys.nbytes + self._slot_hash.nbytes + self._slot_id.nbytes)
+        return int(self._table.nbytes)
 
     def lookup(self, keys: KeyBatch, add: bool = True) -> np.ndarray:
         """The id of each key; unseen keys get new ids (add=True) or -1."""
         k = np.asarray(keys, dtype=np.int64).reshape(-1)
-        h = _fmix(k.view(np.uint64).copy())
-        ids = self._probe(h)
+        slot = self._home(k)
+        ids = self._find(k, slot)
         absent = np.flatnonzero(ids < 0)
         if not add or not len(absent):
             return ids
-        uniq, inverse = np.unique(h[absent], return_inverse=True)
-        inverse = inverse.reshape(-1)
-        # Each new key's first place in the batch (np.unique's return_index would sort
-        # stably, several times slower than this for a batch's ~100k new pairs).
-        first = np.full(len(uniq), len(absent), np.int64)
-        np.minimum.at(first, inverse, np.arange(len(absent)))
-        rank = np.empty(len(uniq), np.int64)
-        rank[np.argsort(first)] = np.arange(len(uniq))  # first-seen order (first: distinct)
-        new_ids = self._n + rank
-        self._reserve(len(uniq))
-        self._place(uniq, new_ids.astype(np.int32))
-        self._in_table += len(uniq)
-        n_new = self._n + len(uniq)
-        if n_new > len(self._keys):
-            self._keys = np.concatenate(
-                [self._keys, np.zeros(max(n_new, 2 * len(self._keys)) - len(self._keys), np.int64)]
-            )
-        self._keys[new_ids] = k[absent][first]
-        self._n = n_new
-        ids[absent] = new_ids[inverse]
+        fresh = k[absent]
+        if self._n + len(absent) > _MAX_LOAD * len(self._table):  # may have to grow
+            self._reserve(len(np.unique(fresh)))
+            slot = self._home(fresh)
+            self._find(fresh, slot)  # to the empty slot that ends each probe
+        else:
+            slot = slot[absent]
+        at, claimer = self._claim(fresh, slot)
+        j = np.arange(len(fresh))
+        first = j.copy()
+        np.minimum.at(first, claimer, j)  # first[c]: earliest key of claimer c's slot
+        first_of = first[claimer]
+        is_first = first_of == j
+        new_ids = self._n + (np.cumsum(is_first) - 1)[first_of]
+        self._table[at, 0] = fresh
+        self._table[at, 1] = new_ids
+        self._n += int(np.count_nonzero(is_first))
+        ids[absent] = new_ids
         return ids
 
     def lookup_columns(self, columns: Sequence[KeyBatch], add: bool = True) -> list[np.ndarray]:
@@ -581,14 +585,92 @@ class IntIndex(KeyIndex):
         ids = self.lookup(np.concatenate(keys) if keys else np.empty(0, np.int64), add)
         return np.split(ids, np.cumsum(sizes)[:-1])
 
+    # -- the table ------------------------------------------------------------------------
+
+    def _home(self, k: np.ndarray) -> np.ndarray:
+        h = _fmix(k.view(np.uint64).copy())
+        h &= np.uint64(len(self._table) - 1)
+        return h.view(np.int64)
+
+    def _rows(self, slots: np.ndarray) -> np.ndarray:
+        """The (key, id) rows of these slots, gathered 16 bytes at a time (one gather over
+        a 16-byte view is as quick as one over an 8-byte array; two gathers, twice that)."""
+        return self._table.view(_ROW).reshape(-1)[slots].view(np.int64).reshape(-1, 2)
+
+    def _find(self, k: np.ndarray, slot: np.ndarray) -> np.ndarray:
+        """The id of each key, or -1; `slot` (home slots) is moved on, in place, to each
+        key's own slot or to the empty slot that ends its probe."""
+        mask = len(self._table) - 1
+        rows = self._rows(slot)
+        same = rows[:, 0] == k
+        ids = np.where(same, rows[:, 1], -1)  # an empty row's key may equal k: its id is -1
+        pending = np.flatnonzero((rows[:, 1] >= 0) & ~same)
+        while len(pending):
+            p = (slot[pending] + 1) & mask
+            slot[pending] = p
+            rows = self._rows(p)
+            same = rows[:, 0] == k[pending]
+            ids[pending[same]] = rows[same, 1]
+            pending = pending[(rows[:, 1] >= 0) & ~same]
+        return ids
+
+    def _claim(self, k: np.ndarray, slot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The slots that keys not in the table take, starting from `slot` (each key's home
+        or the empty slot that ended its probe), one round per probe step: a key writes
+        its mark into a free slot's id (of several keys writing one slot, one write
+        sticks), and every key finding the mark of a key equal to it joins that slot;
+        the others go on. Returns each key's slot and which key claimed it (repeats of a
+        key share one slot). The slots' rows are left to the caller to write."""
+        ids = self._table[:, 1]
+        mask = len(self._table) - 1
+        claimer = np.empty(len(k), np.int64)
+        pending = np.arange(len(k))
+        while len(pending):
+            p = slot[pending]
+            free = ids[p] == -1
+            ids[p[free]] = -2 - pending[free]  # below -1: claimed by this batch
+            sid = ids[p]
+            mine = sid < -1
+            mine[mine] = k[-2 - sid[mine]] == k[pending[mine]]
+            claimer[pending[mine]] = -2 - sid[mine]
+            go_on = ~mine
+            slot[pending[go_on]] = (p[go_on] + 1) & mask
+            pending = pending[go_on]
+        return slot, claimer
+
+    def _reserve(self, more: int) -> None:
+        """Grow the table so that `more` keys fit within the load limit."""
+        size = len(self._table)
+        while self._n + more > _MAX_LOAD * size:
+            size *= 2
+        if size == len(self._table):
+            return
+        old = self._table[self._table[:, 1] >= 0]
+        self._table = _empty_rows(size)
+        home = self._home(old[:, 0])
+        order, slot, inside = _spread(home, size)
+        self._table[slot[:inside]] = old[order[:inside]]
+        rest = order[inside:]  # past the last slot: wrap around
+        at, _ = self._claim(old[rest, 0], home[rest])
+        self._table[at] = old[rest]
+
+    # -- snapshots ------------------------------------------------------------------------
+
+    def _keys(self) -> np.ndarray:
+        """Every key in id order."""
+        full = self._table[self._table[:, 1] >= 0]
+        keys = np.empty(self._n, np.int64)
+        keys[full[:, 1]] = full[:, 0]
+        return keys
+
     def to_arrow(self) -> pa.Array:
-        return pa.array(self._keys[: self._n])
+        return pa.array(self._keys())
 
     def key_of(self, ids: np.ndarray | Sequence[int]) -> pa.Array:
         arr = np.asarray(ids, dtype=np.int64)
         if len(arr) and (arr.max() >= self._n or arr.min() < -1):
             raise IndexError(f"key_of: ids must be -1 or in 0..{self._n - 1}")
-        return pa.array(self._keys[np.maximum(arr, 0)], mask=arr < 0)
+        return pa.array(self._keys()[np.maximum(arr, 0)] if self._n else arr, mask=arr < 0)
 
     @classmethod
     def from_arrow(cls, keys: pa.Array | pa.ChunkedArray | Sequence[str]) -> IntIndex:
@@ -598,3 +680,13 @@ class IntIndex(KeyIndex):
         if not np.array_equal(ids, np.arange(len(ids))):
             raise ValueError("from_arrow: keys must be distinct")
         return index
+
+
+_ROW = np.dtype("V16")  # one (key, id) row of IntIndex's table
+
+
+def _empty_rows(size: int) -> np.ndarray:
+    """An IntIndex table of `size` empty (key 0, id -1) rows."""
+    table = np.zeros((size, 2), np.int64)
+    table[:, 1] = -1
+    return table
