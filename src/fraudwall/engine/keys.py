@@ -537,14 +537,15 @@ class IntIndex(KeyIndex):
     pair), in first-seen order.
 
     An open-addressing table like KeyIndex's (linear probing, load <= 0.5), but each slot
-    is one 16-byte row (key, id), id -1 when empty: a probe reads one cache line, and the
-    key itself is compared, so no string is ever made and no reverse array is kept (the
-    table is the snapshot). The home slot comes from splitmix64's finaliser of the key.
+    is one 16-byte row (key, ~id), all zero when empty (a new table is zero pages, and
+    ~row[1] is -1 there): a probe reads one cache line, and the key itself is compared, so
+    no string is ever made and no reverse array is kept (the table is the snapshot). The
+    home slot comes from splitmix64's finaliser of the key.
     """
 
     def __init__(self) -> None:
         self._n = 0
-        self._table = _empty_rows(1 << 8)
+        self._table = np.zeros((1 << 8, 2), np.int64)
 
     @property
     def nbytes(self) -> int:
@@ -573,7 +574,7 @@ class IntIndex(KeyIndex):
         is_first = first_of == j
         new_ids = self._n + (np.cumsum(is_first) - 1)[first_of]
         self._table[at, 0] = fresh
-        self._table[at, 1] = new_ids
+        self._table[at, 1] = ~new_ids
         self._n += int(np.count_nonzero(is_first))
         ids[absent] = new_ids
         return ids
@@ -592,26 +593,30 @@ class IntIndex(KeyIndex):
         h &= np.uint64(len(self._table) - 1)
         return h.view(np.int64)
 
-    def _rows(self, slots: np.ndarray) -> np.ndarray:
-        """The (key, id) rows of these slots, gathered 16 bytes at a time (one gather over
-        a 16-byte view is as quick as one over an 8-byte array; two gathers, twice that)."""
-        return self._table.view(_ROW).reshape(-1)[slots].view(np.int64).reshape(-1, 2)
+    def _rows(self) -> np.ndarray:
+        """The table's rows as 16-byte items: one gather of them is as quick as one of an
+        8-byte array (two gathers, of keys and ids, take twice as long)."""
+        return self._table.view(_ROW).reshape(-1)
+
+    def _at(self, slots: np.ndarray) -> np.ndarray:
+        """The (key, ~id) rows of these slots."""
+        return self._rows()[slots].view(np.int64).reshape(-1, 2)
 
     def _find(self, k: np.ndarray, slot: np.ndarray) -> np.ndarray:
         """The id of each key, or -1; `slot` (home slots) is moved on, in place, to each
         key's own slot or to the empty slot that ends its probe."""
         mask = len(self._table) - 1
-        rows = self._rows(slot)
+        rows = self._at(slot)
         same = rows[:, 0] == k
-        ids = np.where(same, rows[:, 1], -1)  # an empty row's key may equal k: its id is -1
-        pending = np.flatnonzero((rows[:, 1] >= 0) & ~same)
+        ids = np.where(same, ~rows[:, 1], -1)  # an empty row's key may equal k: its id is -1
+        pending = np.flatnonzero((rows[:, 1] != 0) & ~same)
         while len(pending):
             p = (slot[pending] + 1) & mask
             slot[pending] = p
-            rows = self._rows(p)
+            rows = self._at(p)
             same = rows[:, 0] == k[pending]
-            ids[pending[same]] = rows[same, 1]
-            pending = pending[(rows[:, 1] >= 0) & ~same]
+            ids[pending[same]] = ~rows[:, 1][same]
+            pending = pending[(rows[:, 1] != 0) & ~same]
         return ids
 
     def _claim(self, k: np.ndarray, slot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -627,12 +632,12 @@ class IntIndex(KeyIndex):
         pending = np.arange(len(k))
         while len(pending):
             p = slot[pending]
-            free = ids[p] == -1
-            ids[p[free]] = -2 - pending[free]  # below -1: claimed by this batch
+            free = ids[p] == 0
+            ids[p[free]] = 1 + pending[free]  # above 0: claimed by this batch
             sid = ids[p]
-            mine = sid < -1
-            mine[mine] = k[-2 - sid[mine]] == k[pending[mine]]
-            claimer[pending[mine]] = -2 - sid[mine]
+            mine = sid > 0
+            mine[mine] = k[sid[mine] - 1] == k[pending[mine]]
+            claimer[pending[mine]] = sid[mine] - 1
             go_on = ~mine
             slot[pending[go_on]] = (p[go_on] + 1) & mask
             pending = pending[go_on]
@@ -645,22 +650,23 @@ class IntIndex(KeyIndex):
             size *= 2
         if size == len(self._table):
             return
-        old = self._table[self._table[:, 1] >= 0]
-        self._table = _empty_rows(size)
-        home = self._home(old[:, 0])
+        old = self._rows()[self._table[:, 1] != 0]
+        keys = old.view(np.int64)[::2]
+        self._table = np.zeros((size, 2), np.int64)
+        home = self._home(keys)
         order, slot, inside = _spread(home, size)
-        self._table[slot[:inside]] = old[order[:inside]]
+        self._rows()[slot[:inside]] = old[order[:inside]]
         rest = order[inside:]  # past the last slot: wrap around
-        at, _ = self._claim(old[rest, 0], home[rest])
-        self._table[at] = old[rest]
+        at, _ = self._claim(keys[rest], home[rest])
+        self._rows()[at] = old[rest]
 
     # -- snapshots ------------------------------------------------------------------------
 
     def _keys(self) -> np.ndarray:
         """Every key in id order."""
-        full = self._table[self._table[:, 1] >= 0]
+        full = self._table[self._table[:, 1] != 0]
         keys = np.empty(self._n, np.int64)
-        keys[full[:, 1]] = full[:, 0]
+        keys[~full[:, 1]] = full[:, 0]
         return keys
 
     def to_arrow(self) -> pa.Array:
@@ -682,11 +688,4 @@ class IntIndex(KeyIndex):
         return index
 
 
-_ROW = np.dtype("V16")  # one (key, id) row of IntIndex's table
-
-
-def _empty_rows(size: int) -> np.ndarray:
-    """An IntIndex table of `size` empty (key 0, id -1) rows."""
-    table = np.zeros((size, 2), np.int64)
-    table[:, 1] = -1
-    return table
+_ROW = np.dtype("V16")  # one (key, ~id) row of IntIndex's table
