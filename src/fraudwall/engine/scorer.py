@@ -129,16 +129,27 @@ class SplitSides:
     def codes(self, x: np.ndarray) -> np.ndarray:
         """Each row's code (see the class doc)."""
         out = np.zeros(len(x), np.int64)
-        for col, t, shift, near in zip(
-            self.columns, self.thresholds, self.shifts, self.near_zero, strict=True
+        columns = _transposed(x, self.columns)  # one pass, then quick ones per column
+        for v, t, shift, near in zip(
+            columns, self.thresholds, self.shifts, self.near_zero, strict=True
         ):
-            v = np.ascontiguousarray(x[:, col])  # one strided pass, then quick ones
             if near:  # as LightGBM reads it: tiny values are 0.0
                 v = np.where(np.abs(v) <= ZERO_THRESHOLD, 0.0, v)
             code = _count_below(t, v)
             code[np.isnan(v)] = len(t) + 1
             out |= code.astype(np.int64) << shift
         return out
+
+
+def _transposed(x: np.ndarray, columns: tuple[int, ...]) -> np.ndarray:
+    """The `columns` of a row-major matrix as contiguous rows, copied a block of rows at a
+    time (the block stays in the CPU cache while it is read column by column)."""
+    out = np.empty((len(columns), len(x)), x.dtype)
+    every = columns == tuple(range(x.shape[1]))
+    for start in range(0, len(x), _BLOCK_ROWS):
+        block = x[start : start + _BLOCK_ROWS]
+        out[:, start : start + _BLOCK_ROWS] = (block if every else block[:, columns]).T
+    return out
 
 
 def _count_below(thresholds: np.ndarray, v: np.ndarray) -> np.ndarray:
