@@ -172,26 +172,32 @@ def _hash_strings(s: _Strings) -> np.ndarray:
 
 
 def _equal(a: _Strings, b: _Strings) -> np.ndarray:
-    """Whether string k of `a` equals string k of `b`, for every k."""
+    """Whether string k of `a` equals string k of `b`, for every k. A string of 8 bytes or
+    more is compared 8 bytes at a time from its start, its last word being its last 8
+    bytes (overlapping the one before): no word needs masking but those of shorter ones."""
     eq = a.lens == b.lens
     k: np.ndarray | None = None if eq.all() else np.flatnonzero(eq)
-    j = 0
-    while len(eq) and (k is None or len(k)):
-        sa, sb = (a.starts, b.starts) if k is None else (a.starts[k], b.starts[k])
-        lens = a.lens if k is None else a.lens[k]
-        if j:
-            sa, sb = sa + 8 * j, sb + 8 * j
-        diff = _mask_tail(a.words[sa] ^ b.words[sb], lens - 8 * j)
-        bad = diff != 0
-        if k is None:
-            eq &= ~bad
+    sa, sb, lens = (
+        (a.starts, b.starts, a.lens) if k is None else (a.starts[k], b.starts[k], a.lens[k])
+    )
+    last = np.maximum(lens - 8, 0)
+    diff = a.words[sa + last] ^ b.words[sb + last]
+    short = np.flatnonzero(lens < 8)
+    diff[short] &= _LOW_MASKS[lens[short]]
+    bad = diff != 0
+    j = 0  # the word at byte j, for strings longer than j + 8
+    need = ~bad & (lens > 8)
+    while need.any():
+        if need.all():
+            bad |= a.words[sa + j] != b.words[sb + j]
         else:
-            eq[k[bad]] = False
-        j += 1
-        more = ~bad & (lens > 8 * j)
-        if k is None and more.all():
-            continue
-        k = np.flatnonzero(more) if k is None else k[more]
+            i = np.flatnonzero(need)
+            bad[i] = a.words[sa[i] + j] != b.words[sb[i] + j]
+        j += 8
+        need = ~bad & (lens > j + 8)
+    if k is None:
+        return ~bad
+    eq[k] = ~bad
     return eq
 
 
