@@ -94,8 +94,8 @@ class Contacts:
     duration: np.ndarray  # ms; 0 for SMS and unanswered calls
     international: np.ndarray  # bool
     spoofed: np.ndarray  # bool
-    pair: np.ndarray  # contact-pair ids caller→callee
-    reverse: np.ndarray  # callee→caller pair ids (-1 if never seen)
+    pair: np.ndarray  # directed contact-pair ids caller→callee (see `_contact_pairs`)
+    reverse: np.ndarray  # callee→caller
     country: pa.Array  # the caller's country code for international contacts, else null
     last_ways: tuple[np.ndarray, np.ndarray] | None = None  # see _last_either_way
 
@@ -148,6 +148,19 @@ def _pair_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a << np.int64(32)) | b
 
 
+def _contact_pairs(
+    state: EngineState, caller: np.ndarray, callee: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The directed pair ids caller→callee and callee→caller (new pairs join the index).
+
+    The index holds each unordered pair of numbers once, as id u, so one probe finds both
+    ways: 2u is the way from the lower number, 2u + 1 the way back (a number's contacts
+    with itself are 2u both ways)."""
+    lo, hi = np.minimum(caller, callee), np.maximum(caller, callee)
+    both = 2 * state.keys["contact_pairs"].lookup(_pair_keys(lo, hi))
+    return both + (caller > callee), both + (callee > caller)
+
+
 def read_contacts(state: EngineState, calls: pa.Table | None, sms: pa.Table | None) -> Contacts:
     """Resolve a batch's calls and SMS to ids (new numbers join the index)."""
     parts = []
@@ -196,9 +209,7 @@ def read_contacts(state: EngineState, calls: pa.Table | None, sms: pa.Table | No
     ts, caller, callee, duration, intl, spoofed = (
         np.concatenate(x) for x in zip(*parts, strict=True)
     )
-    pairs = state.keys["contact_pairs"]
-    pair = pairs.lookup(_pair_keys(caller, callee))
-    reverse = pairs.lookup(_pair_keys(callee, caller), add=False)
+    pair, reverse = _contact_pairs(state, caller, callee)
     person = state.phone_owner.get(callee)
     country = pa.concat_arrays(countries)
     return Contacts(
@@ -255,12 +266,40 @@ def _last_either_way(state: EngineState, c: Contacts) -> tuple[np.ndarray, np.nd
     """For each contact, the newest earlier contact caller→callee and callee→caller (-1:
     none), as of the contact; computed once per batch (kept on `c`)."""
     if c.last_ways is None:
-        n = len(c)
-        both = state.contact_pair_last.asof(
-            np.concatenate([c.pair, c.reverse]), np.concatenate([c.ts, c.ts]), c.pair, c.ts
-        )
-        c.last_ways = (both[:n], both[n:])
+        fwd, rev = _newest_each_way(c.pair, c.reverse, c.ts)
+        last = state.contact_pair_last
+        c.last_ways = (np.maximum(fwd, last.get(c.pair)), np.maximum(rev, last.get(c.reverse)))
     return c.last_ways
+
+
+def _newest_each_way(
+    pair: np.ndarray, reverse: np.ndarray, ts: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """`_last_either_way` within the batch alone: what `Latest.asof` of the pairs and of
+    their reverses would give, from one sort instead of three. The two ways of a pair,
+    2u and 2u + 1, sort together by (u, ts); per way, the newest contact before a
+    contact is the last one that way before the first contact of its own (u, ts)."""
+    n = len(ts)
+    if not n:
+        return ts.copy(), ts.copy()
+    perm = id_time_order(pair >> 1, ts)
+    u, when, way = pair[perm] >> 1, ts[perm], pair[perm] & 1
+    at = np.arange(n)
+    new_u = np.empty(n, bool)
+    new_u[0] = True
+    np.not_equal(u[1:], u[:-1], out=new_u[1:])
+    first_of_u = np.maximum.accumulate(np.where(new_u, at, 0))
+    new_key = new_u.copy()
+    new_key[1:] |= when[1:] != when[:-1]
+    before = np.maximum.accumulate(np.where(new_key, at, 0)) - 1  # before the same (u, ts)
+    newest = []
+    for x in (0, 1):
+        last = np.maximum.accumulate(np.where(way == x, at, -1))[np.maximum(before, 0)]
+        newest.append(np.where((before >= 0) & (last >= first_of_u), when[last], -1))
+    fwd, rev = np.empty(n, np.int64), np.empty(n, np.int64)
+    fwd[perm] = np.where(way == 0, newest[0], newest[1])
+    rev[perm] = np.where(reverse[perm] & 1 == 0, newest[0], newest[1])
+    return fwd, rev
 
 
 def _callbacks(state: EngineState, c: Contacts) -> np.ndarray:

@@ -53,10 +53,11 @@ CONTACT_MEMORY_MS = 3 * DAY
 #: How far behind the newest event an event may arrive and still count exactly in the
 #: rolling windows; an entity idle for a window plus this gives its window rows back.
 LATENESS_MS = HOUR
-STATE_FORMAT = 2
+STATE_FORMAT = 3  # 3: contact pairs keyed unordered, their two ways in contact_pair_last
 
 KEY_NAMES = ("accounts", "phones", "people", "devices", "pay_pairs", "contact_pairs")
-#: Pairs of ids are packed into one int64 (payer << 32 | payee) and keyed as integers.
+#: Pairs of ids are packed into one int64 (payer << 32 | payee) and keyed as integers;
+#: contact pairs unordered (lower << 32 | higher), so one probe finds a contact's both ways.
 KEY_TYPES: dict[str, type[KeyIndex]] = {"pay_pairs": IntIndex, "contact_pairs": IntIndex}
 
 
@@ -249,7 +250,7 @@ class EngineState:
     short_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
     night_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
     callback_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
-    contact_pair_last: Latest = field(default_factory=lambda: Latest(1024))
+    contact_pair_last: Latest = field(default_factory=lambda: Latest(1024))  # by directed pair
     # people: the newest time of each payer-side signal
     risky_contact: Latest = field(default_factory=lambda: Latest(1024))
     intl_contact: Latest = field(default_factory=lambda: Latest(1024))
