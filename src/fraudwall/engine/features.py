@@ -99,11 +99,20 @@ class Contacts:
     country: pa.Array  # the caller's country code for international contacts, else null
     last_ways: tuple[np.ndarray, np.ndarray] | None = None  # see _last_either_way
 
-    @property
+    @cached_property
     def is_call(self) -> np.ndarray:
         out = np.zeros(len(self.ts), bool)
         out[: self.n_calls] = True
         return out
+
+    @cached_property
+    def counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What each contact adds to its caller's calls, short calls and night calls (0 / 1):
+        made once, for the callers' signals and again for folding the batch into them."""
+        hour = ((self.ts + LOCAL_OFFSET_MS) // HOUR) % 24
+        short = self.is_call & (self.duration < SHORT_CALL_MS)
+        night = self.is_call & ((hour >= 22) | (hour < 6))
+        return self.is_call.astype(np.int32), short.astype(np.int32), night.astype(np.int32)
 
     @cached_property
     def by_caller(self) -> BatchOrder:
@@ -223,7 +232,6 @@ def contact_features(
     """CALL_FEATURES (and sms_text_score) for every contact of the batch."""
     n = len(c)
     ts = c.ts
-    is_call = c.is_call
     flagged = state.phone_flagged.get(c.caller)
     activated = state.phone_activated.get(c.caller)
     sim_age = _days(ts, activated)
@@ -232,9 +240,10 @@ def contact_features(
 
     order = c.by_caller
     fanout = state.fanout_24h.before_each(c.caller, ts, c.callee, order=order)
-    calls = state.calls_24h.before_each(c.caller, ts, is_call.astype(np.int32), order=order)
-    short = state.short_24h.before_each(c.caller, ts, _short(c), order=order)
-    night = state.night_24h.before_each(c.caller, ts, _night(c), order=order)
+    one_call, one_short, one_night = c.counts
+    calls = state.calls_24h.before_each(c.caller, ts, one_call, order=order)
+    short = state.short_24h.before_each(c.caller, ts, one_short, order=order)
+    night = state.night_24h.before_each(c.caller, ts, one_night, order=order)
     # Call-backs are credited to the number called back: each caller counts those that
     # reached it (the state's and this batch's earlier ones) before each of its contacts.
     back = _callbacks(state, c)
@@ -251,15 +260,6 @@ def contact_features(
     }
     out["sms_text_score"] = np.zeros(n) if text_score is None else text_score
     return out
-
-
-def _short(c: Contacts) -> np.ndarray:
-    return (c.is_call & (c.duration < SHORT_CALL_MS)).astype(np.int32)
-
-
-def _night(c: Contacts) -> np.ndarray:
-    hour = ((c.ts + LOCAL_OFFSET_MS) // HOUR) % 24
-    return (c.is_call & ((hour >= 22) | (hour < 6))).astype(np.int32)
 
 
 def _last_either_way(state: EngineState, c: Contacts) -> tuple[np.ndarray, np.ndarray]:
@@ -518,9 +518,9 @@ def absorb_contacts(state: EngineState, c: Contacts) -> None:
         return
     callers = [
         (state.fanout_24h, c.callee),
-        (state.calls_24h, c.is_call.astype(np.int32)),
-        (state.short_24h, _short(c)),
-        (state.night_24h, _night(c)),
+        (state.calls_24h, c.counts[0]),
+        (state.short_24h, c.counts[1]),
+        (state.night_24h, c.counts[2]),
     ]
     add_together(callers, c.caller, c.ts, order=c.by_caller)
     back = _callbacks(state, c)
