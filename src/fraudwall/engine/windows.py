@@ -265,15 +265,15 @@ def _valid_table(n_buckets: int) -> np.ndarray:
     return ((v >= 0) & (v < b)).reshape(b * (2 * b + 1), b)
 
 
-def _valid(newest: np.ndarray, epochs: np.ndarray, n_buckets: int, table: np.ndarray) -> np.ndarray:
-    """(n, B): whether each ring slot is in the window ending at each query epoch, as
-    `table` (the `_valid_table` in the dtype the reader wants) spells true and false.
+def _valid(newest: np.ndarray, d: np.ndarray, n_buckets: int, table: np.ndarray) -> np.ndarray:
+    """(n, B): whether each ring slot is in the window ending at each query epoch E, as
+    `table` (the `_valid_table` in the dtype the reader wants) spells true and false;
+    `d` is E - newest clipped to [-B, B].
 
     Slot j of an entity whose newest epoch is L holds epoch L - ((L - j) mod B); it is
     in the window of epoch E iff E - B < that epoch <= E, i.e. 0 <= age_j + E - L < B.
     """
     b = n_buckets
-    d = np.minimum(np.maximum(epochs - newest, -b), b)
     if b <= _TABLE_MAX_B:
         return np.take(table, (newest % b) * (2 * b + 1) + d + b, axis=0)
     v = (newest % b)[:, None] - np.arange(b)[None, :]
@@ -408,9 +408,9 @@ class _Ring:
 
     def _rows_of(self, ids: np.ndarray) -> np.ndarray:
         """Each id's row; -1 for ids holding none (never seen, idle, or out of range)."""
-        known = (ids >= 0) & (ids < len(self.row_of))
-        if known.all():
+        if not len(ids) or (int(ids.min()) >= 0 and int(ids.max()) < len(self.row_of)):
             return self.row_of[ids]
+        known = (ids >= 0) & (ids < len(self.row_of))
         out = np.full(len(ids), -1, np.int64)
         out[known] = self.row_of[ids[known]]
         return out
@@ -418,23 +418,23 @@ class _Ring:
     def _held(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Each id's row and newest epoch; -1 and _NEVER for ids holding no row."""
         rows = self._rows_of(ids)
-        if len(rows) and rows.min() >= 0:
-            return rows, self.newest[rows]
-        newest = np.full(len(ids), _NEVER, np.int64)
-        held = rows >= 0
-        newest[held] = self.newest[rows[held]]
-        return rows, newest
+        # rows of -1 read the last row, then _NEVER: quicker than reading the held only.
+        return rows, np.where(rows >= 0, self.newest[rows], _NEVER)
 
     def _read(self, rows: np.ndarray, epochs: np.ndarray, newest: np.ndarray) -> np.ndarray:
         """The state's reduction over the window ending at each epoch (before any batch),
         for ids held in `rows` with their `newest` epochs (`_held`; no row reads empty)."""
-        n = len(rows)
-        out = np.zeros((n, *self.slots.shape[2:]), self._out_dtype())
-        safe = np.maximum(rows, 0)
-        for lo in range(0, n, _CHUNK):
+        b = self.n_buckets
+        out = np.zeros((len(rows), *self.slots.shape[2:]), self._out_dtype())
+        # Only queries within a window of their entity's newest epoch read any slot (no
+        # row: _NEVER); in a batch spanning a day or more, most are not.
+        d = np.minimum(np.maximum(epochs - newest, -b), b)
+        near = np.flatnonzero((d > -b) & (d < b))
+        rows, d, newest = rows[near], d[near], newest[near]
+        for lo in range(0, len(near), _CHUNK):
             sl = slice(lo, lo + _CHUNK)
-            valid = _valid(newest[sl], epochs[sl], self.n_buckets, self._table)
-            out[sl] = self._reduce(np.take(self.slots, safe[sl], axis=0), valid)
+            valid = _valid(newest[sl], d[sl], b, self._table)
+            out[near[sl]] = self._reduce(np.take(self.slots, rows[sl], axis=0), valid)
         return out
 
     def _assign(self, ids: np.ndarray) -> np.ndarray:
