@@ -139,3 +139,50 @@ def test_before_each_among_is_before_each_of_askers_and_others_together(
     order = BatchOrder.of(a[:, 0], a[:, 1] * scale)
     got = counter.before_each_among(order, o[:, 0], o[:, 1] * scale)
     assert got.tolist() == expect.tolist()
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.lists(
+                st.tuples(st.integers(0, 4), st.integers(0, 90), st.integers(0, 9)),
+                min_size=1,
+                max_size=15,
+            ),
+            st.lists(st.integers(0, 2), max_size=4),  # the rings folded, in order (repeats too)
+        ),
+        max_size=6,
+    ),
+    late=st.sampled_from([None, 0, 5]),
+)
+def test_rings_sharing_rows_read_and_fold_as_rings_apart(
+    steps: list[tuple[list[tuple[int, int, int]], list[int]]], late: int | None
+) -> None:
+    """Rings folded together share the work that depends on their rows (reads through
+    one BatchOrder, the rows handed out and taken back) until their pasts part: every
+    read, also through an order read before a fold, and every state is as if apart."""
+
+    def rings() -> tuple[WindowedCounter, WindowedCounter, WindowedDistinct]:
+        return (
+            WindowedCounter(2, 12, 3, lateness_ms=late),
+            WindowedCounter(2, 12, 3, np.int32, lateness_ms=late),
+            WindowedDistinct(2, 12, 3, lateness_ms=late),
+        )
+
+    shared, apart = rings(), rings()
+    for batch, chosen in steps:
+        e = np.array(batch, np.int64)
+        ids, ts, v = e[:, 0], e[:, 1], e[:, 2]
+        order = BatchOrder.of(ids, ts)
+        for _ in range(2):  # before the fold, and through the same order after it
+            for s, a in zip(shared, apart, strict=True):
+                np.testing.assert_array_equal(
+                    s.before_each(ids, ts, v, order=order), a.before_each(ids, ts, v)
+                )
+            add_together([(shared[i], v) for i in chosen], ids, ts, order=order)
+            for i in chosen:
+                apart[i].add(ids, ts, v)
+    for s, a in zip(shared, apart, strict=True):
+        for name, arr in a.state_dict().items():
+            np.testing.assert_array_equal(arr, s.state_dict()[name], err_msg=name)

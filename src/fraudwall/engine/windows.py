@@ -117,7 +117,7 @@ class BatchOrder:
     seg: np.ndarray  # segment (distinct id) number of each sorted position
     start: np.ndarray  # first sorted position of each position's segment
     last: np.ndarray  # the last sorted position of every segment
-    _memo: dict[tuple[str, int, int], np.ndarray] = field(default_factory=dict, repr=False)
+    _memo: dict[tuple[Any, ...], Any] = field(default_factory=dict, repr=False)
 
     @classmethod
     def of(cls, ids: Any, ts: Any) -> BatchOrder:
@@ -282,12 +282,28 @@ def _valid(newest: np.ndarray, d: np.ndarray, n_buckets: int, table: np.ndarray)
     return np.where((v >= 0) & (v < b), table[1], table[0])
 
 
+_Near = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def _near(rows: np.ndarray, epochs: np.ndarray, newest: np.ndarray, n_buckets: int) -> _Near:
+    """The queries within a window of their entity's newest epoch, the only ones that
+    read any slot (no row: _NEVER; in a batch spanning a day or more, most are not):
+    their positions, rows, newest epochs and query epoch - newest, clipped to [-B, B]."""
+    b = n_buckets
+    d = np.minimum(np.maximum(epochs - newest, -b), b)
+    at = np.flatnonzero((d > -b) & (d < b))
+    return at, rows[at], newest[at], d[at]
+
+
 @dataclass(frozen=True)
 class _FoldPlan:
     """What folding a batch into a ring writes (see `_Ring._plan`)."""
 
     ids: np.ndarray  # the batch's distinct ids
     rows: np.ndarray  # the row holding each of them
+    new_ids: np.ndarray  # the ids among them that were handed a row by this fold ...
+    taken: np.ndarray  # ... and their rows
+    capacity: int  # rows after handing them out
     newest_before: np.ndarray  # their rows' newest epochs before the batch
     newest_rows: np.ndarray  # the rows whose newest epoch moves ...
     newest_to: np.ndarray  # ... to this
@@ -304,7 +320,11 @@ def add_together(
     caller's calls, short calls, night calls and callees; a payer's amounts and
     counts), each with its own values, as each ring's `add` would: their newest epochs
     move alike, so which slots to clear and where each run lands is worked out once.
-    Rings whose buckets, rows or newest epochs differ are folded one by one."""
+    Rings whose buckets, rows or newest epochs differ are folded one by one.
+
+    Rings with the lead's `_rows_key` hold the very same rows: they follow the lead's
+    bookkeeping (rows handed out and taken back) without working it out again, and
+    keep sharing a key afterwards."""
     ids, ts = _as_events(ids, ts, write=True)
     contribs = [ring._contrib(values, len(ids)) for ring, values in parts]
     if not len(ids):
@@ -314,10 +334,26 @@ def add_together(
     order = _order(order, ids, ts)
     plan: _FoldPlan | None = None
     lead: _Ring | None = None
+    lead_key: object = None
+    idle: np.ndarray | None = None
+    group_key = object()
+    new_keys: dict[int, tuple[_Ring, object]] = {}  # each ring's key after its last fold
     for (ring, _), (contrib, ufunc) in zip(parts, contribs, strict=True):
-        if plan is None or lead is None or not _same_plan(lead, ring, plan):
-            lead, plan = ring, ring._plan(order)
-        ring._apply(plan, order, contrib, ufunc)
+        if plan is not None and ring._rows_key == lead_key and id(ring) not in new_keys:
+            ring._follow(plan)
+            ring._apply(plan, order, contrib, ufunc, idle)
+            new_keys[id(ring)] = (ring, group_key)
+        elif plan is not None and lead is not None and _same_plan(lead, ring, plan):
+            ring._apply(plan, order, contrib, ufunc)
+            new_keys[id(ring)] = (ring, object())  # its other rows may differ
+        else:
+            # A ring already folded in this call has left its key's rows: none follows it.
+            lead_key = object() if id(ring) in new_keys else ring._rows_key
+            lead, plan, group_key = ring, ring._plan(order), object()
+            idle = ring._apply(plan, order, contrib, ufunc)
+            new_keys[id(ring)] = (ring, group_key)
+    for ring, key in new_keys.values():
+        ring._rows_key = key
 
 
 def _same_plan(lead: _Ring, ring: _Ring, plan: _FoldPlan) -> bool:
@@ -327,7 +363,7 @@ def _same_plan(lead: _Ring, ring: _Ring, plan: _FoldPlan) -> bool:
     if ring is lead or (ring.bucket_ms, ring.n_buckets) != (lead.bucket_ms, lead.n_buckets):
         return False
     return bool(
-        np.array_equal(ring._assign(plan.ids), plan.rows)
+        np.array_equal(ring._assign(plan.ids)[0], plan.rows)
         and np.array_equal(ring.newest[plan.rows], plan.newest_before)
     )
 
@@ -372,6 +408,10 @@ class _Ring:
         self._free = np.arange(cap - 1, -1, -1, dtype=np.int64)  # a stack: row 0 first
         self._top = _NEVER  # the newest epoch folded in
         self._swept = _NEVER  # `_top` when idle rows were last looked for among all rows
+        # Rings with equal keys hold the same rows (id map, owners, newest epochs, free
+        # rows, clock): fresh ones alike, then those folded together since (`add_together`
+        # gives every fold a new key). Work that depends only on the rows is shared by key.
+        self._rows_key: object = ("fresh", cap, self.bucket_ms, self.n_buckets, lateness_ms)
         # How readers spell a slot in / out of the window: 1 / 0 to multiply, ~0 / 0 to AND.
         true = np.array(-1 if np.dtype(dtype) == _U64 else 1).astype(dtype)
         if self.n_buckets <= _TABLE_MAX_B:
@@ -421,40 +461,57 @@ class _Ring:
         # rows of -1 read the last row, then _NEVER: quicker than reading the held only.
         return rows, np.where(rows >= 0, self.newest[rows], _NEVER)
 
+    def _held_by(self, o: BatchOrder) -> tuple[np.ndarray, np.ndarray]:
+        """`_held` of the ids of `o`, kept on `o` for the rings with the same rows."""
+        key = ("held", self._rows_key)
+        if key not in o._memo:
+            o._memo[key] = self._held(o.ids)
+        return o._memo[key]
+
     def _read(self, rows: np.ndarray, epochs: np.ndarray, newest: np.ndarray) -> np.ndarray:
         """The state's reduction over the window ending at each epoch (before any batch),
         for ids held in `rows` with their `newest` epochs (`_held`; no row reads empty)."""
-        b = self.n_buckets
-        out = np.zeros((len(rows), *self.slots.shape[2:]), self._out_dtype())
-        # Only queries within a window of their entity's newest epoch read any slot (no
-        # row: _NEVER); in a batch spanning a day or more, most are not.
-        d = np.minimum(np.maximum(epochs - newest, -b), b)
-        near = np.flatnonzero((d > -b) & (d < b))
-        rows, d, newest = rows[near], d[near], newest[near]
-        for lo in range(0, len(near), _CHUNK):
+        return self._read_near(_near(rows, epochs, newest, self.n_buckets), len(rows))
+
+    def _read_near(self, near: _Near, n: int) -> np.ndarray:
+        """`_read` of n queries, of which `near` read any slot."""
+        at, rows, newest, d = near
+        out = np.zeros((n, *self.slots.shape[2:]), self._out_dtype())
+        for lo in range(0, len(at), _CHUNK):
             sl = slice(lo, lo + _CHUNK)
-            valid = _valid(newest[sl], d[sl], b, self._table)
-            out[near[sl]] = self._reduce(np.take(self.slots, rows[sl], axis=0), valid)
+            valid = _valid(newest[sl], d[sl], self.n_buckets, self._table)
+            out[at[sl]] = self._reduce(np.take(self.slots, rows[sl], axis=0), valid)
         return out
 
-    def _assign(self, ids: np.ndarray) -> np.ndarray:
+    def _assign(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The rows of distinct ids (in range), handing out free rows to those holding
-        none (empty, newest epoch _NEVER); the rows grow by doubling when none are free."""
+        none (empty, newest epoch _NEVER; their positions are returned too); the rows
+        grow by doubling when none are free."""
         rows = self.row_of[ids].astype(np.int64)
         new = np.flatnonzero(rows < 0)
         k = len(new)
         if not k:
-            return rows
+            return rows, new
         if k > len(self._free):
             self._grow_rows(_doubled(len(self.owner), self.rows_in_use + k))
-        taken = self._free[len(self._free) - k :][::-1]
-        self._free = self._free[: len(self._free) - k]
-        self.row_of[ids[new]] = taken
-        self.owner[taken] = ids[new]
+        rows[new] = self._free[len(self._free) - k :][::-1]
+        self._hand_out(ids[new], rows[new])
+        return rows, new
+
+    def _hand_out(self, ids: np.ndarray, taken: np.ndarray) -> None:
+        """Give `ids` the top `taken` rows of the free stack, emptied."""
+        self._free = self._free[: len(self._free) - len(taken)]
+        self.row_of[ids] = taken
+        self.owner[taken] = ids
         self.newest[taken] = _NEVER
         self.slots[taken] = 0
-        rows[new] = taken
-        return rows
+
+    def _follow(self, plan: _FoldPlan) -> None:
+        """Hand out rows as the ring that made `plan` did, from the same rows."""
+        if plan.capacity > len(self.owner):
+            self._grow_rows(plan.capacity)
+        if len(plan.taken):
+            self._hand_out(plan.new_ids, plan.taken)
 
     def _grow_rows(self, capacity: int) -> None:
         old = len(self.owner)
@@ -464,24 +521,29 @@ class _Ring:
         added = np.arange(capacity - 1, old - 1, -1, dtype=np.int64)
         self._free = np.concatenate([added, self._free])  # the old free rows go first
 
-    def _give_back_idle(self, touched: np.ndarray) -> None:
+    def _give_back_idle(self, touched: np.ndarray, idle: np.ndarray | None = None) -> np.ndarray:
         """Take back the rows of entities idle for a window plus the lateness (newest
         epoch <= newest folded in - B - lateness): every row when the newest epoch
-        folded in has moved on since the last look, else the rows this fold touched."""
+        folded in has moved on since the last look, else the rows this fold touched.
+        `idle`: the rows a ring with the same rows took back from the same fold."""
         if self.lateness_ms is None:
-            return
+            return touched[:0]
         late = -(-self.lateness_ms // self.bucket_ms)
         limit = self._top - self.n_buckets - late
-        if self._top > self._swept:
+        swept = self._top > self._swept
+        if swept:
             self._swept = self._top
-            idle = np.flatnonzero((self.newest <= limit) & (self.owner >= 0))
-        else:
-            idle = touched[self.newest[touched] <= limit]
+        if idle is None:
+            if swept:
+                idle = np.flatnonzero((self.newest <= limit) & (self.owner >= 0))
+            else:
+                idle = touched[self.newest[touched] <= limit]
         if len(idle):
             self.row_of[self.owner[idle]] = -1
             self.owner[idle] = -1
             self.newest[idle] = _NEVER
             self._free = np.concatenate([self._free, idle[::-1]])
+        return idle
 
     def _plan(self, order: BatchOrder) -> _FoldPlan:
         """Where a batch (sorted by `order`) lands in the rings, from the newest epochs
@@ -492,7 +554,7 @@ class _Ring:
         b = self.n_buckets
         epochs = order.epochs(self.bucket_ms)
         uniq = order.ids[order.last]
-        rows = self._assign(uniq)
+        rows, new = self._assign(uniq)
         top = epochs[order.last]
         old = self.newest[rows]
         moved = np.flatnonzero(top > old)
@@ -516,14 +578,21 @@ class _Ring:
         live = np.flatnonzero(head_epochs > after - b)
         cells = rows[head_seg[live]] * b + head_epochs[live] % b
         return _FoldPlan(
-            uniq, rows, old, newest_rows, newest_to, clear_rows, clear_cells, live, cells
-        )
+            uniq, rows, uniq[new], rows[new], len(self.owner), old, newest_rows, newest_to,
+            clear_rows, clear_cells, live, cells,
+        )  # fmt: skip
 
     def _apply(
-        self, plan: _FoldPlan, order: BatchOrder, contrib: np.ndarray, ufunc: np.ufunc
-    ) -> None:
+        self,
+        plan: _FoldPlan,
+        order: BatchOrder,
+        contrib: np.ndarray,
+        ufunc: np.ufunc,
+        idle: np.ndarray | None = None,
+    ) -> np.ndarray:
         """Clear and combine as `plan` says, `contrib` being each event's part; then take
-        back the rows of entities idle long enough."""
+        back the rows of entities idle long enough (`idle`, if a ring with the same rows
+        found them already), and return those."""
         b = self.n_buckets
         self.newest[plan.newest_rows] = plan.newest_to
         self.slots[plan.clear_rows] = 0
@@ -534,7 +603,7 @@ class _Ring:
         cells[plan.cells] = ufunc(cells[plan.cells], combined[plan.live])
         if len(plan.newest_to):
             self._top = max(self._top, int(plan.newest_to.max()))
-        self._give_back_idle(plan.rows)
+        return self._give_back_idle(plan.rows, idle)
 
     def _contrib(self, values: Any, n: int) -> tuple[np.ndarray, np.ufunc]:
         """Each event's part in its bucket, and how parts combine."""
@@ -575,10 +644,11 @@ class _Ring:
         ids = state["ids"].astype(np.int64)
         if len(ids) > len(self.owner):
             self._grow_rows(len(ids))
-        rows = self._assign(ids)
+        rows, _ = self._assign(ids)
         self.newest[rows] = state["newest"]
         self.slots[rows] = state["slots"]
         self._top, self._swept = int(state["clock"][0]), int(state["clock"][1])
+        self._rows_key = object()
 
 
 class WindowedCounter(_Ring):
@@ -630,7 +700,7 @@ class WindowedCounter(_Ring):
         if n == 0:
             return out
         epochs = o.epochs(self.bucket_ms)
-        rows, newest = self._held(o.ids)
+        rows, newest = self._held_by(o)
         # Events older than the ring would be dropped by add: they count for nobody.
         v = np.where(epochs > newest - b, values[o.perm], 0)
         prefix = np.zeros(n + 1, self.slots.dtype)
@@ -655,7 +725,7 @@ class WindowedCounter(_Ring):
         if n == 0:
             return out
         epochs = order.epochs(self.bucket_ms)
-        rows, newest = self._held(order.ids)
+        rows, newest = self._held_by(order)
         within = np.zeros(n, self.slots.dtype)
         kept = np.flatnonzero(ts // self.bucket_ms > self._held(ids)[1] - b)  # as add keeps
         if len(kept):
@@ -702,9 +772,13 @@ class WindowedCounter(_Ring):
 def _per_run(
     ring: _Ring, o: BatchOrder, epochs: np.ndarray, rows: np.ndarray, newest: np.ndarray
 ) -> np.ndarray:
-    """The state's reduction for every sorted event, read once per run of equal (id, epoch)."""
+    """The state's reduction for every sorted event, read once per run of equal (id, epoch)
+    (which runs read what is kept on `o` for the rings with the same rows)."""
     heads = o.run_heads(ring.bucket_ms)
-    values = ring._read(rows[heads], epochs[heads], newest[heads])
+    key = ("near", ring._rows_key)
+    if key not in o._memo:
+        o._memo[key] = _near(rows[heads], epochs[heads], newest[heads], ring.n_buckets)
+    values = ring._read_near(o._memo[key], len(heads))
     if len(heads) == len(epochs):
         return values
     return values[o.run_of(ring.bucket_ms)]
@@ -778,7 +852,7 @@ class WindowedDistinct(_Ring):
         if n == 0:
             return out
         epochs = o.epochs(self.bucket_ms)
-        rows, newest = self._held(o.ids)
+        rows, newest = self._held_by(o)
         bits = np.zeros((n, self.words), _U64)
         kept = np.flatnonzero(epochs > newest - b)  # older events would be dropped by add
         bits[kept, word[o.perm][kept]] = onebit[o.perm][kept]
