@@ -897,16 +897,14 @@ def _range_or(bits: np.ndarray, start: np.ndarray) -> np.ndarray:
     has = np.flatnonzero(length > 0)
     if not len(has):
         return out
-    level = np.zeros(n, np.int64)
-    level[has] = np.log2(length[has]).astype(np.int64)
-    # float log2 can land one off near powers of two: correct it exactly.
-    level[has] -= (np.left_shift(1, level[has]) > length[has]).astype(np.int64)
-    level[has] += (np.left_shift(1, level[has] + 1) <= length[has]).astype(np.int64)
+    # floor(log2(length)), exactly: frexp's exponent (length = m * 2**e, 0.5 <= m < 1).
+    level = (np.frexp(length[has])[1] - 1).astype(np.uint8)
     table = bits.copy()
-    top = int(level[has].max())
+    top = int(level.max())
     # The rows of each level, grouped by one stable (radix) sort of their small levels.
-    by_level = has[np.argsort(level[has].astype(np.uint8), kind="stable")]
-    bounds = np.searchsorted(level[by_level], np.arange(top + 2))
+    by = np.argsort(level, kind="stable")
+    by_level = has[by]
+    bounds = np.searchsorted(level[by], np.arange(top + 2))
     for k in range(top + 1):
         at = by_level[bounds[k] : bounds[k + 1]]
         out[at] = table[start[at]] | table[at - (1 << k)]
