@@ -343,12 +343,15 @@ def add_together(
             ring._follow(plan)
             ring._apply(plan, order, contrib, ufunc, idle)
             new_keys[id(ring)] = (ring, group_key)
-        elif plan is not None and lead is not None and _same_plan(lead, ring, plan):
+            continue
+        alike = lead is not None and ring is not lead and _same_buckets(lead, ring)
+        if plan is not None and alike and _same_plan(ring, plan):
             ring._apply(plan, order, contrib, ufunc)
             new_keys[id(ring)] = (ring, object())  # its other rows may differ
         else:
-            # A ring already folded in this call has left its key's rows: none follows it.
-            lead_key = object() if id(ring) in new_keys else ring._rows_key
+            # A ring folded already in this call, or handed rows by `_same_plan`, has
+            # left its key's rows: none follows it.
+            lead_key = object() if alike or id(ring) in new_keys else ring._rows_key
             lead, plan, group_key = ring, ring._plan(order), object()
             idle = ring._apply(plan, order, contrib, ufunc)
             new_keys[id(ring)] = (ring, group_key)
@@ -356,12 +359,15 @@ def add_together(
         ring._rows_key = key
 
 
-def _same_plan(lead: _Ring, ring: _Ring, plan: _FoldPlan) -> bool:
-    """Whether `plan` (made by `lead`, before its own fold) is `ring`'s too: the same
-    buckets, and the batch's ids in the same rows with the same newest epochs (rings
-    always folded together hand out and take back rows alike)."""
-    if ring is lead or (ring.bucket_ms, ring.n_buckets) != (lead.bucket_ms, lead.n_buckets):
-        return False
+def _same_buckets(lead: _Ring, ring: _Ring) -> bool:
+    return (ring.bucket_ms, ring.n_buckets) == (lead.bucket_ms, lead.n_buckets)
+
+
+def _same_plan(ring: _Ring, plan: _FoldPlan) -> bool:
+    """Whether `plan` (made by a ring with the same buckets, before its own fold) is
+    `ring`'s too: the batch's ids in the same rows with the same newest epochs (rings
+    always folded together hand out and take back rows alike). Hands `ring` rows for
+    the ids holding none."""
     return bool(
         np.array_equal(ring._assign(plan.ids)[0], plan.rows)
         and np.array_equal(ring.newest[plan.rows], plan.newest_before)
