@@ -1100,7 +1100,8 @@ class Latest:
             q_keys = q_ids * span + (q_ts - lo)
             q_perm = np.argsort(q_keys) if q_order is None else q_order
             u_keys = u_ids * span + (u_ts - lo)
-            return _asof_by_search(out, q_ids, q_keys, q_perm, u_ids, u_keys, vals)
+            by_time = u_values is None
+            return _asof_by_search(out, q_ids, q_keys, q_perm, u_ids, u_keys, vals, by_time)
         return _asof_by_merge(out, q_ids, q_ts, u_ids, u_ts, vals)
 
     def state_dict(self) -> dict[str, np.ndarray]:
@@ -1123,20 +1124,21 @@ def _asof_by_search(
     u_ids: np.ndarray,
     u_keys: np.ndarray,
     vals: np.ndarray,
+    by_time: bool = False,
 ) -> np.ndarray:
     """`Latest.asof` for times and ids that pack into one int64 key (id * span + ts): the
     updates and the queries are sorted apart (two unstable sorts of unique-enough keys
     are several times quicker than one stable sort of both; `q_perm` sorts the queries),
     then each query finds the last update of its id strictly before it by a binary
     search over the updates, in order (a search for sorted keys stays near the last
-    one), and takes the running max of its id's updates up to there."""
+    one), and takes the running max of its id's updates up to there (`by_time`: the
+    values are the update times, sorted within an id already)."""
     perm = np.argsort(u_keys)  # ties (same id and ts) need no order: a max is taken
     keys, sid = u_keys[perm], u_ids[perm]
-    running = _segment_running_max(sid, vals[perm])
+    running = vals[perm] if by_time else _segment_running_max(sid, vals[perm])
     # The last update before the query: keys below the query's own key (id, ts).
     at = np.searchsorted(keys, q_keys[q_perm], side="left") - 1
-    hit = np.flatnonzero(at >= 0)
-    hit = hit[sid[at[hit]] == q_ids[q_perm[hit]]]
+    hit = np.flatnonzero((at >= 0) & (sid[np.maximum(at, 0)] == q_ids[q_perm]))
     rows = q_perm[hit]
     out[rows] = np.maximum(out[rows], running[at[hit]])
     return out
