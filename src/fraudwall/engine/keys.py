@@ -126,6 +126,13 @@ def _mask_tail(w: np.ndarray, rem: np.ndarray) -> np.ndarray:
     return w
 
 
+def _table_size(size: int, keys: int) -> int:
+    """The table size, doubled as often as needed to hold `keys` within the load limit."""
+    while keys > _MAX_LOAD * size:
+        size *= 2
+    return size
+
+
 _SMALL = 4  # batches up to this many keys try the one-key-at-a-time path first
 _MIN_TO_ENCODE = 256  # fewer keys than this: looking them up as they come is quicker
 _M64 = (1 << 64) - 1
@@ -467,9 +474,7 @@ class KeyIndex:
 
     def _reserve(self, more: int) -> None:
         """Grow the table so that `more` keys fit within the load limit."""
-        size = len(self._slot_id)
-        while self._in_table + more > _MAX_LOAD * size:
-            size *= 2
+        size = _table_size(len(self._slot_id), self._in_table + more)
         if size == len(self._slot_id):
             return
         full = self._slot_id >= 0
@@ -651,9 +656,7 @@ class IntIndex(KeyIndex):
 
     def _reserve(self, more: int) -> None:
         """Grow the table so that `more` keys fit within the load limit."""
-        size = len(self._table)
-        while self._n + more > _MAX_LOAD * size:
-            size *= 2
+        size = _table_size(len(self._table), self._n + more)
         if size == len(self._table):
             return
         old = self._rows()[self._table[:, 1] != 0]
