@@ -43,3 +43,16 @@ def test_last_either_way_equals_latest_asof_of_both_ways() -> None:
         )
         fwd, rev = fx._last_either_way(st, c)
         assert np.array_equal(fwd, expected[:n]) and np.array_equal(rev, expected[n:])
+
+
+def test_rows_among_equals_isin_for_hashes_and_ids() -> None:
+    from fraudwall.engine.state import _rows_among
+
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        ids = rng.integers(-1, 5000, rng.integers(0, 3000))
+        wanted = rng.integers(-1, 5000, rng.integers(0, 40))
+        assert np.array_equal(_rows_among(ids, wanted), np.flatnonzero(np.isin(ids, wanted)))
+        hashes = rng.integers(0, 2**63, len(ids)).astype(np.uint64) << np.uint64(1)
+        some = np.concatenate([rng.choice(hashes, min(5, len(hashes))), wanted.astype(np.uint64)])
+        assert np.array_equal(_rows_among(hashes, some), np.flatnonzero(np.isin(hashes, some)))

@@ -115,6 +115,23 @@ class IdColumn:
         self.values[:n] = state["values"]
 
 
+def _rows_among(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The positions (increasing) of `values` that are in `wanted`: `np.isin` for a few
+    wanted among a long log. `np.isin` sorts the log on every call; here each value's low
+    bits pick a flag set by the wanted ones, and only the few flagged are compared exactly
+    (integer values: hashes, or dense ids, whose low bits differ)."""
+    if not len(wanted) or not len(values):
+        return np.empty(0, np.int64)
+    size = 1 << max(12, (16 * len(wanted)).bit_length())  # few false candidates
+    mask = values.dtype.type(size - 1)
+    wanted = np.sort(np.asarray(wanted, values.dtype))
+    flagged = np.zeros(size, bool)
+    flagged[(wanted & mask).astype(np.intp)] = True
+    cand = np.flatnonzero(flagged[(values & mask).astype(np.intp)])
+    at = np.minimum(np.searchsorted(wanted, values[cand]), len(wanted) - 1)
+    return cand[wanted[at] == values[cand]]
+
+
 def _ts_or_missing(table: pa.Table, column: str) -> np.ndarray:
     if column not in table.column_names:
         return np.full(table.num_rows, -1, np.int64)
@@ -330,7 +347,7 @@ class EngineState:
         comes from) for the remembered transfers among `transfer_ids` (others skipped)."""
         wanted = hash_keys(transfer_ids)
         log = self.transfer_log.view()
-        hit = np.flatnonzero(np.isin(log["hash"], wanted[wanted != 0]))
+        hit = _rows_among(log["hash"], wanted[wanted != 0])
         order = np.argsort(wanted, kind="stable")
         at = order[np.searchsorted(wanted[order], log["hash"][hit])]
         return log["payee"][hit], at
@@ -342,7 +359,8 @@ class EngineState:
     def contacted_by(self, callers: np.ndarray, before_ts: int) -> tuple[np.ndarray, np.ndarray]:
         """(person ids, caller ids) of everyone these numbers reached in the remembered days."""
         log = self.contact_log.view()
-        hit = np.isin(log["caller"], callers) & (log["ts"] < before_ts)
+        hit = _rows_among(log["caller"], callers)
+        hit = hit[log["ts"][hit] < before_ts]
         return log["person"][hit], log["caller"][hit]
 
     # -- snapshots ------------------------------------------------------------------------
