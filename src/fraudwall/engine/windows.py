@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import numpy as np
@@ -311,6 +311,26 @@ class _FoldPlan:
     clear_cells: np.ndarray  # flat cells (row * B + slot) of the epochs moved past
     live: np.ndarray  # the runs (of `run_heads`) whose bucket is still in the ring
     cells: np.ndarray  # the flat cell each live run lands in
+    order: BatchOrder  # the batch's order
+    bucket_ms: int
+
+    @cached_property
+    def by_event(self) -> tuple[np.ndarray | None, np.ndarray]:
+        """The batch positions of the events that land in a cell (None: all of them) and
+        their cells: integer sums add each event at its cell (`np.add.at`), several times
+        quicker than a reduceat over the runs and a scatter."""
+        o = self.order
+        heads = o.run_heads(self.bucket_ms)
+        run_cell = self.cells
+        if len(self.live) < len(heads):
+            run_cell = np.full(len(heads), -1, np.int64)
+            run_cell[self.live] = self.cells
+        cell = np.empty(len(o), np.int64)
+        cell[o.perm] = run_cell[o.run_of(self.bucket_ms)]
+        if len(self.live) == len(heads):
+            return None, cell
+        keep = np.flatnonzero(cell >= 0)
+        return keep, cell[keep]
 
 
 def add_together(
@@ -341,19 +361,19 @@ def add_together(
     for (ring, _), (contrib, ufunc) in zip(parts, contribs, strict=True):
         if plan is not None and ring._rows_key == lead_key and id(ring) not in new_keys:
             ring._follow(plan)
-            ring._apply(plan, order, contrib, ufunc, idle)
+            ring._apply(plan, contrib, ufunc, idle)
             new_keys[id(ring)] = (ring, group_key)
             continue
         alike = lead is not None and ring is not lead and _same_buckets(lead, ring)
         if plan is not None and alike and _same_plan(ring, plan):
-            ring._apply(plan, order, contrib, ufunc)
+            ring._apply(plan, contrib, ufunc)
             new_keys[id(ring)] = (ring, object())  # its other rows may differ
         else:
             # A ring folded already in this call, or handed rows by `_same_plan`, has
             # left its key's rows: none follows it.
             lead_key = object() if alike or id(ring) in new_keys else ring._rows_key
             lead, plan, group_key = ring, ring._plan(order), object()
-            idle = ring._apply(plan, order, contrib, ufunc)
+            idle = ring._apply(plan, contrib, ufunc)
             new_keys[id(ring)] = (ring, group_key)
     for ring, key in new_keys.values():
         ring._rows_key = key
@@ -510,7 +530,15 @@ class _Ring:
         self.row_of[ids] = taken
         self.owner[taken] = ids
         self.newest[taken] = _NEVER
-        self.slots[taken] = 0
+        self._zero_rows(taken)
+
+    def _zero_rows(self, rows: np.ndarray) -> None:
+        """slots[rows] = 0, through a view of each row as one opaque item: about twice
+        as quick as assigning to a fancy-indexed block."""
+        if len(rows):
+            flat = self.slots.reshape(len(self.slots), -1)
+            whole = flat.view(np.dtype((np.void, flat.shape[1] * flat.itemsize)))[:, 0]
+            whole[rows] = np.zeros((), whole.dtype)
 
     def _follow(self, plan: _FoldPlan) -> None:
         """Hand out rows as the ring that made `plan` did, from the same rows."""
@@ -585,28 +613,31 @@ class _Ring:
         cells = rows[head_seg[live]] * b + head_epochs[live] % b
         return _FoldPlan(
             uniq, rows, uniq[new], rows[new], len(self.owner), old, newest_rows, newest_to,
-            clear_rows, clear_cells, live, cells,
+            clear_rows, clear_cells, live, cells, order, self.bucket_ms,
         )  # fmt: skip
 
     def _apply(
         self,
         plan: _FoldPlan,
-        order: BatchOrder,
         contrib: np.ndarray,
         ufunc: np.ufunc,
         idle: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Clear and combine as `plan` says, `contrib` being each event's part; then take
-        back the rows of entities idle long enough (`idle`, if a ring with the same rows
-        found them already), and return those."""
-        b = self.n_buckets
+        """Clear and combine as `plan` says, `contrib` being each event's part (one value,
+        or a row of words, per event); then take back the rows of entities idle long
+        enough (`idle`, if a ring with the same rows found them already), and return those."""
         self.newest[plan.newest_rows] = plan.newest_to
-        self.slots[plan.clear_rows] = 0
-        cells = self.slots.reshape(len(self.owner) * b, -1)
+        self._zero_rows(plan.clear_rows)
+        # One word per bucket: a flat view of the cells, no (n, 1) arrays.
+        cells = self.slots.reshape(len(self.owner) * self.n_buckets, *contrib.shape[1:])
         cells[plan.clear_cells] = 0
-        heads = order.run_heads(self.bucket_ms)
-        combined = ufunc.reduceat(contrib.reshape(len(order), -1)[order.perm], heads, axis=0)
-        cells[plan.cells] = ufunc(cells[plan.cells], combined[plan.live])
+        if ufunc is np.add and contrib.dtype.kind in "iu":  # any order sums alike
+            keep, at = plan.by_event
+            np.add.at(cells, at, contrib if keep is None else contrib[keep])
+        else:
+            heads = plan.order.run_heads(self.bucket_ms)
+            combined = ufunc.reduceat(contrib[plan.order.perm], heads, axis=0)
+            cells[plan.cells] = ufunc(cells[plan.cells], combined[plan.live])
         if len(plan.newest_to):
             self._top = max(self._top, int(plan.newest_to.max()))
         return self._give_back_idle(plan.rows, idle)
@@ -878,6 +909,8 @@ class WindowedDistinct(_Ring):
 
     def _contrib(self, others: Any, n: int) -> tuple[np.ndarray, np.ufunc]:
         word, onebit = self._bits(others, n)
+        if self.words == 1:
+            return onebit, np.bitwise_or
         bits = np.zeros((n, self.words), _U64)
         bits[np.arange(n), word] = onebit
         return bits, np.bitwise_or
