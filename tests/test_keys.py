@@ -212,3 +212,14 @@ def test_int_index_keys_homed_at_the_tables_end_wrap_around() -> None:
     keys = np.array(list(ref), np.int64)
     assert index.lookup(keys, add=False).tolist() == list(range(len(ref)))
     assert IntIndex.from_arrow(index.to_arrow()).lookup(keys).tolist() == list(range(len(ref)))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.text("ab\u00e9", max_size=30), st.text("ab\u00e9", max_size=30))))
+def test_equal_compares_strings_of_every_length_exactly(pairs: list[tuple[str, str]]) -> None:
+    from fraudwall.engine.keys import _equal, _Strings
+
+    a = _Strings.of(pa.array([x for x, _ in pairs] + [y for _, y in pairs], pa.string()))
+    b = _Strings.of(pa.array([y for _, y in pairs] + [y for _, y in pairs], pa.string()))
+    expected = [x == y for x, y in pairs] + [True] * len(pairs)
+    assert _equal(a, b).tolist() == expected

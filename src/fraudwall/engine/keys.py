@@ -32,6 +32,8 @@ import pyarrow.compute as pc
 KeyBatch: TypeAlias = pa.Array | pa.ChunkedArray | Sequence[str] | np.ndarray
 
 _MAX_LOAD = 0.5  # table slots per key >= 2: short probe runs
+_PAD = 16  # zero bytes after the last string: a 16-byte read from any string's start fits
+_PAIR = np.dtype("V16")  # two words read as one item: a gather of them is half the cost
 _LOW_MASKS = np.array([(1 << (8 * r)) - 1 for r in range(8)] + [(1 << 64) - 1], np.uint64)
 _SEED = np.uint64(0x9E3779B97F4A7C15)
 _S30, _S27, _S31 = np.uint64(30), np.uint64(27), np.uint64(31)
@@ -82,17 +84,19 @@ class _Strings:
     """Strings as numpy views of a byte buffer: starts, lengths and unaligned 8-byte words.
 
     `words[i]` is the little-endian uint64 made of bytes i..i+7 of `data` (which ends in
-    eight zero bytes), so the j-th word of string k is `words[starts[k] + 8 * j]` masked
-    to the string's remaining length. `take` selects strings without copying bytes.
+    at least `_PAD` zero bytes), so the j-th word of string k is `words[starts[k] + 8 * j]`
+    masked to the string's remaining length; `pairs[i]` is bytes i..i+15, a string's first
+    two words in one gather. `take` selects strings without copying bytes.
     """
 
-    __slots__ = ("data", "lens", "starts", "words")
+    __slots__ = ("data", "lens", "pairs", "starts", "words")
 
     def __init__(self, starts: np.ndarray, lens: np.ndarray, data: np.ndarray) -> None:
         self.starts = starts
         self.lens = lens
         self.data = data
         self.words = np.ndarray(shape=(len(data) - 7,), dtype=np.uint64, buffer=data, strides=(1,))
+        self.pairs = np.ndarray(shape=(len(data) - 15,), dtype=_PAIR, buffer=data, strides=(1,))
 
     @classmethod
     def of(cls, arr: pa.Array) -> _Strings:
@@ -100,7 +104,7 @@ class _Strings:
         off = string_offsets(arr)
         bufs = arr.buffers()
         lo, hi = int(off[0]), int(off[-1])
-        data = np.zeros(hi - lo + 8, np.uint8)
+        data = np.zeros(hi - lo + _PAD, np.uint8)
         if hi > lo:
             data[: hi - lo] = np.frombuffer(bufs[2], np.uint8, count=hi - lo, offset=lo)
         return cls(off[:-1] - lo, np.diff(off), data)
@@ -179,21 +183,39 @@ def _hash_strings(s: _Strings) -> np.ndarray:
 
 
 def _equal(a: _Strings, b: _Strings) -> np.ndarray:
-    """Whether string k of `a` equals string k of `b`, for every k. A string of 8 bytes or
-    more is compared 8 bytes at a time from its start, its last word being its last 8
-    bytes (overlapping the one before): no word needs masking but those of shorter ones."""
+    """Whether string k of `a` equals string k of `b`, for every k."""
     eq = a.lens == b.lens
-    k: np.ndarray | None = None if eq.all() else np.flatnonzero(eq)
-    sa, sb, lens = (
-        (a.starts, b.starts, a.lens) if k is None else (a.starts[k], b.starts[k], a.lens[k])
-    )
-    last = np.maximum(lens - 8, 0)
-    diff = a.words[sa + last] ^ b.words[sb + last]
-    short = np.flatnonzero(lens < 8)
-    diff[short] &= _LOW_MASKS[lens[short]]
-    bad = diff != 0
+    short = a.lens <= 16
+    if eq.all() and short.all():
+        return _equal_short(a.starts, b.starts, a.lens, a, b)
+    k = np.flatnonzero(eq & short)
+    eq[k] = _equal_short(a.starts[k], b.starts[k], a.lens[k], a, b)
+    k = np.flatnonzero(eq & ~short)
+    if len(k):
+        eq[k] = _equal_long(a.starts[k], b.starts[k], a.lens[k], a, b)
+    return eq
+
+
+def _equal_short(
+    sa: np.ndarray, sb: np.ndarray, lens: np.ndarray, a: _Strings, b: _Strings
+) -> np.ndarray:
+    """Whether strings of equal `lens` (up to 16 bytes: phone numbers, most ids) at
+    starts `sa` in `a` and `sb` in `b` are equal: one 16-byte read a string per side,
+    the bytes past its end masked off."""
+    diff = a.pairs[sa].view(np.uint64).reshape(-1, 2) ^ b.pairs[sb].view(np.uint64).reshape(-1, 2)
+    diff[:, 0] &= _LOW_MASKS[np.minimum(lens, 8)]
+    diff[:, 1] &= _LOW_MASKS[np.maximum(lens - 8, 0)]
+    return (diff[:, 0] | diff[:, 1]) == 0
+
+
+def _equal_long(
+    sa: np.ndarray, sb: np.ndarray, lens: np.ndarray, a: _Strings, b: _Strings
+) -> np.ndarray:
+    """`_equal_short` for strings of more than 8 bytes: compared 8 bytes at a time from
+    their start, the last word being their last 8 bytes (overlapping the one before)."""
+    bad = a.words[sa + lens - 8] != b.words[sb + lens - 8]
     j = 0  # the word at byte j, for strings longer than j + 8
-    need = ~bad & (lens > 8)
+    need = ~bad
     while need.any():
         if need.all():
             bad |= a.words[sa + j] != b.words[sb + j]
@@ -202,10 +224,7 @@ def _equal(a: _Strings, b: _Strings) -> np.ndarray:
             bad[i] = a.words[sa[i] + j] != b.words[sb[i] + j]
         j += 8
         need = ~bad & (lens > j + 8)
-    if k is None:
-        return ~bad
-    eq[k] = ~bad
-    return eq
+    return ~bad
 
 
 def _as_arrays(keys: KeyBatch) -> list[pa.Array]:
@@ -246,7 +265,7 @@ class KeyIndex:
     def __init__(self) -> None:
         self._n = 0
         self._used = 0  # bytes of key data stored
-        self._data = np.zeros(1 << 12, np.uint8)  # key bytes, always >= 8 zero bytes spare
+        self._data = np.zeros(1 << 12, np.uint8)  # key bytes, always >= _PAD zero bytes spare
         self._off = np.zeros(1 << 8, np.int64)  # key i is data[off[i]:off[i + 1]]
         self._slot_hash = np.zeros(1 << 8, np.uint64)
         self._slot_id = np.full(1 << 8, -1, np.int32)
@@ -458,7 +477,7 @@ class KeyIndex:
         """Store the bytes of `new` as the keys with ids n, n+1, ..."""
         k = len(new.lens)
         total = int(new.lens.sum())
-        while self._used + total + 8 > len(self._data):
+        while self._used + total + _PAD > len(self._data):
             self._data = np.concatenate([self._data, np.zeros(len(self._data), np.uint8)])
         while self._n + k + 1 > len(self._off):
             self._off = np.concatenate([self._off, np.zeros(len(self._off), np.int64)])
