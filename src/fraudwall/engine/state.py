@@ -119,15 +119,15 @@ def _rows_among(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """The positions (increasing) of `values` that are in `wanted`: `np.isin` for a few
     wanted among a long log. `np.isin` sorts the log on every call; here each value's low
     bits pick a flag set by the wanted ones, and only the few flagged are compared exactly
-    (integer values: hashes, or dense ids, whose low bits differ)."""
+    (64-bit integers: hashes, or dense ids, whose low bits differ)."""
     if not len(wanted) or not len(values):
         return np.empty(0, np.int64)
     size = 1 << max(12, (16 * len(wanted)).bit_length())  # few false candidates
     mask = values.dtype.type(size - 1)
     wanted = np.sort(np.asarray(wanted, values.dtype))
     flagged = np.zeros(size, bool)
-    flagged[(wanted & mask).astype(np.intp)] = True
-    cand = np.flatnonzero(flagged[(values & mask).astype(np.intp)])
+    flagged[(wanted & mask).view(np.int64)] = True
+    cand = np.flatnonzero(flagged[(values & mask).view(np.int64)])  # a view: no copy
     at = np.minimum(np.searchsorted(wanted, values[cand]), len(wanted) - 1)
     return cand[wanted[at] == values[cand]]
 
