@@ -307,10 +307,12 @@ class KeyIndex:
         arrays = [arr for column in columns for arr in _as_arrays(column)]
         if len({arr.type for arr in arrays}) > 1:
             arrays = [arr.cast(pa.large_string()) for arr in arrays]
-        # Distinct keys in order of first appearance: new ones are numbered as before.
-        encoded = pc.dictionary_encode(pa.concat_arrays(arrays))
-        ids = np.append(self.lookup(encoded.dictionary, add), -1)  # last: a null key
-        at = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)
+        # Distinct keys in order of first appearance: new ones are numbered as before. The
+        # chunks need no concatenating: Arrow gives every chunk the one whole dictionary.
+        encoded = pc.dictionary_encode(pa.chunked_array(arrays))
+        ids = np.append(self.lookup(encoded.chunk(0).dictionary, add), -1)  # last: null
+        indices = pa.chunked_array([chunk.indices for chunk in encoded.chunks], pa.int32())
+        at = pc.fill_null(indices, -1).to_numpy()
         return np.split(ids[at], np.cumsum(sizes)[:-1])
 
     # -- lookup ---------------------------------------------------------------------------
