@@ -85,12 +85,22 @@ def columns(batch: list[tuple[int, int, int]]) -> tuple[list[int], list[int], li
 
 
 @settings(max_examples=200, deadline=None)
-@given(batches=BATCHES, shape=SHAPE, shift=st.integers(0, 40), share=st.booleans())
+@given(
+    batches=BATCHES,
+    shape=SHAPE,
+    shift=st.integers(0, 40),
+    share=st.booleans(),
+    dtype=st.sampled_from([np.int64, np.int32, np.float64]),  # floats fold by runs
+)
 def test_counter_matches_sequential_reference(
-    batches: list[list[tuple[int, int, int]]], shape: tuple[int, int], shift: int, share: bool
+    batches: list[list[tuple[int, int, int]]],
+    shape: tuple[int, int],
+    shift: int,
+    share: bool,
+    dtype: type,
 ) -> None:
     window, bucket = shape
-    counter = WindowedCounter(2, window, bucket)
+    counter = WindowedCounter(2, window, bucket, dtype)
     ref = RefWindow(window, bucket)
     for n, batch in enumerate(batches):
         ids, ts, xs = columns(batch)
@@ -544,3 +554,5 @@ def test_latest_asof_defaults_values_to_update_times_and_snapshots() -> None:
     latest.update([7], [20])
     again = Latest.from_state(latest.state_dict())
     assert again.get([7, 3, -1]).tolist() == [20, -1, -1]
+    assert again.get([7, 100, 7]).tolist() == [20, -1, 20]  # beyond the ids seen
+    assert again.get([7]).tolist() == [20]

@@ -130,11 +130,13 @@ class BatchOrder:
         rank = np.arange(n, dtype=np.int64)
         if by_ts is not None:
             rank[by_ts] = np.arange(n, dtype=np.int64)
-        if n and int(ids.max()) < (2**62) // n:
-            # One unstable sort of packed (id, rank) keys: faster than a stable argsort.
-            packed = ids * n + rank
+        shift = (n - 1).bit_length()
+        if n and int(ids.max()) < (2**62) >> shift:
+            # One unstable sort of packed (id, rank) keys: faster than a stable argsort
+            # (a shift, not a multiply, so that a mask and a shift unpack them).
+            packed = (ids << shift) | rank
             packed.sort()
-            sorted_rank, sorted_ids = packed % n, packed // n
+            sorted_rank, sorted_ids = packed & ((1 << shift) - 1), packed >> shift
             perm = sorted_rank if by_ts is None else by_ts[sorted_rank]
         else:
             perm = np.lexsort((rank, ids))
@@ -890,10 +892,14 @@ class WindowedDistinct(_Ring):
             return out
         epochs = o.epochs(self.bucket_ms)
         rows, newest = self._held_by(o)
-        bits = np.zeros((n, self.words), _U64)
-        kept = np.flatnonzero(epochs > newest - b)  # older events would be dropped by add
-        bits[kept, word[o.perm][kept]] = onebit[o.perm][kept]
-        within = _range_or(bits, o.window_starts(self.bucket_ms, b))
+        kept = epochs > newest - b  # older events would be dropped by add
+        if self.words == 1:  # one word: 1-D, quicker to gather from
+            bits = np.where(kept, onebit[o.perm], _U64(0))
+        else:
+            bits = np.zeros((n, self.words), _U64)
+            at = np.flatnonzero(kept)
+            bits[at, word[o.perm][at]] = onebit[o.perm][at]
+        within = _range_or(bits, o.window_starts(self.bucket_ms, b)).reshape(n, -1)
         out[o.perm] = within | _per_run(self, o, epochs, rows, newest)
         return out
 
@@ -928,8 +934,9 @@ class WindowedDistinct(_Ring):
 
 
 def _range_or(bits: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """out[p] = OR of bits[start[p]:p] (empty: 0), by a sparse table: level k holds the
-    OR of 2**k rows from each row, and any range is the OR of two overlapping blocks."""
+    """out[p] = OR of bits[start[p]:p] (empty: 0; bits (n,) or (n, words)), by a sparse
+    table: level k holds the OR of 2**k rows from each row, and any range is the OR of
+    two overlapping blocks."""
     n = len(bits)
     out = np.zeros_like(bits)
     length = np.arange(n) - start
@@ -1087,10 +1094,10 @@ class Latest:
     def get(self, ids: Any) -> np.ndarray:
         """Each id's value (-1 for unknown ids, including -1)."""
         ids = np.asarray(ids, np.int64).reshape(-1)
-        known = (ids >= 0) & (ids < self._n)
-        out = np.full(len(ids), -1, np.int64)
-        out[known] = self.value[ids[known]]
-        return out
+        if not len(ids) or (int(ids.min()) >= 0 and int(ids.max()) < self._n):
+            return self.value[ids]
+        known = (ids >= 0) & (ids < self._n)  # unknown ids read id 0, then -1
+        return np.where(known, self.value[np.where(known, ids, 0)], -1)
 
     def update(self, ids: Any, values: Any) -> None:
         """Fold values in (max); ids of -1 (an event with no such entity) are skipped."""
