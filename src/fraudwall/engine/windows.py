@@ -785,7 +785,11 @@ class WindowedCounter(_Ring):
             base = order.ids * span - lo
             start = np.maximum((epochs - (b - 1)) * self.bucket_ms, lo)
             upto = np.searchsorted(keys, base + order.ts, side="left")
-            since = np.searchsorted(keys, base + start, side="left")
+            # A run of equal (id, epoch) shares its window's start: one search per run.
+            heads = order.run_heads(self.bucket_ms)
+            since = np.searchsorted(keys, (base + start)[heads], side="left")
+            if len(heads) < n:
+                since = since[order.run_of(self.bucket_ms)]
             within = prefix[upto] - prefix[since]
         out[order.perm] = within + _per_run(self, order, epochs, rows, newest)
         return out
@@ -1222,16 +1226,20 @@ def _asof_by_merge(
 def _segment_running_max(sorted_ids: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Running max of `values` (>= -1) restarting at each new id (ids sorted)."""
     n = len(values)
-    change = np.empty(n, bool)
-    change[:1] = True
-    np.not_equal(sorted_ids[1:], sorted_ids[:-1], out=change[1:])
-    seg = np.cumsum(change) - 1
     span = int(values.max()) + 2  # values + 1 lie in [0, span)
-    if int(seg[-1]) < (2**62) // max(span, 1):
-        packed = seg * span + (values + 1)
-        return np.maximum.accumulate(packed) - seg * span - 1
-    out = np.empty(n, np.int64)  # enormous values: one accumulate per segment
-    starts = np.flatnonzero(change)
-    for lo, hi in zip(starts, [*starts[1:], n], strict=True):
-        out[lo:hi] = np.maximum.accumulate(values[lo:hi])
-    return out
+    # Each id's values lifted above the earlier ids' by its id (from the first), or by its
+    # segment's number when ids lie far apart: one running max then restarts at each id.
+    lift = sorted_ids - sorted_ids[0]
+    if int(lift[-1]) >= (2**62) // span:
+        change = np.empty(n, bool)
+        change[:1] = True
+        np.not_equal(sorted_ids[1:], sorted_ids[:-1], out=change[1:])
+        lift = np.cumsum(change) - 1
+        if int(lift[-1]) >= (2**62) // span:  # enormous values: one accumulate per segment
+            out = np.empty(n, np.int64)
+            starts = np.flatnonzero(change)
+            for lo, hi in zip(starts, [*starts[1:], n], strict=True):
+                out[lo:hi] = np.maximum.accumulate(values[lo:hi])
+            return out
+    lift *= span
+    return np.maximum.accumulate(lift + (values + 1)) - lift - 1
