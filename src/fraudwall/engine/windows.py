@@ -144,7 +144,8 @@ class BatchOrder:
         change = np.empty(n, bool)
         change[:1] = True
         np.not_equal(sorted_ids[1:], sorted_ids[:-1], out=change[1:])
-        seg = np.cumsum(change) - 1
+        seg = np.cumsum(change, dtype=np.int64)
+        seg -= 1
         starts = np.flatnonzero(change)
         last = np.append(starts[1:] - 1, n - 1) if n else starts
         return cls(perm, sorted_ids, ts[perm], seg, starts[seg], last)
@@ -240,10 +241,11 @@ def _stable_argsort(ts: np.ndarray) -> np.ndarray:
     one int64 when that fits: several times quicker (a SIMD sort, not a merge sort)."""
     n = len(ts)
     lo = int(ts.min())
-    if (int(ts.max()) - lo + 1) < 2**62 // n:
-        packed = (ts - lo) * n + np.arange(n, dtype=np.int64)
+    shift = (n - 1).bit_length()  # positions in the low bits: a mask unpacks them
+    if (int(ts.max()) - lo + 1) < (2**62) >> shift:
+        packed = ((ts - lo) << shift) | np.arange(n, dtype=np.int64)
         packed.sort()
-        return packed % n
+        return packed & ((1 << shift) - 1)
     return np.argsort(ts, kind="stable")
 
 
