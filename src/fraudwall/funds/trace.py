@@ -212,6 +212,26 @@ class Trace:
         )
 
 
+def _take_shares(st: _Account, shares: Sequence[int]) -> list[tuple[int, int]]:
+    """Take each victim's share (`shares[v]`, from a pro-rata split) out of the account's
+    claims; the (victim, fen) taken. A split between two victims or more clears
+    `split_ok` (article 8's unique split)."""
+    lab = st.lab
+    carried = []
+    holders = 0
+    for v, x in enumerate(lab):
+        if x:
+            holders += 1
+            s = shares[v]
+            if s:
+                lab[v] = x - s
+                st.tainted -= s
+                carried.append((v, s))
+    if holders >= 2:
+        st.split_ok = False
+    return carried
+
+
 def _split(total: int, weights: Sequence[int]) -> list[int]:
     """`total` split pro-rata to `weights` (sum > 0) to the fen, by largest remainder;
     ties go to the earlier weight."""
@@ -649,20 +669,7 @@ class _Pass:
                 st.tainted -= s
                 return [(v, s)]
             return []
-        shares = _split(a, [*lab, b - st.tainted])
-        carried = []
-        holders = 0
-        for v, x in enumerate(lab):
-            if x:
-                holders += 1
-                s = shares[v]
-                if s:
-                    lab[v] = x - s
-                    st.tainted -= s
-                    carried.append((v, s))
-        if holders >= 2:
-            st.split_ok = False
-        return carried
+        return _take_shares(st, _split(a, [*lab, b - st.tainted]))
 
     def _cut_claims(self, st: _Account, cut: int) -> list[tuple[int, int]]:
         """LIBR: lower the claims by `cut` in total, pro-rata; the fen cut, per victim."""
@@ -676,20 +683,7 @@ class _Pass:
             lab[st.last] -= cut
             st.tainted -= cut
             return [(st.last, cut)]
-        shares = _split(cut, lab)
-        carried = []
-        holders = 0
-        for v, c in enumerate(lab):
-            if c:
-                holders += 1
-                s = shares[v]
-                if s:
-                    lab[v] = c - s
-                    carried.append((v, s))
-        st.tainted -= cut
-        if holders >= 2:
-            st.split_ok = False
-        return carried
+        return _take_shares(st, _split(cut, lab))
 
     def _take_libr(self, st: _Account, b: int, a: int) -> list[tuple[int, int]]:
         after = b - a
