@@ -13,8 +13,10 @@ from fraudwall.model.enums import (
     LineKind,
     OrderKind,
     OrderState,
+    Outcome,
     Role,
     Typology,
+    WarningChannel,
 )
 from fraudwall.model.schema import (
     REASON,
@@ -59,6 +61,7 @@ from fraudwall.model.types import (
     Transfer,
     Truth,
     UrlVisit,
+    WarningTask,
 )
 
 __all__ = [
@@ -92,6 +95,7 @@ __all__ = [
     "Order",
     "OrderKind",
     "OrderState",
+    "Outcome",
     "Person",
     "Phone",
     "Record",
@@ -104,6 +108,8 @@ __all__ = [
     "Truth",
     "Typology",
     "UrlVisit",
+    "WarningTask",
+    "WarningChannel",
     "arrow_schema",
     "empty_table",
     "from_dict",

@@ -100,6 +100,25 @@ class Action(StrEnum):
     BLOCK = "block"
 
 
+class Outcome(StrEnum):
+    """What happened to a decided transfer, call or SMS, as the institution reports it."""
+
+    EXECUTED = "executed"  # the money moved; the call or SMS reached the person
+    CANCELLED = "cancelled"  # the payer cancelled (after a warning, or within a delay)
+    HELD = "held"  # stopped for review: no money moved
+    BLOCKED = "blocked"  # refused: no money moved, or the call or SMS reached nobody
+
+
+class WarningChannel(StrEnum):
+    """How a warning reaches a person (DESIGN §5)."""
+
+    APP_PUSH = "app_push"  # a push in the bank's or the anti-fraud app
+    SMS = "sms"  # a warning SMS
+    CALL_96110 = "call_96110"  # a call from the 96110 line: people, a daily capacity
+    SMS_12381 = "sms_12381"  # to everyone a number judged fraudulent reached
+    REMINDER_INTL = "reminder_intl"  # 境外来电/短信提醒: a reminder, not a warning
+
+
 class OrderKind(StrEnum):
     STOP_PAYMENT = "stop_payment"  # 紧急止付
     FREEZE = "freeze"  # 快速冻结

@@ -31,6 +31,7 @@ from fraudwall.model.enums import (
     OrderState,
     Role,
     Typology,
+    WarningChannel,
 )
 
 # --- field vocabulary -------------------------------------------------------------------
@@ -245,18 +246,46 @@ class Case(Record, frozen=True):
 
 # --- decisions and orders ---------------------------------------------------------------
 class Decision(Record, frozen=True):
-    """The engine's answer about one event, with reasons a person can read."""
+    """The engine's answer about one transfer, call or SMS, with reasons a person can read.
+
+    `rules` are the rules that acted, `shadow_rules` those that fired in shadow mode (for
+    backtests, never acted on); `person_id` is the person at risk (the payer of a
+    transfer, the person called or texted), `country` the calling code of a call or SMS
+    from abroad."""
 
     table: ClassVar[str] = "decisions"
     key: ClassVar[str | None] = "event_id"
 
     event_id: Id
+    kind: EntityKind  # transfer, call or sms
     ts: TimeMs
     action: Action
     score: Score
     rules: list[str] = msgspec.field(default_factory=list)
+    shadow_rules: list[str] = msgspec.field(default_factory=list)
     top_features: list[str] = msgspec.field(default_factory=list)
     reason: str = ""
+    person_id: str | None = None
+    country: str | None = None
+
+
+class WarningTask(Record, frozen=True):
+    """A warning task: what should reach a person the engine thinks is at risk, and how.
+
+    `source_event_id` is the event that prompted it (or ``flag:NUMBER`` for a 12381 SMS to
+    the people a flagged number reached); `priority` ranks 96110 call tasks (0 for the
+    other channels); `reason` is the text a person reads or the call centre works from."""
+
+    table: ClassVar[str] = "warnings"
+    key: ClassVar[str | None] = "warning_id"
+
+    warning_id: Id
+    ts: TimeMs
+    person_id: str | None
+    channel: WarningChannel
+    source_event_id: Id
+    reason: str
+    priority: Score = 0.0
 
 
 class Order(Record, frozen=True):
@@ -320,6 +349,7 @@ ALL_TYPES: tuple[type[Record], ...] = (
     Truth,
     Case,
     Decision,
+    WarningTask,
     Order,
     CaseFile,
 )
