@@ -157,7 +157,7 @@ def test_a_stopped_account_can_receive_but_not_pay_until_the_order_ends() -> Non
     assert "payer_stopped" not in engine.process(after).decisions["rules"][0].as_py()
 
 
-def test_a_blocked_transfer_sends_a_96110_call_and_an_sms_in_chinese() -> None:
+def test_a_blocked_payment_to_a_listed_account_is_explained_to_its_payer_in_chinese() -> None:
     engine = Engine.for_world(_registry())
     engine.state.list_accounts(["M1"], ts=T0 - 1)
     out = engine.process(
@@ -165,7 +165,7 @@ def test_a_blocked_transfer_sends_a_96110_call_and_an_sms_in_chinese() -> None:
     )
     assert out.decisions["action"].to_pylist() == ["block"]
     w = out.warnings.to_pylist()
-    assert {x["channel"] for x in w} == {"call_96110", "sms"}
+    assert {x["channel"] for x in w} == {"app_push", "sms"}
     assert all(x["person_id"] == "P1" and x["source_event_id"] == "X1" for x in w)
     sms = next(x for x in w if x["channel"] == "sms")["reason"]
     assert "8,888.00元" in sms and "96110" in sms and "风险名单" in sms

@@ -6,13 +6,14 @@ import numpy as np
 import pyarrow as pa
 
 from fraudwall.engine import features as fx
+from fraudwall.engine.resolve import Resolver
 from fraudwall.engine.state import EngineState
 
 
 def _contacts(
     caller: np.ndarray, callee: np.ndarray, ts: np.ndarray, st: EngineState
 ) -> fx.Contacts:
-    pair, reverse = fx._contact_pairs(st, caller, callee)
+    pair, reverse = fx._contact_pairs(Resolver(st, add=True), caller, callee)
     none = np.zeros(len(ts), bool)
     country = pa.nulls(len(ts), pa.string())
     return fx.Contacts(len(ts), ts, caller, callee, caller, ts, none, none, pair, reverse, country)
@@ -20,7 +21,8 @@ def _contacts(
 
 def test_one_index_entry_per_unordered_pair_and_each_way_its_own_id() -> None:
     st = EngineState()
-    pair, reverse = fx._contact_pairs(st, np.array([3, 5, 4, 4]), np.array([5, 3, 4, 9]))
+    ids = Resolver(st, add=True)
+    pair, reverse = fx._contact_pairs(ids, np.array([3, 5, 4, 4]), np.array([5, 3, 4, 9]))
     assert len(st.keys["contact_pairs"]) == 3
     assert pair[0] == reverse[1] and pair[1] == reverse[0] and pair[0] != pair[1]
     assert pair[2] == reverse[2]  # a number to itself: one way

@@ -1,37 +1,52 @@
-"""The real-time risk engine: a batch of events in, a decision for each one out (DESIGN §5).
+"""The real-time risk engine: events in, a decision for each transfer, call and SMS out.
 
-`Engine.process` takes a batch — a slice of time with any of transfers, calls, SMS, app
-installs, URL visits, logins and reports — and, without a Python loop per event:
+The contract, after river's `predict_one` / `learn_one` (DESIGN §5):
 
-1. computes every signal of each call and SMS from the state before it, runs the rules
-   and the model, and decides (warn or block; spoofed numbers are blocked);
-2. turns those contacts and the batch's app installs and URL visits into the newest risky
+- `Engine.decide(batch)` decides every transfer, call and SMS of a batch — a slice of time
+  with any of transfers, calls, SMS, app installs, URL visits, logins and reports — and
+  changes no state: asking twice gives the same answer, and a check whose payer then
+  cancels leaves no trace. `decide_one(event)` is a batch of one and returns one
+  `model.Decision`.
+- `Engine.absorb(batch, outcomes)` folds the batch into the state with what happened to
+  each decided event (`Outcomes`): a blocked or held transfer moved no money, a blocked
+  call or SMS reached nobody; the other events always happened. It returns the warning
+  tasks that follow (`engine.warnings`), and acts on what the batch revealed (numbers
+  judged fraudulent, accounts named in reports), effective from the next batch.
+- `Engine.process(batch)` is the two together. A replay of recorded history absorbs what
+  was recorded as having happened (`Outcomes.as_recorded`); a live caller reports the
+  outcomes it saw (`Outcomes.reported`).
+
+Deciding a batch, without a Python loop per event:
+
+1. every call and SMS: its signals from the state before it, the rules and the model
+   (warn or block; spoofed numbers are blocked);
+2. those contacts and the batch's app installs and URL visits become the newest risky
    contact, international contact, call in progress, remote-control app... per person;
-3. computes every transfer's payee and payer signals, joining (2) as of each transfer,
-   runs the rules and the model, and decides (allow, warn, delay, hold, block);
-4. writes warning tasks for the people concerned, flags the numbers it blocked (their
-   recent contacts get a 12381 SMS) and the accounts named in victims' reports;
-5. folds the batch into the state.
+3. every transfer: its payee and payer signals, joining (2) as of each transfer, the
+   rules and the model (allow, warn, delay, hold, block).
 
-A single pre-transaction check is a batch of one transfer (`check_transfer`). Batches
-must come in time order; `snapshot` / `Engine.restore` carry the state across a restart,
-and a restored engine decides exactly as one that never stopped.
+Batches must come in time order; `snapshot` / `Engine.restore` carry the state across a
+restart, and a restored engine decides exactly as one that never stopped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.engine import features as fx
-from fraudwall.engine.decide import Decided, Sparse, decide
+from fraudwall.engine.decide import Decided, Sparse, TopMemo, decide
 from fraudwall.engine.keys import KeyIndex
+from fraudwall.engine.outreach import Outreach, decision_rows
+from fraudwall.engine.priority import stack
+from fraudwall.engine.resolve import Resolver
 from fraudwall.engine.rules import (
     ACTION_CODE,
     ACTIONS,
@@ -40,84 +55,165 @@ from fraudwall.engine.rules import (
     RuleSet,
     default_rules,
 )
-from fraudwall.engine.scorer import EngineModel
+from fraudwall.engine.scorer import EngineModel, default_call_priority
 from fraudwall.engine.state import EngineState
 from fraudwall.engine.stream import EventBatch
 from fraudwall.engine.textscore import sms_text_score
-from fraudwall.engine.warnings import (
-    CHANNELS,
-    SMS_12381,
-    WarningLog,
-    channel_names,
-    channels_for_codes,
-    contact_text,
-    flagged_number_text,
-    select_due,
-    texts_once,
-    transfer_text,
-)
-from fraudwall.model.enums import Action
+from fraudwall.engine.warnings import WarningLog, WarningPolicy
+from fraudwall.model import Decision, WarningTask, arrow_schema, from_dict
+from fraudwall.model.enums import Action, Outcome
+from fraudwall.model.types import Call, Sms, Transfer
 
 WARN = ACTION_CODE[Action.WARN]
-HOLD = ACTION_CODE[Action.HOLD]
 BLOCK = ACTION_CODE[Action.BLOCK]
-FLAG_AFTER_BLOCKS = 5
 ACTION_NAMES = pa.array([a.value for a in ACTIONS], pa.string())  # by action code
 _LISTS = pa.list_(pa.string())
 
-DECISION_SCHEMA = pa.schema(
-    [
-        ("event_id", pa.string()),
-        ("kind", pa.string()),
-        ("ts", pa.int64()),
-        ("action", pa.string()),
-        ("score", pa.float64()),
-        ("rules", pa.list_(pa.string())),
-        ("shadow_rules", pa.list_(pa.string())),
-        ("top_features", pa.list_(pa.string())),
-        ("reason", pa.string()),
-        ("person_id", pa.string()),
-        ("country", pa.string()),  # a call's or SMS's country, when it came from abroad
-    ]
-)
-WARNING_SCHEMA = pa.schema(
-    [
-        ("warning_id", pa.string()),
-        ("ts", pa.int64()),
-        ("person_id", pa.string()),
-        ("channel", pa.string()),
-        ("source_event_id", pa.string()),
-        ("reason", pa.string()),
-    ]
-)
+DECISION_SCHEMA = arrow_schema(Decision)
+WARNING_SCHEMA = arrow_schema(WarningTask)
+DECIDED_TABLES = {"transfer": "transfers", "call": "calls", "sms": "sms"}
+#: An explanation to remember: the memo, its groups (callers), when, the packed features.
+_Explained = tuple[TopMemo, np.ndarray, np.ndarray, np.ndarray]
 
 
 @dataclass
 class BatchResult:
-    """What a batch produced: decisions, warning tasks and (on request) the features."""
+    """What `process` produced: decisions, warning tasks and (on request) the features."""
 
     decisions: pa.Table
     warnings: pa.Table
     features: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     event_ids: dict[str, pa.Array] = field(default_factory=dict)
+    #: with keep_features: the warning candidates' priority inputs, person keys and times
+    candidates: tuple[np.ndarray, pa.Array, np.ndarray] | None = None
+
+
+@dataclass
+class _Pass:
+    """A batch read and decided: what `absorb` needs to fold it in without deciding again."""
+
+    tables: dict[str, pa.Table]
+    start: int
+    contacts: fx.Contacts
+    contact_codes: np.ndarray  # action codes, calls first, then SMS (as `contacts`)
+    contact_scores: np.ndarray
+    risky: np.ndarray  # contacts that make their person's "risky contact" signal
+    foreign: np.ndarray  # the caller's number is registered abroad
+    events: dict[str, fx.PersonEvents]
+    transfers: fx.Transfers | None
+    transfer_features: dict[str, np.ndarray]
+    decisions: pa.Table
+    explained: list[_Explained]
+    ids_final: bool  # ids were added to the state's indexes (no provisional ones)
+    features: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
+    candidates: tuple[np.ndarray, pa.Array, np.ndarray] | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class Decisions:
+    """What `Engine.decide` answers for a batch: one `model.Decision` row per transfer, call
+    and SMS, in `table` (transfers' rows after the contacts'), and what `Engine.absorb`
+    needs to fold the batch in without deciding it again."""
+
+    table: pa.Table
+    _pass: _Pass | None = field(default=None, repr=False)
+
+    def __len__(self) -> int:
+        return self.table.num_rows
+
+    def records(self) -> list[Decision]:
+        """The decisions as `model.Decision` records."""
+        return [msgspec.convert(r, Decision) for r in self.table.to_pylist()]
+
+
+@dataclass(frozen=True, eq=False)
+class Outcomes:
+    """What happened to a batch's decided events: per decision row, an `Outcome`."""
+
+    decisions: Decisions
+    outcome: pa.Array  # strings, one per row of decisions.table
+
+    @classmethod
+    def as_recorded(cls, decisions: Decisions) -> Outcomes:
+        """Every event happened as recorded (a replay of history)."""
+        return cls(decisions, _repeated(Outcome.EXECUTED.value, len(decisions)))
+
+    @classmethod
+    def as_decided(cls, decisions: Decisions) -> Outcomes:
+        """Every decision was carried out: held and blocked events did not happen, the
+        others did (a payer warned goes ahead)."""
+        action = pc.index_in(decisions.table["action"], value_set=ACTION_NAMES).to_numpy()
+        stopped = action >= ACTION_CODE[Action.HOLD]
+        names = np.where(stopped, Outcome.BLOCKED.value, Outcome.EXECUTED.value)
+        return cls(decisions, pa.array(names.tolist(), pa.string()))
+
+    @classmethod
+    def reported(cls, decisions: Decisions, by_event: Mapping[str, Outcome | str]) -> Outcomes:
+        """Outcomes as an institution reports them, by event id; every decided event of the
+        batch needs one."""
+        ids = decisions.table["event_id"].to_pylist()
+        names = []
+        for event_id in ids:
+            if event_id not in by_event:
+                raise ValueError(f"outcomes: no outcome for event_id {event_id!r}")
+            value = str(by_event[event_id])
+            if value not in _OUTCOMES:
+                raise ValueError(
+                    f"outcomes: {event_id!r}: unknown outcome {value!r} "
+                    f"(expected one of {', '.join(sorted(_OUTCOMES))})"
+                )
+            names.append(value)
+        unknown = sorted(set(by_event) - set(ids))
+        if unknown:
+            raise ValueError(f"outcomes: event_id {unknown[0]!r} was not decided in this batch")
+        return cls(decisions, pa.array(names, pa.string()))
+
+    def happened(self, kind: str, event_ids: pa.ChunkedArray) -> np.ndarray:
+        """For these events of `kind`: whether each went ahead (money moved; the call or
+        SMS reached the person)."""
+        table = self.decisions.table.append_column("outcome", self.outcome)
+        rows = decision_rows(table, kind, event_ids)
+        done = pc.equal(rows["outcome"], Outcome.EXECUTED.value)
+        return np.asarray(done.to_numpy(zero_copy_only=False), bool)
+
+
+_OUTCOMES = frozenset(o.value for o in Outcome)
 
 
 def _slice(features: Mapping[str, np.ndarray], sl: slice) -> dict[str, np.ndarray]:
     return {k: v[sl] for k, v in features.items()}
 
 
+class _Remembered:
+    """The state's explanation memo, read as it is, with what a decision would store in it
+    kept aside until the batch is absorbed (deciding changes no state)."""
+
+    def __init__(self, memo: TopMemo, kept: list[_Explained]) -> None:
+        self.memo = memo
+        self.kept = kept
+
+    def lookup(self, groups: np.ndarray, ts: np.ndarray) -> np.ndarray:
+        return self.memo.lookup(groups, ts)
+
+    def store(self, groups: np.ndarray, ts: np.ndarray, packed: np.ndarray) -> None:
+        self.kept.append((self.memo, groups, ts, packed))
+
+
 class Engine:
-    """State, rules and model together; `process` batches of events in time order."""
+    """State, rules, model and warning policy together (see the module doc)."""
 
     def __init__(
         self,
         state: EngineState | None = None,
         rules: RuleSet | None = None,
         model: EngineModel | None = None,
+        warnings: WarningPolicy | None = None,
     ) -> None:
         self.state = state if state is not None else EngineState()
         self.rules = RuleEngine(rules if rules is not None else default_rules())
         self.model = model if model is not None else EngineModel()
+        self.warnings = warnings if warnings is not None else WarningPolicy()
+        self.priority = self.model.call_priority or default_call_priority()
         self.text_scores = TextScores()
 
     @classmethod
@@ -126,9 +222,10 @@ class Engine:
         tables: Mapping[str, pa.Table],
         rules: RuleSet | None = None,
         model: EngineModel | None = None,
+        warnings: WarningPolicy | None = None,
     ) -> Engine:
         """An engine whose registry knows the world's people, accounts, phones and devices."""
-        engine = cls(rules=rules, model=model)
+        engine = cls(rules=rules, model=model, warnings=warnings)
         engine.state.load_registry(dict(tables))
         return engine
 
@@ -143,11 +240,43 @@ class Engine:
 
     @classmethod
     def restore(
-        cls, directory: Path | str, rules: RuleSet | None = None, model: EngineModel | None = None
+        cls,
+        directory: Path | str,
+        rules: RuleSet | None = None,
+        model: EngineModel | None = None,
+        warnings: WarningPolicy | None = None,
     ) -> Engine:
-        return cls(EngineState.load(directory), rules, model)
+        return cls(EngineState.load(directory), rules, model, warnings)
 
-    # -- the batch ---------------------------------------------------------------------------
+    # -- the contract ------------------------------------------------------------------------
+
+    def decide(self, batch: EventBatch | Mapping[str, pa.Table], explain: bool = True) -> Decisions:
+        """Decide every transfer, call and SMS of a batch; the state does not change.
+
+        `explain=False` skips the reasons and top features of alerts."""
+        tables = _tables_of(batch)
+        p = self._decide(tables, Resolver(self.state, add=False), explain, keep_features=False)
+        return Decisions(p.decisions, p)
+
+    def decide_one(self, event: Transfer | Call | Sms | Mapping[str, Any]) -> Decision:
+        """Decide one transfer, call or SMS (a `model` record, or a dict of its fields)."""
+        table_name, table = _one_event(event)
+        return self.decide({table_name: table}).records()[0]
+
+    def absorb(
+        self, batch: EventBatch | Mapping[str, pa.Table], outcomes: Outcomes | None = None
+    ) -> pa.Table:
+        """Fold a batch into the state with what happened to its decided events, and return
+        the warning tasks that follow. `outcomes` is required when the batch holds
+        transfers, calls or SMS (`Outcomes.as_recorded(engine.decide(batch))` for history)."""
+        tables = _tables_of(batch)
+        decided = any(_present(tables, t) is not None for t in DECIDED_TABLES.values())
+        if decided and outcomes is None:
+            raise ValueError(
+                "outcomes: the batch holds transfers, calls or SMS; say what happened to them "
+                "(Outcomes.reported / Outcomes.as_recorded of engine.decide(batch))"
+            )
+        return self._absorb(self._redecide(tables, outcomes), outcomes)
 
     def process(
         self,
@@ -156,28 +285,60 @@ class Engine:
         explain: bool = True,
         on_decisions: Callable[[pa.Table], None] | None = None,
     ) -> BatchResult:
-        """Decide every transfer, call and SMS of a batch, then absorb the batch (module doc).
+        """Decide a batch and absorb it as recorded (a replay of history).
 
         `keep_features` returns each kind's features (for training); `explain=False` skips
         the reasons and top features of alerts (training needs only the actions);
         `on_decisions` receives the decisions as soon as they are made, before the batch is
-        folded into the state (a service answers the bank there)."""
-        tables = batch.tables if isinstance(batch, EventBatch) else dict(batch)
+        folded into the state."""
+        tables = _tables_of(batch)
+        p = self._decide(tables, Resolver(self.state, add=True), explain, keep_features)
+        if on_decisions is not None:
+            on_decisions(p.decisions)
+        decisions = Decisions(p.decisions, p)
+        warnings = self._absorb(p, Outcomes.as_recorded(decisions), keep_candidates=keep_features)
+        result = BatchResult(p.decisions, warnings, p.features, candidates=p.candidates)
+        if keep_features:
+            result.event_ids = {
+                kind: tables[name]["event_id"]
+                for kind, name in DECIDED_TABLES.items()
+                if kind in p.features
+            }
+        return result
+
+    def check_transfer(self, transfer: Mapping[str, Any]) -> dict[str, Any]:
+        """A pre-transaction check: `decide_one` of a transfer, as a dict (no state change)."""
+        return msgspec.to_builtins(self.decide_one({"kind": "transfer", **transfer}))
+
+    # -- deciding -----------------------------------------------------------------------------
+
+    def _decide(
+        self,
+        tables: dict[str, pa.Table],
+        ids: Resolver,
+        explain: bool,
+        keep_features: bool,
+        given: Mapping[str, np.ndarray] | None = None,
+    ) -> _Pass:
+        """Steps 1-3 of the module doc. `given` (action codes of calls and SMS, as
+        `contacts` orders them) replaces the contacts' decisions where a batch is decided
+        again to be absorbed: what the person was told is what counts."""
         s = self.state
         ruleset = self.rules.ruleset
         start = self._check_order(tables)
-        log = WarningLog()
         parts: list[pa.Table] = []
-        result = BatchResult(pa.table({}), pa.table({}))
+        explained: list[_Explained] = []
+        kept: dict[str, dict[str, np.ndarray]] = {}
 
         # 1. calls and SMS
         calls, sms = _present(tables, "calls"), _present(tables, "sms")
-        c = fx.read_contacts(s, calls, sms)
+        c = fx.read_contacts(s, calls, sms, ids)
         text = np.zeros(len(c))
         if sms is not None:
             text[c.n_calls :] = self.text_scores(sms["text"])
         cf = fx.contact_features(s, c, text) if len(c) else {}
-        contact_codes = np.zeros(len(c), np.int8)
+        codes = np.zeros(len(c), np.int8)
+        scores = np.zeros(len(c))
         for kind, table, sl in (
             ("call", calls, slice(0, c.n_calls)),
             ("sms", sms, slice(c.n_calls, len(c))),
@@ -186,32 +347,36 @@ class Engine:
                 continue
             f = _slice(cf, sl)
             hits = ruleset.evaluate(kind, f)
-            model = self.model.get(kind)
-            memo = s.caller_top if kind == "call" else s.sender_top
-            d = decide(kind, f, hits, model, explain, c.caller[sl], memo, c.ts[sl])
-            contact_codes[sl] = d.action
+            memo = _Remembered(s.caller_top if kind == "call" else s.sender_top, explained)
+            d = decide(kind, f, hits, self.model.get(kind), explain, c.caller[sl], memo, c.ts[sl])
+            codes[sl], scores[sl] = d.action, d.score
             people = s.keys["people"].key_of(c.person[sl])
             parts.append(_decision_table(kind, table, d, people, c.country[sl]))
-            self._warn_contacts(log, kind, table, d, c.person[sl])
             if keep_features:
-                result.features[kind] = f
-                result.event_ids[kind] = table["event_id"]
+                kept[kind] = f
+        if given is not None:
+            codes = given["contacts"]
 
         # 2. people: contacts, apps, URLs
         events: dict[str, fx.PersonEvents] = {}
+        foreign = np.zeros(len(c), np.int64)
+        risky = np.zeros(len(c), bool)
         if len(c):
             foreign = s.phone_foreign.get(c.caller)
-            risky = (contact_codes >= WARN) | (cf["caller_reputation"] <= 0.0) | c.spoofed
+            risky = (codes >= WARN) | (cf["caller_reputation"] <= 0.0) | c.spoofed
             events = fx.contact_events(c, risky, fx.new_contacts(s, c), foreign)
         events.update(
-            fx.device_events(s, _present(tables, "app_installs"), _present(tables, "url_visits"))
+            fx.device_events(
+                s, _present(tables, "app_installs"), _present(tables, "url_visits"), ids
+            )
         )
 
         # 3. transfers
         transfers = _present(tables, "transfers")
         t = None
+        tf: dict[str, np.ndarray] = {}
         if transfers is not None:
-            t = fx.read_transfers(s, transfers)
+            t = fx.read_transfers(s, transfers, ids)
             tf = fx.transfer_features(s, t, events)
             d = decide(
                 "transfer",
@@ -223,36 +388,79 @@ class Engine:
             parts.append(
                 _decision_table("transfer", transfers, d, s.keys["people"].key_of(t.person))
             )
-            self._warn_payers(log, transfers, t, d)
             if keep_features:
-                result.features["transfer"] = tf
-                result.event_ids["transfer"] = transfers["event_id"]
+                kept["transfer"] = tf
 
-        result.decisions = pa.concat_tables(parts) if parts else DECISION_SCHEMA.empty_table()
-        if on_decisions is not None:
-            on_decisions(result.decisions)
+        decisions = pa.concat_tables(parts) if parts else DECISION_SCHEMA.empty_table()
+        return _Pass(
+            tables, start, c, codes, scores, risky, foreign, events, t, tf, decisions,
+            explained, ids.add, kept,
+        )  # fmt: skip
 
-        # 4. fold in, then act on what the batch revealed (effective from the next batch)
+    def _redecide(self, tables: dict[str, pa.Table], outcomes: Outcomes | None) -> _Pass:
+        """The batch read again with its keys added, to be absorbed: decided afresh for
+        the signals, with the contacts' decisions as given in `outcomes` (what the people
+        were told), and the given decisions kept for the warnings."""
+        given = None
+        if outcomes is not None:
+            given = {"contacts": _contact_codes(outcomes.decisions.table, tables)}
+        p = self._decide(tables, Resolver(self.state, add=True), True, False, given)
+        if outcomes is not None:
+            p.decisions = outcomes.decisions.table
+        return p
+
+    # -- absorbing ---------------------------------------------------------------------------
+
+    def _absorb(
+        self, p: _Pass, outcomes: Outcomes | None, keep_candidates: bool = False
+    ) -> pa.Table:
+        """Fold a decided batch into the state (what happened), issue its warning tasks,
+        and act on what it revealed."""
+        s = self.state
+        tables = p.tables
+        c, t = p.contacts, p.transfers
+        for memo, groups, ts, packed in p.explained:
+            memo.store(groups, ts, packed)
+        reached = _happened(outcomes, tables, ("call", "sms"), len(c))
+        moved = _happened(outcomes, tables, ("transfer",), len(t) if t is not None else 0)
+
+        log = WarningLog()
+        out = Outreach(s, self.warnings, self.priority, log, keep_candidates)
+        if len(c):
+            out.contacts(
+                c, tables, p.decisions, p.contact_codes, p.contact_scores, reached, p.foreign
+            )
+        if t is not None:
+            out.transfers(t, tables["transfers"], p.decisions, p.transfer_features)
+
+        # what happened goes into the state
+        events = p.events
+        if len(c) and not reached.all():
+            rows = np.flatnonzero(reached)
+            sub = c.take(rows)
+            events = {k: v for k, v in events.items() if k not in fx.CONTACT_SIGNALS}
+            events.update(
+                fx.contact_events(sub, p.risky[rows], fx.new_contacts(s, sub), p.foreign[rows])
+            )
+            c = sub
         fx.absorb_contacts(s, c)
         fx.absorb_person_events(s, events)
-        if t is not None and transfers is not None:
-            fx.absorb_transfers(s, t, transfers["event_id"])
+        if t is not None:
+            ids = tables["transfers"]["event_id"]
+            if not moved.all():
+                rows = np.flatnonzero(moved)
+                t, ids = t.take(rows), ids.take(pa.array(rows))
+            fx.absorb_transfers(s, t, ids)
         fx.absorb_logins(s, _present(tables, "logins"))
-        self._flag_numbers(log, c, contact_codes)
+
+        # what the batch revealed, effective from the next batch
+        out.flag_numbers(p.contacts, p.contact_codes)
+        if keep_candidates:
+            p.candidates = _candidates(out.candidates, s)
         self._absorb_reports(_present(tables, "reports"))
         end = _newest(tables)
-        s.clock = max(s.clock, end if end is not None else start)
-
-        result.warnings = log.table(s.keys["people"].key_of(log.person))
-        return result
-
-    def check_transfer(self, transfer: Mapping[str, Any]) -> dict[str, Any]:
-        """One pre-transaction check: a batch of one transfer (a dict of Transfer fields)."""
-        table = pa.Table.from_pylist([dict(transfer)])
-        d = self.process({"transfers": table}).decisions
-        return d.to_pylist()[0]
-
-    # -- helpers ------------------------------------------------------------------------------
+        s.clock = max(s.clock, end if end is not None else p.start)
+        return log.table(s.keys["people"].key_of(log.person))
 
     def _check_order(self, tables: Mapping[str, pa.Table]) -> int:
         oldest = [int(pc.min(t["ts"]).as_py()) for t in tables.values() if t.num_rows]
@@ -264,101 +472,6 @@ class Engine:
             )
         return start
 
-    def _warned(self, person: np.ndarray, ts: np.ndarray, codes: np.ndarray) -> np.ndarray:
-        """The alerted rows that warn their person (cool-down kept; see select_due); their
-        people's last-warned times move on."""
-        cand = np.flatnonzero((codes >= WARN) & (person >= 0))
-        if not len(cand):
-            return cand
-        last = self.state.person_warned.get(person[cand])
-        kept = cand[select_due(person[cand], ts[cand], codes[cand], last)]
-        self.state.person_warned.maximum(person[kept], ts[kept])
-        return kept
-
-    def _warn_contacts(
-        self, log: WarningLog, kind: str, table: pa.Table, d: Decided, person: np.ndarray
-    ) -> None:
-        ts = table["ts"].to_numpy()
-        kept = self._warned(person, ts, d.action)
-        if not len(kept):
-            return
-        rows, channel = channels_for_codes(d.action[kept])
-        k = kept[rows]
-        who = "caller" if kind == "call" else "sender"
-        shown = "presented_number" if "presented_number" in table.column_names else who
-        encoded = pc.dictionary_encode(
-            table[shown].take(pa.array(k)).combine_chunks(), null_encoding="encode"
-        )
-        number_at = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-        numbers = encoded.dictionary.to_pylist()
-        said = ["", *d.reason.values]
-        reason_at = d.reason.index(len(d.action))[k]
-        # The text says the channel, the number and the reason: one text per such triple.
-        keys = (reason_at * max(len(numbers), 1) + number_at) * len(CHANNELS) + channel
-        out = texts_once(
-            keys,
-            lambda r: contact_text(
-                CHANNELS[channel[r]], kind, numbers[number_at[r]], said[reason_at[r]]
-            ),
-        )
-        log.add(ts[k], person[k], channel_names(channel), table["event_id"].take(k), out)
-
-    def _warn_payers(self, log: WarningLog, table: pa.Table, t: fx.Transfers, d: Decided) -> None:
-        kept = self._warned(t.person, t.ts, d.action)
-        if not len(kept):
-            return
-        rows, channel = channels_for_codes(d.action[kept])
-        k = kept[rows]
-        payees = table["to_account"].take(pa.array(k)).to_pylist()
-        said = ["", *d.reason.values]
-        reason_at = d.reason.index(len(d.action))[k]
-        out = [
-            transfer_text(CHANNELS[ch], payee, int(t.amount[i]), said[r])
-            for ch, payee, i, r in zip(
-                channel.tolist(), payees, k.tolist(), reason_at.tolist(), strict=True
-            )
-        ]
-        log.add(t.ts[k], t.person[k], channel_names(channel), table["event_id"].take(k), out)
-
-    def _flag_numbers(self, log: WarningLog, c: fx.Contacts, codes: np.ndarray) -> None:
-        """A number blocked FLAG_AFTER_BLOCKS times (or once for a spoofed caller ID) is
-        flagged as fraudulent; everyone it reached in the last days gets a 12381 SMS. One
-        block is not enough: a busy ordinary line (a courier, a sales desk) can look like a
-        blast for an hour, and a flag blocks all its calls from then on."""
-        blocked = np.flatnonzero(codes >= BLOCK)
-        if not len(blocked):
-            return
-        s = self.state
-        callers, first, counts = np.unique(c.caller[blocked], return_index=True, return_counts=True)
-        spoofed = np.zeros(len(callers), bool)
-        np.logical_or.at(spoofed, np.searchsorted(callers, c.caller[blocked]), c.spoofed[blocked])
-        s.phone_blocks.set(callers, np.maximum(s.phone_blocks.get(callers), 0) + counts)
-        at = c.ts[blocked][first]
-        new = (s.phone_flagged.get(callers) < 0) & (
-            (s.phone_blocks.get(callers) >= FLAG_AFTER_BLOCKS) | spoofed
-        )
-        callers, at = callers[new], at[new]
-        if not len(callers):
-            return
-        s.phone_flagged.maximum(callers, at)
-        people, via = s.contacted_by(callers, int(c.ts.max()) + 1)
-        pairs = (
-            np.unique(np.stack([people, via], axis=1), axis=0)
-            if len(people)
-            else np.empty((0, 2), np.int64)
-        )
-        if not len(pairs):
-            return
-        numbers = s.keys["phones"].key_of(pairs[:, 1]).to_pylist()
-        when = at[np.searchsorted(callers, pairs[:, 1])]  # callers are sorted (np.unique)
-        log.add(
-            when,
-            pairs[:, 0],
-            [SMS_12381] * len(pairs),
-            [f"flag:{number}" for number in numbers],
-            [flagged_number_text(number) for number in numbers],
-        )
-
     def _absorb_reports(self, reports: pa.Table | None) -> None:
         """A victim's report names their transfers: the payees are linked to a case."""
         if reports is None:
@@ -367,6 +480,83 @@ class Engine:
         parent = pc.list_parent_indices(reports["transfer_ids"]).to_numpy()
         payees, at = self.state.payees_of(ids)
         self.state.account_reported.maximum(payees, reports["ts"].to_numpy()[parent][at])
+
+
+def _candidates(
+    parts: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], state: EngineState
+) -> tuple[np.ndarray, pa.Array, np.ndarray]:
+    """The warning candidates of a batch: priority inputs, person keys, times."""
+    x = stack([p[0] for p in parts])
+    person = np.concatenate([p[1] for p in parts]) if parts else np.empty(0, np.int64)
+    ts = np.concatenate([p[2] for p in parts]) if parts else np.empty(0, np.int64)
+    return x, state.keys["people"].key_of(person), ts
+
+
+def _tables_of(batch: EventBatch | Mapping[str, pa.Table]) -> dict[str, pa.Table]:
+    return batch.tables if isinstance(batch, EventBatch) else dict(batch)
+
+
+_ONE_EVENT: dict[str, tuple[str, type[Transfer] | type[Call] | type[Sms]]] = {
+    "transfer": ("transfers", Transfer),
+    "call": ("calls", Call),
+    "sms": ("sms", Sms),
+}
+
+
+def _one_event(event: Transfer | Call | Sms | Mapping[str, Any]) -> tuple[str, pa.Table]:
+    """One event as a one-row table of its kind; a dict is checked field by field."""
+    if isinstance(event, Transfer | Call | Sms):
+        record = event
+    else:
+        fields = dict(event)
+        kind = fields.pop("kind", None)
+        if kind is None:
+            kind = next(
+                (k for k, key in (("transfer", "from_account"), ("call", "caller"),
+                                  ("sms", "sender")) if key in fields),
+                None,
+            )  # fmt: skip
+        if kind not in _ONE_EVENT:
+            raise ValueError(
+                f"kind: expected one of transfer, call, sms, got {kind!r} (or give the fields "
+                "of one: from_account, caller or sender)"
+            )
+        record = from_dict(_ONE_EVENT[kind][1], fields)
+    name = next(n for n, (table, typ) in _ONE_EVENT.items() if isinstance(record, typ))
+    table_name = _ONE_EVENT[name][0]
+    row = msgspec.to_builtins(record)
+    return table_name, pa.Table.from_pylist([row], schema=arrow_schema(type(record)))
+
+
+def _contact_codes(decisions: pa.Table, tables: Mapping[str, pa.Table]) -> np.ndarray:
+    """The given decisions' action codes for the batch's calls, then its SMS."""
+    parts = []
+    for kind in ("call", "sms"):
+        table = _present(tables, DECIDED_TABLES[kind])
+        if table is None:
+            continue
+        rows = decisions.filter(pc.equal(decisions["kind"], kind))
+        at = pc.index_in(table["event_id"], value_set=rows["event_id"])
+        if at.null_count:
+            missing = table["event_id"].filter(pc.is_null(at))[0].as_py()
+            raise ValueError(f"outcomes: no decision for {kind} {missing!r} of the batch")
+        action = pc.index_in(rows["action"].take(at), value_set=ACTION_NAMES)
+        parts.append(action.to_numpy(zero_copy_only=False).astype(np.int8))
+    return np.concatenate(parts) if parts else np.empty(0, np.int8)
+
+
+def _happened(
+    outcomes: Outcomes | None, tables: Mapping[str, pa.Table], kinds: Sequence[str], n: int
+) -> np.ndarray:
+    """Whether each of the batch's n events of `kinds` (in that order) went ahead."""
+    if outcomes is None or not n:
+        return np.ones(n, bool)
+    parts = [
+        outcomes.happened(kind, table["event_id"])
+        for kind in kinds
+        if (table := _present(tables, DECIDED_TABLES[kind])) is not None
+    ]
+    return np.concatenate(parts)
 
 
 def _sparse_lists(n: int, lists: Sparse[list[str]]) -> pa.Array:

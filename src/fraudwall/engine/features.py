@@ -30,6 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudwall.engine.resolve import Resolver
 from fraudwall.engine.state import DAY, HOUR, EngineState
 from fraudwall.engine.windows import BatchOrder, add_together, id_time_order
 
@@ -123,6 +124,24 @@ class Contacts:
     def __len__(self) -> int:
         return len(self.ts)
 
+    def take(self, rows: np.ndarray) -> Contacts:
+        """The contacts at `rows` (increasing), as their own stream."""
+        n_calls = int(np.searchsorted(rows, self.n_calls))
+        pick = pa.array(rows)
+        return Contacts(
+            n_calls,
+            self.ts[rows],
+            self.caller[rows],
+            self.callee[rows],
+            self.person[rows],
+            self.duration[rows],
+            self.international[rows],
+            self.spoofed[rows],
+            self.pair[rows],
+            self.reverse[rows],
+            self.country.take(pick),
+        )
+
 
 #: Two-digit ITU country calling codes; "1" and "7" are the one-digit ones, the rest have 3.
 _TWO_DIGIT_CODES = pa.array(
@@ -158,7 +177,7 @@ def _pair_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _contact_pairs(
-    state: EngineState, caller: np.ndarray, callee: np.ndarray
+    ids: Resolver, caller: np.ndarray, callee: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """The directed pair ids caller→callee and callee→caller (new pairs join the index).
 
@@ -166,12 +185,14 @@ def _contact_pairs(
     ways: 2u is the way from the lower number, 2u + 1 the way back (a number's contacts
     with itself are 2u both ways)."""
     lo, hi = np.minimum(caller, callee), np.maximum(caller, callee)
-    both = 2 * state.keys["contact_pairs"].lookup(_pair_keys(lo, hi))
+    both = 2 * ids.ids("contact_pairs", _pair_keys(lo, hi))
     return both + (caller > callee), both + (callee > caller)
 
 
-def read_contacts(state: EngineState, calls: pa.Table | None, sms: pa.Table | None) -> Contacts:
-    """Resolve a batch's calls and SMS to ids (new numbers join the index)."""
+def read_contacts(
+    state: EngineState, calls: pa.Table | None, sms: pa.Table | None, ids: Resolver
+) -> Contacts:
+    """Resolve a batch's calls and SMS to ids (see `Resolver` for numbers not seen yet)."""
     parts = []
     countries: list[pa.Array] = []
     sides = [
@@ -179,7 +200,7 @@ def read_contacts(state: EngineState, calls: pa.Table | None, sms: pa.Table | No
         for table, who, whom in ((calls, "caller", "callee"), (sms, "sender", "receiver"))
         if table is not None and table.num_rows
     ]
-    phones = state.keys["phones"].lookup_columns([t[c] for t, *cols in sides for c in cols])
+    phones = ids.columns("phones", [t[c] for t, *cols in sides for c in cols])
     for k, (table, who, whom) in enumerate(sides):
         caller, callee = phones[2 * k], phones[2 * k + 1]
         intl = pc.equal(table["gateway"], "international")
@@ -218,7 +239,7 @@ def read_contacts(state: EngineState, calls: pa.Table | None, sms: pa.Table | No
     ts, caller, callee, duration, intl, spoofed = (
         np.concatenate(x) for x in zip(*parts, strict=True)
     )
-    pair, reverse = _contact_pairs(state, caller, callee)
+    pair, reverse = _contact_pairs(ids, caller, callee)
     person = state.phone_owner.get(callee)
     country = pa.concat_arrays(countries)
     return Contacts(
@@ -307,6 +328,12 @@ def _callbacks(state: EngineState, c: Contacts) -> np.ndarray:
     return c.is_call & _within(c.ts, _last_either_way(state, c)[1], DAY)
 
 
+def previous_contact(state: EngineState, c: Contacts) -> np.ndarray:
+    """For each contact, the newest earlier contact the same way (caller → callee), -1
+    if none, as of the contact."""
+    return _last_either_way(state, c)[0]
+
+
 def new_contacts(state: EngineState, c: Contacts) -> np.ndarray:
     """Contacts between two numbers never in touch before (either way), as of each one."""
     fwd, rev = _last_either_way(state, c)
@@ -326,13 +353,12 @@ class PersonEvents:
 
 
 def device_events(
-    state: EngineState, installs: pa.Table | None, visits: pa.Table | None
+    state: EngineState, installs: pa.Table | None, visits: pa.Table | None, ids: Resolver
 ) -> dict[str, PersonEvents]:
     """Remote-control and risky app installs, and visits to risky URLs, by device owner."""
     out: dict[str, PersonEvents] = {}
-    devices = state.keys["devices"]
     if installs is not None and installs.num_rows:
-        owner = state.device_owner.get(devices.lookup(installs["device_id"]))
+        owner = state.device_owner.get(ids.ids("devices", installs["device_id"]))
         ts = installs["ts"].to_numpy().astype(np.int64)
         perms = installs["permissions"]
         flat = pc.list_flatten(perms)
@@ -348,7 +374,7 @@ def device_events(
         out["remote_app"] = PersonEvents(owner[remote], ts[remote], ts[remote])
         out["risky_app"] = PersonEvents(owner[risky], ts[risky], ts[risky])
     if visits is not None and visits.num_rows:
-        owner = state.device_owner.get(devices.lookup(visits["device_id"]))
+        owner = state.device_owner.get(ids.ids("devices", visits["device_id"]))
         ts = visits["ts"].to_numpy().astype(np.int64)
         domain = pc.utf8_lower(visits["domain"])
         risky = _bool(
@@ -363,6 +389,12 @@ def device_events(
     return out
 
 
+#: The person signals that contacts make (`contact_events`).
+CONTACT_SIGNALS = ("risky_contact", "intl_contact", "new_contact", "call_end", "risky_talk")
+#: An answered call at least this long is a conversation, not a missed blast.
+TALK_MS = 60_000
+
+
 def contact_events(
     c: Contacts, risky: np.ndarray, new: np.ndarray, foreign: np.ndarray
 ) -> dict[str, PersonEvents]:
@@ -374,11 +406,14 @@ def contact_events(
         return PersonEvents(p[rows], when, when)
 
     answered = np.flatnonzero(c.is_call & (c.duration > 0))
+    talked = np.flatnonzero(risky & c.is_call & (c.duration >= TALK_MS))
+    end = ts + c.duration
     return {
         "risky_contact": at(np.flatnonzero(risky)),
         "intl_contact": at(np.flatnonzero(c.international | (foreign == 1))),
         "new_contact": at(np.flatnonzero(new)),
-        "call_end": PersonEvents(p[answered], ts[answered], ts[answered] + c.duration[answered]),
+        "call_end": PersonEvents(p[answered], ts[answered], end[answered]),
+        "risky_talk": PersonEvents(p[talked], ts[talked], end[talked]),
     }
 
 
@@ -408,17 +443,28 @@ class Transfers:
     def __len__(self) -> int:
         return len(self.ts)
 
+    def take(self, rows: np.ndarray) -> Transfers:
+        """The transfers at `rows` (increasing), as their own stream."""
+        return Transfers(
+            self.ts[rows],
+            self.payer[rows],
+            self.payee[rows],
+            self.amount[rows],
+            self.device[rows],
+            self.person[rows],
+            self.pair[rows],
+        )
 
-def read_transfers(state: EngineState, table: pa.Table) -> Transfers:
-    payer, payee = state.keys["accounts"].lookup_columns(
-        [table["from_account"], table["to_account"]]
-    )
+
+def read_transfers(state: EngineState, table: pa.Table, ids: Resolver) -> Transfers:
+    """Resolve a batch's transfers to ids (see `Resolver` for accounts not seen yet)."""
+    payer, payee = ids.columns("accounts", [table["from_account"], table["to_account"]])
     device = (
-        state.keys["devices"].lookup(table["device_id"])
+        ids.ids("devices", table["device_id"])
         if "device_id" in table.column_names
         else np.full(table.num_rows, -1, np.int64)
     )
-    pair = state.keys["pay_pairs"].lookup(_pair_keys(payer, payee))
+    pair = ids.ids("pay_pairs", _pair_keys(payer, payee))
     return Transfers(
         table["ts"].to_numpy().astype(np.int64),
         payer,
@@ -439,6 +485,7 @@ PERSON_SIGNALS = {
     "payer_remote_app_24h": ("remote_app", DAY),
     "payer_risky_app_72h": ("risky_app", 3 * DAY),
     "payer_risky_url_24h": ("risky_url", DAY),
+    "payer_risky_talk_24h": ("risky_talk", DAY),  # talked a minute or more with a risky number
 }
 
 
@@ -456,6 +503,7 @@ def transfer_features(
     idle_since = np.maximum(prev, state.account_active_before.get(b))
     idle_since = np.where(idle_since >= 0, idle_since, state.account_opened.get(b))
     out_24h = state.out_fen_24h.before_each_among(by_payee, a, ts, t.amount)  # payee's outflow
+    payer_in_24h = state.in_fen_24h.before_each_among(by_payer, b, ts, t.amount)
     in_24h = state.in_fen_24h.before_each(b, ts, t.amount, order=by_payee)
     out_7d = state.out_fen_7d.before_each(a, ts, t.amount, order=by_payer)
     n_7d = state.out_n_7d.before_each(a, ts, 1, order=by_payer)
@@ -492,6 +540,7 @@ def transfer_features(
         "payer_age": state.person_age.get(t.person),
         "payer_stopped": stopped > ts,
         "payer_transfers_24h": n_24h,
+        "payer_inflow_24h": payer_in_24h,  # what the payer's account received in a day
     }
     newest: dict[str, np.ndarray] = {}
     for feature, (signal, window) in PERSON_SIGNALS.items():

@@ -18,13 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from fraudwall.engine.engine import DECISION_SCHEMA, WARNING_SCHEMA, Engine
 from fraudwall.engine.metrics import replay_metrics
 from fraudwall.engine.rules import RuleSet
 from fraudwall.engine.scorer import EngineModel
-from fraudwall.engine.stream import time_batches
+from fraudwall.engine.stream import EVENT_TABLES, time_batches
+from fraudwall.engine.warning_metrics import warning_metrics
+from fraudwall.engine.warnings import REMINDER, WarningPolicy
 
 #: The chance that a victim who is warned before paying stops (in the simulated world).
 STOP_PROBABILITY = 0.5
@@ -49,13 +52,14 @@ def replay(
     stop_probability: float = STOP_PROBABILITY,
     seed: int = 0,
     progress: Progress | None = None,
+    warnings: WarningPolicy | None = None,
 ) -> Replay:
     """Replay a world's events through a fresh engine that knows the world's entities."""
     import time
 
     if not 0.0 <= stop_probability <= 1.0:
         raise ValueError(f"stop_probability: must be within 0..1, got {stop_probability}")
-    engine = Engine.for_world(tables, rules=rules, model=model)
+    engine = Engine.for_world(tables, rules=rules, model=model, warnings=warnings)
     decisions, warnings = [], []
     events = 0
     t0 = time.perf_counter()
@@ -71,21 +75,34 @@ def replay(
     w = pa.concat_tables(warnings) if warnings else WARNING_SCHEMA.empty_table()
     metrics = None
     if all(name in tables for name in ("truth", "transfers", "accounts")):
+        reminders = pc.equal(w["channel"], REMINDER)
         metrics = replay_metrics(
             d,
-            w,
+            w.filter(pc.invert(reminders)),
             tables["transfers"],
             tables["truth"],
             tables["accounts"],
             stop_probability=stop_probability,
             seed=seed,
         )
+        if all(name in tables for name in ("people", "phones", "cases")):
+            metrics.update(warning_metrics(w, dict(tables), _days(tables)))
         metrics["events"] = events
         metrics["seconds"] = round(seconds, 3)
         metrics["events_per_s"] = round(events / seconds, 1) if seconds > 0 else None
         metrics["rules_version"] = engine.rules.ruleset.version
         metrics["model"] = bool(engine.model.kinds)
     return Replay(d, w, metrics, events, seconds)
+
+
+def _days(tables: Mapping[str, pa.Table]) -> float:
+    """The days the world's events span (at least one)."""
+    spans = [pc.min_max(tables[n]["ts"]).as_py() for n in EVENT_TABLES if n in tables]
+    spans = [m for m in spans if m["min"] is not None]
+    if not spans:
+        return 1.0
+    lo, hi = min(m["min"] for m in spans), max(m["max"] for m in spans)
+    return max((hi - lo) / 86_400_000, 1.0)
 
 
 def write_replay(result: Replay, out: Path | str) -> Path:

@@ -17,12 +17,14 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
 
+from fraudwall.engine.priority import CallPriority
 from fraudwall.engine.rules import FEATURES
 from fraudwall.model.enums import Action
 
@@ -243,6 +245,8 @@ class EngineModel:
 
     kinds: dict[str, KindModel] = field(default_factory=dict)
     trained_on: dict[str, Any] = field(default_factory=dict)
+    #: who among the people warned is most at risk now (ranks 96110 calls)
+    call_priority: CallPriority | None = None
 
     def get(self, kind: str) -> KindModel | None:
         return self.kinds.get(kind)
@@ -262,6 +266,8 @@ class EngineModel:
                 for k, m in self.kinds.items()
             },
         }
+        if self.call_priority is not None:
+            doc["call_priority"] = self.call_priority.to_dict()
         out.write_text(json.dumps(doc, ensure_ascii=False))
         return out
 
@@ -283,7 +289,9 @@ class EngineModel:
                 )
             booster = lgb.Booster(model_str=m["booster"])
             kinds[kind] = KindModel(booster, tuple(m["features"]), dict(m["thresholds"]))
-        return cls(kinds, doc.get("trained_on", {}))
+        priority = doc.get("call_priority")
+        call_priority = None if priority is None else CallPriority.from_dict(priority, str(src))
+        return cls(kinds, doc.get("trained_on", {}), call_priority)
 
 
 MIN_MARGIN = float(np.log(0.05 / 0.95))  # never act on a score below 0.05
@@ -340,6 +348,12 @@ def train_kind(
 
 
 DEFAULT_MODEL = "default_model.json"
+
+
+@cache
+def default_call_priority() -> CallPriority:
+    """The shipped model's call priority (an engine whose model has none uses it)."""
+    return default_model().call_priority or CallPriority.neutral()
 
 
 def default_model() -> EngineModel:

@@ -33,6 +33,7 @@ import pyarrow.compute as pc
 import pyarrow.feather as feather
 
 from fraudwall.engine.keys import IntIndex, KeyIndex, hash_keys
+from fraudwall.engine.warnings import CallQuota
 from fraudwall.engine.windows import (
     LastSeen,
     Latest,
@@ -53,12 +54,19 @@ CONTACT_MEMORY_MS = 3 * DAY
 #: How far behind the newest event an event may arrive and still count exactly in the
 #: rolling windows; an entity idle for a window plus this gives its window rows back.
 LATENESS_MS = HOUR
-STATE_FORMAT = 3  # 3: contact pairs keyed unordered, their two ways in contact_pair_last
+STATE_FORMAT = 4  # 4: the warning state (96110 calls, numbers each person was warned about)
 
-KEY_NAMES = ("accounts", "phones", "people", "devices", "pay_pairs", "contact_pairs")
+KEY_NAMES = (
+    "accounts", "phones", "people", "devices", "pay_pairs", "contact_pairs", "warned_pairs"
+)  # fmt: skip
 #: Pairs of ids are packed into one int64 (payer << 32 | payee) and keyed as integers;
 #: contact pairs unordered (lower << 32 | higher), so one probe finds a contact's both ways.
-KEY_TYPES: dict[str, type[KeyIndex]] = {"pay_pairs": IntIndex, "contact_pairs": IntIndex}
+#: Warned pairs are (person << 32 | phone): a person warned about a number (see `was_warned`).
+KEY_TYPES: dict[str, type[KeyIndex]] = {
+    "pay_pairs": IntIndex,
+    "contact_pairs": IntIndex,
+    "warned_pairs": IntIndex,
+}
 
 
 class IdColumn:
@@ -248,7 +256,10 @@ class EngineState:
     # explanations reused, per kind (their feature sets differ)
     caller_top: TopFeatures = field(default_factory=TopFeatures)
     sender_top: TopFeatures = field(default_factory=TopFeatures)
+    # warnings: a person's last app push / SMS and 96110 call, the day's 96110 calls
     person_warned: IdColumn = field(default_factory=IdColumn)
+    person_called: IdColumn = field(default_factory=IdColumn)
+    call_quota: CallQuota = field(default_factory=CallQuota)
     # accounts: rolling windows
     payers_1h: WindowedDistinct = field(default_factory=_distinct(HOUR, 10 * MINUTE))
     payers_24h: WindowedDistinct = field(default_factory=_distinct(DAY, 2 * HOUR))
@@ -276,6 +287,7 @@ class EngineState:
     remote_app: Latest = field(default_factory=lambda: Latest(1024))
     risky_app: Latest = field(default_factory=lambda: Latest(1024))
     risky_url: Latest = field(default_factory=lambda: Latest(1024))
+    risky_talk: Latest = field(default_factory=lambda: Latest(1024))  # end of the call
     # recent history kept to act on later news (reports, flags)
     transfer_log: TimeLog = field(
         default_factory=lambda: TimeLog(
@@ -362,6 +374,14 @@ class EngineState:
         hit = _rows_among(log["caller"], callers)
         hit = hit[log["ts"][hit] < before_ts]
         return log["person"][hit], log["caller"][hit]
+
+    def remember_warned(self, people: np.ndarray, phones: np.ndarray) -> None:
+        """These people were warned about these numbers (a 12381 SMS is not sent again)."""
+        self.keys["warned_pairs"].lookup((people << np.int64(32)) | phones)
+
+    def was_warned(self, people: np.ndarray, phones: np.ndarray) -> np.ndarray:
+        """Whether each person was warned about the number beside it."""
+        return self.keys["warned_pairs"].lookup((people << np.int64(32)) | phones, add=False) >= 0
 
     # -- snapshots ------------------------------------------------------------------------
 

@@ -21,9 +21,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.engine.engine import Engine
+from fraudwall.engine.priority import CallPriority, stack
 from fraudwall.engine.rules import RuleSet
 from fraudwall.engine.scorer import EngineModel, feature_matrix, train_kind
 from fraudwall.engine.stream import time_batches
+from fraudwall.engine.warning_metrics import AtRisk
+from fraudwall.engine.warnings import WarningPolicy
 from fraudwall.model.enums import Role
 
 Progress = Callable[[int], None]  # called with the number of events just processed
@@ -114,5 +117,44 @@ def train(
     if "transfer" not in second:
         raise ValueError("transfers: the training history has no transfers")
     fit("transfer", second["transfer"])
+    if all(name in tables for name in ("people", "phones", "cases")):
+        model.call_priority, report["call_priority"] = fit_call_priority(
+            tables, model, rules, batch_events, progress
+        )
     model.trained_on = {"events": int(sum(t.num_rows for t in tables.values())), **report}
     return model, report
+
+
+def fit_call_priority(
+    tables: Mapping[str, pa.Table],
+    model: EngineModel,
+    rules: RuleSet | None = None,
+    batch_events: int = 100_000,
+    progress: Progress | None = None,
+) -> tuple[CallPriority, dict[str, Any]]:
+    """Replay the history with the model and fit who among the warning candidates was
+    truly at risk then (`engine.priority`); report how the default floors do on it."""
+    engine = Engine.for_world(tables, rules=rules, model=model)
+    risk = AtRisk(tables)
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    for batch in time_batches(tables, batch_events):
+        result = engine.process(batch, keep_features=True, explain=False)
+        if result.candidates is not None:
+            x, person, ts = result.candidates
+            xs.append(x)
+            ys.append(risk.at(person, ts))
+        if progress is not None:
+            progress(batch.size)
+    x = stack(xs)
+    y = np.concatenate(ys) if ys else np.zeros(0, bool)
+    priority = CallPriority.fit(x, y)
+    score = priority.score(x)
+    policy = WarningPolicy()
+    report: dict[str, Any] = {"candidates": len(y), "at_risk": int(y.sum())}
+    for name, floor in (("call", policy.call_floor), ("warn", policy.warn_floor)):
+        above = score >= floor
+        report[f"{name}_floor"] = floor
+        report[f"{name}_candidates"] = int(above.sum())
+        report[f"{name}_precision"] = float(y[above].mean()) if above.any() else None
+    return priority, report
