@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fraudwall.cli.main import app
-from fraudwall.engine.rules import FEATURES
+from fraudwall.engine.featureset import FEATURES
 from fraudwall.engine.scorer import MIN_MARGIN, EngineModel, default_model
 
 runner = CliRunner()

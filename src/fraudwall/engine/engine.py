@@ -30,16 +30,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.engine import features as fx
+from fraudwall.engine.actions import ACTION_CODE, ACTIONS
 from fraudwall.engine.decide import Decided, Sparse, decide
+from fraudwall.engine.featureset import FEATURES
 from fraudwall.engine.keys import KeyIndex
-from fraudwall.engine.rules import (
-    ACTION_CODE,
-    ACTIONS,
-    FEATURES,
-    RuleEngine,
-    RuleSet,
-    default_rules,
-)
+from fraudwall.engine.rules import RuleEngine, RuleSet, default_rules
 from fraudwall.engine.scorer import EngineModel
 from fraudwall.engine.state import EngineState
 from fraudwall.engine.stream import EventBatch

@@ -1,4 +1,4 @@
-"""The engine's model: one LightGBM classifier per event kind over the rules' own features.
+"""The engine's model: one LightGBM classifier per event kind over the registered features.
 
 Rules decide what analysts can state; the model scores what they cannot (DESIGN §5). A
 model is trained from labelled events (a simulated world's ground truth, or any labelled
@@ -23,7 +23,7 @@ from typing import Any
 import lightgbm as lgb
 import numpy as np
 
-from fraudwall.engine.rules import FEATURES
+from fraudwall.engine.featureset import FEATURES
 from fraudwall.model.enums import Action
 
 MODEL_FORMAT = 2  # 2: thresholds on margins (log-odds)
