@@ -15,7 +15,8 @@ from fraudwall.engine.decide import (
 )
 from fraudwall.engine.featureset import FEATURES, reason
 from fraudwall.engine.rules import parse_rules
-from fraudwall.engine.scorer import KindModel, feature_matrix
+from fraudwall.engine.scorer import KindModel
+from fraudwall.engine.scoring import feature_matrix
 
 
 def test_sparse_rows_point_at_values_added_part_by_part() -> None:

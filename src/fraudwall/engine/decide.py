@@ -6,7 +6,7 @@ fired (shadow rules apart), the features that weighed most, and a reason in plai
 the deciding rules' own reasons, or, when the model alone decided, what its top features
 mean (their reasons in the feature registry). Reasons and top features are built only
 for events that are not simply allowed, so the per-event Python work is proportional to
-alerts, not traffic.
+alerts, not traffic. The model is any `scoring.Scorer`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 from fraudwall.engine.actions import ACTION_CODE, ACTIONS, KIND_ACTIONS
 from fraudwall.engine.featureset import reason
 from fraudwall.engine.rules import RuleHits
-from fraudwall.engine.scorer import KindModel, feature_matrix, sigmoid
+from fraudwall.engine.scoring import Scorer, action_codes, feature_matrix, sigmoid
 
 TOP_K = 3
 _FEW_TO_SHARE = 32  # fewer model-explained alerts than this: each gets its own reason text
@@ -84,15 +84,15 @@ class TopMemo(Protocol):
 
 
 def _explain(
-    model: KindModel,
+    model: Scorer,
     x: np.ndarray,
     rows: np.ndarray,
     group: np.ndarray | None,
     memo: TopMemo | None,
     ts: np.ndarray | None,
 ) -> np.ndarray:
-    """Packed top features of each row, by TreeSHAP: once per group (a caller's blast),
-    and not again for a group the memo explained recently."""
+    """Packed top features of each row, by the model's contributions: once per group (a
+    caller's blast), and not again for a group the memo explained recently."""
     if group is None:
         return _pack(model.contributions(x[rows]))
     groups, first, rep = np.unique(group[rows], return_index=True, return_inverse=True)
@@ -135,7 +135,7 @@ def decide(
     kind: str,
     features: Mapping[str, np.ndarray],
     hits: RuleHits,
-    model: KindModel | None,
+    model: Scorer | None,
     explain: bool = True,
     group: np.ndarray | None = None,
     memo: TopMemo | None = None,
@@ -153,7 +153,7 @@ def decide(
     if model is not None and x is not None:
         margin = model.margin(x)
         score = sigmoid(margin)
-        codes = np.maximum(rule_codes, model.actions(margin))
+        codes = np.maximum(rule_codes, action_codes(model.thresholds, margin))
     else:
         score = np.zeros(n)
         codes = rule_codes
@@ -168,7 +168,7 @@ def decide(
     if not len(alerted):
         return d
     # Alerts a rule decided are explained by its reason and the features it reads (the
-    # same for every alert of a firing pattern); the model's alone, by TreeSHAP.
+    # same for every alert of a firing pattern); the model's alone, by its contributions.
     pat = p.of_row[alerted]
     ruled = (pat >= 0) & p.has_live[np.maximum(pat, 0)]
     _explain_ruled(d, hits, features, p, alerted[ruled], pat[ruled])
@@ -248,7 +248,7 @@ def _explain_ruled(
     d.reason.add(filled, np.arange(len(filled)), texts)
 
 
-def _explain_model(d: Decided, model: KindModel, rows: np.ndarray, packed: np.ndarray) -> None:
+def _explain_model(d: Decided, model: Scorer, rows: np.ndarray, packed: np.ndarray) -> None:
     """Top features and reasons of alerts the model alone decided, from their packed top
     features: each distinct top-feature set and (set, score) reason is written once."""
     sets, at = np.unique(packed, return_inverse=True)
