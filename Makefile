@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint model clean
+.PHONY: demo test bench lint model docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ bench: $(STAMP)
 model: $(STAMP)
 	$(BIN)/fraudwall simulate --people 20000 --days 30 --seed 11 --fraud-rate 200 --out out/train-world
 	$(BIN)/fraudwall train --world out/train-world --out src/fraudwall/engine/default_model.json
+
+# docs/features.md: every feature, from the feature registry (a test keeps it current).
+docs: $(STAMP)
+	$(BIN)/python -m fraudwall.engine.featureset --out docs/features.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from fraudwall.engine.rules import TRANSFER_FEATURES, default_rules
+from fraudwall.engine.featureset import FEATURES
+from fraudwall.engine.rules import default_rules
 
 N_EVENTS = 1_000_000
 PEER_SAMPLE = 20_000
@@ -29,7 +30,7 @@ def batch(n: int, seed: int = 0) -> dict[str, np.ndarray]:
     """Random but plausible transfer features: mostly ordinary, a few alarming."""
     rng = np.random.default_rng(seed)
     out: dict[str, np.ndarray] = {}
-    for name in TRANSFER_FEATURES:
+    for name in FEATURES["transfer"]:
         if name in BOOL_FEATURES:
             out[name] = rng.random(n) < 0.05
         elif name == "amount_fen":

@@ -13,7 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fraudwall.engine.engine import Engine
-from fraudwall.engine.rules import FEATURES, RuleError, parse_rules
+from fraudwall.engine.featureset import FEATURES
+from fraudwall.engine.rules import RuleError, parse_rules
 from fraudwall.engine.stream import EVENT_TABLES, time_batches
 from fraudwall.engine.warnings import select_due
 from fraudwall.model import arrow_schema

@@ -13,8 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from fraudwall.cli.main import app
-from fraudwall.engine.rules import FEATURES
-from fraudwall.engine.scorer import MIN_MARGIN, EngineModel, default_model
+from fraudwall.engine.featureset import FEATURES
+from fraudwall.engine.scorer import EngineModel, default_model
+from fraudwall.engine.scoring import MIN_MARGIN
 
 runner = CliRunner()
 METRIC_KEYS = (

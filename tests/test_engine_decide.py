@@ -8,14 +8,15 @@ import numpy as np
 import pytest
 
 from fraudwall.engine.decide import (
-    FEATURE_TEXT,
     Sparse,
     _pack,
     _unpack,
     decide,
 )
-from fraudwall.engine.rules import FEATURES, parse_rules
-from fraudwall.engine.scorer import KindModel, feature_matrix
+from fraudwall.engine.featureset import FEATURES, reason
+from fraudwall.engine.rules import parse_rules
+from fraudwall.engine.scorer import KindModel
+from fraudwall.engine.scoring import feature_matrix
 
 
 def test_sparse_rows_point_at_values_added_part_by_part() -> None:
@@ -116,7 +117,7 @@ def test_model_alone_reasons_match_each_rows_own_explanation(rows: int) -> None:
     assert d.top_features.as_dict() == tops
     reasons = {
         i: f"模型风险评分{d.score[i]:.2f}："
-        + ("；".join(FEATURE_TEXT.get(t, t) for t in tops[i]) or "综合风险评分高")
+        + ("；".join(reason(t) for t in tops[i]) or "综合风险评分高")
         for i in alone.tolist()
     }
     assert d.reason.as_dict() == reasons

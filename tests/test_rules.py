@@ -19,12 +19,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fraudwall.engine import rules as rules_module
+from fraudwall.engine.actions import ACTIONS
+from fraudwall.engine.featureset import FEATURES
 from fraudwall.engine.rules import (
-    ACTIONS,
-    CALL_FEATURES,
-    FEATURES,
-    SMS_FEATURES,
-    TRANSFER_FEATURES,
     RuleEngine,
     RuleError,
     RuleSet,
@@ -102,7 +99,7 @@ def test_default_rules_load_and_check_each_kind() -> None:
         assert rule.line is not None
         assert text.splitlines()[rule.line - 1] == f'name = "{rule.name}"'
     # the same file loads against one flat set of all the features, too
-    union = set(TRANSFER_FEATURES) | set(CALL_FEATURES) | set(SMS_FEATURES)
+    union = set(FEATURES["transfer"]) | set(FEATURES["call"]) | set(FEATURES["sms"])
     assert load_rules(default_rules_path(), union).digest == rs.digest
 
 
@@ -507,6 +504,31 @@ def test_a_feature_of_another_kind_is_refused_with_features_by_kind() -> None:
         parse(text, FEATURES)
     # the same rule for sms is fine
     parse(ruleset_text(block("ok", "sms_text_score > 0.5", applies_to="sms")), FEATURES)
+
+
+def test_rules_are_checked_against_the_feature_registry_by_default(tmp_path: Path) -> None:
+    ok = ruleset_text(block("ok", "caller_fanout_24h >= 50", applies_to="call"))
+    assert parse_rules(ok).active("call")[0].features_used == ("caller_fanout_24h",)
+    cases = [
+        ("sms_text_score > 0.5", "call", "feature 'sms_text_score' is not available for "
+         "this rule's kind (only for sms)"),
+        ("payer_on_call and spoofed", "transfer", "feature 'spoofed' is not available for "
+         "this rule's kind (only for call, sms)"),
+        ("caller_fanout > 5", "sms", "unknown feature 'caller_fanout' (did you mean "
+         "'caller_fanout_24h'?)"),
+    ]  # fmt: skip
+    engine = RuleEngine(default_rules())
+    for k, (when, kind, message) in enumerate(cases):
+        path = tmp_path / f"rules{k}.toml"
+        path.write_text(ruleset_text(block("bad", when, applies_to=kind)), encoding="utf-8")
+        with pytest.raises(RuleError) as parsed:
+            parse_rules(path.read_text(encoding="utf-8"))
+        with pytest.raises(RuleError) as loaded:
+            load_rules(path)
+        with pytest.raises(RuleError) as reloaded:
+            engine.reload(path)
+        assert parsed.value.reason == loaded.value.reason == reloaded.value.reason == message
+        assert engine.ruleset.digest == default_rules().digest  # the old rules stay live
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,9 @@ The action is the more severe of what the rules say and what the model's score r
 (calls and SMS can only be warned about or blocked). Each decision names the rules that
 fired (shadow rules apart), the features that weighed most, and a reason in plain Chinese:
 the deciding rules' own reasons, or, when the model alone decided, what its top features
-mean. Reasons and top features are built only for events that are not simply allowed, so
-the per-event Python work is proportional to alerts, not traffic.
+mean (their reasons in the feature registry). Reasons and top features are built only
+for events that are not simply allowed, so the per-event Python work is proportional to
+alerts, not traffic. The model is any `scoring.Scorer`.
 """
 
 from __future__ import annotations
@@ -16,51 +17,11 @@ from typing import Generic, Protocol, TypeVar
 
 import numpy as np
 
-from fraudwall.engine.rules import ACTION_CODE, ACTIONS, RuleHits
-from fraudwall.engine.scorer import KindModel, feature_matrix, sigmoid
-from fraudwall.model.enums import Action
+from fraudwall.engine.actions import ACTION_CODE, ACTIONS, KIND_ACTIONS
+from fraudwall.engine.featureset import reason
+from fraudwall.engine.rules import RuleHits
+from fraudwall.engine.scoring import Scorer, action_codes, feature_matrix, sigmoid
 
-#: What a feature means, for a reason shown to a person (the model's top features).
-FEATURE_TEXT: dict[str, str] = {
-    "amount_fen": "转账金额较大",
-    "payee_account_age_days": "收款账户开户时间很短",
-    "payee_dormant_days": "收款账户长期未用后突然活跃",
-    "payee_distinct_payers_1h": "收款账户近1小时有多人转入",
-    "payee_distinct_payers_24h": "收款账户近24小时有多人转入",
-    "payee_passthrough_24h": "收款账户资金快进快出",
-    "payee_shared_device_accounts": "收款账户与多个账户共用设备",
-    "payee_on_risk_list": "收款账户在涉诈风险名单上",
-    "payee_in_reported_case": "收款账户涉及已报案件",
-    "payer_first_to_payee": "首次向该账户转账",
-    "payer_amount_ratio": "金额远超您平时的转账习惯",
-    "payer_risky_contact_6h": "您近6小时接到过高风险来电或短信",
-    "payer_international_contact_6h": "您近6小时接到过境外来电或短信",
-    "payer_on_call": "您正在通话中进行转账",
-    "payer_remote_app_24h": "您近24小时安装了屏幕共享或远程控制软件",
-    "payer_risky_url_24h": "您近24小时访问过可疑网站",
-    "payer_age": "付款人年龄",
-    "payer_stopped": "付款账户已被止付",
-    "payer_transfers_24h": "您近24小时转账次数异常",
-    "payer_new_contact_6h": "您近6小时与陌生号码有过联系",
-    "payer_risky_app_72h": "您近3天安装了索要短信或无障碍权限的应用",
-    "payer_risky_contact_72h": "您近3天接到过高风险来电或短信",
-    "caller_reputation": "来电号码信誉低",
-    "international_gateway": "境外线路呼入",
-    "spoofed": "境外线路冒用境内号码",
-    "sim_age_days": "号码为新开卡",
-    "caller_fanout_24h": "该号码24小时内呼叫大量不同号码",
-    "caller_short_call_share_24h": "该号码短时通话比例高",
-    "caller_callback_share_24h": "该号码回拨比例低",
-    "caller_night_share_24h": "该号码夜间呼叫比例高",
-    "sms_text_score": "短信内容符合诈骗话术",
-}
-
-#: The actions open to each kind: a call or SMS is warned about or blocked.
-KIND_ACTIONS: dict[str, tuple[Action, ...]] = {
-    "transfer": tuple(Action),
-    "call": (Action.ALLOW, Action.WARN, Action.BLOCK),
-    "sms": (Action.ALLOW, Action.WARN, Action.BLOCK),
-}
 TOP_K = 3
 _FEW_TO_SHARE = 32  # fewer model-explained alerts than this: each gets its own reason text
 
@@ -123,15 +84,15 @@ class TopMemo(Protocol):
 
 
 def _explain(
-    model: KindModel,
+    model: Scorer,
     x: np.ndarray,
     rows: np.ndarray,
     group: np.ndarray | None,
     memo: TopMemo | None,
     ts: np.ndarray | None,
 ) -> np.ndarray:
-    """Packed top features of each row, by TreeSHAP: once per group (a caller's blast),
-    and not again for a group the memo explained recently."""
+    """Packed top features of each row, by the model's contributions: once per group (a
+    caller's blast), and not again for a group the memo explained recently."""
     if group is None:
         return _pack(model.contributions(x[rows]))
     groups, first, rep = np.unique(group[rows], return_index=True, return_inverse=True)
@@ -174,7 +135,7 @@ def decide(
     kind: str,
     features: Mapping[str, np.ndarray],
     hits: RuleHits,
-    model: KindModel | None,
+    model: Scorer | None,
     explain: bool = True,
     group: np.ndarray | None = None,
     memo: TopMemo | None = None,
@@ -192,7 +153,7 @@ def decide(
     if model is not None and x is not None:
         margin = model.margin(x)
         score = sigmoid(margin)
-        codes = np.maximum(rule_codes, model.actions(margin))
+        codes = np.maximum(rule_codes, action_codes(model.thresholds, margin))
     else:
         score = np.zeros(n)
         codes = rule_codes
@@ -207,7 +168,7 @@ def decide(
     if not len(alerted):
         return d
     # Alerts a rule decided are explained by its reason and the features it reads (the
-    # same for every alert of a firing pattern); the model's alone, by TreeSHAP.
+    # same for every alert of a firing pattern); the model's alone, by its contributions.
     pat = p.of_row[alerted]
     ruled = (pat >= 0) & p.has_live[np.maximum(pat, 0)]
     _explain_ruled(d, hits, features, p, alerted[ruled], pat[ruled])
@@ -287,13 +248,13 @@ def _explain_ruled(
     d.reason.add(filled, np.arange(len(filled)), texts)
 
 
-def _explain_model(d: Decided, model: KindModel, rows: np.ndarray, packed: np.ndarray) -> None:
+def _explain_model(d: Decided, model: Scorer, rows: np.ndarray, packed: np.ndarray) -> None:
     """Top features and reasons of alerts the model alone decided, from their packed top
     features: each distinct top-feature set and (set, score) reason is written once."""
     sets, at = np.unique(packed, return_inverse=True)
     at = at.reshape(-1)
     tops = [[model.features[j] for j in _unpack(c)] for c in sets.tolist()]
-    said = ["；".join(FEATURE_TEXT.get(f, f) for f in top) or "综合风险评分高" for top in tops]
+    said = ["；".join(reason(f) for f in top) or "综合风险评分高" for top in tops]
     d.top_features.add(rows, at, tops)
     score = d.score[rows]
     if len(rows) <= _FEW_TO_SHARE:  # finding the distinct texts costs more than a few texts

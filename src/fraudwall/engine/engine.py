@@ -42,19 +42,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.engine import features as fx
+from fraudwall.engine.actions import ACTION_CODE, ACTIONS
 from fraudwall.engine.decide import Decided, Sparse, TopMemo, decide
+from fraudwall.engine.featureset import FEATURES
 from fraudwall.engine.keys import KeyIndex
 from fraudwall.engine.outreach import Outreach, decision_rows
 from fraudwall.engine.priority import stack
 from fraudwall.engine.resolve import Resolver
-from fraudwall.engine.rules import (
-    ACTION_CODE,
-    ACTIONS,
-    FEATURES,
-    RuleEngine,
-    RuleSet,
-    default_rules,
-)
+from fraudwall.engine.rules import RuleEngine, RuleSet, default_rules
 from fraudwall.engine.scorer import EngineModel, default_call_priority
 from fraudwall.engine.state import EngineState
 from fraudwall.engine.stream import EventBatch
@@ -207,12 +202,12 @@ class Engine:
         state: EngineState | None = None,
         rules: RuleSet | None = None,
         model: EngineModel | None = None,
-        warnings: WarningPolicy | None = None,
+        warning_policy: WarningPolicy | None = None,
     ) -> None:
         self.state = state if state is not None else EngineState()
         self.rules = RuleEngine(rules if rules is not None else default_rules())
         self.model = model if model is not None else EngineModel()
-        self.warnings = warnings if warnings is not None else WarningPolicy()
+        self.warning_policy = warning_policy if warning_policy is not None else WarningPolicy()
         self.priority = self.model.call_priority or default_call_priority()
         self.text_scores = TextScores()
 
@@ -222,10 +217,10 @@ class Engine:
         tables: Mapping[str, pa.Table],
         rules: RuleSet | None = None,
         model: EngineModel | None = None,
-        warnings: WarningPolicy | None = None,
+        warning_policy: WarningPolicy | None = None,
     ) -> Engine:
         """An engine whose registry knows the world's people, accounts, phones and devices."""
-        engine = cls(rules=rules, model=model, warnings=warnings)
+        engine = cls(rules=rules, model=model, warning_policy=warning_policy)
         engine.state.load_registry(dict(tables))
         return engine
 
@@ -244,9 +239,9 @@ class Engine:
         directory: Path | str,
         rules: RuleSet | None = None,
         model: EngineModel | None = None,
-        warnings: WarningPolicy | None = None,
+        warning_policy: WarningPolicy | None = None,
     ) -> Engine:
-        return cls(EngineState.load(directory), rules, model, warnings)
+        return cls(EngineState.load(directory), rules, model, warning_policy)
 
     # -- the contract ------------------------------------------------------------------------
 
@@ -425,7 +420,7 @@ class Engine:
         moved = _happened(outcomes, tables, ("transfer",), len(t) if t is not None else 0)
 
         log = WarningLog()
-        out = Outreach(s, self.warnings, self.priority, log, keep_candidates)
+        out = Outreach(s, self.warning_policy, self.priority, log, keep_candidates)
         if len(c):
             out.contacts(
                 c, tables, p.decisions, p.contact_codes, p.contact_scores, reached, p.foreign

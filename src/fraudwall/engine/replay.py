@@ -52,14 +52,14 @@ def replay(
     stop_probability: float = STOP_PROBABILITY,
     seed: int = 0,
     progress: Progress | None = None,
-    warnings: WarningPolicy | None = None,
+    warning_policy: WarningPolicy | None = None,
 ) -> Replay:
     """Replay a world's events through a fresh engine that knows the world's entities."""
     import time
 
     if not 0.0 <= stop_probability <= 1.0:
         raise ValueError(f"stop_probability: must be within 0..1, got {stop_probability}")
-    engine = Engine.for_world(tables, rules=rules, model=model, warnings=warnings)
+    engine = Engine.for_world(tables, rules=rules, model=model, warning_policy=warning_policy)
     decisions, warnings = [], []
     events = 0
     t0 = time.perf_counter()

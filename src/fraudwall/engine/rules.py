@@ -12,8 +12,8 @@ the file is ever passed to ``eval``, ``exec`` or ``compile``.
 
 The condition language:
 
-- feature names (from the declared feature set of the rule's kind), ``int``, ``float`` and
-  ``bool`` constants;
+- feature names (by default the feature registry's for the rule's kind, see
+  ``featureset.py``), ``int``, ``float`` and ``bool`` constants;
 - comparisons ``< <= > >= == !=``, chained (``0 <= sim_age_days <= 7``), and ``in`` /
   ``not in`` with a literal tuple or list of constants;
 - ``and``, ``or``, ``not`` (elementwise); ``+ - * /`` and unary minus, computed in float64
@@ -44,67 +44,10 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
+from fraudwall.engine.actions import ACTION_CODE, KINDS
+from fraudwall.engine.featureset import FEATURES
 from fraudwall.model.enums import Action
 
-# ---------------------------------------------------------------------------------------
-# The feature vocabulary the engine computes (one value per event, numeric or bool).
-# ---------------------------------------------------------------------------------------
-
-#: Features of a transfer, computed from state as it stood just before the transfer.
-TRANSFER_FEATURES: Final[tuple[str, ...]] = (
-    "amount_fen",  # the amount, in fen (1 元 = 100 fen)
-    "payee_account_age_days",
-    "payee_dormant_days",  # days the payee account was idle before this activity
-    "payee_distinct_payers_1h",
-    "payee_distinct_payers_24h",
-    "payee_passthrough_24h",  # share 0..1 of the payee's inflow paid out within hours
-    "payee_shared_device_accounts",  # other accounts seen on the payee's devices
-    "payee_on_risk_list",  # bool
-    "payee_in_reported_case",  # bool
-    "payer_first_to_payee",  # bool
-    "payer_amount_ratio",  # amount / the payer's usual amount
-    "payer_risky_contact_6h",  # bool: call/SMS from a risky/unknown/international/spoofed number
-    "payer_international_contact_6h",  # bool
-    "payer_on_call",  # bool: on a call right now
-    "payer_remote_app_24h",  # bool: remote-control / screen-sharing app installed
-    "payer_risky_url_24h",  # bool
-    "payer_age",  # years
-    "payer_stopped",  # bool: the payer account is under a stop-payment order
-    "payer_transfers_24h",  # the payer's transfers in the last 24 h, before this one
-    "payer_new_contact_6h",  # bool: contacted by a number never in touch with them before
-    "payer_risky_app_72h",  # bool: installed an app asking for SMS / accessibility / installs
-    "payer_risky_contact_72h",  # bool: a risky call/SMS in the last 3 days (chat-app scams)
-)
-
-#: Features of a call. ``caller_reputation`` runs from 0 (known bad) to 1 (trusted).
-CALL_FEATURES: Final[tuple[str, ...]] = (
-    "caller_reputation",
-    "international_gateway",  # bool
-    "spoofed",  # bool: a domestic number presented through an international gateway
-    "sim_age_days",
-    "caller_fanout_24h",  # distinct numbers called or messaged
-    "caller_short_call_share_24h",
-    "caller_callback_share_24h",
-    "caller_night_share_24h",
-)
-
-#: Features of an SMS: the call features plus the text score (0..1, 1 = fraud script).
-SMS_FEATURES: Final[tuple[str, ...]] = (*CALL_FEATURES, "sms_text_score")
-
-#: The event kinds a rule applies to.
-KINDS: Final[tuple[str, ...]] = ("transfer", "call", "sms")
-
-#: Each kind's feature names: pass it to :func:`load_rules` to check each rule against its
-#: own kind's features.
-FEATURES: Final[Mapping[str, tuple[str, ...]]] = {
-    "transfer": TRANSFER_FEATURES,
-    "call": CALL_FEATURES,
-    "sms": SMS_FEATURES,
-}
-
-#: Actions in order of severity; an action's code is its index (0 = allow).
-ACTIONS: Final[tuple[Action, ...]] = tuple(Action)
-ACTION_CODE: Final[Mapping[Action, int]] = {a: i for i, a in enumerate(ACTIONS)}
 #: The actions a rule may take (allowing is what happens when no rule fires).
 RULE_ACTIONS: Final[tuple[Action, ...]] = (Action.WARN, Action.DELAY, Action.HOLD, Action.BLOCK)
 
@@ -291,10 +234,12 @@ def _binary(op: Callable[[Any, Any], Any], a: _Node, b: _Node, kind: str) -> _No
 class _Compiler:
     """Validates a condition's AST against the whitelist and compiles it, in one pass."""
 
-    def __init__(self, text: str, features: frozenset[str], other: frozenset[str]) -> None:
+    def __init__(
+        self, text: str, features: frozenset[str], other: Mapping[str, tuple[str, ...]]
+    ) -> None:
         self.text = text
         self.features = features
-        self.other = other  # features of the other kinds: for a better message
+        self.other = other  # features of the other kinds, and their kinds: for the message
         self.used: set[str] = set()
 
     def _show(self, node: ast.AST) -> str:
@@ -374,8 +319,12 @@ class _Compiler:
             return _Node("any", lambda env: env[name])
         if name in _FUNCS:
             raise self._fail(f"function '{name}' must be called", node)
-        if name in self.other:
-            raise _Invalid(f"feature '{name}' is not available for this rule's kind")
+        kinds = self.other.get(name)
+        if kinds is not None:
+            raise _Invalid(
+                f"feature '{name}' is not available for this rule's kind (only for "
+                f"{', '.join(kinds)})"
+            )
         raise _Invalid(f"unknown feature '{name}'{_suggest(name, self.features)}")
 
     def _compare(self, node: ast.Compare, d: int) -> _Node:
@@ -455,7 +404,7 @@ class _Compiler:
 
 
 def _compile_condition(
-    when: str, features: frozenset[str], other: frozenset[str]
+    when: str, features: frozenset[str], other: Mapping[str, tuple[str, ...]]
 ) -> tuple[_Node, tuple[str, ...]]:
     """Parse, validate and compile a condition; raise _Invalid with a readable reason."""
     text = when.strip()
@@ -557,7 +506,7 @@ class Rule:
 
     @property
     def code(self) -> int:
-        """The action's code (its index in :data:`ACTIONS`)."""
+        """The action's code (its index in ``actions.ACTIONS``)."""
         return ACTION_CODE[self.action]
 
     def evaluate(self, features: Features, n: int | None = None) -> npt.NDArray[np.bool_]:
@@ -796,8 +745,11 @@ class _Locator:
         return None
 
 
-def _feature_sets(features: FeatureSpec) -> dict[str, frozenset[str]]:
-    """Each kind's features: a mapping by kind checks each rule against its own kind."""
+def _feature_sets(features: FeatureSpec | None) -> dict[str, frozenset[str]]:
+    """Each kind's features: a mapping by kind checks each rule against its own kind; None
+    is the feature registry's."""
+    if features is None:
+        features = FEATURES
     if (
         isinstance(features, Mapping)
         and features
@@ -810,11 +762,14 @@ def _feature_sets(features: FeatureSpec) -> dict[str, frozenset[str]]:
     return {k: names for k in KINDS}
 
 
-def parse_rules(text: str, features: FeatureSpec, source: str = "<string>") -> RuleSet:
+def parse_rules(
+    text: str, features: FeatureSpec | None = None, source: str = "<string>"
+) -> RuleSet:
     """Parse and validate a rule file's text; raise RuleError at the first problem.
 
     ``features`` is the set of feature names conditions and reasons may use: one collection
-    for all kinds, or a mapping from kind to its names (such as :data:`FEATURES`).
+    for all kinds, or a mapping from kind to its names; by default the feature registry's
+    names of each kind (``featureset.FEATURES``).
     """
     if not text.strip():
         raise RuleError("empty rule file", source=source)
@@ -908,7 +863,10 @@ def _parse_rule(
         flags[key] = value
 
     features = sets[kind]
-    other = frozenset().union(*sets.values()) - features
+    other = {
+        name: tuple(k for k in KINDS if name in sets[k])
+        for name in frozenset().union(*sets.values()) - features
+    }
     when = entry["when"]
     if not isinstance(when, str):
         raise fail(f"'when' must be a string, not {when!r}", "when")
@@ -940,8 +898,9 @@ def _parse_rule(
     )
 
 
-def load_rules(path: Path | str, features: FeatureSpec) -> RuleSet:
-    """Read, validate and compile a rule file; raise RuleError (never half-load)."""
+def load_rules(path: Path | str, features: FeatureSpec | None = None) -> RuleSet:
+    """Read, validate and compile a rule file; raise RuleError (never half-load).
+    ``features`` as for :func:`parse_rules`."""
     source = str(path)
     try:
         text = Path(path).read_bytes().decode("utf-8")
@@ -958,8 +917,8 @@ def default_rules_path() -> Path:
 
 
 def default_rules() -> RuleSet:
-    """The packaged rules, each checked against its own kind's features."""
-    return load_rules(default_rules_path(), FEATURES)
+    """The packaged rules, each checked against its own kind's registered features."""
+    return load_rules(default_rules_path())
 
 
 class RuleEngine:
@@ -976,7 +935,7 @@ class RuleEngine:
     def ruleset(self) -> RuleSet:
         return self._ruleset
 
-    def reload(self, path: Path | str, features: FeatureSpec) -> RuleSet:
+    def reload(self, path: Path | str, features: FeatureSpec | None = None) -> RuleSet:
         """Load a new rule file and make it live; on any error raise and keep the old one."""
         ruleset = load_rules(path, features)  # raises RuleError before anything changes
         self._ruleset = ruleset

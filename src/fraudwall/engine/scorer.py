@@ -1,12 +1,10 @@
-"""The engine's model: one LightGBM classifier per event kind over the rules' own features.
+"""The engine's model: one LightGBM classifier per event kind over the registered features.
 
-Rules decide what analysts can state; the model scores what they cannot (DESIGN §5). A
-model is trained from labelled events (a simulated world's ground truth, or any labelled
-event file), and carries its own thresholds: each action's threshold is the lowest score
-at which the share of ordinary events reaching it stays within a budget (e.g. at most
-0.05 % of ordinary transfers held), measured on the later part of the training period
-that the trees did not see. So the thresholds say what they cost, in the units a bank's
-risk team budgets in.
+Rules decide what analysts can state; the model scores what they cannot (DESIGN §5).
+`KindModel` is the LightGBM implementation of the `scoring.Scorer` protocol: trained from
+labelled events (a simulated world's ground truth, or any labelled event file), with
+thresholds set from budgets of ordinary events (`scoring.fit_kind`). `EngineModel` holds a
+scorer per kind and reads and writes model files.
 
 A model file is JSON: version, per kind the feature names, the thresholds and the
 booster as LightGBM's own text format. Nothing is downloaded; scoring runs on one thread.
@@ -15,27 +13,19 @@ booster as LightGBM's own text format. Nothing is downloaded; scoring runs on on
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import lightgbm as lgb
 import numpy as np
 
+from fraudwall.engine.featureset import FEATURES
 from fraudwall.engine.priority import CallPriority
-from fraudwall.engine.rules import FEATURES
-from fraudwall.model.enums import Action
+from fraudwall.engine.scoring import BLOCK_ROWS, Scorer
 
 MODEL_FORMAT = 2  # 2: thresholds on margins (log-odds)
-
-#: The share of ordinary events allowed to reach each action, per kind (see module doc).
-DEFAULT_BUDGETS: dict[str, dict[str, float]] = {
-    "transfer": {"warn": 0.01, "delay": 0.002, "hold": 0.0004, "block": 0.0001},
-    "call": {"warn": 0.005, "block": 0.0005},
-    "sms": {"warn": 0.005, "block": 0.0005},
-}
 
 PARAMS: dict[str, Any] = {
     "objective": "binary",
@@ -53,29 +43,6 @@ PARAMS: dict[str, Any] = {
 }
 #: Boosting rounds per kind: contacts have few, strong features; transfers need more trees.
 ROUNDS = {"transfer": 60, "call": 30, "sms": 30}
-
-
-#: Rows of the feature matrix filled at a time: a block of them stays in the CPU cache
-#: while each column is written into it (column by column over the whole matrix, every
-#: column's pass would stream all of it through the cache again).
-_BLOCK_ROWS = 4096
-
-
-def feature_matrix(kind: str, features: Mapping[str, np.ndarray]) -> np.ndarray:
-    """The kind's features as a C-contiguous float64 matrix (LightGBM reads it without a
-    copy), columns in FEATURES[kind] order."""
-    names = FEATURES[kind]
-    for name in names:
-        if name not in features:
-            raise KeyError(f"feature '{name}' of kind '{kind}' is missing")
-    columns = [features[name] for name in names]
-    n = len(next(iter(features.values()))) if features else 0
-    out = np.empty((n, len(names)), np.float64)
-    for start in range(0, n, _BLOCK_ROWS):
-        block = out[start : start + _BLOCK_ROWS]
-        for j, column in enumerate(columns):
-            block[:, j] = column[start : start + _BLOCK_ROWS]
-    return out
 
 
 #: LightGBM's kZeroThreshold (the float 1e-35f): its predictor reads any feature value
@@ -148,9 +115,9 @@ def _transposed(x: np.ndarray, columns: tuple[int, ...]) -> np.ndarray:
     time (the block stays in the CPU cache while it is read column by column)."""
     out = np.empty((len(columns), len(x)), x.dtype)
     every = columns == tuple(range(x.shape[1]))
-    for start in range(0, len(x), _BLOCK_ROWS):
-        block = x[start : start + _BLOCK_ROWS]
-        out[:, start : start + _BLOCK_ROWS] = (block if every else block[:, columns]).T
+    for start in range(0, len(x), BLOCK_ROWS):
+        block = x[start : start + BLOCK_ROWS]
+        out[:, start : start + BLOCK_ROWS] = (block if every else block[:, columns]).T
     return out
 
 
@@ -184,7 +151,7 @@ def _numeric_splits(node: dict[str, Any], found: dict[int, set[float]]) -> bool:
 
 @dataclass
 class KindModel:
-    """One kind's booster, its feature names and its action thresholds."""
+    """One kind's booster, its feature names and its action thresholds: a `Scorer`."""
 
     booster: lgb.Booster
     features: tuple[str, ...]
@@ -194,16 +161,22 @@ class KindModel:
     def __post_init__(self) -> None:
         self.sides = SplitSides.of(self.booster)
 
+    @classmethod
+    def fit(cls, kind: str, x: np.ndarray, y: np.ndarray) -> Self:
+        """A booster over the kind's features, positives weighted up to balance the
+        classes (at most 50 to 1), no thresholds yet."""
+        pos = max(float(y.sum()), 1.0)
+        params = {**PARAMS, "scale_pos_weight": min(50.0, float((~y.astype(bool)).sum()) / pos)}
+        data = lgb.Dataset(x, y.astype(np.float64), feature_name=list(FEATURES[kind]))
+        booster = lgb.train(params, data, num_boost_round=ROUNDS[kind])
+        return cls(booster, FEATURES[kind], {})
+
     def margin(self, x: np.ndarray) -> np.ndarray:
         """The raw score (log-odds): thresholds compare on it, since probabilities near 1
         round to ties in float64 exactly where the stop thresholds lie."""
         if not len(x):
             return np.empty(0)
         return self._per_code(x, raw_score=True)
-
-    def score(self, x: np.ndarray) -> np.ndarray:
-        """The probability-like score 0..1 shown in decisions."""
-        return sigmoid(self.margin(x))
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
         """Each feature's part in each row's score (SHAP values, log-odds)."""
@@ -224,34 +197,32 @@ class KindModel:
     def _predict(self, x: np.ndarray, how: dict[str, bool]) -> np.ndarray:
         return np.asarray(self.booster.predict(x, num_threads=1, **how), np.float64)
 
-    def actions(self, margins: np.ndarray) -> np.ndarray:
-        """The action code each margin reaches (0 = allow)."""
-        codes = np.zeros(len(margins), np.int8)
-        for i, action in enumerate(Action):
-            t = self.thresholds.get(action.value)
-            if t is not None:
-                codes[margins >= t] = i
-        return codes
-
-
-def sigmoid(margin: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-margin))
-
 
 @dataclass
 class EngineModel:
-    """A model per kind (any kind may be missing: its events are decided by rules alone)."""
+    """A scorer per kind (any kind may be missing: its events are decided by rules alone).
 
-    kinds: dict[str, KindModel] = field(default_factory=dict)
+    Any `Scorer` decides; a model file holds LightGBM scorers (`KindModel`), which is what
+    `load` gives back."""
+
+    kinds: dict[str, Scorer] = field(default_factory=dict)
     trained_on: dict[str, Any] = field(default_factory=dict)
     #: who among the people warned is most at risk now (ranks 96110 calls)
     call_priority: CallPriority | None = None
 
-    def get(self, kind: str) -> KindModel | None:
+    def get(self, kind: str) -> Scorer | None:
         return self.kinds.get(kind)
 
     def save(self, path: Path | str) -> Path:
+        """Write the model file; every kind's scorer must be a `KindModel`."""
+        boosters = {}
+        for k, m in self.kinds.items():
+            if not isinstance(m, KindModel):
+                raise TypeError(
+                    f"{k}: a {type(m).__name__} cannot be saved to a model file "
+                    "(it holds LightGBM models, KindModel)"
+                )
+            boosters[k] = m
         out = Path(path)
         out.parent.mkdir(parents=True, exist_ok=True)
         doc = {
@@ -263,7 +234,7 @@ class EngineModel:
                     "thresholds": m.thresholds,
                     "booster": m.booster.model_to_string(),
                 }
-                for k, m in self.kinds.items()
+                for k, m in boosters.items()
             },
         }
         if self.call_priority is not None:
@@ -280,7 +251,7 @@ class EngineModel:
             raise ValueError(f"{src}: not a fraudwall model file ({exc})") from exc
         if doc.get("format") != MODEL_FORMAT:
             raise ValueError(f"{src}: model format {doc.get('format')!r}, expected {MODEL_FORMAT}")
-        kinds = {}
+        kinds: dict[str, Scorer] = {}
         for kind, m in doc["kinds"].items():
             if tuple(m["features"]) != FEATURES[kind]:
                 raise ValueError(
@@ -292,59 +263,6 @@ class EngineModel:
         priority = doc.get("call_priority")
         call_priority = None if priority is None else CallPriority.from_dict(priority, str(src))
         return cls(kinds, doc.get("trained_on", {}), call_priority)
-
-
-MIN_MARGIN = float(np.log(0.05 / 0.95))  # never act on a score below 0.05
-
-
-def _threshold(legit_margins: np.ndarray, budget: float) -> float:
-    """The lowest margin t with share(legit >= t) <= budget."""
-    if not len(legit_margins):
-        return 0.0
-    s = np.sort(legit_margins)[::-1]
-    k = int(np.floor(budget * len(s)))  # legit events allowed at or above t
-    t = float(np.nextafter(s[k], np.inf)) if k < len(s) else float(s[-1])
-    return max(t, MIN_MARGIN)
-
-
-def train_kind(
-    kind: str,
-    x: np.ndarray,
-    y: np.ndarray,
-    ts: np.ndarray,
-    budgets: Mapping[str, float] | None = None,
-    rounds: int | None = None,
-) -> tuple[KindModel, dict[str, Any]]:
-    """Train one kind's booster on the first 70 % of the period, set thresholds on the
-    rest, then report what those thresholds catch there."""
-    budgets = DEFAULT_BUDGETS[kind] if budgets is None else budgets
-    if y.sum() < 5 or (~y.astype(bool)).sum() < 5:
-        raise ValueError(f"{kind}: too few labelled events to train ({int(y.sum())} positive)")
-    cut = np.quantile(ts, 0.7)
-    fit, held = ts <= cut, ts > cut
-    if y[held].sum() == 0:  # nothing positive late in the period: hold out at random
-        rng = np.random.default_rng(PARAMS["seed"])
-        held = rng.random(len(y)) < 0.3
-        fit = ~held
-    pos = max(float(y[fit].sum()), 1.0)
-    params = {**PARAMS, "scale_pos_weight": min(50.0, float((~y[fit].astype(bool)).sum()) / pos)}
-    data = lgb.Dataset(x[fit], y[fit].astype(np.float64), feature_name=list(FEATURES[kind]))
-    booster = lgb.train(params, data, num_boost_round=rounds or ROUNDS[kind])
-    model = KindModel(booster, FEATURES[kind], {})
-    scores = model.margin(x[held])
-    legit = scores[y[held] == 0]
-    model.thresholds = {a: _threshold(legit, b) for a, b in budgets.items()}
-    report: dict[str, Any] = {
-        "events": len(y),
-        "positives": int(y.sum()),
-        "held_out": int(held.sum()),
-    }
-    for action, t in model.thresholds.items():
-        hit = scores >= t
-        report[f"{action}_threshold"] = round(float(sigmoid(np.array(t))), 6)
-        report[f"{action}_recall"] = float(hit[y[held] == 1].mean()) if y[held].any() else None
-        report[f"{action}_legit_share"] = float(hit[y[held] == 0].mean())
-    return model, report
 
 
 DEFAULT_MODEL = "default_model.json"

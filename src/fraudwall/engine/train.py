@@ -23,7 +23,8 @@ import pyarrow.compute as pc
 from fraudwall.engine.engine import Engine
 from fraudwall.engine.priority import CallPriority, stack
 from fraudwall.engine.rules import RuleSet
-from fraudwall.engine.scorer import EngineModel, feature_matrix, train_kind
+from fraudwall.engine.scorer import EngineModel, KindModel
+from fraudwall.engine.scoring import Scorer, feature_matrix, fit_kind
 from fraudwall.engine.stream import time_batches
 from fraudwall.engine.warning_metrics import AtRisk
 from fraudwall.engine.warnings import WarningPolicy
@@ -96,8 +97,10 @@ def train(
     budgets: Mapping[str, Mapping[str, float]] | None = None,
     batch_events: int = 100_000,
     progress: Progress | None = None,
+    scorer: type[Scorer] = KindModel,
 ) -> tuple[EngineModel, dict[str, Any]]:
-    """Train call, SMS and transfer models from a world's tables (which include `truth`)."""
+    """Train call, SMS and transfer models (of the `scorer` type, LightGBM's by default)
+    from a world's tables (which include `truth`)."""
     if "truth" not in tables:
         raise ValueError("truth: the training history needs a truth table (labels)")
     truth = tables["truth"]
@@ -108,7 +111,9 @@ def train(
         x, ids, ts = data
         y, used = labels(kind, ids, truth)
         kind_budgets = None if budgets is None else budgets.get(kind)
-        model.kinds[kind], report[kind] = train_kind(kind, x[used], y[used], ts[used], kind_budgets)
+        model.kinds[kind], report[kind] = fit_kind(
+            scorer, kind, x[used], y[used], ts[used], kind_budgets
+        )
 
     first = collect(tables, ("call", "sms"), None, rules, batch_events, progress)
     for kind, data in first.items():

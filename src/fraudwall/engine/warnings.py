@@ -40,7 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudwall.engine.rules import ACTION_CODE
+from fraudwall.engine.actions import ACTION_CODE
 from fraudwall.model.enums import Action, WarningChannel
 
 MINUTE_MS = 60_000
