@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
+from engine_world import T0, H, call, registry, table, transfer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -17,61 +17,12 @@ from fraudwall.engine.featureset import FEATURES
 from fraudwall.engine.rules import RuleError, parse_rules
 from fraudwall.engine.stream import EVENT_TABLES, time_batches
 from fraudwall.engine.warnings import select_due
-from fraudwall.model import arrow_schema
-from fraudwall.model.types import BY_TABLE
 from fraudwall.sim import SimConfig, World, simulate
-
-H = 3_600_000
-T0 = 1_780_000_000_000
 
 
 @pytest.fixture(scope="module")
 def small_world() -> World:
     return simulate(SimConfig(people=3_000, days=8, seed=5, fraud_rate=600.0))
-
-
-def _table(name: str, rows: list[dict[str, Any]]) -> pa.Table:
-    return pa.Table.from_pylist(rows, schema=arrow_schema(BY_TABLE[name]))
-
-
-def _registry() -> dict[str, pa.Table]:
-    """Two people, their accounts and phones, a mule account and a foreign number."""
-    return {
-        "people": _table("people", [
-            {"person_id": "P1", "id_hash": "h" * 16, "age": 67, "gender": "F", "region": "r",
-             "occupation": "retired"},
-            {"person_id": "P2", "id_hash": "g" * 16, "age": 30, "gender": "M", "region": "r",
-             "occupation": "it"},
-        ]),
-        "accounts": _table("accounts", [
-            {"account_id": "A1", "institution_id": "B1", "owner_person_id": "P1",
-             "kind": "debit_card", "opened_ts": T0 - 3000 * 24 * H, "opening_balance_fen": 10**9},
-            {"account_id": "A2", "institution_id": "B1", "owner_person_id": "P2",
-             "kind": "debit_card", "opened_ts": T0 - 900 * 24 * H, "opening_balance_fen": 10**9},
-            {"account_id": "M1", "institution_id": "B2", "owner_person_id": None,
-             "kind": "debit_card", "opened_ts": T0 - 5 * 24 * H, "opening_balance_fen": 0},
-        ]),
-        "phones": _table("phones", [
-            {"number": "+8613800000001", "telco_id": "T1", "owner_person_id": "P1",
-             "country_code": "86", "activated_ts": T0 - 2000 * 24 * H, "line_kind": "mobile"},
-            {"number": "+8613800000002", "telco_id": "T1", "owner_person_id": "P2",
-             "country_code": "86", "activated_ts": T0 - 2000 * 24 * H, "line_kind": "mobile"},
-            {"number": "+85512345678", "telco_id": None, "owner_person_id": None,
-             "country_code": "855", "activated_ts": None, "line_kind": "mobile"},
-        ]),
-    }  # fmt: skip
-
-
-def _transfer(eid: str, ts: int, src: str, dst: str, fen: int) -> dict[str, Any]:
-    return {"event_id": eid, "ts": ts, "institution_id": "B1", "from_account": src,
-            "to_account": dst, "amount_fen": fen, "channel": "mobile"}  # fmt: skip
-
-
-def _call(eid: str, ts: int, caller: str, callee: str, ms: int, gateway: str = "domestic",
-          presented: str | None = None) -> dict[str, Any]:  # fmt: skip
-    return {"event_id": eid, "ts": ts, "institution_id": "T1", "caller": caller,
-            "callee": callee, "duration_ms": ms, "gateway": gateway,
-            "presented_number": presented or caller}  # fmt: skip
 
 
 def _features(engine: Engine, batch: dict[str, pa.Table]) -> dict[str, dict[str, np.ndarray]]:
@@ -81,15 +32,15 @@ def _features(engine: Engine, batch: dict[str, pa.Table]) -> dict[str, dict[str,
 # -- signals ---------------------------------------------------------------------------------
 
 
-def test_a_call_in_progress_and_an_international_contact_reach_the_payers_transfer() -> None:
-    engine = Engine.for_world(_registry())
+def test_a_call_in_progress_and_an_international_contact_reach_the_payerstransfer() -> None:
+    engine = Engine.for_world(registry())
     batch = {
-        "calls": _table("calls", [
-            _call("C1", T0, "+85512345678", "+8613800000001", 20 * 60_000, "international"),
+        "calls": table("calls", [
+            call("C1", T0, "+85512345678", "+8613800000001", 20 * 60_000, "international"),
         ]),
-        "transfers": _table("transfers", [
-            _transfer("X1", T0 + 5 * 60_000, "A1", "M1", 5_000_000),  # during the call
-            _transfer("X2", T0 + 5 * 60_000, "A2", "M1", 5_000_000),  # someone else
+        "transfers": table("transfers", [
+            transfer("X1", T0 + 5 * 60_000, "A1", "M1", 5_000_000),  # during the call
+            transfer("X2", T0 + 5 * 60_000, "A2", "M1", 5_000_000),  # someone else
         ]),
     }  # fmt: skip
     f = _features(engine, batch)["transfer"]
@@ -98,7 +49,7 @@ def test_a_call_in_progress_and_an_international_contact_reach_the_payers_transf
     assert f["payer_age"].tolist() == [67.0, 30.0]
     assert f["payee_account_age_days"][0] == pytest.approx(5.0, abs=0.01)
     # Seven hours later the call is over and out of the 6 h window.
-    later = {"transfers": _table("transfers", [_transfer("X3", T0 + 7 * H, "A1", "M1", 100)])}
+    later = {"transfers": table("transfers", [transfer("X3", T0 + 7 * H, "A1", "M1", 100)])}
     f = _features(engine, later)["transfer"]
     assert f["payer_on_call"].tolist() == [False]
     assert f["payer_international_contact_6h"].tolist() == [False]
@@ -106,11 +57,11 @@ def test_a_call_in_progress_and_an_international_contact_reach_the_payers_transf
 
 
 def test_a_call_after_the_transfer_does_not_count_for_it() -> None:
-    engine = Engine.for_world(_registry())
+    engine = Engine.for_world(registry())
     batch = {
-        "transfers": _table("transfers", [_transfer("X1", T0, "A1", "M1", 5_000_000)]),
-        "calls": _table("calls", [
-            _call("C1", T0 + 1, "+85512345678", "+8613800000001", 600_000, "international"),
+        "transfers": table("transfers", [transfer("X1", T0, "A1", "M1", 5_000_000)]),
+        "calls": table("calls", [
+            call("C1", T0 + 1, "+85512345678", "+8613800000001", 600_000, "international"),
         ]),
     }  # fmt: skip
     f = _features(engine, batch)["transfer"]
@@ -118,22 +69,22 @@ def test_a_call_after_the_transfer_does_not_count_for_it() -> None:
     assert not f["payer_on_call"][0]
 
 
-def test_fan_in_counts_distinct_payers_before_each_transfer() -> None:
-    reg = _registry()
+def test_fan_in_counts_distinct_payers_before_eachtransfer() -> None:
+    reg = registry()
     engine = Engine.for_world(reg)
-    rows = [_transfer(f"X{i}", T0 + i * 60_000, f"S{i % 4}", "M1", 10_000) for i in range(8)]
-    f = _features(engine, {"transfers": _table("transfers", rows)})["transfer"]
+    rows = [transfer(f"X{i}", T0 + i * 60_000, f"S{i % 4}", "M1", 10_000) for i in range(8)]
+    f = _features(engine, {"transfers": table("transfers", rows)})["transfer"]
     assert f["payee_distinct_payers_1h"].tolist() == [0, 1, 2, 3, 4, 4, 4, 4]
     assert f["payer_first_to_payee"].tolist() == [True] * 4 + [False] * 4
 
 
 def test_a_spoofed_caller_id_is_blocked_and_an_international_call_shows_its_country() -> None:
-    engine = Engine.for_world(_registry())
-    calls = _table("calls", [
-        _call("C1", T0, "+85512345678", "+8613800000001", 60_000, "international",
+    engine = Engine.for_world(registry())
+    calls = table("calls", [
+        call("C1", T0, "+85512345678", "+8613800000001", 60_000, "international",
               presented="+8610110110"),
-        _call("C2", T0 + 1, "+85512345678", "+8613800000002", 60_000, "international"),
-        _call("C3", T0 + 2, "+8613800000002", "+8613800000001", 60_000),
+        call("C2", T0 + 1, "+85512345678", "+8613800000002", 60_000, "international"),
+        call("C3", T0 + 2, "+8613800000002", "+8613800000001", 60_000),
     ])  # fmt: skip
     d = engine.process({"calls": calls}).decisions.to_pylist()
     assert d[0]["action"] == "block" and "spoofed_call" in d[0]["rules"]
@@ -143,26 +94,26 @@ def test_a_spoofed_caller_id_is_blocked_and_an_international_call_shows_its_coun
 
 
 def test_a_stopped_account_can_receive_but_not_pay_until_the_order_ends() -> None:
-    engine = Engine.for_world(_registry())
+    engine = Engine.for_world(registry())
     engine.state.stop_accounts(["M1"], until_ts=T0 + 48 * H)
     batch = {
-        "transfers": _table("transfers", [
-            _transfer("X1", T0, "A2", "M1", 10_000),  # in: allowed
-            _transfer("X2", T0 + 1, "M1", "A2", 10_000),  # out: blocked
+        "transfers": table("transfers", [
+            transfer("X1", T0, "A2", "M1", 10_000),  # in: allowed
+            transfer("X2", T0 + 1, "M1", "A2", 10_000),  # out: blocked
         ])
     }  # fmt: skip
     d = engine.process(batch).decisions.to_pylist()
     assert d[0]["action"] != "block"
     assert d[1]["action"] == "block" and d[1]["rules"][0] == "payer_stopped"
-    after = {"transfers": _table("transfers", [_transfer("X3", T0 + 49 * H, "M1", "A2", 100)])}
+    after = {"transfers": table("transfers", [transfer("X3", T0 + 49 * H, "M1", "A2", 100)])}
     assert "payer_stopped" not in engine.process(after).decisions["rules"][0].as_py()
 
 
 def test_a_blocked_payment_to_a_listed_account_is_explained_to_its_payer_in_chinese() -> None:
-    engine = Engine.for_world(_registry())
+    engine = Engine.for_world(registry())
     engine.state.list_accounts(["M1"], ts=T0 - 1)
     out = engine.process(
-        {"transfers": _table("transfers", [_transfer("X1", T0, "A1", "M1", 888_800)])}
+        {"transfers": table("transfers", [transfer("X1", T0, "A1", "M1", 888_800)])}
     )
     assert out.decisions["action"].to_pylist() == ["block"]
     w = out.warnings.to_pylist()
@@ -173,45 +124,45 @@ def test_a_blocked_payment_to_a_listed_account_is_explained_to_its_payer_in_chin
 
 
 def test_everyone_a_flagged_number_reached_gets_a_12381_sms() -> None:
-    engine = Engine.for_world(_registry())
+    engine = Engine.for_world(registry())
     spoof = "+8610110110"
-    calls = [_call(f"C{i}", T0 + i, "+85512345678", callee, 60_000, "international", spoof)
+    calls = [call(f"C{i}", T0 + i, "+85512345678", callee, 60_000, "international", spoof)
              for i, callee in enumerate(["+8613800000001", "+8613800000002"])]  # fmt: skip
-    out = engine.process({"calls": _table("calls", calls)})
+    out = engine.process({"calls": table("calls", calls)})
     flagged = [x for x in out.warnings.to_pylist() if x["channel"] == "sms_12381"]
     assert sorted(x["person_id"] for x in flagged) == ["P1", "P2"]
     assert all("+85512345678" in x["reason"] for x in flagged)
     # From the next batch on, the number's calls are blocked as a known fraud number.
-    later = _table("calls", [_call("C9", T0 + H, "+85512345678", "+8613800000001", 1000,
+    later = table("calls", [call("C9", T0 + H, "+85512345678", "+8613800000001", 1000,
                                    "international")])  # fmt: skip
     assert "known_fraud_caller" in engine.process({"calls": later}).decisions["rules"][0].as_py()
 
 
 def test_a_report_links_its_payee_to_the_case_for_later_payers() -> None:
-    engine = Engine.for_world(_registry())
-    engine.process({"transfers": _table("transfers", [_transfer("X1", T0, "A1", "M1", 10_000)])})
-    report = _table("reports", [{
+    engine = Engine.for_world(registry())
+    engine.process({"transfers": table("transfers", [transfer("X1", T0, "A1", "M1", 10_000)])})
+    report = table("reports", [{
         "event_id": "R1", "ts": T0 + H, "institution_id": "PSB", "person_id": "P1",
         "transfer_ids": ["X1"], "loss_fen": 10_000, "fraud_type": None, "narrative": "被骗",
     }])  # fmt: skip
     engine.process({"reports": report})
     f = _features(
-        engine, {"transfers": _table("transfers", [_transfer("X2", T0 + 2 * H, "A2", "M1", 5)])}
+        engine, {"transfers": table("transfers", [transfer("X2", T0 + 2 * H, "A2", "M1", 5)])}
     )
     assert f["transfer"]["payee_in_reported_case"].tolist() == [True]
 
 
 def test_batches_out_of_time_order_are_refused() -> None:
-    engine = Engine.for_world(_registry())
-    engine.process({"transfers": _table("transfers", [_transfer("X1", T0, "A1", "M1", 1)])})
+    engine = Engine.for_world(registry())
+    engine.process({"transfers": table("transfers", [transfer("X1", T0, "A1", "M1", 1)])})
     with pytest.raises(ValueError, match="time order"):
-        engine.process({"transfers": _table("transfers", [_transfer("X0", T0 - 1, "A1", "M1", 1)])})
+        engine.process({"transfers": table("transfers", [transfer("X0", T0 - 1, "A1", "M1", 1)])})
 
 
 def test_a_single_pre_transaction_check_decides_one_transfer() -> None:
-    engine = Engine.for_world(_registry())
-    d = engine.check_transfer(_transfer("X1", T0, "A2", "A1", 1_000))
-    assert d["event_id"] == "X1" and d["action"] == "allow" and d["kind"] == "transfer"
+    engine = Engine.for_world(registry())
+    d = engine.decide_one(transfer("X1", T0, "A2", "A1", 1_000))
+    assert d.event_id == "X1" and d.action == "allow" and d.kind == "transfer"
 
 
 # -- whole worlds ----------------------------------------------------------------------------
@@ -270,7 +221,7 @@ def test_snapshot_restart_and_continue_decides_as_an_uninterrupted_run(
 
 
 def test_a_bad_rule_file_is_refused_and_the_engine_keeps_its_rules(tmp_path: Path) -> None:
-    engine = Engine.for_world(_registry())
+    engine = Engine.for_world(registry())
     before = engine.rules.ruleset
     bad = tmp_path / "rules.toml"
     bad.write_text(
@@ -282,20 +233,20 @@ def test_a_bad_rule_file_is_refused_and_the_engine_keeps_its_rules(tmp_path: Pat
     message = str(err.value)
     assert "too_big" in message and "line 5" in message
     assert engine.rules.ruleset is before
-    d = engine.check_transfer(_transfer("X1", T0, "A2", "A1", 1_000))
-    assert d["action"] == "allow"
+    d = engine.decide_one(transfer("X1", T0, "A2", "A1", 1_000))
+    assert d.action == "allow"
 
 
 def test_a_reloaded_rule_file_takes_effect_on_the_next_batch(tmp_path: Path) -> None:
-    engine = Engine.for_world(_registry())
+    engine = Engine.for_world(registry())
     good = tmp_path / "rules.toml"
     good.write_text(
         'version = "2"\n\n[[rule]]\nname = "big"\nwhen = "amount_fen >= 100"\n'
         'action = "hold"\nseverity = 10\nreason = "大额{amount_fen}"\napplies_to = "transfer"\n'
     )
     assert engine.reload_rules(good).version == "2"
-    d = engine.check_transfer(_transfer("X1", T0, "A2", "A1", 1_000))
-    assert d["action"] == "hold" and d["rules"] == ["big"] and d["reason"] == "大额1000"
+    d = engine.decide_one(transfer("X1", T0, "A2", "A1", 1_000))
+    assert d.action == "hold" and d.rules == ["big"] and d.reason == "大额1000"
 
 
 def test_shadow_rules_are_recorded_but_do_not_act() -> None:
@@ -305,9 +256,9 @@ def test_shadow_rules_are_recorded_but_do_not_act() -> None:
         FEATURES,
     )
     engine = Engine(rules=rules)
-    engine.state.load_registry(_registry())
-    d = engine.check_transfer(_transfer("X1", T0, "A2", "A1", 1_000))
-    assert d["action"] == "allow" and d["rules"] == [] and d["shadow_rules"] == ["watch"]
+    engine.state.load_registry(registry())
+    d = engine.decide_one(transfer("X1", T0, "A2", "A1", 1_000))
+    assert d.action == "allow" and d.rules == [] and d.shadow_rules == ["watch"]
 
 
 @settings(max_examples=80, deadline=None)

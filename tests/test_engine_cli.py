@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fraudwall.cli.main import app
-from fraudwall.engine.featureset import FEATURES
+from fraudwall.engine.featureset import MODEL_FEATURES
 from fraudwall.engine.scorer import EngineModel, default_model
 from fraudwall.engine.scoring import MIN_MARGIN
 
@@ -83,18 +83,21 @@ def test_replay_refuses_a_model_trained_on_other_features(
     world_dir: Path, model_file: Path, tmp_path: Path
 ) -> None:
     doc = json.loads(model_file.read_text())
-    doc["kinds"]["transfer"]["features"] = ["amount_fen"]
-    stale = tmp_path / "stale.json"
-    stale.write_text(json.dumps(doc))
-    result = runner.invoke(app, ["replay", str(world_dir), "--model", str(stale), "--out", "x"])
-    assert result.exit_code == 2
-    assert "train it again" in " ".join(result.output.split())  # rich wraps long lines
+    names = doc["kinds"]["transfer"]["features"]
+    for features in (["amount_fen"], [*names[:-1], "payee_star_sign"]):
+        doc["kinds"]["transfer"]["features"] = features
+        stale = tmp_path / "stale.json"
+        stale.write_text(json.dumps(doc))
+        args = ["replay", str(world_dir), "--model", str(stale), "--out", "x"]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2
+        assert "train it again" in " ".join(result.output.split())  # rich wraps long lines
 
 
 def test_the_shipped_model_matches_the_features_the_engine_computes() -> None:
     model = default_model()
     for kind, m in model.kinds.items():
-        assert m.features == FEATURES[kind]
+        assert m.features == MODEL_FEATURES[kind]
 
 
 def test_replay_uses_the_shipped_model_unless_told_rules_only(

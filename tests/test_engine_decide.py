@@ -89,7 +89,7 @@ def _model(seed: int) -> tuple[KindModel, dict[str, np.ndarray]]:
     """A small booster over the transfer features with a warn threshold that most rows
     reach, and rows of features for it."""
     f = _features(400, seed)
-    x = feature_matrix("transfer", f)
+    x = feature_matrix(FEATURES["transfer"], f)
     y = (x[:, 0] > 100) ^ (x[:, 5] > 1)
     params = {"objective": "binary", "num_leaves": 4, "verbose": -1, "min_data_in_leaf": 5}
     booster = lgb.train(params, lgb.Dataset(x, y.astype(float)), num_boost_round=5)
@@ -108,7 +108,7 @@ def test_model_alone_reasons_match_each_rows_own_explanation(rows: int) -> None:
     d = decide("transfer", f, hits, model)
     alone = np.flatnonzero(d.action > 0)
     assert len(alone) > rows // 4
-    x = feature_matrix("transfer", f)
+    x = feature_matrix(FEATURES["transfer"], f)
     packed = _pack(model.contributions(x[alone]))
     tops = {
         i: [model.features[j] for j in _unpack(c)]

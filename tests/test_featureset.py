@@ -73,7 +73,7 @@ def test_computed_values_keep_their_registered_units(
             if unit in (Unit.SHARE, Unit.SCORE):
                 assert ((known >= 0) & (known <= 1)).all(), name
             if unit is Unit.FEN:
-                assert values.dtype == np.int64 and (values > 0).all(), name
+                assert values.dtype == np.int64 and (values >= 0).all(), name
             if unit in (Unit.COUNT, Unit.RATIO, Unit.YEARS):
                 assert (known >= 0).all(), name
 
@@ -112,7 +112,7 @@ def test_the_docs_page_is_what_the_registry_generates() -> None:
     assert page == markdown(), "run: python -m fraudwall.engine.featureset --out docs/features.md"
     rows = [line for line in page.splitlines() if line.startswith("| `")]
     assert [row.split("`")[1] for row in rows] == [f.name for f in REGISTRY]
-    assert "| `sms_text_score` | sms | score 0..1 | 短信内容符合诈骗话术 |" in page
+    assert "| `sms_text_score` | sms | score 0..1 | yes | 短信内容符合诈骗话术 |" in page
 
 
 def test_the_module_prints_or_writes_the_page(

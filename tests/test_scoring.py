@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pytest
 
 from fraudwall.engine.decide import decide
-from fraudwall.engine.featureset import FEATURES, reason
+from fraudwall.engine.featureset import FEATURES, MODEL_FEATURES, reason
 from fraudwall.engine.replay import replay
 from fraudwall.engine.rules import parse_rules
 from fraudwall.engine.scoring import (
@@ -45,7 +45,7 @@ class MeanGapScorer:
         z = cls._standard(x, mean, scale)
         positive = y.astype(bool)
         weights = z[positive].mean(axis=0) - z[~positive].mean(axis=0)
-        return cls(FEATURES[kind], mean, scale, weights)
+        return cls(MODEL_FEATURES[kind], mean, scale, weights)
 
     @staticmethod
     def _standard(x: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
@@ -68,7 +68,7 @@ def _labelled(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     f["sim_age_days"][y] = rng.random(int(y.sum())) * 5
     f["caller_fanout_24h"][y] += 40
     ts = np.sort(rng.integers(0, 10 * 86_400_000, n))
-    return feature_matrix("call", f), y.astype(np.int8), ts
+    return feature_matrix(FEATURES["call"], f), y.astype(np.int8), ts
 
 
 def test_fit_kind_sets_each_threshold_within_its_budget_of_ordinary_events() -> None:
@@ -131,7 +131,8 @@ def test_a_model_of_another_scorer_trains_on_a_world_and_the_engine_decides_with
     tables = dict(simulate(SimConfig(people=2_000, days=6, seed=5, fraud_rate=600.0)).tables)
     model, report = train(tables, scorer=MeanGapScorer)
     assert {type(m) for m in model.kinds.values()} == {MeanGapScorer}
-    assert set(report) == {"call", "sms", "transfer"}
+    assert set(report) == {"call", "sms", "transfer", "call_priority"}
+    assert model.call_priority is not None  # who is most at risk, fitted on the same world
     d = replay(tables, model=model).decisions
     by_model = d.filter(
         pc.and_(pc.not_equal(d["action"], "allow"), pc.equal(pc.list_value_length(d["rules"]), 0))

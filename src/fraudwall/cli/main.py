@@ -239,10 +239,18 @@ def replay_cmd(
         float,
         typer.Option("--stop-probability", help="Chance a warned victim stops paying (0..1)."),
     ] = 0.5,
+    call_capacity: Annotated[
+        float,
+        typer.Option(
+            "--call-capacity",
+            help="96110 calls the call centre makes per 10,000 people a day.",
+        ),
+    ] = 5.0,
 ) -> None:
     """Stream a world's events through the engine in time order; score against the truth."""
     from fraudwall.engine.replay import replay, write_replay
     from fraudwall.engine.scorer import EngineModel, default_model
+    from fraudwall.engine.warnings import WarningPolicy
 
     console = Console()
     tables = _world_tables(world, console)
@@ -259,22 +267,35 @@ def replay_cmd(
             f"[red]error:[/red] --stop-probability: must be within 0..1, got {stop_probability}"
         )
         raise typer.Exit(2)
+    try:
+        policy = WarningPolicy(call_capacity_per_10k_per_day=call_capacity)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] --call-capacity: {exc}")
+        raise typer.Exit(2) from exc
     total = sum(tables[n].num_rows for n in EVENT_TABLES if n in tables)
     with progress_bar(console, "replay") as update:
         result = replay(
             tables, ruleset, engine_model, stop_probability=stop_probability,
-            progress=_event_counter(update, total, "events"),
+            progress=_event_counter(update, total, "events"), warning_policy=policy,
         )  # fmt: skip
     path = write_replay(result, out)
     console.print(f"{result.events:,} events in {result.seconds:.1f} s "
                   f"({result.events / max(result.seconds, 1e-9):,.0f} events/s)")  # fmt: skip
     if result.metrics is not None:
-        keys = ("intercepted_or_warned_share", "intercepted_share", "legit_stopped_share",
-                "precision_stop", "recall_stop", "precision_warn", "recall_warn")  # fmt: skip
+        keys = [k for k in REPLAY_FIGURES if k in result.metrics]
         print_figures(console, "against the ground truth", {k: result.metrics[k] for k in keys})
     print_paths(console, [("decisions", path / "decisions.parquet"),
                           ("warnings", path / "warnings.parquet"),
                           ("metrics", path / "metrics.json")])  # fmt: skip
+
+
+#: The figures of a replay printed on the console (all are in metrics.json).
+REPLAY_FIGURES = (
+    "intercepted_or_warned_share", "intercepted_share", "legit_stopped_share",
+    "precision_stop", "recall_stop", "precision_warn", "recall_warn",
+    "victims_warned_before_first_payment_share", "call_tasks_per_10k_per_day",
+    "call_task_precision", "untargeted_warned_share",
+)  # fmt: skip
 
 
 def _load_rules(path: Path | None, console: Console) -> RuleSet | None:

@@ -149,7 +149,7 @@ def decide(
     a group explained in the last day is not explained again."""
     n = hits.fired.shape[0]
     rule_codes = hits.action()
-    x = feature_matrix(kind, features) if model is not None else None
+    x = feature_matrix(model.features, features) if model is not None else None
     if model is not None and x is not None:
         margin = model.margin(x)
         score = sigmoid(margin)

@@ -31,10 +31,10 @@ restart, and a restored engine decides exactly as one that never stopped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import msgspec
 import numpy as np
@@ -99,54 +99,57 @@ class _Pass:
     transfer_features: dict[str, np.ndarray]
     decisions: pa.Table
     explained: list[_Explained]
-    ids_final: bool  # ids were added to the state's indexes (no provisional ones)
     features: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     candidates: tuple[np.ndarray, pa.Array, np.ndarray] | None = None
 
 
-@dataclass(frozen=True, eq=False)
-class Decisions:
-    """What `Engine.decide` answers for a batch: one `model.Decision` row per transfer, call
-    and SMS, in `table` (transfers' rows after the contacts'), and what `Engine.absorb`
-    needs to fold the batch in without deciding it again."""
+DecisionRows: TypeAlias = pa.Table | Sequence[Decision]
 
-    table: pa.Table
-    _pass: _Pass | None = field(default=None, repr=False)
 
-    def __len__(self) -> int:
-        return self.table.num_rows
+def decision_table(decisions: DecisionRows) -> pa.Table:
+    """Decisions as the decisions table (`model.Decision`'s Arrow schema)."""
+    if isinstance(decisions, pa.Table):
+        return decisions
+    rows = [msgspec.to_builtins(d) for d in decisions]
+    return pa.Table.from_pylist(rows, schema=DECISION_SCHEMA)
 
-    def records(self) -> list[Decision]:
-        """The decisions as `model.Decision` records."""
-        return [msgspec.convert(r, Decision) for r in self.table.to_pylist()]
+
+def decision_records(decisions: pa.Table) -> list[Decision]:
+    """The rows of a decisions table as `model.Decision` records."""
+    return [msgspec.convert(r, Decision) for r in decisions.to_pylist()]
 
 
 @dataclass(frozen=True, eq=False)
 class Outcomes:
-    """What happened to a batch's decided events: per decision row, an `Outcome`."""
+    """What happened to a batch's decided events: the decisions given (a decisions table,
+    or `model.Decision` records, as `decide` answered them) and, per decision, an
+    `Outcome`."""
 
-    decisions: Decisions
-    outcome: pa.Array  # strings, one per row of decisions.table
+    decisions: pa.Table
+    outcome: pa.Array  # strings, one per row of decisions
 
     @classmethod
-    def as_recorded(cls, decisions: Decisions) -> Outcomes:
+    def as_recorded(cls, decisions: DecisionRows) -> Outcomes:
         """Every event happened as recorded (a replay of history)."""
-        return cls(decisions, _repeated(Outcome.EXECUTED.value, len(decisions)))
+        table = decision_table(decisions)
+        return cls(table, _repeated(Outcome.EXECUTED.value, table.num_rows))
 
     @classmethod
-    def as_decided(cls, decisions: Decisions) -> Outcomes:
+    def as_decided(cls, decisions: DecisionRows) -> Outcomes:
         """Every decision was carried out: held and blocked events did not happen, the
         others did (a payer warned goes ahead)."""
-        action = pc.index_in(decisions.table["action"], value_set=ACTION_NAMES).to_numpy()
+        table = decision_table(decisions)
+        action = pc.index_in(table["action"], value_set=ACTION_NAMES).to_numpy()
         stopped = action >= ACTION_CODE[Action.HOLD]
         names = np.where(stopped, Outcome.BLOCKED.value, Outcome.EXECUTED.value)
-        return cls(decisions, pa.array(names.tolist(), pa.string()))
+        return cls(table, pa.array(names.tolist(), pa.string()))
 
     @classmethod
-    def reported(cls, decisions: Decisions, by_event: Mapping[str, Outcome | str]) -> Outcomes:
+    def reported(cls, decisions: DecisionRows, by_event: Mapping[str, Outcome | str]) -> Outcomes:
         """Outcomes as an institution reports them, by event id; every decided event of the
         batch needs one."""
-        ids = decisions.table["event_id"].to_pylist()
+        table = decision_table(decisions)
+        ids = table["event_id"].to_pylist()
         names = []
         for event_id in ids:
             if event_id not in by_event:
@@ -161,12 +164,12 @@ class Outcomes:
         unknown = sorted(set(by_event) - set(ids))
         if unknown:
             raise ValueError(f"outcomes: event_id {unknown[0]!r} was not decided in this batch")
-        return cls(decisions, pa.array(names, pa.string()))
+        return cls(table, pa.array(names, pa.string()))
 
     def happened(self, kind: str, event_ids: pa.ChunkedArray) -> np.ndarray:
         """For these events of `kind`: whether each went ahead (money moved; the call or
         SMS reached the person)."""
-        table = self.decisions.table.append_column("outcome", self.outcome)
+        table = self.decisions.append_column("outcome", self.outcome)
         rows = decision_rows(table, kind, event_ids)
         done = pc.equal(rows["outcome"], Outcome.EXECUTED.value)
         return np.asarray(done.to_numpy(zero_copy_only=False), bool)
@@ -245,18 +248,20 @@ class Engine:
 
     # -- the contract ------------------------------------------------------------------------
 
-    def decide(self, batch: EventBatch | Mapping[str, pa.Table], explain: bool = True) -> Decisions:
+    def decide(self, batch: EventBatch | Mapping[str, pa.Table], explain: bool = True) -> pa.Table:
         """Decide every transfer, call and SMS of a batch; the state does not change.
 
-        `explain=False` skips the reasons and top features of alerts."""
+        The answer is the decisions table: one `model.Decision` row per event, calls, then
+        SMS, then transfers, each in the batch's order. `explain=False` skips the reasons
+        and top features of alerts."""
         tables = _tables_of(batch)
         p = self._decide(tables, Resolver(self.state, add=False), explain, keep_features=False)
-        return Decisions(p.decisions, p)
+        return p.decisions
 
     def decide_one(self, event: Transfer | Call | Sms | Mapping[str, Any]) -> Decision:
         """Decide one transfer, call or SMS (a `model` record, or a dict of its fields)."""
         table_name, table = _one_event(event)
-        return self.decide({table_name: table}).records()[0]
+        return decision_records(self.decide({table_name: table}))[0]
 
     def absorb(
         self, batch: EventBatch | Mapping[str, pa.Table], outcomes: Outcomes | None = None
@@ -278,20 +283,14 @@ class Engine:
         batch: EventBatch | Mapping[str, pa.Table],
         keep_features: bool = False,
         explain: bool = True,
-        on_decisions: Callable[[pa.Table], None] | None = None,
     ) -> BatchResult:
         """Decide a batch and absorb it as recorded (a replay of history).
 
         `keep_features` returns each kind's features (for training); `explain=False` skips
-        the reasons and top features of alerts (training needs only the actions);
-        `on_decisions` receives the decisions as soon as they are made, before the batch is
-        folded into the state."""
+        the reasons and top features of alerts (training needs only the actions)."""
         tables = _tables_of(batch)
         p = self._decide(tables, Resolver(self.state, add=True), explain, keep_features)
-        if on_decisions is not None:
-            on_decisions(p.decisions)
-        decisions = Decisions(p.decisions, p)
-        warnings = self._absorb(p, Outcomes.as_recorded(decisions), keep_candidates=keep_features)
+        warnings = self._absorb(p, Outcomes.as_recorded(p.decisions), keep_candidates=keep_features)
         result = BatchResult(p.decisions, warnings, p.features, candidates=p.candidates)
         if keep_features:
             result.event_ids = {
@@ -300,10 +299,6 @@ class Engine:
                 if kind in p.features
             }
         return result
-
-    def check_transfer(self, transfer: Mapping[str, Any]) -> dict[str, Any]:
-        """A pre-transaction check: `decide_one` of a transfer, as a dict (no state change)."""
-        return msgspec.to_builtins(self.decide_one({"kind": "transfer", **transfer}))
 
     # -- deciding -----------------------------------------------------------------------------
 
@@ -389,7 +384,7 @@ class Engine:
         decisions = pa.concat_tables(parts) if parts else DECISION_SCHEMA.empty_table()
         return _Pass(
             tables, start, c, codes, scores, risky, foreign, events, t, tf, decisions,
-            explained, ids.add, kept,
+            explained, kept,
         )  # fmt: skip
 
     def _redecide(self, tables: dict[str, pa.Table], outcomes: Outcomes | None) -> _Pass:
@@ -398,10 +393,10 @@ class Engine:
         were told), and the given decisions kept for the warnings."""
         given = None
         if outcomes is not None:
-            given = {"contacts": _contact_codes(outcomes.decisions.table, tables)}
+            given = {"contacts": _contact_codes(outcomes.decisions, tables)}
         p = self._decide(tables, Resolver(self.state, add=True), True, False, given)
         if outcomes is not None:
-            p.decisions = outcomes.decisions.table
+            p.decisions = outcomes.decisions
         return p
 
     # -- absorbing ---------------------------------------------------------------------------

@@ -3,9 +3,10 @@
 Each entry says what a feature is called, which kinds of event have it, its unit, what it
 means to the person a decision is shown to (plain Chinese) and to the analyst writing a
 rule (one line of English). Everything that names features reads them from here: rule
-files are checked against each kind's names, the model's columns are each kind's names in
-registry order (the shipped model's columns depend on that order: a feature is added at
-the end of its kind), `decide` explains the model's top features by their reasons, and
+files are checked against each kind's names, a newly trained model's columns are each
+kind's names marked for the model, in registry order (`MODEL_FEATURES`; a model keeps its
+own columns, so a feature added later, at the end of its kind, leaves the models trained
+before it as they were), `decide` explains the model's top features by their reasons, and
 `docs/features.md` is generated from it (``python -m fraudwall.engine.featureset --out
 docs/features.md``). `features.py` computes exactly these features and no others.
 """
@@ -46,6 +47,7 @@ class Feature:
     unit: Unit
     reason: str
     description: str
+    model: bool = True  # `fraudwall train` gives it to the model (rules may use every one)
 
 
 _TRANSFER: Final = ("transfer",)
@@ -104,6 +106,12 @@ REGISTRY: Final[tuple[Feature, ...]] = (
             "screen capture, overlay, installs) installed in the last 3 days"),
     Feature("payer_risky_contact_72h", _TRANSFER, Unit.BOOL, "您近3天接到过高风险来电或短信",
             "a risky call or SMS (as for the 6 h signal) in the last 3 days"),
+    Feature("payer_risky_talk_24h", _TRANSFER, Unit.BOOL, "您近24小时与高风险号码通话超过1分钟",
+            "the payer answered a risky call (as for the 6 h signal) and talked on it for a "
+            "minute or more in the last 24 h", model=False),
+    Feature("payer_inflow_24h", _TRANSFER, Unit.FEN, "付款账户近24小时刚收到款项",
+            "what the payer's account received in the last 24 h (money passed on shows here)",
+            model=False),
     Feature("caller_reputation", _CONTACT, Unit.SCORE, "来电号码信誉低",
             "0 for a flagged fraud number, else from 0.3 for a new or unknown SIM up to 1 at "
             "180 days old"),
@@ -145,10 +153,13 @@ def _by_name(entries: Iterable[Feature]) -> dict[str, Feature]:
 #: Each feature's entry, by name.
 BY_NAME: Final[Mapping[str, Feature]] = _by_name(REGISTRY)
 
-#: Each kind's feature names, in registry order: the columns of its model's matrix and the
-#: names its rules may use.
+#: Each kind's feature names, in registry order: the names its rules may use.
 FEATURES: Final[Mapping[str, tuple[str, ...]]] = {
     kind: tuple(f.name for f in REGISTRY if kind in f.kinds) for kind in KINDS
+}
+#: Each kind's features a newly trained model takes as its columns, in registry order.
+MODEL_FEATURES: Final[Mapping[str, tuple[str, ...]]] = {
+    kind: tuple(f.name for f in REGISTRY if kind in f.kinds and f.model) for kind in KINDS
 }
 
 
@@ -168,17 +179,19 @@ def markdown() -> str:
         "Every feature the engine computes, one row each, in the order of each kind's model",
         "columns. Rules (`engine/default_rules.toml` or your own file) may use a feature in",
         "the conditions and reasons of the kinds it lists; the reason (理由) is what a person",
-        "is shown when the model decided on it. A comparison with `nan` (unknown) is False,",
-        "so an unknown value never fires a rule.",
+        "is shown when the model decided on it; `model` says whether `fraudwall train` gives",
+        "it to the model. A comparison with `nan` (unknown) is False, so an unknown value",
+        "never fires a rule.",
         "",
         "Generated from `fraudwall.engine.featureset` by",
         "`python -m fraudwall.engine.featureset --out docs/features.md`; do not edit by hand.",
         "",
-        "| feature | kinds | unit | 理由 | meaning |",
-        "| --- | --- | --- | --- | --- |",
+        "| feature | kinds | unit | model | 理由 | meaning |",
+        "| --- | --- | --- | --- | --- | --- |",
     ]
     for f in REGISTRY:
-        cells = (f"`{f.name}`", ", ".join(f.kinds), f.unit.value, f.reason, f.description)
+        model = "yes" if f.model else "no"
+        cells = (f"`{f.name}`", ", ".join(f.kinds), f.unit.value, model, f.reason, f.description)
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -129,7 +129,7 @@ class Outreach:
                 sources.take(pa.array(remind)),
                 texts,
             )
-        talked = c.is_call & (c.duration >= self.policy.engaged_call_ms)
+        talked = c.is_call & (c.duration >= fx.TALK_MS)
         rows = np.flatnonzero(delivered & (codes >= WARN) & talked)
         if not len(rows):
             return

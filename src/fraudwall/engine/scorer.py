@@ -21,7 +21,7 @@ from typing import Any, Self
 import lightgbm as lgb
 import numpy as np
 
-from fraudwall.engine.featureset import FEATURES
+from fraudwall.engine.featureset import FEATURES, MODEL_FEATURES
 from fraudwall.engine.priority import CallPriority
 from fraudwall.engine.scoring import BLOCK_ROWS, Scorer
 
@@ -167,9 +167,10 @@ class KindModel:
         classes (at most 50 to 1), no thresholds yet."""
         pos = max(float(y.sum()), 1.0)
         params = {**PARAMS, "scale_pos_weight": min(50.0, float((~y.astype(bool)).sum()) / pos)}
-        data = lgb.Dataset(x, y.astype(np.float64), feature_name=list(FEATURES[kind]))
+        names = MODEL_FEATURES[kind]
+        data = lgb.Dataset(x, y.astype(np.float64), feature_name=list(names))
         booster = lgb.train(params, data, num_boost_round=ROUNDS[kind])
-        return cls(booster, FEATURES[kind], {})
+        return cls(booster, names, {})
 
     def margin(self, x: np.ndarray) -> np.ndarray:
         """The raw score (log-odds): thresholds compare on it, since probabilities near 1
@@ -253,12 +254,18 @@ class EngineModel:
             raise ValueError(f"{src}: model format {doc.get('format')!r}, expected {MODEL_FORMAT}")
         kinds: dict[str, Scorer] = {}
         for kind, m in doc["kinds"].items():
-            if tuple(m["features"]) != FEATURES[kind]:
+            unknown = [f for f in m["features"] if f not in FEATURES.get(kind, ())]
+            if unknown:
                 raise ValueError(
-                    f"{src}: the {kind} model was trained on other features than this "
-                    "engine computes; train it again with `fraudwall train`"
+                    f"{src}: the {kind} model was trained on features this engine does not "
+                    f"compute ({', '.join(unknown)}); train it again with `fraudwall train`"
                 )
             booster = lgb.Booster(model_str=m["booster"])
+            if booster.num_feature() != len(m["features"]):
+                raise ValueError(
+                    f"{src}: the {kind} model's trees read {booster.num_feature()} features but "
+                    f"it names {len(m['features'])}; train it again with `fraudwall train`"
+                )
             kinds[kind] = KindModel(booster, tuple(m["features"]), dict(m["thresholds"]))
         priority = doc.get("call_priority")
         call_priority = None if priority is None else CallPriority.from_dict(priority, str(src))

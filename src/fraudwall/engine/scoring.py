@@ -18,13 +18,12 @@ model owns:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, Protocol, Self
 
 import numpy as np
 
 from fraudwall.engine.actions import ACTIONS
-from fraudwall.engine.featureset import FEATURES
 
 
 class Scorer(Protocol):
@@ -64,13 +63,12 @@ class Scorer(Protocol):
 BLOCK_ROWS: Final = 4096
 
 
-def feature_matrix(kind: str, features: Mapping[str, np.ndarray]) -> np.ndarray:
-    """The kind's features as a C-contiguous float64 matrix (LightGBM reads it without a
-    copy), columns in FEATURES[kind] order."""
-    names = FEATURES[kind]
+def feature_matrix(names: Sequence[str], features: Mapping[str, np.ndarray]) -> np.ndarray:
+    """The named features as a C-contiguous float64 matrix (LightGBM reads it without a
+    copy), columns in the order of `names` (a scorer's own `features`)."""
     for name in names:
         if name not in features:
-            raise KeyError(f"feature '{name}' of kind '{kind}' is missing")
+            raise KeyError(f"feature '{name}' is missing")
     columns = [features[name] for name in names]
     n = len(next(iter(features.values()))) if features else 0
     out = np.empty((n, len(names)), np.float64)

@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.engine.engine import Engine
+from fraudwall.engine.featureset import MODEL_FEATURES
 from fraudwall.engine.priority import CallPriority, stack
 from fraudwall.engine.rules import RuleSet
 from fraudwall.engine.scorer import EngineModel, KindModel
@@ -52,7 +53,7 @@ def collect(
         for kind in kinds:
             if kind in result.features:
                 ids = result.event_ids[kind]
-                x = feature_matrix(kind, result.features[kind])
+                x = feature_matrix(MODEL_FEATURES[kind], result.features[kind])
                 got[kind].append((x, ids, batch.tables[_table_of(kind)]["ts"].to_numpy()))
         if progress is not None:
             progress(batch.size)

@@ -4,21 +4,22 @@ A decision is answered to the institution that asked: the bank shows a warned pa
 reason in its own payment flow, delays or holds it; the telco labels or blocks a call.
 Warning *tasks* are what the anti-fraud centre sends on top, and they cost something real —
 a 96110 call is a person at a call centre, and a warning to someone in no danger teaches
-people to ignore the next one. So a task goes only to a person with evidence of being
-worked on by a fraudster now, by the channel that fits, within what the channel carries
-(`WarningPolicy`):
+people to ignore the next one. So tasks go to the people most likely to be in a fraud
+right now, by the channel that fits, within what each channel carries (`WarningPolicy`):
 
-- a transfer the engine warned about, delayed, held or blocked, whose payer shows such
-  evidence (a risky or international contact in the last hours, a call in progress, a
-  remote-control or risky app, a risky URL) or pays an account named in a report or on a
-  risk list: an app push and an SMS with the reason;
-- a call the engine warned about (not blocked: a blocked call never reached the person)
-  that the person answered and talked on for a minute or more: the same;
-- 96110 calls: of those, the ones whose decision moved money or a conversation
-  (a delay, hold or block; an answered call), ranked by the model's probability that
-  the event is fraud — the data-driven part — get a call, at most one a day per person,
-  as long as the day's capacity (`call_capacity_per_10k_per_day` of the people the engine
-  knows) lasts and the probability is at least `call_floor`; the others keep the app push;
+- candidates: a transfer the engine delayed, held or blocked, or warned about while the
+  payer shows signs of being worked on (a risky call talked on or a risky contact lately,
+  a call in progress, a remote-control or risky app, a risky URL, a payee named in a report
+  or on a risk list); a risky call the engine let through (a blocked call never reached
+  the person) that the person answered and talked on for a minute or more;
+- each candidate's priority is the probability that its person is being defrauded now
+  (`engine.priority`, a small model fitted on history with its truth);
+- 96110 calls: candidates taken in time order, a call when the priority reaches the day's
+  bar — `call_floor` for the first call, rising with every call made towards certainty for
+  the last of the day's capacity (`call_capacity_per_10k_per_day` of the people the engine
+  knows) — and at most one a day per person; the others get an app push and an SMS when
+  the priority reaches `warn_floor`, and so does a payment of the payer's own money that
+  was stopped or delayed while such signs show (it is explained to them, whatever its rank);
 - 12381 SMS: when a number is judged fraudulent, everyone it reached in the last days,
   once per person and number, and not a person already warned about that number;
 - international reminders (国际来话短信实时提醒): the first time in a period that a number
@@ -26,7 +27,8 @@ worked on by a fraudster now, by the channel that fits, within what the channel 
   a warning, and never for a call or SMS that was blocked.
 
 An app push and an SMS reach a person at most once per cool-down, except that a stopped
-payment always tells its payer. Texts are plain Chinese, with the reason the engine gave.
+payment always tells its payer. Texts are plain Chinese, with the reason the engine gave,
+and a 96110 task says why its person was ranked where they were.
 """
 
 from __future__ import annotations
@@ -69,16 +71,16 @@ class WarningPolicy:
     """What the warning channels can carry and whom they are for (see the module doc).
 
     The 96110 capacity is what a call centre can make per day: five calls per 10,000
-    people is about 5,000 a day for a city of ten million. The floor keeps the calls for
-    people more likely than not to be in a fraud: a call to someone in no danger costs a
-    call someone in danger does not get."""
+    people is about 5,000 a day for a city of ten million. The call floor keeps the calls
+    for people more likely than not to be in a fraud (a call to someone in no danger costs
+    a call someone in danger does not get); the warning floor keeps app pushes and SMS for
+    people with a real chance of it."""
 
     call_capacity_per_10k_per_day: float = 5.0
     call_floor: float = 0.5
     warn_floor: float = 0.2
     call_gap_ms: int = DAY_MS
     cooldown_ms: int = COOLDOWN_MS
-    engaged_call_ms: int = MINUTE_MS
     reminder_period_ms: int = 30 * DAY_MS
 
     def __post_init__(self) -> None:
@@ -90,7 +92,7 @@ class WarningPolicy:
         for name in ("call_floor", "warn_floor"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"warnings.{name}: must be within 0..1, got {getattr(self, name)}")
-        for name in ("call_gap_ms", "cooldown_ms", "engaged_call_ms", "reminder_period_ms"):
+        for name in ("call_gap_ms", "cooldown_ms", "reminder_period_ms"):
             if getattr(self, name) < 0:
                 raise ValueError(f"warnings.{name}: must be >= 0, got {getattr(self, name)}")
 
@@ -231,8 +233,8 @@ class WarningLog:
             source = pa.concat_arrays([p[3] for p in self.parts])
             text = pa.concat_arrays([p[4] for p in self.parts])
             priority = np.concatenate([p[5] for p in self.parts])
-        person_text = pc.cast(pa.array(self.person), pa.string())
-        warning_id = pc.binary_join_element_wise("W", channel, source, person_text, ":")
+        who = pc.fill_null(person_ids.cast(pa.string()), "-")
+        warning_id = pc.binary_join_element_wise("W", channel, source, who, ":")
         return pa.table(
             {
                 "warning_id": warning_id,
