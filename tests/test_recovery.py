@@ -241,3 +241,39 @@ def test_groups_that_merge_before_the_bank_answers_still_get_their_answer() -> N
     stops = recovery.orders.orders(kind=OrderKind.STOP_PAYMENT)
     assert stops and all(o.state == OrderState.EXECUTED for o in stops)
     assert set(recovery.first_stop_ts) == {case_id_for(r) for r in ("rA", "rB", "rC")}
+
+
+def test_a_group_merged_into_another_claims_nothing_twice_at_return() -> None:
+    """V2 pays M2; V1 pays M1, which passes most of it on to M3; V3 pays both M1 and M2 and
+    links the two groups into one. M3 holds V1's money alone: returned directly, with no
+    pro-rata notice, though V1's first group was traced apart before the merge."""
+    accounts = [
+        account("A1", "V1", opening_balance_fen=1_000_000),
+        account("A2", "V2", opening_balance_fen=1_000_000),
+        account("A3", "V3", opening_balance_fen=1_000_000),
+        account("M1", "X1"),
+        account("M2", "X2"),
+        account("M3", "X3"),
+    ]
+    transfers = [
+        transfer("u1", T0, "A2", "M2", 100_000),
+        transfer("u2", T0 + 1_000, "A1", "M1", 200_000),
+        transfer("u3", T0 + 1_500, "M1", "M3", 150_000),
+        transfer("u4", T0 + 2_000, "A3", "M1", 50_000),
+        transfer("u5", T0 + 3_000, "A3", "M2", 50_000),
+    ]
+    world = {"accounts": table(Account, accounts), "transfers": table(Transfer, transfers)}
+    reports = [
+        report("rA", T0 + H, "V2", ["u1"], 100_000),
+        report("rB", T0 + 2 * H, "V1", ["u2"], 200_000),
+        report("rC", T0 + 3 * H, "V3", ["u4", "u5"], 100_000),
+    ]
+    recovery = Recovery(world)
+    recovery.take_reports(reports)
+    assert {c.group_id for c in recovery.cases.values()} == {case_id_for("rA")}
+    returned = recovery.returns(T0 + 5 * DAY_MS)
+    from_m3 = [o for o in returned if o.account_id == "M3"]
+    assert [(o.to_account, o.amount_fen) for o in from_m3] == [("A1", 150_000)]
+    planned = [e for e in recovery.audit.about("M3#R1") if e.action == "return_planned"]
+    assert [e.figures["rule"] for e in planned] == ["sole_victim"]
+    assert "notice_published" not in [e.action for e in recovery.audit.about("M3#R1")]

@@ -504,8 +504,9 @@ class Recovery:
                 if self.orders.frozen_fen(o.account_id, now) > 0
             }
         )
-        for group_id in sorted({c.group_id for c in self.cases.values()}):
-            self.trace_group(group_id, now)
+        # every group as it stands now (a group merged into another has no trace of its own)
+        groups = sorted({c.group_id for c in self.cases.values()})
+        traced = [self.trace_group(group_id, now) for group_id in groups]
         tally = ReturnTally()
         paid: list[Order] = []
         pending: list[tuple[int, ReturnProcess]] = []
@@ -514,7 +515,7 @@ class Recovery:
             claims: list[Claim] = []
             sole: list[bool] = []
             unique: list[bool] = []
-            for _, result in self.traces.values():
+            for result in traced:
                 reached = {r.account: r for r in result.accounts}.get(account)
                 if reached is None:
                     continue
