@@ -13,9 +13,10 @@ from funds_world import T0, H, account, report, table, transfer
 from fraudwall.engine.engine import Engine
 from fraudwall.funds.cases import case_id_for
 from fraudwall.funds.recovery import DAY_MS, Recovery, RecoveryPolicy
+from fraudwall.funds.summary import largest_group, summarize
 from fraudwall.funds.trace import Rule
 from fraudwall.model.enums import OrderKind, OrderState
-from fraudwall.model.types import Account, Person, Transfer
+from fraudwall.model.types import Account, Person, Report, Transfer
 
 CASE1, CASE2 = case_id_for("r1"), case_id_for("r2")
 
@@ -214,39 +215,33 @@ def test_a_policy_names_the_field_it_refuses() -> None:
         )
 
 
-def test_groups_that_merge_before_the_bank_answers_still_get_their_answer() -> None:
-    """V2 and V1 pay different mules and report ten minutes apart (two groups); V3, who paid
-    both mules, reports ten minutes later and links them into V2's group while the banks
-    are still checking V1's stops."""
-    accounts = [
-        account(a, p, opening_balance_fen=1_000_000) for a, p in (("A1", "V1"), ("A2", "V2"))
-    ] + [account("A3", "V3", opening_balance_fen=1_000_000), account("M1", "X1"),
-         account("M2", "X2")]  # fmt: skip
-    transfers = [
-        transfer("u1", T0, "A2", "M2", 100_000),
-        transfer("u2", T0 + 1_000, "A1", "M1", 200_000),
-        transfer("u3", T0 + 2_000, "A3", "M1", 50_000),
-        transfer("u4", T0 + 3_000, "A3", "M2", 50_000),
-    ]
-    world = {"accounts": table(Account, accounts), "transfers": table(Transfer, transfers)}
-    reports = [
-        report("rA", T0 + H, "V2", ["u1"], 100_000),
-        report("rB", T0 + H + 10 * 60_000, "V1", ["u2"], 200_000),
-        report("rC", T0 + H + 20 * 60_000, "V3", ["u3", "u4"], 100_000),
-    ]
-    recovery = Recovery(world, RecoveryPolicy(bank_response_ms=H))
-    rounds = recovery.take_reports(reports)
-    assert {c.group_id for c in recovery.cases.values()} == {case_id_for("rA")}
-    assert [r.group_id for r in rounds] == [case_id_for(r) for r in ("rA", "rB", "rA")]
-    stops = recovery.orders.orders(kind=OrderKind.STOP_PAYMENT)
-    assert stops and all(o.state == OrderState.EXECUTED for o in stops)
-    assert set(recovery.first_stop_ts) == {case_id_for(r) for r in ("rA", "rB", "rC")}
+def test_a_summary_gives_the_runs_figures_without_its_internals(
+    world: dict[str, pa.Table],
+) -> None:
+    recovery = Recovery(world)
+    recovery.take_reports(REPORTS)
+    recovery.returns(T0 + 5 * DAY_MS)
+    s = summarize(recovery)
+    assert (s.cases, s.groups, s.rejected_reports) == (2, 1, 0)
+    assert (s.stop_orders, s.stop_orders_applied) == (2, 2)
+    assert dict(s.stop_orders_by_state) == {"completed": 2}
+    assert (s.stopped_fen, s.frozen_fen, s.returned_fen) == (400_000, 600_000, 600_000)
+    assert dict(s.return_rounds_by_rule) == {"sole_victim": 1, "unique_split": 1}
+    assert s.reported_loss_fen == 700_000 and s.returned_share == 600_000 / 700_000
+    policy = recovery.policy
+    assert s.median_ms_to_first_stop == policy.intake_ms + policy.bank_response_ms
+    assert s.cases_with_a_stop == 1 and s.audit_entries == len(recovery.audit)
+    # the fund-flow tables of the largest group: every hop with its whole transfer's amount
+    assert largest_group(recovery) == CASE1
+    flow = recovery.flow_tables(recovery.latest_trace(CASE1))
+    assert dict(flow.amount_of) == {"t1": 500_000, "t2": 300_000, "t3": 100_000, "t5": 200_000}
+    assert flow.institution_of["M1"] == "B1"
 
 
-def test_a_group_merged_into_another_claims_nothing_twice_at_return() -> None:
-    """V2 pays M2; V1 pays M1, which passes most of it on to M3; V3 pays both M1 and M2 and
-    links the two groups into one. M3 holds V1's money alone: returned directly, with no
-    pro-rata notice, though V1's first group was traced apart before the merge."""
+def _merging_world(gap_ms: int) -> tuple[dict[str, pa.Table], list[Report]]:
+    """V2 pays M2; V1 pays M1, which passes most of it on to M3; V3 pays both M1 and M2. V2,
+    V1 and V3 report `gap_ms` apart: V2's and V1's cases are two groups until V3's case
+    links them into V2's."""
     accounts = [
         account("A1", "V1", opening_balance_fen=1_000_000),
         account("A2", "V2", opening_balance_fen=1_000_000),
@@ -265,9 +260,28 @@ def test_a_group_merged_into_another_claims_nothing_twice_at_return() -> None:
     world = {"accounts": table(Account, accounts), "transfers": table(Transfer, transfers)}
     reports = [
         report("rA", T0 + H, "V2", ["u1"], 100_000),
-        report("rB", T0 + 2 * H, "V1", ["u2"], 200_000),
-        report("rC", T0 + 3 * H, "V3", ["u4", "u5"], 100_000),
+        report("rB", T0 + H + gap_ms, "V1", ["u2"], 200_000),
+        report("rC", T0 + H + 2 * gap_ms, "V3", ["u4", "u5"], 100_000),
     ]
+    return world, reports
+
+
+def test_groups_that_merge_before_the_bank_answers_still_get_their_answer() -> None:
+    # ten minutes apart: V3's case merges the groups while the banks check V1's stops
+    world, reports = _merging_world(10 * 60_000)
+    recovery = Recovery(world, RecoveryPolicy(bank_response_ms=H))
+    rounds = recovery.take_reports(reports)
+    assert {c.group_id for c in recovery.cases.values()} == {case_id_for("rA")}
+    assert [r.group_id for r in rounds] == [case_id_for(r) for r in ("rA", "rB", "rA")]
+    stops = recovery.orders.orders(kind=OrderKind.STOP_PAYMENT)
+    assert stops and all(o.state == OrderState.EXECUTED for o in stops)
+    assert set(recovery.first_stop_ts) == {case_id_for(r) for r in ("rA", "rB", "rC")}
+
+
+def test_a_group_merged_into_another_claims_nothing_twice_at_return() -> None:
+    """M3 holds V1's money alone: returned directly, with no pro-rata notice, though V1's
+    first group was traced apart before V3's report merged it into V2's."""
+    world, reports = _merging_world(H)
     recovery = Recovery(world)
     recovery.take_reports(reports)
     assert {c.group_id for c in recovery.cases.values()} == {case_id_for("rA")}
