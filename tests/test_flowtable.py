@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import zipfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -66,8 +67,14 @@ def test_the_flow_table_csv_xlsx_and_graph_agree_with_the_trace(
 
     with zipfile.ZipFile(paths["xlsx"]) as book:
         workbook = book.read("xl/workbook.xml").decode()
+        core = book.read("docProps/core.xml").decode()
     for sheet in ("资金流向", "资金沉淀", "资金出口"):
         assert sheet in workbook
+    # dated by the latest transfer it shows, not by when it was written: same trace, same file
+    latest = datetime.fromtimestamp((T0 + 2 * H) // 1000, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert f">{latest}</dcterms:created>" in core
+    again = write_flow(tmp_path / "again", flow, result.paid, {"case_id": "CASE-1", "rule": "lifo"})
+    assert all(paths[k].read_bytes() == again[k].read_bytes() for k in paths)
 
     graph = json.loads(paths["graph"].read_text(encoding="utf-8"))
     assert graph["case_id"] == "CASE-1" and graph["victims"] == [

@@ -7,6 +7,7 @@ another — open the reports as cases, trace and stop, return — and looked at 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -19,15 +20,19 @@ from rich.table import Table
 from fraudwall.demo.console import print_paths, progress_bar
 from fraudwall.funds.audit import AuditTrail
 from fraudwall.funds.cases import case_id_for, open_cases, reports_from_table
-from fraudwall.funds.flowtable import FlowTables, write_flow
+from fraudwall.funds.flowtable import write_flow
 from fraudwall.funds.orders import OrderBook
 from fraudwall.funds.recovery import DAY_MS, Recovery, RecoveryPolicy
-from fraudwall.funds.store import CaseStore
-from fraudwall.funds.trace import Rule, trace
+from fraudwall.funds.store import STORE_FILE, CaseStore
+from fraudwall.funds.trace import Rule
 from fraudwall.model.enums import OrderKind
 from fraudwall.model.types import CaseFile
 from fraudwall.model.units import utc, yuan
 from fraudwall.sim.world import read_world
+
+DEFAULT_POLICY = RecoveryPolicy()
+"""What `cases stop` runs under unless told otherwise, and what `trace` uses when the
+store keeps no policy: the chain's own defaults, one source for both."""
 
 cases_app = typer.Typer(
     no_args_is_help=True,
@@ -42,6 +47,31 @@ Hops = Annotated[int, typer.Option("--hops", min=1, max=20, help="Hop limit.")]
 WindowDays = Annotated[
     int, typer.Option("--window-days", min=1, help="Follow money this many days after payment.")
 ]
+_STORED = " [default: the case store's policy, else {}]"
+TraceRule = Annotated[
+    Rule | None,
+    typer.Option(
+        "--rule",
+        case_sensitive=False,
+        show_default=False,
+        help="How a debit takes its labels." + _STORED.format(DEFAULT_POLICY.rule),
+    ),
+]
+TraceHops = Annotated[
+    int | None,
+    typer.Option(
+        "--hops", min=1, max=20, show_default=False,
+        help="Hop limit." + _STORED.format(DEFAULT_POLICY.max_hops),
+    ),
+]  # fmt: skip
+TraceWindowDays = Annotated[
+    int | None,
+    typer.Option(
+        "--window-days", min=1, show_default=False,
+        help="Follow money this many days after payment."
+        + _STORED.format(DEFAULT_POLICY.window_ms // DAY_MS),
+    ),
+]  # fmt: skip
 
 
 def _fail(console: Console, where: str, exc: Exception) -> typer.Exit:
@@ -60,6 +90,18 @@ def _store(world: Path) -> CaseStore:
     return CaseStore.in_world(world)
 
 
+def _stored_policy(store: CaseStore, console: Console) -> RecoveryPolicy | None:
+    try:
+        return store.policy()
+    except ValueError as exc:
+        raise _fail(console, "WORLD: the case store's policy", exc) from exc
+
+
+def _window_days(policy: RecoveryPolicy) -> int | float:
+    days, rest = divmod(policy.window_ms, DAY_MS)
+    return days if rest == 0 else policy.window_ms / DAY_MS
+
+
 def _find_case(cases: list[CaseFile], wanted: str) -> CaseFile:
     for c in cases:
         if wanted in (c.case_id, c.report_id, case_id_for(wanted)):
@@ -72,17 +114,35 @@ def trace_cmd(
     world: World,
     case: Annotated[str, typer.Option("--case", help="A case id or the report id it came from.")],
     out: Annotated[Path, typer.Option("--out", help="Folder for the fund-flow table and graph.")],
-    rule: RuleOpt = Rule.LIBR,
-    hops: Hops = 6,
-    window_days: WindowDays = 30,
+    rule: TraceRule = None,
+    hops: TraceHops = None,
+    window_days: TraceWindowDays = None,
     group: Annotated[
         bool, typer.Option("--group", help="Trace every case of the case's group together.")
     ] = False,
 ) -> None:
-    """Trace a case's money through the ledger; write the 资金流向表 (CSV, XLSX) and graph."""
+    """Trace a case's money through the ledger; write the 资金流向表 (CSV, XLSX) and graph.
+
+    Traces under the policy the case store keeps (the one `cases stop` used), else the
+    chain's defaults; --rule, --hops and --window-days override it."""
     console = Console()
     tables = _tables(world, console)
     store = _store(world)
+    stored = _stored_policy(store, console)
+    base = stored or DEFAULT_POLICY
+    policy = replace(
+        base,
+        rule=base.rule if rule is None else rule,
+        max_hops=base.max_hops if hops is None else hops,
+        window_ms=base.window_ms if window_days is None else window_days * DAY_MS,
+    )
+    given = [o for o, v in (("--rule", rule), ("--hops", hops), ("--window-days", window_days))
+             if v is not None]  # fmt: skip
+    source = "the case store's policy (as `cases stop` used)" if stored else "the default policy"
+    console.print(
+        f"tracing under {source}: {policy.rule}, {policy.max_hops} hops, "
+        f"{_window_days(policy)} days" + (f" ({', '.join(given)} given)" if given else "")
+    )
     known = store.all_cases()
     if not known:  # not opened yet: open the world's reports in memory, store nothing
         known = open_cases(reports_from_table(tables["reports"]), tables).cases
@@ -91,27 +151,23 @@ def trace_cmd(
     except KeyError as exc:
         raise _fail(console, "--case", exc) from exc
     members = [c for c in known if c.group_id == chosen.group_id] if group else [chosen]
-    recovery = Recovery(tables, RecoveryPolicy(rule, hops, window_days * DAY_MS))
-    seeds = [(c.case_id, t) for c in members for t in c.transfer_ids]
-    result = trace(recovery.ledger, seeds, rule, max_hops=hops, window_ms=window_days * DAY_MS)
-    t = result.to_tables()
-    amount_of = {
-        h.event_id: int(recovery.ledger.amount[recovery.ledger.transfer(h.event_id)])
-        for h in result.hops
-    }
-    flow = FlowTables(t.hops, t.holdings, t.exits, recovery.institution_of, amount_of)
-    meta = {"case_id": chosen.group_id if group else chosen.case_id, "rule": str(rule),
-            "max_hops": hops, "window_days": window_days}  # fmt: skip
-    paths = write_flow(out, flow, result.paid, meta)
+    recovery = Recovery(tables, policy)
+    result = recovery.trace_cases(members)
+    meta = {"case_id": chosen.group_id if group else chosen.case_id, "rule": str(policy.rule),
+            "max_hops": policy.max_hops, "window_days": _window_days(policy)}  # fmt: skip
+    paths = write_flow(out, recovery.flow_tables(result), result.paid, meta)
 
     held, gone = result.held(), result.exited()
-    summary = Table(title=f"{meta['case_id']}: {len(members)} case(s), rule {rule}, {hops} hops")
+    summary = Table(
+        title=f"{meta['case_id']}: {len(members)} case(s), rule {policy.rule}, "
+        f"{policy.max_hops} hops"
+    )
     for col in ("victim (case)", "paid", "held in accounts", "left the system"):
         summary.add_column(col, justify="right" if col != "victim (case)" else "left")
     for v in result.victims:
         summary.add_row(v, yuan(result.paid[v]), yuan(held[v]), yuan(gone[v]))
     console.print(summary)
-    top = sorted(result.accounts, key=lambda r: -r.held_fen)[:10]
+    top = sorted(result.accounts, key=lambda r: (-r.held_fen, r.account))[:10]
     accounts = Table(title="Accounts holding the most victims' money")
     for col in ("account", "institution", "hop", "held", "own money", "balance"):
         accounts.add_column(col, justify="left" if col in ("account", "institution") else "right")
@@ -133,7 +189,10 @@ def open_cmd(world: World) -> None:
     console = Console()
     tables = _tables(world, console)
     store = _store(world)
-    intake = open_cases(reports_from_table(tables["reports"]), tables, existing=store.all_cases())
+    policy = _stored_policy(store, console) or DEFAULT_POLICY
+    reports = reports_from_table(tables["reports"])
+    existing = store.all_cases()
+    intake = open_cases(reports, tables, existing=existing, intake_ms=policy.intake_ms)
     store.put_cases(intake.cases)
     store.put_rejected([(r.report_id, r.reason) for r in intake.rejected])
     groups: dict[str, list[CaseFile]] = {}
@@ -149,7 +208,7 @@ def open_cmd(world: World) -> None:
     console.print(table)
     for r in intake.rejected:
         console.print(f"  refused {r.report_id}: {r.reason}")
-    print_paths(console, [("store", world / "funds.sqlite")])
+    print_paths(console, [("store", world / STORE_FILE)])
 
 
 @cases_app.command("list")
@@ -196,24 +255,33 @@ def list_cmd(world: World) -> None:
 
 @cases_app.command("stop")
 def stop_cmd(
-    world: World, rule: RuleOpt = Rule.LIFO, hops: Hops = 6, window_days: WindowDays = 30
+    world: World,
+    rule: RuleOpt = DEFAULT_POLICY.rule,
+    hops: Hops = DEFAULT_POLICY.max_hops,
+    window_days: WindowDays = DEFAULT_POLICY.window_ms // DAY_MS,
 ) -> None:
-    """Take each report in time: open the case, trace, stop-pay and freeze the money."""
+    """Take each report in time: open the case, trace, stop-pay and freeze the money.
+
+    The policy used (rule, hops, window and the chain's working times) is kept in the case
+    store: `cases return` and `trace` follow it."""
     console = Console()
     tables = _tables(world, console)
     store = _store(world)
     if store.all_orders():
         done = ValueError("orders were already issued for this world (`fraudwall cases orders`)")
         raise _fail(console, "WORLD", done)
+    policy = replace(DEFAULT_POLICY, rule=rule, max_hops=hops, window_ms=window_days * DAY_MS)
+    console.print(f"policy: {policy.describe()}")
     audit = AuditTrail()
-    recovery = Recovery(tables, RecoveryPolicy(rule, hops, window_days * DAY_MS), audit)
+    recovery = Recovery(tables, policy, audit)
     reports = reports_from_table(tables["reports"])
-    with progress_bar(console, "reports") as update:
-        for i, report in enumerate(sorted(reports, key=lambda r: (r.ts, r.event_id))):
-            recovery.take_reports([report])
-            update("reports", (i + 1) / max(len(reports), 1))
-    end_ts = int(pc.max(tables["transfers"]["ts"]).as_py() or 0)
-    recovery.freeze_due(end_ts)  # every stop applied is a freeze by the end of the ledger
+    if console.is_terminal:  # a bar for people watching; none in logs (it shows elapsed time)
+        with progress_bar(console, "reports") as update:
+            recovery.take_reports(reports, lambda done, n: update("reports", done / n))
+    else:
+        recovery.take_reports(reports)
+    recovery.freeze_due()  # every stop the banks applied becomes its freeze
+    store.put_policy(policy)
     store.put_cases(recovery.cases.values())
     store.put_orders(recovery.orders.orders())
     store.append_audit(audit)
@@ -224,7 +292,7 @@ def stop_cmd(
         f"({yuan(sum(o.amount_fen for o in stops if o.applied_ts is not None))} stopped); "
         f"{len(freezes):,} freezes ({yuan(sum(o.amount_fen for o in freezes))} frozen)"
     )
-    print_paths(console, [("store", world / "funds.sqlite")])
+    print_paths(console, [("store", world / STORE_FILE)])
 
 
 @cases_app.command("orders")
@@ -249,12 +317,11 @@ def orders_cmd(
 @cases_app.command("return")
 def return_cmd(
     world: World,
-    rule: RuleOpt = Rule.LIFO,
-    hops: Hops = 6,
-    window_days: WindowDays = 30,
     notice_days: Annotated[int, typer.Option("--notice-days", min=0)] = 30,
 ) -> None:
-    """Return frozen money to victims under article 8 (pro-rata after the notice period)."""
+    """Return frozen money to victims under article 8 (pro-rata after the notice period).
+
+    Claims are traced under the policy `cases stop` used, which the case store keeps."""
     console = Console()
     tables = _tables(world, console)
     store = _store(world)
@@ -264,13 +331,18 @@ def return_cmd(
         raise _fail(console, "WORLD", ValueError("nothing is frozen: run `fraudwall cases stop`"))
     if any(o.kind == OrderKind.RETURN for o in orders):
         raise _fail(console, "WORLD", ValueError("returns were already made for this world"))
+    policy = _stored_policy(store, console)
+    if policy is None:
+        unknown = ValueError(
+            "the case store keeps no recovery policy, so how the frozen money was traced is "
+            f"unknown: remove {world / STORE_FILE} and run `fraudwall cases open` and "
+            "`fraudwall cases stop` again"
+        )
+        raise _fail(console, "WORLD", unknown)
+    console.print(f"policy (the case store's, as `cases stop` used): {policy.describe()}")
     audit = AuditTrail()
     recovery = Recovery(
-        tables,
-        RecoveryPolicy(rule, hops, window_days * DAY_MS),
-        audit,
-        {c.case_id: c for c in cases},
-        OrderBook.restore(orders, audit),
+        tables, policy, audit, {c.case_id: c for c in cases}, OrderBook.restore(orders, audit)
     )
     end_ts = int(pc.max(tables["transfers"]["ts"]).as_py() or 0)
     returned = recovery.returns(end_ts, notice_days)

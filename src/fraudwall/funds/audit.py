@@ -10,12 +10,44 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import overload
 
 from fraudwall.model.units import utc
 
 #: A figure an entry was decided on: amounts in fen, ids, flags, or small lists/maps of them.
 Figure = int | str | bool | None | list[int] | list[str] | dict[str, int]
+
+
+class AuditAction(StrEnum):
+    """What an entry records: one name per kind of decision, written by the part that decides
+    it and read by whoever reviews or counts them (the store keeps the plain value)."""
+
+    CASE_OPENED = "case_opened"
+    REPORT_REFUSED = "report_refused"
+    STOP_ISSUED = "stop_issued"
+    STOP_SKIPPED = "stop_skipped"
+    STOP_REFUSED = "stop_refused"
+    STOP_EXECUTED = "stop_executed"
+    STOP_MISMATCH = "stop_mismatch"
+    STOP_NO_FUNDS = "stop_no_funds"
+    STOP_LIFTED = "stop_lifted"
+    STOP_CONVERTED = "stop_converted"
+    STOP_EXPIRED = "stop_expired"
+    FREEZE_EXECUTED = "freeze_executed"
+    FREEZE_NO_FUNDS = "freeze_no_funds"
+    FREEZE_RENEWED = "freeze_renewed"
+    FREEZE_RELEASED = "freeze_released"
+    FREEZE_EXPIRED = "freeze_expired"
+    FREEZE_DRAWN = "freeze_drawn"
+    RETURN_PLANNED = "return_planned"
+    NOTICE_PUBLISHED = "notice_published"
+    OBJECTION_RAISED = "objection_raised"
+    OBJECTION_DISMISSED = "objection_dismissed"
+    OBJECTION_UPHELD = "objection_upheld"
+    RETURN_CAPPED = "return_capped"
+    RETURN_EXECUTED = "return_executed"
+    ROUND_EXECUTED = "round_executed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,13 +85,13 @@ class AuditTrail(Sequence[AuditEntry]):
         self,
         ts: int,
         actor: str,
-        action: str,
+        action: AuditAction,
         subject: str,
         detail: str,
         **figures: Figure,
     ) -> AuditEntry:
-        """Append one entry and return it."""
-        entry = AuditEntry(ts, actor, action, subject, detail, dict(figures))
+        """Append one entry and return it (the action as its plain name, as stored)."""
+        entry = AuditEntry(ts, actor, str(action), subject, detail, dict(figures))
         self._entries.append(entry)
         return entry
 

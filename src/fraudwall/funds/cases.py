@@ -345,11 +345,13 @@ def open_cases(
     opened_ts: int | None = None,
     links: Mapping[str, frozenset[str]] | None = None,
     owners: Mapping[str, str | None] | None = None,
+    intake_ms: int = 0,
 ) -> Intake:
     """Turn reports into cases against the world's ledger (`tables` holds at least
     `transfers` and `accounts`; `phones`, `calls`, `sms`, `logins` add links) and group them
     with the `existing` cases. A report that is already a case is skipped; a bad one is
-    refused with its reason. `opened_ts` defaults to each report's own time.
+    refused with its reason. `opened_ts` defaults to each report's own time plus
+    `intake_ms` (the police's intake, `RecoveryPolicy.intake_ms`).
 
     A caller taking reports one at a time passes back the previous intake's `links` (a
     case's links depend on that case alone, so they are found once) and the accounts'
@@ -383,7 +385,7 @@ def open_cases(
             victim_person_id=report.person_id,
             fraud_type=report.fraud_type,
             report_ts=report.ts,
-            opened_ts=report.ts if opened_ts is None else max(opened_ts, report.ts),
+            opened_ts=report.ts + intake_ms if opened_ts is None else max(opened_ts, report.ts),
             transfer_ids=list(report.transfer_ids),
             victim_accounts=accounts,
             paid_fen=paid,

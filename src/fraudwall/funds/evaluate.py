@@ -4,7 +4,8 @@ Against a world's ground truth (the `truth` table marks each fraud payment and e
 laundering hop with its case): for every reported case, the true hops into mule accounts
 (not into sinks) within the hop limit and before the trace was run are what tracing should
 find; a hop counts as found up to the amount the trace attributes to that victim on that
-very transfer. The share is money-weighted.
+very transfer. The share is money-weighted. `traced_share_by_rule` measures a recovery
+run's cases this way under every tracing rule.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.funds.cases import transfer_rows
-from fraudwall.model.enums import EntityKind, Role
+from fraudwall.funds.recovery import Recovery
+from fraudwall.funds.trace import Rule, Trace, trace
+from fraudwall.model.enums import AccountKind, EntityKind, Role
 
 MONEY_ROLES = (Role.FRAUD_PAYMENT.value, Role.LAUNDERING.value)
 
@@ -102,3 +105,62 @@ def traced_share(
             true_fen += f.amount_fen
             found_fen += min(f.amount_fen, int(per_transfer.get(f.event_id, 0)))
     return TracedShare(found_fen, true_fen)
+
+
+def sink_accounts(accounts: pa.Table) -> set[str]:
+    """Accounts where money leaves the system: external (cash, crypto, abroad) and merchants."""
+    kinds = pa.array([AccountKind.EXTERNAL.value, AccountKind.MERCHANT.value])
+    return set(
+        accounts.filter(pc.is_in(accounts["kind"], value_set=kinds))["account_id"].to_pylist()
+    )
+
+
+def _true_case_of(truth: pa.Table) -> dict[str, str]:
+    """Transfer event id -> true case id, for the victims' payments."""
+    rows = truth.filter(
+        pc.and_(
+            pc.equal(truth["entity_kind"], EntityKind.TRANSFER.value),
+            pc.equal(truth["role"], Role.FRAUD_PAYMENT.value),
+        )
+    )
+    return dict(zip(rows["entity_id"].to_pylist(), rows["case_id"].to_pylist(), strict=True))
+
+
+def _per_transfer(result: Trace, victim: str) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for h in result.hops:
+        if h.victim == victim:
+            out[h.event_id] = out.get(h.event_id, 0) + h.fen
+    return out
+
+
+def traced_share_by_rule(
+    recovery: Recovery, traced_at: Mapping[str, int], rules: Iterable[Rule]
+) -> dict[str, TracedShare]:
+    """For each rule, what tracing finds of the money that truly moved into mule accounts
+    when each case (`traced_at`: case id -> the time it was traced) is traced alone, under
+    the recovery's hop limit and window, with no orders in force (the truth has none).
+    The recovery's world must hold its `truth` table."""
+    tables = recovery.tables
+    true_case = _true_case_of(tables["truth"])
+    flows = true_flows(tables["truth"], tables["transfers"], sink_accounts(tables["accounts"]))
+    policy = recovery.policy
+    out: dict[str, TracedShare] = {}
+    for rule in rules:
+        found: dict[str, tuple[int, Mapping[str, int]]] = {}
+        for cid, at in traced_at.items():
+            case = recovery.cases[cid]
+            truly = next((true_case[t] for t in case.transfer_ids if t in true_case), None)
+            if truly is None:
+                continue
+            result = trace(
+                recovery.ledger,
+                [(cid, t) for t in case.transfer_ids],
+                rule,
+                max_hops=policy.max_hops,
+                window_ms=policy.window_ms,
+                until_ts=at,
+            )
+            found[truly] = (at, _per_transfer(result, cid))
+        out[str(rule)] = traced_share(flows, found, policy.max_hops)
+    return out

@@ -15,11 +15,12 @@ import csv
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Final
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import xlsxwriter
 
 from fraudwall.funds.ledger import SINK_KINDS
@@ -157,10 +158,23 @@ def write_csv(
     return path
 
 
+def _as_of(flow: FlowTables) -> datetime:
+    """The time of the latest transfer the tables show (the epoch when none)."""
+    latest = max(
+        (pc.max(t["ts"]).as_py() or 0 for t in (flow.hops, flow.exits) if t.num_rows),
+        default=0,
+    )
+    return datetime.fromtimestamp(latest // 1000, UTC)
+
+
 def write_xlsx(path: Path, flow: FlowTables, title: str) -> Path:
-    """The workbook an analyst opens: hops, money held and money gone, one sheet each."""
+    """The workbook an analyst opens: hops, money held and money gone, one sheet each.
+
+    The workbook's creation time is that of the latest transfer it shows, not the time it
+    was written, so the same trace gives the same file byte for byte."""
     path.parent.mkdir(parents=True, exist_ok=True)
     book = xlsxwriter.Workbook(str(path))
+    book.set_properties({"created": _as_of(flow)})
     try:
         bold = book.add_format({"bold": True, "bg_color": "#e9ecef", "border": 1})
         money = book.add_format({"num_format": "#,##0.00"})

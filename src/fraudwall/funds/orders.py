@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from msgspec.structs import replace
 
-from fraudwall.funds.audit import AuditTrail
+from fraudwall.funds.audit import AuditAction, AuditTrail
 from fraudwall.model.enums import OrderKind, OrderState
 from fraudwall.model.types import Order
 from fraudwall.model.units import utc, yuan
@@ -45,6 +45,10 @@ FREEZE_BASIS = f"{ANTI_FRAUD_LAW}第二十条（快速冻结）"
 
 _PREFIX = {OrderKind.STOP_PAYMENT: "SP", OrderKind.FREEZE: "FZ"}
 _KIND_ZH = {OrderKind.STOP_PAYMENT: "紧急止付", OrderKind.FREEZE: "快速冻结"}
+_EXPIRED = {
+    OrderKind.STOP_PAYMENT: AuditAction.STOP_EXPIRED,
+    OrderKind.FREEZE: AuditAction.FREEZE_EXPIRED,
+}
 
 
 class OrderError(ValueError):
@@ -344,7 +348,7 @@ class OrderBook:
             self.audit.record(
                 now,
                 actor,
-                "stop_refused",
+                AuditAction.STOP_REFUSED,
                 account_id,
                 f"no third stop-payment on account {account_id} for case {case_id}: it has had "
                 f"{n} ({earlier}); freeze it instead",
@@ -371,7 +375,7 @@ class OrderBook:
         self.audit.record(
             now,
             actor,
-            "stop_issued",
+            AuditAction.STOP_ISSUED,
             order.order_id,
             f"紧急止付 sent to {institution_id} for account {account_id} ({cite.account_name}), "
             f"case {case_id}: traced {yuan(amount_fen)}; cites a transfer of "
@@ -414,7 +418,7 @@ class OrderBook:
                 self.audit.record(
                     now,
                     actor,
-                    "stop_skipped",
+                    AuditAction.STOP_SKIPPED,
                     t.account_id,
                     f"case {case_id} already has {e.existing.order_id} "
                     f"({e.existing.kind}, {e.existing.state}) on account {t.account_id}",
@@ -442,12 +446,12 @@ class OrderBook:
             feedback = "mismatch — " + "; ".join(bad)
             new = replace(order, state=OrderState.MISMATCH, feedback=feedback)
             detail = f"{bank} refused 紧急止付 on {order.account_id}: " + "; ".join(bad)
-            action = "stop_mismatch"
+            action = AuditAction.STOP_MISMATCH
         elif record.balance_fen <= 0:
             feedback = f"no funds — balance {yuan(record.balance_fen)} at application"
             new = replace(order, state=OrderState.NO_FUNDS, feedback=feedback)
             detail = f"{bank} could not apply 紧急止付 on {order.account_id}: {feedback}"
-            action = "stop_no_funds"
+            action = AuditAction.STOP_NO_FUNDS
         else:
             until = now + STOP_PAYMENT_MS
             feedback = (
@@ -462,7 +466,7 @@ class OrderBook:
                 feedback=feedback,
             )
             detail = f"{bank} applied 紧急止付 on {order.account_id}: {feedback}"
-            action = "stop_executed"
+            action = AuditAction.STOP_EXECUTED
         self._orders[order_id] = new
         self.audit.record(
             now,
@@ -490,7 +494,7 @@ class OrderBook:
         self.audit.record(
             now,
             actor,
-            "stop_lifted",
+            AuditAction.STOP_LIFTED,
             order_id,
             f"紧急止付 on {order.account_id} lifted"
             + (" before the bank applied it" if order.applied_ts is None else "")
@@ -538,7 +542,7 @@ class OrderBook:
             self.audit.record(
                 now,
                 actor,
-                "stop_converted",
+                AuditAction.STOP_CONVERTED,
                 stop_id,
                 f"紧急止付 on {stop.account_id} completed by freeze {freeze.order_id}",
                 case_id=stop.case_id,
@@ -581,7 +585,7 @@ class OrderBook:
         self.audit.record(
             now,
             actor,
-            "freeze_renewed",
+            AuditAction.FREEZE_RENEWED,
             freeze_id,
             f"快速冻结 of {yuan(order.amount_fen)} on {order.account_id} renewed from "
             f"{utc(order.expires_ts)} to {utc(until)}: {reason}",
@@ -603,7 +607,7 @@ class OrderBook:
         self.audit.record(
             now,
             actor,
-            "freeze_released",
+            AuditAction.FREEZE_RELEASED,
             freeze_id,
             f"快速冻结 of {yuan(order.amount_fen)} on {order.account_id} released: {reason}",
             case_id=order.case_id,
@@ -659,7 +663,7 @@ class OrderBook:
             self.audit.record(
                 now,
                 "system",
-                "freeze_drawn",
+                AuditAction.FREEZE_DRAWN,
                 o.order_id,
                 f"{yuan(take)} of the {yuan(o.amount_fen)} frozen on {o.account_id} paid back "
                 f"by return {ret.order_id} to {ret.to_account}; {yuan(rest)} stays frozen",
@@ -701,7 +705,7 @@ class OrderBook:
             self.audit.record(
                 o.expires_ts or now,
                 "system",
-                "stop_expired" if o.kind == OrderKind.STOP_PAYMENT else "freeze_expired",
+                _EXPIRED[o.kind],
                 o.order_id,
                 f"{_KIND_ZH[o.kind]} on {o.account_id} ended at {utc(o.expires_ts or 0)}",
                 case_id=o.case_id,
@@ -789,7 +793,8 @@ class OrderBook:
             feedback=f"no funds — {figures_text}",
         )
         if amount == 0:
-            action, detail = "freeze_no_funds", f"nothing to freeze on {account_id}: {figures_text}"
+            action = AuditAction.FREEZE_NO_FUNDS
+            detail = f"nothing to freeze on {account_id}: {figures_text}"
         else:
             until = add_calendar_months(now, FREEZE_MONTHS)
             order = replace(
@@ -800,7 +805,7 @@ class OrderBook:
                 feedback=f"frozen {yuan(amount)} until {utc(until)}",
             )
             capped = " (capped)" if amount < amount_fen else ""
-            action = "freeze_executed"
+            action = AuditAction.FREEZE_EXECUTED
             detail = (
                 f"快速冻结 of {yuan(amount)}{capped} on {account_id} at {institution_id} for "
                 f"case {case_id} until {utc(until)}: {figures_text}"

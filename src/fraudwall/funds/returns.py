@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from fraudwall.funds.audit import AuditTrail, Figure
+from fraudwall.funds.audit import AuditAction, AuditTrail, Figure
 from fraudwall.model.enums import OrderKind, OrderState
 from fraudwall.model.types import Order
 from fraudwall.model.units import utc, yuan
@@ -358,11 +358,11 @@ class ReturnProcess:
         self.rounds.append(rnd)
         found = ", ".join(c.victim_id for c in new) or "none"
         why = "first round" if number == 1 else f"new round (claims added: {found})"
-        self._log(now, "return_planned", rnd, f"{why}; {self._describe(plan)}")
+        self._log(now, AuditAction.RETURN_PLANNED, rnd, f"{why}; {self._describe(plan)}")
         if notice is not None:
             self._log(
                 now,
-                "notice_published",
+                AuditAction.NOTICE_PUBLISHED,
                 rnd,
                 f"public notice of the pro-rata return from {self.account_id} until "
                 f"{utc(notice)}: objections are heard until then",
@@ -399,7 +399,7 @@ class ReturnProcess:
         rnd.objections.append(obj)
         self._log(
             now,
-            "objection_raised",
+            AuditAction.OBJECTION_RAISED,
             rnd,
             f"{obj.objection_id}: {by} says the claim of {victim_id} should be "
             f"{yuan(corrected_fen)}, not {yuan(self._traced(victim_id))}: {reason}",
@@ -433,7 +433,7 @@ class ReturnProcess:
         if not upheld:
             self._log(
                 now,
-                "objection_dismissed",
+                AuditAction.OBJECTION_DISMISSED,
                 rnd,
                 f"{objection_id} dismissed: {ruling}; the plan stands",
                 actor=who,
@@ -445,7 +445,7 @@ class ReturnProcess:
         rnd.plan = self._plan(rnd.sole_victim, rnd.unique_split)
         self._log(
             now,
-            "objection_upheld",
+            AuditAction.OBJECTION_UPHELD,
             rnd,
             f"{objection_id} upheld: {ruling}; claim of {obj.victim_id} "
             f"{yuan(before)} → {yuan(obj.corrected_fen)}; revised {self._describe(rnd.plan)}",
@@ -479,7 +479,7 @@ class ReturnProcess:
             if amount < s.amount_fen:
                 self._log(
                     now,
-                    "return_capped",
+                    AuditAction.RETURN_CAPPED,
                     rnd,
                     f"{s.victim_id} was due {yuan(s.amount_fen)} but has had "
                     f"{yuan(self.tally.returned(s.victim_id))} back of a {yuan(loss)} loss "
@@ -510,7 +510,7 @@ class ReturnProcess:
             self.audit.record(
                 now,
                 self.actor,
-                "return_executed",
+                AuditAction.RETURN_EXECUTED,
                 order.order_id,
                 f"{yuan(amount)} from {self.account_id} back to {s.victim_id}'s account "
                 f"{s.to_account} (case {s.case_id}); {s.victim_id} has now had "
@@ -527,7 +527,7 @@ class ReturnProcess:
         paid = sum(o.amount_fen for o in rnd.orders)
         self._log(
             now,
-            "round_executed",
+            AuditAction.ROUND_EXECUTED,
             rnd,
             f"round {rnd.number} paid {yuan(paid)} in {len(rnd.orders)} returns; "
             f"{yuan(self.residual_fen)} stays frozen on {self.account_id}",
@@ -588,7 +588,7 @@ class ReturnProcess:
     def _log(
         self,
         now: int,
-        action: str,
+        action: AuditAction,
         rnd: ReturnRound,
         detail: str,
         *,

@@ -4,6 +4,9 @@ SQLite by default (a file beside the world, nothing to install), any SQLAlchemy 
 otherwise (PostgreSQL in production). Tables come from the domain types (`model.sql`), so
 the database never drifts from JSON and Parquet. Writes are upserts by key: running a step
 twice leaves one row per case and per order.
+
+The store also keeps the `RecoveryPolicy` the orders were made under (rule, hops, window,
+working times), so that returns and later traces follow the money the way the stops did.
 """
 
 from __future__ import annotations
@@ -16,12 +19,16 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from fraudwall.funds.audit import AuditEntry, AuditTrail
+from fraudwall.funds.recovery import RecoveryPolicy
 from fraudwall.model.enums import OrderKind
 from fraudwall.model.sql import record_of, row_of, sql_table
 from fraudwall.model.types import CaseFile, Order
 
 STORE_FILE: Final = "funds.sqlite"
 """The store's file name inside a world directory, for the embedded deployment."""
+
+POLICY_KEY: Final = "recovery_policy"
+"""The `meta` row holding the policy the orders were made under."""
 
 
 def store_url(world_dir: Path) -> str:
@@ -54,6 +61,12 @@ class CaseStore:
             sa.Column("detail", sa.Text, nullable=False),
             sa.Column("figures", sa.JSON, nullable=False),
         )
+        self.meta = sa.Table(
+            "meta",
+            self.metadata,
+            sa.Column("key", sa.Text, primary_key=True),
+            sa.Column("value", sa.JSON, nullable=False),
+        )
         self.metadata.create_all(self.engine)
 
     @classmethod
@@ -81,6 +94,10 @@ class CaseStore:
     def put_rejected(self, rejected: Iterable[tuple[str, str]]) -> None:
         rows = [{"report_id": r, "reason": why} for r, why in rejected]
         self._upsert(self.rejected, "report_id", rows)
+
+    def put_policy(self, policy: RecoveryPolicy) -> None:
+        """Keep the policy the orders are made under (replacing any kept before)."""
+        self._upsert(self.meta, "key", [{"key": POLICY_KEY, "value": policy.to_record()}])
 
     def append_audit(self, entries: Iterable[AuditEntry]) -> None:
         """Append entries after those already kept; the stored trail is never rewritten."""
@@ -123,6 +140,22 @@ class CaseStore:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(self.rejected).order_by(self.rejected.c.report_id))
             return [(r.report_id, r.reason) for r in rows]
+
+    def policy(self) -> RecoveryPolicy | None:
+        """The policy kept by `put_policy`, or None; a damaged record raises ValueError
+        naming the field."""
+        with self.engine.connect() as conn:
+            value = conn.execute(
+                sa.select(self.meta.c.value).where(self.meta.c.key == POLICY_KEY)
+            ).scalar()
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise ValueError(f"{POLICY_KEY}: expected the policy's fields, got {value!r}")
+        try:
+            return RecoveryPolicy.from_record(value)
+        except ValueError as exc:
+            raise ValueError(f"{POLICY_KEY}.{exc}") from None
 
     def audit_trail(self) -> AuditTrail:
         """The whole trail, in the order it was recorded."""
