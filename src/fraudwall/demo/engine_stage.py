@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
+from fraudwall.demo.loop import LOOP, replay_with_recovery
 from fraudwall.demo.stages import (
     BarChart,
     DemoContext,
@@ -21,8 +22,9 @@ from fraudwall.demo.stages import (
     TableBlock,
     count,
 )
-from fraudwall.engine.replay import STOP_PROBABILITY, replay
+from fraudwall.engine.replay import STOP_PROBABILITY
 from fraudwall.engine.scorer import EngineModel, default_model
+from fraudwall.funds import RecoveryPolicy
 from fraudwall.model.enums import FRAUD_TYPE_ZH
 from fraudwall.model.units import yuan
 
@@ -60,6 +62,10 @@ SUMMARY_KEYS = (
 )
 
 
+#: Events per batch: each batch sees the stop-payments applied by its end, with their times.
+BATCH_EVENTS = 100_000
+
+
 def _share(value: Any, digits: int = 1) -> str:
     """A share as a percentage; small ones (false stops) need more digits than 0.0%."""
     return "n/a" if value is None else f"{float(value) * 100:.{digits}f}%"
@@ -71,18 +77,37 @@ class EngineStage:
     name: str = "engine"
 
     def __init__(
-        self, model: EngineModel | None = None, stop_probability: float = STOP_PROBABILITY
+        self,
+        model: EngineModel | None = None,
+        stop_probability: float = STOP_PROBABILITY,
+        recovery: RecoveryPolicy | None = None,
+        batch_events: int = BATCH_EVENTS,
     ) -> None:
         self.model = model
         self.stop_probability = stop_probability
+        self.recovery = recovery if recovery is not None else RecoveryPolicy()
+        self.batch_events = batch_events
 
     def run(self, ctx: DemoContext) -> StageResult:
         model = self.model if self.model is not None else default_model()
         if ctx.console is not None:
-            ctx.console.print("engine: replaying the world's events in time order…")
-        result = replay(dict(ctx.world.tables), model=model, stop_probability=self.stop_probability)
+            ctx.console.print(
+                "engine: replaying the world's events in time order, the police's "
+                "stop-payments reaching it as they take hold…"
+            )
+        tables = dict(ctx.world.tables)
+        result, loop = replay_with_recovery(
+            tables, model, self.recovery, self.stop_probability, self.batch_events
+        )
+        ctx.shared[LOOP] = loop
         m: dict[str, Any] = result.metrics or {}
         summary: dict[str, Any] = {k: m.get(k) for k in SUMMARY_KEYS}
+        summary["loop"] = {
+            "accounts_stopped": loop.orders_to_engine,
+            "payments_refused_in_stopped_accounts": loop.kept_transfers,
+            "kept_in_stopped_accounts_fen": loop.kept_fen,
+            "alerts_on_cases": loop.alerts,
+        }
         summary["intercepted_fen"] = sum(
             int(b["intercepted_fen"]) for b in m.get("by_fraud_type", {}).values()
         )
@@ -94,6 +119,11 @@ class EngineStage:
         )
         rows = [
             ("events decided", f"{count(result.events)} ({m.get('events_per_s', 0):,.0f}/s)"),
+            (
+                "kept in stopped accounts (payments out refused)",
+                f"{yuan(loop.kept_fen)} ({count(loop.kept_transfers)})",
+            ),
+            ("holds on accounts of reported cases (alerts)", count(loop.alerts)),
             ("warnings sent", count(m.get("warnings_sent", 0))),
             ("people warned", count(m.get("warned_people", 0))),
             (

@@ -20,6 +20,7 @@ import pyarrow.compute as pc
 from matplotlib.figure import Figure
 
 from fraudwall.demo.flow_figure import flow_figure
+from fraudwall.demo.loop import LOOP, Loop
 from fraudwall.demo.stages import (
     BarChart,
     DemoContext,
@@ -61,8 +62,13 @@ class FundsStage:
         policy = self.policy
         if ctx.console is not None:
             ctx.console.print("funds: opening cases, tracing, stopping, freezing, returning…")
-        recovery = Recovery(tables, policy)
-        rounds = recovery.take_reports(reports_from_table(tables["reports"]))
+        loop = ctx.shared.get(LOOP)
+        if isinstance(loop, Loop):  # the chain ran inside the engine's replay: carry on
+            recovery, policy = loop.recovery, loop.recovery.policy
+            rounds = [*loop.rounds, *recovery.run_until(None)]
+        else:
+            recovery = Recovery(tables, policy)
+            rounds = recovery.take_reports(reports_from_table(tables["reports"]))
         end_ts = int(pc.max(tables["transfers"]["ts"]).as_py() or 0)
         recovery.returns(end_ts)
         run = summarize(recovery)
@@ -107,6 +113,8 @@ class FundsStage:
             "median_ms_to_first_stop": run.median_ms_to_first_stop,
             "cases_with_a_stop": run.cases_with_a_stop,
             "audit_entries": run.audit_entries,
+            "engine_alerts": run.engine_alerts,
+            "engine_alerts_fen": run.engine_alerts_fen,
         }
         paths, figure = self._largest_case(ctx, recovery)
         loss_fen, stopped_fen = run.reported_loss_fen, run.stopped_fen

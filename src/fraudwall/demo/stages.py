@@ -63,6 +63,8 @@ class DemoContext:
     world_dir: Path | None = None  # the world's Parquet files, when written
     results: dict[str, StageResult] = field(default_factory=dict)  # by stage name, in run order
     console: Console | None = None  # for a stage's own progress messages
+    #: what a stage hands on to later ones (the engine stage's recovery loop, by name)
+    shared: dict[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -515,6 +515,7 @@ def transfer_features(
     shared = np.where(device >= 0, np.maximum(np.rint(on_device) - 1, 0), 0)
     listed = state.account_listed.get(b)
     reported = state.account_reported.get(b)
+    stopped_from = state.account_stopped_from.get(a)
     stopped = state.account_stopped_until.get(a)
     with np.errstate(all="ignore"):
         usual = np.where(n_7d > 0, out_7d / np.maximum(n_7d, 1), np.nan)
@@ -538,7 +539,7 @@ def transfer_features(
         )
         > ts,
         "payer_age": state.person_age.get(t.person),
-        "payer_stopped": stopped > ts,
+        "payer_stopped": (stopped > ts) & (stopped_from <= ts),
         "payer_transfers_24h": n_24h,
         "payer_inflow_24h": payer_in_24h,  # what the payer's account received in a day
     }

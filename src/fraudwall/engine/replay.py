@@ -21,11 +21,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from fraudwall.engine.engine import DECISION_SCHEMA, WARNING_SCHEMA, Engine
+from fraudwall.engine.engine import DECISION_SCHEMA, WARNING_SCHEMA, BatchResult, Engine
 from fraudwall.engine.metrics import replay_metrics
 from fraudwall.engine.rules import RuleSet
 from fraudwall.engine.scorer import EngineModel
-from fraudwall.engine.stream import EVENT_TABLES, time_batches
+from fraudwall.engine.stream import EVENT_TABLES, EventBatch, time_batches
 from fraudwall.engine.warning_metrics import warning_metrics
 from fraudwall.engine.warnings import REMINDER, WarningPolicy
 
@@ -53,8 +53,14 @@ def replay(
     seed: int = 0,
     progress: Progress | None = None,
     warning_policy: WarningPolicy | None = None,
+    before_batch: Callable[[Engine, EventBatch], None] | None = None,
+    after_batch: Callable[[EventBatch, BatchResult], None] | None = None,
 ) -> Replay:
-    """Replay a world's events through a fresh engine that knows the world's entities."""
+    """Replay a world's events through a fresh engine that knows the world's entities.
+
+    `before_batch` and `after_batch` let another part take part in the replay's time: what
+    it learnt by a batch's end (stop-payments applied, say) before the batch is decided, and
+    each batch's decisions once it is absorbed."""
     import time
 
     if not 0.0 <= stop_probability <= 1.0:
@@ -64,7 +70,11 @@ def replay(
     events = 0
     t0 = time.perf_counter()
     for batch in time_batches(tables, batch_events):
+        if before_batch is not None:
+            before_batch(engine, batch)
         result = engine.process(batch)
+        if after_batch is not None:
+            after_batch(batch, result)
         decisions.append(result.decisions)
         warnings.append(result.warnings)
         events += batch.size

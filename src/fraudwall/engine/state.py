@@ -249,6 +249,7 @@ class EngineState:
     # flags and lists (a time: when it was set; -1 never)
     account_reported: IdColumn = field(default_factory=IdColumn)
     account_listed: IdColumn = field(default_factory=IdColumn)
+    account_stopped_from: IdColumn = field(default_factory=IdColumn)  # -1: from any time
     account_stopped_until: IdColumn = field(default_factory=IdColumn)
     account_last_device: IdColumn = field(default_factory=IdColumn)
     phone_flagged: IdColumn = field(default_factory=IdColumn)
@@ -339,10 +340,20 @@ class EngineState:
         self.phone_flagged.maximum(ids, ts)
         return ids
 
-    def stop_accounts(self, accounts: Any, until_ts: int) -> None:
-        """A stop-payment order: the accounts may receive but not pay out until `until_ts`."""
+    def stop_accounts(self, accounts: Any, until_ts: Any, from_ts: Any = -1) -> None:
+        """A stop-payment or freeze: the accounts may receive but not pay out from `from_ts`
+        (-1: whatever the time) until `until_ts`. A span that meets an account's current
+        one joins it; one after it has ended replaces it."""
         ids = self.keys["accounts"].lookup(accounts)
-        self.account_stopped_until.maximum(ids, until_ts)
+        start = np.broadcast_to(np.asarray(from_ts, np.int64), ids.shape)
+        end = np.broadcast_to(np.asarray(until_ts, np.int64), ids.shape)
+        old_from, old_until = (
+            self.account_stopped_from.get(ids),
+            self.account_stopped_until.get(ids),
+        )
+        joined = old_until >= start
+        self.account_stopped_from.set(ids, np.where(joined, np.minimum(old_from, start), start))
+        self.account_stopped_until.set(ids, np.where(joined, np.maximum(old_until, end), end))
 
     def lift_stop(self, accounts: Any) -> None:
         """Lift stop-payment orders early (the order was withdrawn or the case closed)."""

@@ -10,7 +10,7 @@ from fraudwall.funds.cases import case_id_for, open_cases, reports_from_table
 from fraudwall.funds.evaluate import TracedShare, traced_share, true_flows
 from fraudwall.funds.flowtable import FlowTables, flow_graph, write_flow
 from fraudwall.funds.orders import OrderBook
-from fraudwall.funds.recovery import Recovery, RecoveryPolicy, StopRound, duration_text
+from fraudwall.funds.recovery import Alert, Recovery, RecoveryPolicy, StopRound, duration_text
 from fraudwall.funds.returns import RETURN_BASIS
 from fraudwall.funds.store import CaseStore
 from fraudwall.funds.summary import RecoverySummary, largest_group, summarize
@@ -18,6 +18,7 @@ from fraudwall.funds.trace import Rule, Trace, trace
 
 __all__ = [
     "RETURN_BASIS",
+    "Alert",
     "AuditAction",
     "AuditEntry",
     "AuditTrail",

@@ -41,6 +41,7 @@ class AuditAction(StrEnum):
     FREEZE_EXPIRED = "freeze_expired"
     FREEZE_DRAWN = "freeze_drawn"
     RETURN_PLANNED = "return_planned"
+    ENGINE_ALERT = "engine_alert"  # the engine stopped a payment into a case's account
     NOTICE_PUBLISHED = "notice_published"
     OBJECTION_RAISED = "objection_raised"
     OBJECTION_DISMISSED = "objection_dismissed"

@@ -154,6 +154,20 @@ class StopRound:
 
 
 @dataclass(frozen=True)
+class Alert:
+    """A payment the real-time engine held or blocked: what the police see on the case of
+    the account it was going to."""
+
+    event_id: str
+    ts: int
+    from_account: str
+    to_account: str
+    amount_fen: int
+    action: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class _Answer:
     """The banks' answer due to the stop-payments a round sent."""
 
@@ -169,6 +183,18 @@ class _Freeze:
 
     stop_id: str
     balance_fen: int
+
+
+@dataclass(frozen=True)
+class _Intake:
+    """A report the police take in (open the case, trace, send the stop-payments)."""
+
+    report: Report
+
+
+_Step = _Answer | _Freeze | _Intake
+#: Steps due at the same ms: the banks' answers and freezes first, then the intakes.
+_RANK = {_Answer: 0, _Freeze: 0, _Intake: 1}
 
 
 @dataclass
@@ -203,8 +229,10 @@ class Recovery:
         self.freezes: list[Order] = []  # every freeze as made (amounts before any return)
         self.returned: list[Order] = []  # every return order paid out
         self.rejected: list[Rejected] = []  # reports refused at intake
-        # what the chain has started and not yet done: (when, sequence, step), soonest first
-        self._pending: list[tuple[int, int, _Answer | _Freeze]] = []
+        self.alerts: list[tuple[str, Alert]] = []  # (group, the engine's stop of a payment)
+        # what the chain has started and not yet done: (when, rank, sequence, step), soonest
+        # first
+        self._pending: list[tuple[int, int, int, _Step]] = []
         self._scheduled = 0
         # orders never go back in time: start from the latest time the book records
         self._clock = max(
@@ -279,6 +307,30 @@ class Recovery:
             until = o.expires_ts - 1 if o.expires_ts is not None else _NEVER
             start, end = spans.get(o.account_id, (applied, until))
             spans[o.account_id] = (min(start, applied), max(end, until))
+        return spans
+
+    def stop_spans(self, now: int) -> dict[str, tuple[int, int]]:
+        """Accounts under a stop-payment applied by `now`, each with the span (from, until)
+        when it receives but pays nothing out: from the bank's application until the stop
+        ends, or until a freeze of the same case takes its place — a freeze binds an
+        amount, which the bank itself keeps, and lets the rest of the account move. What
+        the real-time engine refuses (`EngineState.stop_accounts`)."""
+        freezes: dict[tuple[str, str], list[int]] = {}
+        for o in self.orders.orders(kind=OrderKind.FREEZE):
+            if o.applied_ts is not None:
+                freezes.setdefault((o.account_id, o.case_id), []).append(o.applied_ts)
+        spans: dict[str, tuple[int, int]] = {}
+        for o in self.orders.orders(kind=OrderKind.STOP_PAYMENT):
+            start = o.applied_ts
+            if start is None or start > now or o.state == OrderState.LIFTED:
+                continue
+            end = o.expires_ts if o.expires_ts is not None else _NEVER
+            later = [t for t in freezes.get((o.account_id, o.case_id), []) if t >= start]
+            end = min(end, *later) if later else end
+            if end <= start:
+                continue
+            first, last = spans.get(o.account_id, (start, end))
+            spans[o.account_id] = (min(first, start), max(last, end))
         return spans
 
     def trace_cases(self, cases: Sequence[CaseFile], now: int | None = None) -> Trace:
@@ -365,9 +417,9 @@ class Recovery:
             balance_fen=balance_fen,
         )
 
-    def _schedule(self, when: int, step: _Answer | _Freeze) -> None:
+    def _schedule(self, when: int, step: _Step) -> None:
         self._scheduled += 1
-        heapq.heappush(self._pending, (when, self._scheduled, step))
+        heapq.heappush(self._pending, (when, _RANK[type(step)], self._scheduled, step))
 
     def _now(self, ts: int) -> int:
         """The time a step happens: `ts`, or later if the chain has already moved past it (a
@@ -442,24 +494,71 @@ class Recovery:
         if freeze.state == OrderState.EXECUTED:
             self.freezes.append(freeze)
 
-    def _run_until(self, until: int | None) -> list[StopRound]:
-        """Carry out, in time order, every step due by `until` (None: every step started)."""
+    def _intake(self, report: Report, at: int) -> None:
+        """Open a report's case and send its group's stop-payments (refused: audited)."""
+        intake = self.open([report], now=at)
+        case = self.cases.get(case_id_for(report.event_id))
+        if case is not None and not intake.rejected:
+            self._send_stops(case.group_id, at)
+
+    def run_until(self, until: int | None) -> list[StopRound]:
+        """Carry out, in time order, every step due by `until` (None: every step started):
+        reports received and due for intake, the banks' answers, freezes. Returns the
+        rounds the banks answered."""
         rounds: list[StopRound] = []
         while self._pending and (until is None or self._pending[0][0] <= until):
-            when, _, step = heapq.heappop(self._pending)
+            when, _, _, step = heapq.heappop(self._pending)
             at = self._now(when)
             if isinstance(step, _Answer):
                 rounds.append(self._answer(step, at))
-            else:
+            elif isinstance(step, _Freeze):
                 self._freeze(step, at)
+            else:
+                self._intake(step.report, at)
         return rounds
+
+    def take_alerts(self, alerts: Iterable[Alert]) -> list[tuple[str, Alert]]:
+        """The engine's holds and blocks of payments into accounts a case group's money
+        reached (its latest trace holds money there, or an order of the group names the
+        account): each becomes an alert on the group, in the audit trail. Returns them."""
+        groups: dict[str, set[str]] = {}
+        for group_id, (_, result) in self.traces.items():
+            for r in result.accounts:
+                if r.held_fen > 0:
+                    groups.setdefault(r.account, set()).add(group_id)
+        for o in self.orders.orders():
+            groups.setdefault(o.account_id, set()).add(o.case_id)
+        known = {c.group_id for c in self.cases.values()}
+        taken: list[tuple[str, Alert]] = []
+        for alert in sorted(alerts, key=lambda a: (a.ts, a.event_id)):
+            for group_id in sorted(groups.get(alert.to_account, set()) & known):
+                self.audit.record(
+                    alert.ts,
+                    "engine",
+                    AuditAction.ENGINE_ALERT,
+                    group_id,
+                    f"{alert.action} of {yuan(alert.amount_fen)} from {alert.from_account} to "
+                    f"{alert.to_account} ({alert.event_id}): {alert.reason}",
+                    event_id=alert.event_id,
+                    account_id=alert.to_account,
+                    amount_fen=alert.amount_fen,
+                )
+                taken.append((group_id, alert))
+        self.alerts.extend(taken)
+        return taken
+
+    def receive(self, reports: Iterable[Report]) -> None:
+        """Reports as they reach the police: each is taken in `intake_ms` after its time, when
+        the chain is run to then (`run_until`)."""
+        for report in sorted(reports, key=lambda r: (r.ts, r.event_id)):
+            self._schedule(report.ts + self.policy.intake_ms, _Intake(report))
 
     def freeze_due(self, now: int | None = None) -> list[Order]:
         """Carry out what falls due by `now` (None: everything the chain has started): the
         banks' answers, then each executed stop's freeze `freeze_after_ms` after it. Returns
         the freezes made."""
         made = len(self.freezes)
-        self._run_until(now)
+        self.run_until(now)
         return self.freezes[made:]
 
     # --- the whole chain ---------------------------------------------------------------------
@@ -472,20 +571,15 @@ class Recovery:
         freezes still due wait for `freeze_due` or `returns`). `progress(done, total)` is
         called after each report."""
         ordered = sorted(reports, key=lambda r: (r.ts, r.event_id))
+        self.receive(ordered)
         rounds: list[StopRound] = []
         for i, report in enumerate(ordered):
-            due = report.ts + self.policy.intake_ms
-            rounds += self._run_until(due)
-            at = self._now(due)
-            intake = self.open([report], now=at)
-            case = self.cases.get(case_id_for(report.event_id))
-            if case is not None and not intake.rejected:
-                self._send_stops(case.group_id, at)
+            rounds += self.run_until(report.ts + self.policy.intake_ms)
             if progress is not None:
                 progress(i + 1, len(ordered))
-        answers = [when for when, _, step in self._pending if isinstance(step, _Answer)]
+        answers = [when for when, _, _, step in self._pending if isinstance(step, _Answer)]
         if answers:
-            rounds += self._run_until(max(answers))
+            rounds += self.run_until(max(answers))
         return rounds
 
     # --- returns ------------------------------------------------------------------------------

@@ -42,6 +42,8 @@ class RecoverySummary:
     median_ms_to_first_stop: int | None
     cases_with_a_stop: int
     audit_entries: int
+    engine_alerts: int = 0  # the engine's holds and blocks of payments into a case's accounts
+    engine_alerts_fen: int = 0
 
     @property
     def returned_share(self) -> float | None:
@@ -76,6 +78,8 @@ def summarize(recovery: Recovery) -> RecoverySummary:
         median_ms_to_first_stop=statistics.median_low(waits) if waits else None,
         cases_with_a_stop=len(waits),
         audit_entries=len(recovery.audit),
+        engine_alerts=len(recovery.alerts),
+        engine_alerts_fen=sum(a.amount_fen for _, a in recovery.alerts),
     )
 
 
