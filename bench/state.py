@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudwall.engine.keys import KeyIndex
+from fraudwall.common import KeyIndex
 from fraudwall.engine.windows import BatchOrder, LastSeen, WindowedCounter, WindowedDistinct
 
 H = 3_600_000

@@ -29,9 +29,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudwall.common import KeyIndex
 from fraudwall.engine import features as fx
 from fraudwall.engine.decide import Decided, Sparse, decide
-from fraudwall.engine.keys import KeyIndex
 from fraudwall.engine.rules import (
     ACTION_CODE,
     ACTIONS,

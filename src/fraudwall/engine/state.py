@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.feather as feather
 
-from fraudwall.engine.keys import IntIndex, KeyIndex, hash_keys
+from fraudwall.common import IntIndex, KeyIndex, hash_keys
 from fraudwall.engine.windows import (
     LastSeen,
     Latest,
