@@ -26,8 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudwall.common import KeyIndex, hash_keys
-from fraudwall.sim.ledger import ledger_order
+from fraudwall.common import KeyIndex, hash_keys, ledger_order
 
 #: Sink codes (index into SINK_KINDS): 0 is not a sink.
 SINK_KINDS: tuple[str, ...] = ("", "cash", "crypto_otc", "cross_border", "merchant", "external")

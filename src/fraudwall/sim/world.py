@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from fraudwall.common import ledger_order
 from fraudwall.model import arrow_schema
 from fraudwall.model.enums import (
     AccountKind,
@@ -137,7 +138,7 @@ def _sorted_events(st: SimState) -> tuple[dict[str, dict[str, np.ndarray]], dict
         late = data["ts"] >= st.cfg.end_ts
         if late.any() or (data["ts"] < st.cfg.start_ts).any():
             raise AssertionError(f"{name}: {int(late.sum())} events outside the window")
-        order = ledger.ledger_order(data["ts"])
+        order = ledger_order(data["ts"])
         out[name] = {k: v[order] for k, v in data.items()}
         inv = np.empty_like(order)
         inv[order] = np.arange(len(order))
