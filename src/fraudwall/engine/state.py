@@ -32,15 +32,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.feather as feather
 
-from fraudwall.common import IntIndex, KeyIndex, hash_keys
-from fraudwall.engine.windows import (
-    LastSeen,
-    Latest,
-    WindowedCounter,
-    WindowedDistinct,
-    _doubled,
-    _grown,
-)
+from fraudwall.common import IdColumn, IntIndex, KeyIndex, capacity_for, hash_keys
+from fraudwall.engine.windows import LastSeen, Latest, WindowedCounter, WindowedDistinct
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
@@ -59,60 +52,6 @@ KEY_NAMES = ("accounts", "phones", "people", "devices", "pay_pairs", "contact_pa
 #: Pairs of ids are packed into one int64 (payer << 32 | payee) and keyed as integers;
 #: contact pairs unordered (lower << 32 | higher), so one probe finds a contact's both ways.
 KEY_TYPES: dict[str, type[KeyIndex]] = {"pay_pairs": IntIndex, "contact_pairs": IntIndex}
-
-
-class IdColumn:
-    """A growable per-id attribute (an int64 time or id, or a float), -1 / nan if unknown."""
-
-    def __init__(self, dtype: Any = np.int64, fill: float = -1) -> None:
-        self.fill = fill
-        self.values = np.full(1024, fill, dtype)
-        self._n = 0
-
-    def __len__(self) -> int:
-        return self._n
-
-    @property
-    def nbytes(self) -> int:
-        return int(self.values.nbytes)
-
-    def _ensure(self, n: int) -> None:
-        self._n = max(self._n, n)
-        if n > len(self.values):
-            self.values = _grown(self.values, _doubled(len(self.values), n), self.fill)  # type: ignore[arg-type]
-
-    def get(self, ids: np.ndarray) -> np.ndarray:
-        """Values for ids; the fill value for -1 and for ids never set."""
-        known = (ids >= 0) & (ids < self._n)
-        if known.all():
-            return self.values[ids]
-        out = np.full(len(ids), self.fill, self.values.dtype)
-        out[known] = self.values[ids[known]]
-        return out
-
-    def set(self, ids: np.ndarray, values: Any) -> None:
-        """Set values (the last write wins for repeated ids); -1 ids are skipped."""
-        values = np.broadcast_to(np.asarray(values, self.values.dtype), ids.shape)
-        keep = ids >= 0
-        if keep.any():
-            self._ensure(int(ids[keep].max()) + 1)
-            self.values[ids[keep]] = values[keep]
-
-    def maximum(self, ids: np.ndarray, values: Any) -> None:
-        """Raise values to at least `values` (e.g. a flag's first time stays the latest)."""
-        values = np.broadcast_to(np.asarray(values, self.values.dtype), ids.shape)
-        keep = ids >= 0
-        if keep.any():
-            self._ensure(int(ids[keep].max()) + 1)
-            np.maximum.at(self.values, ids[keep], values[keep])
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return {"values": self.values[: self._n].copy()}
-
-    def restore(self, state: dict[str, np.ndarray]) -> None:
-        n = len(state["values"])
-        self._ensure(n)
-        self.values[:n] = state["values"]
 
 
 def _rows_among(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -161,7 +100,7 @@ class TimeLog:
             return
         if self.n + k > len(self.columns["ts"]):
             keep = np.flatnonzero(self.columns["ts"][: self.n] >= int(ts.max()) - self.memory_ms)
-            size = _doubled(len(self.columns["ts"]), 2 * (len(keep) + k))
+            size = capacity_for(len(self.columns["ts"]), 2 * (len(keep) + k))
             for name, arr in self.columns.items():
                 grown = np.zeros(size, arr.dtype)
                 grown[: len(keep)] = arr[keep]

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from fraudwall.common import stable_argsort
+from fraudwall.common import capacity_for, grown, stable_argsort
 
 _NEVER = -(2**62)  # newest epoch of an entity never seen: every slot reads as empty
 _CHUNK = 1 << 15  # rows per chunk when reading (rows, B) blocks of state
@@ -88,21 +88,6 @@ def _as_events(ids: Any, ts: Any, write: bool) -> tuple[np.ndarray, np.ndarray]:
     if write and len(ids) and ids.min() < 0:
         raise ValueError("ids must be >= 0 (an unknown key's -1 has no state to write)")
     return ids, ts
-
-
-def _doubled(capacity: int, n: int) -> int:
-    """The capacity, doubled as often as needed to hold n ids."""
-    cap = max(capacity, 1)
-    while cap < n:
-        cap *= 2
-    return cap
-
-
-def _grown(arr: np.ndarray, capacity: int, fill: int) -> np.ndarray:
-    """`arr` with its first axis grown to `capacity`, new rows set to `fill`."""
-    out = np.full((capacity, *arr.shape[1:]), fill, arr.dtype)
-    out[: len(arr)] = arr
-    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -463,7 +448,7 @@ class _Ring:
         """Grow the id map (by doubling) so that ids 0..n-1 fit."""
         self._n = max(self._n, n)
         if n > len(self.row_of):
-            self.row_of = _grown(self.row_of, _doubled(len(self.row_of), n), -1)
+            self.row_of = grown(self.row_of, capacity_for(len(self.row_of), n), -1)
 
     def _rows_of(self, ids: np.ndarray) -> np.ndarray:
         """Each id's row; -1 for ids holding none (never seen, idle, or out of range)."""
@@ -512,7 +497,7 @@ class _Ring:
         if not k:
             return rows, new
         if k > len(self._free):
-            self._grow_rows(_doubled(len(self.owner), self.rows_in_use + k))
+            self._grow_rows(capacity_for(len(self.owner), self.rows_in_use + k))
         rows[new] = self._free[len(self._free) - k :][::-1]
         self._hand_out(ids[new], rows[new])
         return rows, new
@@ -542,9 +527,9 @@ class _Ring:
 
     def _grow_rows(self, capacity: int) -> None:
         old = len(self.owner)
-        self.owner = _grown(self.owner, capacity, -1)
-        self.newest = _grown(self.newest, capacity, _NEVER)
-        self.slots = _grown(self.slots, capacity, 0)
+        self.owner = grown(self.owner, capacity, -1)
+        self.newest = grown(self.newest, capacity, _NEVER)
+        self.slots = grown(self.slots, capacity, 0)
         added = np.arange(capacity - 1, old - 1, -1, dtype=np.int64)
         self._free = np.concatenate([added, self._free])  # the old free rows go first
 
@@ -980,9 +965,9 @@ class LastSeen:
         self._n = max(self._n, n)
         if n <= self.capacity:
             return
-        cap = _doubled(self.capacity, n)
-        self.last = _grown(self.last, cap, -1)
-        self.first = _grown(self.first, cap, -1)
+        cap = capacity_for(self.capacity, n)
+        self.last = grown(self.last, cap, -1)
+        self.first = grown(self.first, cap, -1)
 
     def _of(self, arr: np.ndarray, ids: np.ndarray) -> np.ndarray:
         known = (ids >= 0) & (ids < self._n)
@@ -1084,7 +1069,7 @@ class Latest:
     def _ensure(self, n: int) -> None:
         self._n = max(self._n, n)
         if n > len(self.value):
-            self.value = _grown(self.value, _doubled(len(self.value), n), -1)
+            self.value = grown(self.value, capacity_for(len(self.value), n), -1)
 
     def get(self, ids: Any) -> np.ndarray:
         """Each id's value (-1 for unknown ids, including -1)."""

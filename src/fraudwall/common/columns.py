@@ -1,0 +1,81 @@
+"""Growable per-id columns: state kept per dense id (see `keys`), in one numpy array.
+
+Ids are handed out in first-seen order, so a column grows at its end as entities
+appear; doubling its capacity keeps the copies amortised O(1) an id, and unknown ids (-1,
+or ids never written) read as the column's fill value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+
+def capacity_for(capacity: int, n: int) -> int:
+    """The capacity, doubled as often as needed to hold n ids."""
+    cap = max(capacity, 1)
+    while cap < n:
+        cap *= 2
+    return cap
+
+
+def grown(arr: np.ndarray, capacity: int, fill: float) -> np.ndarray:
+    """`arr` with its first axis grown to `capacity`, new rows set to `fill`."""
+    out = np.full((capacity, *arr.shape[1:]), fill, arr.dtype)
+    out[: len(arr)] = arr
+    return out
+
+
+class IdColumn:
+    """A growable per-id attribute (an int64 time or id, or a float), -1 / nan if unknown."""
+
+    def __init__(self, dtype: Any = np.int64, fill: float = -1, capacity: int = 1024) -> None:
+        self.fill = fill
+        self.values = np.full(max(int(capacity), 1), fill, dtype)
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.values.nbytes)
+
+    def _ensure(self, n: int) -> None:
+        self._n = max(self._n, n)
+        if n > len(self.values):
+            self.values = grown(self.values, capacity_for(len(self.values), n), self.fill)
+
+    def get(self, ids: np.ndarray) -> np.ndarray:
+        """Values for ids; the fill value for -1 and for ids never set."""
+        if not len(ids) or (int(ids.min()) >= 0 and int(ids.max()) < self._n):
+            return self.values[ids]
+        known = (ids >= 0) & (ids < self._n)
+        out = np.full(len(ids), self.fill, self.values.dtype)
+        out[known] = self.values[ids[known]]
+        return out
+
+    def set(self, ids: np.ndarray, values: Any) -> None:
+        """Set values (the last write wins for repeated ids); -1 ids are skipped."""
+        values = np.broadcast_to(np.asarray(values, self.values.dtype), ids.shape)
+        keep = ids >= 0
+        if keep.any():
+            self._ensure(int(ids[keep].max()) + 1)
+            self.values[ids[keep]] = values[keep]
+
+    def maximum(self, ids: np.ndarray, values: Any) -> None:
+        """Raise values to at least `values` (e.g. a flag's first time stays the latest)."""
+        values = np.broadcast_to(np.asarray(values, self.values.dtype), ids.shape)
+        keep = ids >= 0
+        if keep.any():
+            self._ensure(int(ids[keep].max()) + 1)
+            np.maximum.at(self.values, ids[keep], values[keep])
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        return {"values": self.values[: self._n].copy()}
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        n = len(state["values"])
+        self._ensure(n)
+        self.values[:n] = state["values"]
