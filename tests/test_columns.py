@@ -39,3 +39,10 @@ def test_maximum_and_snapshot_match_a_dict(writes: list[tuple[int, int]]) -> Non
 def test_growth_doubles_and_keeps_rows() -> None:
     assert [capacity_for(4, n) for n in (3, 4, 5, 17)] == [4, 4, 8, 32]
     assert grown(np.array([[1, 2]]), 3, -1).tolist() == [[1, 2], [-1, -1], [-1, -1]]
+
+
+def test_minimum_keeps_the_least_value_and_unset_takes_the_first() -> None:
+    first = IdColumn()
+    first.minimum(np.array([3, 3, -1, 0]), np.array([50, 20, 5, 70]))
+    first.minimum(np.array([3, 0]), np.array([30, 60]))
+    assert first.get(np.array([3, 0, 1])).tolist() == [20, 60, -1]

@@ -72,6 +72,18 @@ class IdColumn:
             self._ensure(int(ids[keep].max()) + 1)
             np.maximum.at(self.values, ids[keep], values[keep])
 
+    def minimum(self, ids: np.ndarray, values: Any) -> None:
+        """Lower values to at most `values`, an unset one (the fill) taking the least value
+        given (e.g. the first time an entity was seen); integer columns; -1 ids skipped."""
+        values = np.broadcast_to(np.asarray(values, self.values.dtype), ids.shape)
+        keep = ids >= 0
+        if keep.any():
+            ids, values = ids[keep], values[keep]
+            self._ensure(int(ids.max()) + 1)
+            unset = ids[self.values[ids] == self.fill]
+            self.values[unset] = np.iinfo(self.values.dtype).max  # every one gets a value below
+            np.minimum.at(self.values, ids, values)
+
     def state_dict(self) -> dict[str, np.ndarray]:
         return {"values": self.values[: self._n].copy()}
 
