@@ -8,8 +8,9 @@ import pyarrow as pa
 
 from fraudwall.model.schema import arrow_schema
 from fraudwall.model.types import Report
+from fraudwall.model.units import HOUR_MS
 
-H = 3_600_000
+H = HOUR_MS  # short: the tests' times are written in hours
 T0 = 1_772_000_000_000
 
 

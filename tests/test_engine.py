@@ -18,9 +18,10 @@ from fraudwall.engine.stream import EVENT_TABLES, time_batches
 from fraudwall.engine.warnings import select_due
 from fraudwall.model import arrow_schema
 from fraudwall.model.types import BY_TABLE
+from fraudwall.model.units import HOUR_MS
 from fraudwall.sim import SimConfig, World, simulate
 
-H = 3_600_000
+H = HOUR_MS  # short: the tests' times are written in hours
 T0 = 1_780_000_000_000
 
 

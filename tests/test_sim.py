@@ -17,8 +17,9 @@ import pytest
 from fraudwall.common import ledger_order
 from fraudwall.model import validate_table
 from fraudwall.model.types import BY_TABLE
+from fraudwall.model.units import DAY_MS, HOUR_MS
 from fraudwall.sim import SimConfig, World, read_world, simulate, write_world
-from fraudwall.sim.config import CASE_SHARES, DAY_MS, HOUR_MS
+from fraudwall.sim.config import CASE_SHARES
 from fraudwall.sim.ledger import final_balances, running_minimum
 
 TINY = SimConfig(people=600, days=5, seed=3, fraud_rate=400.0)

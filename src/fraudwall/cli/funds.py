@@ -21,12 +21,12 @@ from fraudwall.funds.audit import AuditTrail
 from fraudwall.funds.cases import case_id_for, open_cases, reports_from_table
 from fraudwall.funds.flowtable import FlowTables, write_flow
 from fraudwall.funds.orders import OrderBook
-from fraudwall.funds.recovery import DAY_MS, Recovery, RecoveryPolicy
+from fraudwall.funds.recovery import Recovery, RecoveryPolicy
 from fraudwall.funds.store import CaseStore
 from fraudwall.funds.trace import Rule, trace
 from fraudwall.model.enums import OrderKind
 from fraudwall.model.types import CaseFile
-from fraudwall.model.units import utc, yuan
+from fraudwall.model.units import DAY_MS, utc, yuan
 from fraudwall.sim.world import read_world
 
 cases_app = typer.Typer(

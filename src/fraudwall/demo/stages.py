@@ -25,9 +25,7 @@ from rich.console import Console
 
 from fraudwall.model.enums import FRAUD_TYPE_ZH, EntityKind, FraudType, Role, Typology
 from fraudwall.model.types import EVENT_TYPES, Account, Case, Person, Phone, Truth
-from fraudwall.model.units import yuan
-
-DAY_MS = 86_400_000
+from fraudwall.model.units import DAY_MS, yuan
 
 EVENT_TABLES: tuple[str, ...] = tuple(t.table for t in EVENT_TYPES)
 """Every table of events, in the model's order (transfers, calls, sms, ...)."""

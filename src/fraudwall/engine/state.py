@@ -34,18 +34,15 @@ import pyarrow.feather as feather
 
 from fraudwall.common import IdColumn, IntIndex, KeyIndex, capacity_for, hash_keys
 from fraudwall.engine.windows import LastSeen, Latest, WindowedCounter, WindowedDistinct
-
-MINUTE = 60_000
-HOUR = 60 * MINUTE
-DAY = 24 * HOUR
+from fraudwall.model.units import DAY_MS, HOUR_MS, MINUTE_MS
 
 #: How long the engine remembers transfers (to resolve a report's transfer ids) and
 #: contacts (to send a 12381 warning to everyone a newly flagged number reached).
-TRANSFER_MEMORY_MS = 90 * DAY
-CONTACT_MEMORY_MS = 3 * DAY
+TRANSFER_MEMORY_MS = 90 * DAY_MS
+CONTACT_MEMORY_MS = 3 * DAY_MS
 #: How far behind the newest event an event may arrive and still count exactly in the
 #: rolling windows; an entity idle for a window plus this gives its window rows back.
-LATENESS_MS = HOUR
+LATENESS_MS = HOUR_MS
 STATE_FORMAT = 3  # 3: contact pairs keyed unordered, their two ways in contact_pair_last
 
 KEY_NAMES = ("accounts", "phones", "people", "devices", "pay_pairs", "contact_pairs")
@@ -124,7 +121,7 @@ class TopFeatures:
     """Per entity (a caller), the packed top features of its last explained alert and
     when: an alert within a day reuses them (see `decide.TopMemo`)."""
 
-    def __init__(self, ttl_ms: int = DAY) -> None:
+    def __init__(self, ttl_ms: int = DAY_MS) -> None:
         self.ttl_ms = ttl_ms
         self.packed = IdColumn()
         self.at = IdColumn()
@@ -189,23 +186,23 @@ class EngineState:
     sender_top: TopFeatures = field(default_factory=TopFeatures)
     person_warned: IdColumn = field(default_factory=IdColumn)
     # accounts: rolling windows
-    payers_1h: WindowedDistinct = field(default_factory=_distinct(HOUR, 10 * MINUTE))
-    payers_24h: WindowedDistinct = field(default_factory=_distinct(DAY, 2 * HOUR))
-    in_fen_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR))
-    out_fen_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR))
-    out_n_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
-    out_fen_7d: WindowedCounter = field(default_factory=_counter(7 * DAY, DAY))
-    out_n_7d: WindowedCounter = field(default_factory=_counter(7 * DAY, DAY, np.int32))
+    payers_1h: WindowedDistinct = field(default_factory=_distinct(HOUR_MS, 10 * MINUTE_MS))
+    payers_24h: WindowedDistinct = field(default_factory=_distinct(DAY_MS, 2 * HOUR_MS))
+    in_fen_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS))
+    out_fen_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS))
+    out_n_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS, np.int32))
+    out_fen_7d: WindowedCounter = field(default_factory=_counter(7 * DAY_MS, DAY_MS))
+    out_n_7d: WindowedCounter = field(default_factory=_counter(7 * DAY_MS, DAY_MS, np.int32))
     account_seen: LastSeen = field(default_factory=lambda: LastSeen(1024))
     pay_pair_seen: LastSeen = field(default_factory=lambda: LastSeen(1024))
     # devices: accounts used on each device in a week (device farms)
-    device_accounts_7d: WindowedDistinct = field(default_factory=_distinct(7 * DAY, DAY))
+    device_accounts_7d: WindowedDistinct = field(default_factory=_distinct(7 * DAY_MS, DAY_MS))
     # phone numbers as callers / senders
-    fanout_24h: WindowedDistinct = field(default_factory=_distinct(DAY, 2 * HOUR))
-    calls_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
-    short_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
-    night_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
-    callback_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
+    fanout_24h: WindowedDistinct = field(default_factory=_distinct(DAY_MS, 2 * HOUR_MS))
+    calls_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS, np.int32))
+    short_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS, np.int32))
+    night_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS, np.int32))
+    callback_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS, np.int32))
     contact_pair_last: Latest = field(default_factory=lambda: Latest(1024))  # by directed pair
     # people: the newest time of each payer-side signal
     risky_contact: Latest = field(default_factory=lambda: Latest(1024))

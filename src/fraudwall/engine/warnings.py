@@ -23,8 +23,9 @@ import pyarrow.compute as pc
 
 from fraudwall.engine.rules import ACTION_CODE
 from fraudwall.model.enums import Action
+from fraudwall.model.units import HOUR_MS
 
-COOLDOWN_MS = 6 * 3_600_000
+COOLDOWN_MS = 6 * HOUR_MS
 
 APP_PUSH = "app_push"
 SMS = "sms"

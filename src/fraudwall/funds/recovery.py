@@ -34,9 +34,8 @@ from fraudwall.funds.returns import Claim, ReturnProcess, ReturnTally
 from fraudwall.funds.trace import Rule, Trace, trace
 from fraudwall.model.enums import OrderKind, OrderState
 from fraudwall.model.types import CaseFile, Order, Report
-from fraudwall.model.units import yuan
+from fraudwall.model.units import DAY_MS, yuan
 
-DAY_MS: Final = 86_400_000
 ACTOR: Final = "police"
 
 

@@ -23,9 +23,10 @@ from fraudwall.model.enums import (
     Role,
     Typology,
 )
+from fraudwall.model.units import DAY_MS, HOUR_MS, MINUTE_MS
 from fraudwall.sim import emit, texts
 from fraudwall.sim.columns import NULL
-from fraudwall.sim.config import CASE_SHARES, DAY_MS, HOUR_MS, MINUTE_MS
+from fraudwall.sim.config import CASE_SHARES
 from fraudwall.sim.entities import code
 from fraudwall.sim.laundering import CaseRef, Launderer
 from fraudwall.sim.ordinary import register_app

@@ -11,9 +11,9 @@ from fraudwall.model.enums import (
     InstitutionKind,
     LineKind,
 )
+from fraudwall.model.units import DAY_MS
 from fraudwall.sim import texts
 from fraudwall.sim.columns import NULL
-from fraudwall.sim.config import DAY_MS
 from fraudwall.sim.entities import code
 from fraudwall.sim.state import Institution, SimState
 

@@ -31,6 +31,7 @@ from fraudwall.model.enums import (
     Typology,
 )
 from fraudwall.model.types import BY_TABLE, SCHEMA_VERSION
+from fraudwall.model.units import DAY_MS
 from fraudwall.sim import ledger
 from fraudwall.sim.columns import NULL, format_ids, int_or_null, take_nullable
 from fraudwall.sim.config import SimConfig
@@ -120,8 +121,8 @@ def opening_balances(st: SimState, tr: dict[str, np.ndarray]) -> np.ndarray:
     base = np.where(kind == code(AccountKind.CORPORATE), base * 200, base)
     base = np.where(kind == code(AccountKind.EXTERNAL), 0, base)
     last = acc.col("last_active_ts")
-    fresh = (acc.col("opened_ts") >= st.cfg.start_ts - 120 * 86_400_000) | (
-        (last != NULL) & (last < st.cfg.start_ts - 150 * 86_400_000)
+    fresh = (acc.col("opened_ts") >= st.cfg.start_ts - 120 * DAY_MS) | (
+        (last != NULL) & (last < st.cfg.start_ts - 150 * DAY_MS)
     )  # new or long-dormant accounts hold little
     base = np.where(fresh & (kind != code(AccountKind.CORPORATE)), base // 50, base)
     low = ledger.running_minimum(n, tr["src"], tr["dst"], tr["amount"])
