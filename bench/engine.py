@@ -34,7 +34,8 @@ from bench._river_peer import EVENT_TABLES as PEER_TABLES
 from bench._river_peer import run_peer
 from fraudwall.engine.engine import Engine
 from fraudwall.engine.scorer import default_model
-from fraudwall.engine.stream import EVENT_TABLES, time_batches
+from fraudwall.engine.stream import time_batches
+from fraudwall.model.types import EVENT_TABLES
 from fraudwall.sim import SimConfig, simulate
 
 PEOPLE = 40_000

@@ -27,8 +27,9 @@ from fraudwall.demo import (
 from fraudwall.demo.console import bar_chart, hbar, summary_table
 from fraudwall.demo.report import HEADLINE_KEYS, build_summary
 from fraudwall.demo.run import check_stages
-from fraudwall.demo.stages import EVENT_TABLES, BarChart, events_per_day, headline
+from fraudwall.demo.stages import BarChart, events_per_day, headline
 from fraudwall.model.types import (
+    EVENT_TABLES,
     Account,
     AppInstall,
     Call,

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 from fraudwall.engine.engine import Engine
 from fraudwall.engine.rules import FEATURES, RuleError, parse_rules
-from fraudwall.engine.stream import EVENT_TABLES, time_batches
+from fraudwall.engine.stream import time_batches
 from fraudwall.engine.warnings import select_due
 from fraudwall.model import arrow_schema
-from fraudwall.model.types import BY_TABLE
+from fraudwall.model.types import BY_TABLE, EVENT_TABLES
 from fraudwall.model.units import HOUR_MS
 from fraudwall.sim import SimConfig, World, simulate
 

@@ -17,8 +17,8 @@ from fraudwall.cli.funds import cases_app, trace_cmd
 from fraudwall.demo import run_demo
 from fraudwall.demo.console import print_counts, print_figures, print_paths, progress_bar
 from fraudwall.engine.rules import FEATURES, RuleError, RuleSet, load_rules
-from fraudwall.engine.stream import EVENT_TABLES
 from fraudwall.model.files import check_file
+from fraudwall.model.types import EVENT_TABLES
 from fraudwall.sim import SimConfig, simulate, write_world
 from fraudwall.sim.world import read_world
 

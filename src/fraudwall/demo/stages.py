@@ -24,10 +24,9 @@ from matplotlib.ticker import MaxNLocator
 from rich.console import Console
 
 from fraudwall.model.enums import FRAUD_TYPE_ZH, EntityKind, FraudType, Role, Typology
-from fraudwall.model.types import EVENT_TYPES, Account, Case, Person, Phone, Truth
+from fraudwall.model.types import EVENT_TABLES, Account, Case, Person, Phone, Truth
 from fraudwall.model.units import DAY_MS, yuan
 
-EVENT_TABLES: tuple[str, ...] = tuple(t.table for t in EVENT_TYPES)
 """Every table of events, in the model's order (transfers, calls, sms, ...)."""
 
 MULE_ROLES: frozenset[str] = frozenset({Role.MULE, Role.FIRST_HOP_MULE, Role.CASH_OUT})

@@ -1,10 +1,9 @@
 """A seeded world simulator with ground truth: ordinary life, fraud, laundering."""
 
 from fraudwall.sim.config import SimConfig
-from fraudwall.sim.world import EVENT_TABLES, WORLD_TABLES, World, read_world, simulate, write_world
+from fraudwall.sim.world import WORLD_TABLES, World, read_world, simulate, write_world
 
 __all__ = [
-    "EVENT_TABLES",
     "WORLD_TABLES",
     "SimConfig",
     "World",

@@ -30,7 +30,7 @@ from fraudwall.model.enums import (
     Role,
     Typology,
 )
-from fraudwall.model.types import BY_TABLE, SCHEMA_VERSION
+from fraudwall.model.types import BY_TABLE, EVENT_TABLES, SCHEMA_VERSION
 from fraudwall.model.units import DAY_MS
 from fraudwall.sim import ledger
 from fraudwall.sim.columns import NULL, format_ids, int_or_null, take_nullable
@@ -46,7 +46,6 @@ WORLD_TABLES = (
     "institutions", "people", "accounts", "phones", "devices", "transfers", "calls", "sms",
     "app_installs", "url_visits", "logins", "reports", "truth", "cases",
 )  # fmt: skip
-EVENT_TABLES = ("transfers", "calls", "sms", "app_installs", "url_visits", "logins", "reports")
 EVENT_PREFIX = {
     "transfers": "TR", "calls": "CL", "sms": "SM", "app_installs": "AI", "url_visits": "UV",
     "logins": "LG", "reports": "RP",
