@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 from rich.console import Console
 
+from fraudwall.cli import bar_chart, hbar
 from fraudwall.demo import (
     DemoContext,
     StageResult,
@@ -24,10 +25,10 @@ from fraudwall.demo import (
     demo_world,
     run_demo,
 )
-from fraudwall.demo.console import bar_chart, hbar, summary_table
+from fraudwall.demo.console import summary_table
 from fraudwall.demo.report import HEADLINE_KEYS, build_summary
 from fraudwall.demo.run import check_stages
-from fraudwall.demo.stages import BarChart, events_per_day, headline
+from fraudwall.demo.stages import events_per_day, headline
 from fraudwall.model.types import (
     EVENT_TABLES,
     Account,
@@ -484,7 +485,7 @@ def test_bars_scale_to_the_largest() -> None:
     assert hbar(0, 10, 20) == ""
     assert hbar(0.001, 10, 20) == "▏"  # a non-zero value never vanishes
     console = quiet_console()
-    console.print(bar_chart(BarChart("Loss", [("rebate", 4.0, "¥4"), ("loan", 1.0, "¥1")])))
+    console.print(bar_chart("Loss", [("rebate", 4.0, "¥4"), ("loan", 1.0, "¥1")]))
     out = console.export_text()
     assert "rebate" in out and "¥4" in out and "█" * 40 in out
 

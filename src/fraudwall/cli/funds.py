@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fraudwall.demo.console import print_paths, progress_bar
+from fraudwall.cli.console import print_paths, progress_bar
 from fraudwall.funds.audit import AuditTrail
 from fraudwall.funds.cases import case_id_for, open_cases, reports_from_table
 from fraudwall.funds.flowtable import FlowTables, write_flow

@@ -13,9 +13,9 @@ import pyarrow.parquet as pq
 import typer
 from rich.console import Console
 
+from fraudwall.cli.console import print_counts, print_figures, print_paths, progress_bar
 from fraudwall.cli.funds import cases_app, trace_cmd
 from fraudwall.demo import run_demo
-from fraudwall.demo.console import print_counts, print_figures, print_paths, progress_bar
 from fraudwall.engine.rules import FEATURES, RuleError, RuleSet, load_rules
 from fraudwall.model.files import check_file
 from fraudwall.model.types import EVENT_TABLES
