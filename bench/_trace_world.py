@@ -25,7 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudwall.model.units import DAY_MS, HOUR_MS, MINUTE_MS
+from fraudwall.model import DAY_MS, HOUR_MS, MINUTE_MS
 
 T0 = 1_772_323_200_000  # 2026-03-01 00:00 UTC
 EXTERNAL_KINDS = ("cash", "crypto_otc", "cross_border")

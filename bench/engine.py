@@ -32,10 +32,8 @@ import pyarrow as pa
 
 from bench._river_peer import EVENT_TABLES as PEER_TABLES
 from bench._river_peer import run_peer
-from fraudwall.engine.engine import Engine
-from fraudwall.engine.scorer import default_model
-from fraudwall.engine.stream import time_batches
-from fraudwall.model.types import EVENT_TABLES
+from fraudwall.engine import Engine, default_model, time_batches
+from fraudwall.model import EVENT_TABLES
 from fraudwall.sim import SimConfig, simulate
 
 PEOPLE = 40_000

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from fraudwall.engine.rules import TRANSFER_FEATURES, default_rules
+from fraudwall.engine import default_rules
+from fraudwall.engine.rules import TRANSFER_FEATURES
 
 N_EVENTS = 1_000_000
 PEER_SAMPLE = 20_000

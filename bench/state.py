@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 
 from fraudwall.common import KeyIndex
 from fraudwall.engine.windows import BatchOrder, LastSeen, WindowedCounter, WindowedDistinct
-from fraudwall.model.units import HOUR_MS
+from fraudwall.model import HOUR_MS
 
 N = 1_000_000
 ENTITIES = 1_000_000

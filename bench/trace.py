@@ -39,9 +39,8 @@ import numpy as np
 
 from bench._trace_peer import graph, peer_trace, relevant
 from bench._trace_world import make_world
-from fraudwall.funds.ledger import Ledger
-from fraudwall.funds.trace import Rule, Trace, trace
-from fraudwall.model.units import DAY_MS
+from fraudwall.funds import Ledger, Rule, Trace, trace
+from fraudwall.model import DAY_MS
 
 N_TRANSFERS = 10_000_000
 LEDGERS = {"sparse": 1_000_000, "busy": 500_000}  # people: ~10 / ~20 payments a month each

@@ -6,9 +6,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from fraudwall.model.schema import arrow_schema
-from fraudwall.model.types import Report
-from fraudwall.model.units import HOUR_MS
+from fraudwall.model import HOUR_MS, Report, arrow_schema
 
 H = HOUR_MS  # short: the tests' times are written in hours
 T0 = 1_772_000_000_000

@@ -29,7 +29,8 @@ from fraudwall.demo.console import summary_table
 from fraudwall.demo.report import HEADLINE_KEYS, build_summary
 from fraudwall.demo.run import check_stages
 from fraudwall.demo.stages import events_per_day, headline
-from fraudwall.model.types import (
+from fraudwall.model import (
+    DAY_MS,
     EVENT_TABLES,
     Account,
     AppInstall,
@@ -46,8 +47,8 @@ from fraudwall.model.types import (
     Transfer,
     Truth,
     UrlVisit,
+    yuan,
 )
-from fraudwall.model.units import DAY_MS, yuan
 from fraudwall.sim import SimConfig
 
 T0 = 1_700_000_000_000 // DAY_MS * DAY_MS  # a UTC midnight

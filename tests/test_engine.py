@@ -12,13 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fraudwall.engine.engine import Engine
-from fraudwall.engine.rules import FEATURES, RuleError, parse_rules
-from fraudwall.engine.stream import time_batches
+from fraudwall.engine import FEATURES, Engine, RuleError, parse_rules, time_batches
 from fraudwall.engine.warnings import select_due
-from fraudwall.model import arrow_schema
-from fraudwall.model.types import BY_TABLE, EVENT_TABLES
-from fraudwall.model.units import HOUR_MS
+from fraudwall.model import BY_TABLE, EVENT_TABLES, HOUR_MS, arrow_schema
 from fraudwall.sim import SimConfig, World, simulate
 
 H = HOUR_MS  # short: the tests' times are written in hours

@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from fraudwall.cli.main import app
-from fraudwall.engine.rules import FEATURES
-from fraudwall.engine.scorer import MIN_MARGIN, EngineModel, default_model
+from fraudwall.engine import FEATURES, EngineModel, default_model
+from fraudwall.engine.scorer import MIN_MARGIN
 
 runner = CliRunner()
 METRIC_KEYS = (

@@ -7,6 +7,7 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
+from fraudwall.engine import FEATURES, parse_rules
 from fraudwall.engine.decide import (
     FEATURE_TEXT,
     Sparse,
@@ -14,7 +15,6 @@ from fraudwall.engine.decide import (
     _unpack,
     decide,
 )
-from fraudwall.engine.rules import FEATURES, parse_rules
 from fraudwall.engine.scorer import KindModel, feature_matrix
 
 

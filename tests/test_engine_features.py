@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from fraudwall.engine import EngineState
 from fraudwall.engine import features as fx
-from fraudwall.engine.state import EngineState
 
 
 def _contacts(

@@ -10,11 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from fraudwall.cli.main import app
-from fraudwall.funds.cases import open_cases, reports_from_table
-from fraudwall.funds.store import CaseStore
-from fraudwall.model.enums import OrderKind
-from fraudwall.model.units import HOUR_MS
-from fraudwall.sim.world import read_world
+from fraudwall.funds import CaseStore, open_cases, reports_from_table
+from fraudwall.model import HOUR_MS, OrderKind
+from fraudwall.sim import read_world
 
 runner = CliRunner()
 

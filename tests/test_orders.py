@@ -9,24 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fraudwall.funds.audit import AuditTrail
+from fraudwall.funds import AuditTrail, BankRecord, Citation, OrderBook, OrderError, StopTarget
 from fraudwall.funds.orders import (
     ANTI_FRAUD_LAW,
     MAX_STOPS_PER_ACCOUNT,
     STOP_PAYMENT_MS,
-    BankRecord,
-    Citation,
     DuplicateOrderError,
-    OrderBook,
-    OrderError,
     StopLimitError,
-    StopTarget,
     add_calendar_months,
     bank_check,
 )
-from fraudwall.model.enums import OrderKind, OrderState
-from fraudwall.model.types import Order
-from fraudwall.model.units import DAY_MS, HOUR_MS, MINUTE_MS
+from fraudwall.model import DAY_MS, HOUR_MS, MINUTE_MS, Order, OrderKind, OrderState
 
 
 def ms(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> int:

@@ -18,22 +18,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fraudwall.engine import FEATURES, RuleError, RuleSet, default_rules, load_rules, parse_rules
 from fraudwall.engine import rules as rules_module
 from fraudwall.engine.rules import (
     ACTIONS,
     CALL_FEATURES,
-    FEATURES,
     SMS_FEATURES,
     TRANSFER_FEATURES,
     RuleEngine,
-    RuleError,
-    RuleSet,
-    default_rules,
     default_rules_path,
-    load_rules,
-    parse_rules,
 )
-from fraudwall.model.enums import Action
+from fraudwall.model import Action
 
 # ---------------------------------------------------------------------------------------
 # helpers: a small feature set and rule files written as text

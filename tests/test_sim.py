@@ -15,9 +15,7 @@ import pyarrow.compute as pc
 import pytest
 
 from fraudwall.common import ledger_order
-from fraudwall.model import validate_table
-from fraudwall.model.types import BY_TABLE
-from fraudwall.model.units import DAY_MS, HOUR_MS
+from fraudwall.model import BY_TABLE, DAY_MS, HOUR_MS, validate_table
 from fraudwall.sim import SimConfig, World, read_world, simulate, write_world
 from fraudwall.sim.config import CASE_SHARES
 from fraudwall.sim.ledger import final_balances, running_minimum

@@ -19,8 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fraudwall.funds.ledger import Ledger
-from fraudwall.funds.trace import CONSERVING, Rule, Trace, trace
+from fraudwall.funds import CONSERVING, Ledger, Rule, Trace, trace
 
 Row = tuple[str, int, str, str, int]  # event_id, ts, from, to, amount
 

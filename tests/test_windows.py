@@ -22,7 +22,7 @@ from fraudwall.engine.windows import (
     linear_count,
     splitmix64,
 )
-from fraudwall.model.units import HOUR_MS
+from fraudwall.model import HOUR_MS
 
 NEVER = -(2**62)
 T = TypeVar("T")

@@ -17,17 +17,22 @@ from rich.console import Console
 from rich.table import Table
 
 from fraudwall.cli.console import print_paths, progress_bar
-from fraudwall.funds.audit import AuditTrail
-from fraudwall.funds.cases import case_id_for, open_cases, reports_from_table
-from fraudwall.funds.flowtable import FlowTables, write_flow
-from fraudwall.funds.orders import OrderBook
-from fraudwall.funds.recovery import Recovery, RecoveryPolicy
-from fraudwall.funds.store import CaseStore
-from fraudwall.funds.trace import Rule, trace
-from fraudwall.model.enums import OrderKind
-from fraudwall.model.types import CaseFile
-from fraudwall.model.units import DAY_MS, utc, yuan
-from fraudwall.sim.world import read_world
+from fraudwall.funds import (
+    AuditTrail,
+    CaseStore,
+    FlowTables,
+    OrderBook,
+    Recovery,
+    RecoveryPolicy,
+    Rule,
+    case_id_for,
+    open_cases,
+    reports_from_table,
+    trace,
+    write_flow,
+)
+from fraudwall.model import DAY_MS, CaseFile, OrderKind, utc, yuan
+from fraudwall.sim import read_world
 
 cases_app = typer.Typer(
     no_args_is_help=True,

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from fraudwall.cli import bar_chart
 from fraudwall.demo.stages import StageResult, TableBlock, count
-from fraudwall.model.units import yuan
+from fraudwall.model import yuan
 
 
 def block_table(block: TableBlock) -> Table:

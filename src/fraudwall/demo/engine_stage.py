@@ -21,10 +21,8 @@ from fraudwall.demo.stages import (
     TableBlock,
     count,
 )
-from fraudwall.engine.replay import STOP_PROBABILITY, replay
-from fraudwall.engine.scorer import EngineModel, default_model
-from fraudwall.model.enums import FRAUD_TYPE_ZH
-from fraudwall.model.units import yuan
+from fraudwall.engine import STOP_PROBABILITY, EngineModel, default_model, replay
+from fraudwall.model import FRAUD_TYPE_ZH, yuan
 
 #: The keys of metrics.json the demo's summary carries (with warnings_sent, victims_stopped).
 SUMMARY_KEYS = (

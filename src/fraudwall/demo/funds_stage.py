@@ -28,14 +28,22 @@ from fraudwall.demo.stages import (
     count,
     percent,
 )
-from fraudwall.funds.cases import reports_from_table
-from fraudwall.funds.evaluate import TracedShare, traced_share, true_flows
-from fraudwall.funds.flowtable import FlowTables, flow_graph, write_flow
-from fraudwall.funds.recovery import Recovery, RecoveryPolicy
-from fraudwall.funds.returns import RETURN_BASIS
-from fraudwall.funds.trace import Rule, Trace, trace
-from fraudwall.model.enums import AccountKind, EntityKind, OrderKind, Role
-from fraudwall.model.units import yuan
+from fraudwall.funds import (
+    RETURN_BASIS,
+    FlowTables,
+    Recovery,
+    RecoveryPolicy,
+    Rule,
+    Trace,
+    TracedShare,
+    flow_graph,
+    reports_from_table,
+    trace,
+    traced_share,
+    true_flows,
+    write_flow,
+)
+from fraudwall.model import AccountKind, EntityKind, OrderKind, Role, yuan
 
 COMPARED_RULES = (Rule.LIFO, Rule.LIBR, Rule.FIFO, Rule.HAIRCUT, Rule.POISON)
 

@@ -23,9 +23,21 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from rich.console import Console
 
-from fraudwall.model.enums import FRAUD_TYPE_ZH, EntityKind, FraudType, Role, Typology
-from fraudwall.model.types import EVENT_TABLES, Account, Case, Person, Phone, Truth
-from fraudwall.model.units import DAY_MS, yuan
+from fraudwall.model import (
+    DAY_MS,
+    EVENT_TABLES,
+    FRAUD_TYPE_ZH,
+    Account,
+    Case,
+    EntityKind,
+    FraudType,
+    Person,
+    Phone,
+    Role,
+    Truth,
+    Typology,
+    yuan,
+)
 
 """Every table of events, in the model's order (transfers, calls, sms, ...)."""
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from fraudwall.engine.rules import ACTION_CODE, ACTIONS, RuleHits
 from fraudwall.engine.scorer import KindModel, feature_matrix, sigmoid
-from fraudwall.model.enums import Action
+from fraudwall.model import Action
 
 #: What a feature means, for a reason shown to a person (the model's top features).
 FEATURE_TEXT: dict[str, str] = {

@@ -56,7 +56,7 @@ from fraudwall.engine.warnings import (
     texts_once,
     transfer_text,
 )
-from fraudwall.model.enums import Action
+from fraudwall.model import Action
 
 WARN = ACTION_CODE[Action.WARN]
 HOLD = ACTION_CODE[Action.HOLD]

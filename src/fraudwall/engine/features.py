@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from fraudwall.engine.state import EngineState
 from fraudwall.engine.windows import BatchOrder, add_together, id_time_order
-from fraudwall.model.units import DAY_MS, HOUR_MS, LOCAL_OFFSET_MS
+from fraudwall.model import DAY_MS, HOUR_MS, LOCAL_OFFSET_MS
 
 SHORT_CALL_MS = 30_000
 REMOTE_PERMISSIONS = ("FOREGROUND_SERVICE_MEDIA_PROJECTION", "BIND_ACCESSIBILITY_SERVICE")

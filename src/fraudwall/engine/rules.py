@@ -44,7 +44,7 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-from fraudwall.model.enums import Action
+from fraudwall.model import Action
 
 # ---------------------------------------------------------------------------------------
 # The feature vocabulary the engine computes (one value per event, numeric or bool).

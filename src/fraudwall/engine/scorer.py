@@ -24,7 +24,7 @@ import lightgbm as lgb
 import numpy as np
 
 from fraudwall.engine.rules import FEATURES
-from fraudwall.model.enums import Action
+from fraudwall.model import Action
 
 MODEL_FORMAT = 2  # 2: thresholds on margins (log-odds)
 

@@ -34,7 +34,7 @@ import pyarrow.feather as feather
 
 from fraudwall.common import IdColumn, IntIndex, KeyIndex, capacity_for, hash_keys
 from fraudwall.engine.windows import LastSeen, Latest, WindowedCounter, WindowedDistinct
-from fraudwall.model.units import DAY_MS, HOUR_MS, MINUTE_MS
+from fraudwall.model import DAY_MS, HOUR_MS, MINUTE_MS
 
 #: How long the engine remembers transfers (to resolve a report's transfer ids) and
 #: contacts (to send a 12381 warning to everyone a newly flagged number reached).

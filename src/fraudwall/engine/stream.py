@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from fraudwall.model.types import EVENT_TABLES
+from fraudwall.model import EVENT_TABLES
 
 
 @dataclass(frozen=True)

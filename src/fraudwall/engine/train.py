@@ -24,7 +24,7 @@ from fraudwall.engine.engine import Engine
 from fraudwall.engine.rules import RuleSet
 from fraudwall.engine.scorer import EngineModel, feature_matrix, train_kind
 from fraudwall.engine.stream import time_batches
-from fraudwall.model.enums import Role
+from fraudwall.model import Role
 
 Progress = Callable[[int], None]  # called with the number of events just processed
 

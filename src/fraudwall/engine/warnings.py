@@ -22,8 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.engine.rules import ACTION_CODE
-from fraudwall.model.enums import Action
-from fraudwall.model.units import HOUR_MS
+from fraudwall.model import HOUR_MS, Action
 
 COOLDOWN_MS = 6 * HOUR_MS
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import overload
 
-from fraudwall.model.units import utc
+from fraudwall.model import utc
 
 #: A figure an entry was decided on: amounts in fen, ids, flags, or small lists/maps of them.
 Figure = int | str | bool | None | list[int] | list[str] | dict[str, int]

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.funds.cases import transfer_rows
-from fraudwall.model.enums import EntityKind, Role
+from fraudwall.model import EntityKind, Role
 
 MONEY_ROLES = (Role.FRAUD_PAYMENT.value, Role.LAUNDERING.value)
 

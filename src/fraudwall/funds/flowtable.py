@@ -23,8 +23,8 @@ import pyarrow as pa
 import xlsxwriter
 
 from fraudwall.funds.ledger import SINK_KINDS
-from fraudwall.model.units import LOCAL_OFFSET_MS, local_time
-from fraudwall.model.units import plain_yuan as yuan
+from fraudwall.model import LOCAL_OFFSET_MS, local_time
+from fraudwall.model import plain_yuan as yuan
 
 BEIJING: Final = timezone(timedelta(milliseconds=LOCAL_OFFSET_MS), "CST")
 

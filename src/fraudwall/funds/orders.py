@@ -25,9 +25,7 @@ from datetime import UTC, datetime
 from msgspec.structs import replace
 
 from fraudwall.funds.audit import AuditTrail
-from fraudwall.model.enums import OrderKind, OrderState
-from fraudwall.model.types import Order
-from fraudwall.model.units import HOUR_MS, MINUTE_MS, utc, yuan
+from fraudwall.model import HOUR_MS, MINUTE_MS, Order, OrderKind, OrderState, utc, yuan
 
 #: A stop-payment holds for 48 hours from when the bank applies it.
 STOP_PAYMENT_MS = 48 * HOUR_MS

@@ -32,9 +32,7 @@ from fraudwall.funds.ledger import Ledger
 from fraudwall.funds.orders import BankRecord, Citation, OrderBook, StopTarget
 from fraudwall.funds.returns import Claim, ReturnProcess, ReturnTally
 from fraudwall.funds.trace import Rule, Trace, trace
-from fraudwall.model.enums import OrderKind, OrderState
-from fraudwall.model.types import CaseFile, Order, Report
-from fraudwall.model.units import DAY_MS, yuan
+from fraudwall.model import DAY_MS, CaseFile, Order, OrderKind, OrderState, Report, yuan
 
 ACTOR: Final = "police"
 

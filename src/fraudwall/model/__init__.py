@@ -1,6 +1,14 @@
-"""fraudwall's domain model: the types, their vocabularies, and their JSON/Arrow forms."""
+"""fraudwall's domain model: the types, their vocabularies, and their JSON/Arrow forms.
+
+The base every other part stands on: entities, events, ground truth, decisions and
+orders, one schema for each (JSON, Arrow / Parquet, validation), the units (int64 fen,
+int64 ms UTC and the spans of time counted in them), and checking a file of records.
+The SQLAlchemy mapping (`fraudwall.model.sql`) is imported on its own, by what stores
+records in a database, so that nothing else pays for SQLAlchemy.
+"""
 
 from fraudwall.model.enums import (
+    FRAUD_TYPE_ZH,
     AccountKind,
     Action,
     Channel,
@@ -16,6 +24,7 @@ from fraudwall.model.enums import (
     Role,
     Typology,
 )
+from fraudwall.model.files import CheckResult, check_file, read_records_file
 from fraudwall.model.schema import (
     REASON,
     REF_TYPES,
@@ -61,13 +70,28 @@ from fraudwall.model.types import (
     Truth,
     UrlVisit,
 )
+from fraudwall.model.units import (
+    DAY_MS,
+    HOUR_MS,
+    LOCAL_OFFSET_MS,
+    MINUTE_MS,
+    local_time,
+    plain_yuan,
+    utc,
+    yuan,
+)
 
 __all__ = [
     "ALL_TYPES",
     "BY_TABLE",
+    "DAY_MS",
     "ENTITY_TYPES",
     "EVENT_TABLES",
     "EVENT_TYPES",
+    "FRAUD_TYPE_ZH",
+    "HOUR_MS",
+    "LOCAL_OFFSET_MS",
+    "MINUTE_MS",
     "REASON",
     "REF_TYPES",
     "SCHEMA_VERSION",
@@ -79,6 +103,7 @@ __all__ = [
     "Case",
     "CaseFile",
     "Channel",
+    "CheckResult",
     "Decision",
     "Device",
     "DeviceKind",
@@ -107,15 +132,21 @@ __all__ = [
     "Typology",
     "UrlVisit",
     "arrow_schema",
+    "check_file",
     "empty_table",
     "from_dict",
     "from_json",
+    "local_time",
+    "plain_yuan",
+    "read_records_file",
     "reason_column",
     "records_from_table",
     "table_from_records",
     "to_dict",
     "to_json",
+    "utc",
     "validate_record",
     "validate_table",
     "write_rejected",
+    "yuan",
 ]

@@ -7,8 +7,7 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from fraudwall.model.enums import FraudType
-from fraudwall.model.units import DAY_MS
+from fraudwall.model import DAY_MS, FraudType
 
 #: Local midnight, Monday 2 March 2026, China Standard Time (UTC+8), in ms UTC.
 DEFAULT_START_TS = 1_772_380_800_000

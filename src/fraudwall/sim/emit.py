@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fraudwall.model.enums import Channel, Gateway
-from fraudwall.model.units import DAY_MS, HOUR_MS, LOCAL_OFFSET_MS
+from fraudwall.model import DAY_MS, HOUR_MS, LOCAL_OFFSET_MS, Channel, Gateway
 from fraudwall.sim.columns import NULL
 from fraudwall.sim.entities import code
 from fraudwall.sim.state import SimState

@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fraudwall.model.enums import (
+from fraudwall.model import (
+    DAY_MS,
+    HOUR_MS,
+    MINUTE_MS,
     AccountKind,
     Channel,
     DeviceKind,
@@ -23,7 +26,6 @@ from fraudwall.model.enums import (
     Role,
     Typology,
 )
-from fraudwall.model.units import DAY_MS, HOUR_MS, MINUTE_MS
 from fraudwall.sim import emit, texts
 from fraudwall.sim.columns import NULL
 from fraudwall.sim.config import CASE_SHARES

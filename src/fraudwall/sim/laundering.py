@@ -13,8 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudwall.model.enums import Channel, EntityKind, FraudType, Role, Typology
-from fraudwall.model.units import HOUR_MS, MINUTE_MS
+from fraudwall.model import HOUR_MS, MINUTE_MS, Channel, EntityKind, FraudType, Role, Typology
 from fraudwall.sim import emit
 from fraudwall.sim.columns import NULL
 from fraudwall.sim.ordinary import cash_account

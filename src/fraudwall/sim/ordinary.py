@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fraudwall.model.enums import Channel, Gateway, InstitutionKind
-from fraudwall.model.units import DAY_MS, HOUR_MS, MINUTE_MS
+from fraudwall.model import DAY_MS, HOUR_MS, MINUTE_MS, Channel, Gateway, InstitutionKind
 from fraudwall.sim import emit, texts
 from fraudwall.sim.columns import NULL
 from fraudwall.sim.entities import code

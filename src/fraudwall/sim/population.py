@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fraudwall.model.enums import (
-    AccountKind,
-    DeviceKind,
-    ExternalKind,
-    InstitutionKind,
-    LineKind,
-)
-from fraudwall.model.units import DAY_MS
+from fraudwall.model import DAY_MS, AccountKind, DeviceKind, ExternalKind, InstitutionKind, LineKind
 from fraudwall.sim import texts
 from fraudwall.sim.columns import NULL
 from fraudwall.sim.entities import code

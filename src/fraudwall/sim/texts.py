@@ -22,8 +22,7 @@ from typing import TypeAlias, TypeVar
 
 import numpy as np
 
-from fraudwall.model.enums import FraudType
-from fraudwall.model.units import LOCAL_OFFSET_MS
+from fraudwall.model import LOCAL_OFFSET_MS, FraudType
 
 __all__ = [
     "FRAUD_APPS",

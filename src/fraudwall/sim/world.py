@@ -16,8 +16,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from fraudwall.common import ledger_order
-from fraudwall.model import arrow_schema
-from fraudwall.model.enums import (
+from fraudwall.model import (
+    BY_TABLE,
+    DAY_MS,
+    EVENT_TABLES,
+    SCHEMA_VERSION,
     AccountKind,
     Channel,
     DeviceKind,
@@ -29,9 +32,8 @@ from fraudwall.model.enums import (
     LineKind,
     Role,
     Typology,
+    arrow_schema,
 )
-from fraudwall.model.types import BY_TABLE, EVENT_TABLES, SCHEMA_VERSION
-from fraudwall.model.units import DAY_MS
 from fraudwall.sim import ledger
 from fraudwall.sim.columns import NULL, format_ids, int_or_null, take_nullable
 from fraudwall.sim.config import SimConfig
