@@ -56,33 +56,32 @@ class IdColumn:
         out[known] = self.values[ids[known]]
         return out
 
-    def set(self, ids: np.ndarray, values: Any) -> None:
-        """Set values (the last write wins for repeated ids); -1 ids are skipped."""
+    def _written(self, ids: np.ndarray, values: Any) -> tuple[np.ndarray, np.ndarray]:
+        """The ids to write (-1 skipped) and their values, the column grown to hold them."""
         values = np.broadcast_to(np.asarray(values, self.values.dtype), ids.shape)
         keep = ids >= 0
-        if keep.any():
-            self._ensure(int(ids[keep].max()) + 1)
-            self.values[ids[keep]] = values[keep]
+        ids, values = ids[keep], values[keep]
+        if len(ids):
+            self._ensure(int(ids.max()) + 1)
+        return ids, values
+
+    def set(self, ids: np.ndarray, values: Any) -> None:
+        """Set values (the last write wins for repeated ids); -1 ids are skipped."""
+        ids, values = self._written(ids, values)
+        self.values[ids] = values
 
     def maximum(self, ids: np.ndarray, values: Any) -> None:
         """Raise values to at least `values` (e.g. a flag's first time stays the latest)."""
-        values = np.broadcast_to(np.asarray(values, self.values.dtype), ids.shape)
-        keep = ids >= 0
-        if keep.any():
-            self._ensure(int(ids[keep].max()) + 1)
-            np.maximum.at(self.values, ids[keep], values[keep])
+        ids, values = self._written(ids, values)
+        np.maximum.at(self.values, ids, values)
 
     def minimum(self, ids: np.ndarray, values: Any) -> None:
         """Lower values to at most `values`, an unset one (the fill) taking the least value
         given (e.g. the first time an entity was seen); integer columns; -1 ids skipped."""
-        values = np.broadcast_to(np.asarray(values, self.values.dtype), ids.shape)
-        keep = ids >= 0
-        if keep.any():
-            ids, values = ids[keep], values[keep]
-            self._ensure(int(ids.max()) + 1)
-            unset = ids[self.values[ids] == self.fill]
-            self.values[unset] = np.iinfo(self.values.dtype).max  # every one gets a value below
-            np.minimum.at(self.values, ids, values)
+        ids, values = self._written(ids, values)
+        unset = ids[self.values[ids] == self.fill]
+        self.values[unset] = np.iinfo(self.values.dtype).max  # every one gets a value below
+        np.minimum.at(self.values, ids, values)
 
     def state_dict(self) -> dict[str, np.ndarray]:
         return {"values": self.values[: self._n].copy()}
