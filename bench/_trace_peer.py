@@ -24,7 +24,7 @@ from typing import Any
 import networkx as nx
 import numpy as np
 
-from fraudwall.funds.ledger import SINK_KINDS, Ledger
+from fraudwall.funds import SINK_KINDS, Ledger
 
 
 def graph(ledger: Ledger, journal: np.ndarray) -> nx.MultiDiGraph:

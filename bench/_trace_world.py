@@ -25,7 +25,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-DAY = 86_400_000
+from fraudwall.model import DAY_MS, HOUR_MS, MINUTE_MS
+
 T0 = 1_772_323_200_000  # 2026-03-01 00:00 UTC
 EXTERNAL_KINDS = ("cash", "crypto_otc", "cross_border")
 
@@ -93,7 +94,7 @@ def make_world(
         else:  # cash deposit
             src[m] = base_ext + rng.integers(0, 10, k)
             dst[m] = person(k)
-    ts = T0 + rng.integers(0, days * DAY, n_bg)
+    ts = T0 + rng.integers(0, days * DAY_MS, n_bg)
     src = np.concatenate([src, p_src])
     dst = np.concatenate([dst, p_dst])
     amount = np.maximum(np.concatenate([amt.astype(np.int64), p_amt]), 1)
@@ -177,12 +178,14 @@ def _plant(
             for s in sizes
         ]
         layer_of = {m: i for i, layer in enumerate(layers) for m in layer}
-        start = T0 + int(rng.integers(0, (days - 12) * DAY))
+        start = T0 + int(rng.integers(0, (days - 12) * DAY_MS))
         victims = [int(v) for v in pick(int(rng.integers(2, 7)))]
         queue: list[tuple[int, int, int]] = []  # (ts, mule, amount) arrivals
         case_seeds = []
         for v_no, v in enumerate(victims):
-            for t in sorted((start + rng.integers(0, 3 * DAY, int(rng.integers(1, 4)))).tolist()):
+            for t in sorted(
+                (start + rng.integers(0, 3 * DAY_MS, int(rng.integers(1, 4)))).tolist()
+            ):
                 a = int(rng.lognormal(np.log(2_000_000), 0.8))
                 m = layers[0][int(rng.integers(0, len(layers[0])))]
                 case_seeds.append((v_no, add(t, v, m, a)))
@@ -193,7 +196,7 @@ def _plant(
             layer = layer_of[m]
             if rng.random() < 0.3:
                 a -= int(a * rng.random() * 0.1)  # a little stays
-            t += int(rng.integers(300_000, 4 * 3_600_000))
+            t += int(rng.integers(300_000, 4 * HOUR_MS))
             if layer == 0 and rng.random() < 0.1:  # a small "rebate" to a victim
                 add(t, m, victims[int(rng.integers(0, len(victims)))], max(a // 50, 1))
             n_out = int(rng.integers(1, 4))
@@ -202,7 +205,7 @@ def _plant(
             for i, p in enumerate(parts):
                 if p <= 0:
                     continue
-                when = t + i * int(rng.integers(60_000, 1_800_000))
+                when = t + i * int(rng.integers(MINUTE_MS, 30 * MINUTE_MS))
                 if layer + 1 < len(layers):
                     nxt = layers[layer + 1][int(rng.integers(0, len(layers[layer + 1])))]
                     add(when, m, nxt, p)

@@ -31,9 +31,8 @@ import pyarrow as pa
 
 from bench._river_peer import EVENT_TABLES as PEER_TABLES
 from bench._river_peer import run_peer
-from fraudwall.engine.engine import Engine, Outcomes
-from fraudwall.engine.scorer import default_model
-from fraudwall.engine.stream import EVENT_TABLES, time_batches
+from fraudwall.engine import Engine, Outcomes, default_model, time_batches
+from fraudwall.model import EVENT_TABLES
 from fraudwall.sim import SimConfig, simulate
 
 PEOPLE = 40_000

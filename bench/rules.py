@@ -14,8 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from fraudwall.engine.featureset import FEATURES
-from fraudwall.engine.rules import default_rules
+from fraudwall.engine import FEATURES, default_rules
 
 N_EVENTS = 1_000_000
 PEER_SAMPLE = 20_000

@@ -17,10 +17,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudwall.engine.keys import KeyIndex
+from fraudwall.common import KeyIndex
 from fraudwall.engine.windows import BatchOrder, LastSeen, WindowedCounter, WindowedDistinct
+from fraudwall.model import HOUR_MS
 
-H = 3_600_000
 N = 1_000_000
 ENTITIES = 1_000_000
 
@@ -52,18 +52,18 @@ def keys_figures() -> dict[str, Any]:
 def windows_figures() -> dict[str, Any]:
     rng = np.random.default_rng(0)
     signals: dict[str, Any] = {
-        "count_1h_5min": WindowedCounter(ENTITIES, H, 300_000),
-        "count_24h_1h": WindowedCounter(ENTITIES, 24 * H, H),
-        "amount_7d_6h": WindowedCounter(ENTITIES, 7 * 24 * H, 6 * H),
-        "distinct_24h_1h": WindowedDistinct(ENTITIES, 24 * H, H),
+        "count_1h_5min": WindowedCounter(ENTITIES, HOUR_MS, 300_000),
+        "count_24h_1h": WindowedCounter(ENTITIES, 24 * HOUR_MS, HOUR_MS),
+        "amount_7d_6h": WindowedCounter(ENTITIES, 7 * 24 * HOUR_MS, 6 * HOUR_MS),
+        "distinct_24h_1h": WindowedDistinct(ENTITIES, 24 * HOUR_MS, HOUR_MS),
         "last_seen": LastSeen(ENTITIES),
     }
     times: dict[str, list[float]] = {k: [] for k in [*signals, "batch_order"]}
     t0 = 0
     for _ in range(5):
         ids = rng.integers(0, ENTITIES, N)
-        ts = np.sort(rng.integers(t0, t0 + 2 * H, N))
-        t0 += 2 * H
+        ts = np.sort(rng.integers(t0, t0 + 2 * HOUR_MS, N))
+        t0 += 2 * HOUR_MS
         vals = rng.integers(1, 100_000, N)
         others = rng.integers(0, 50_000_000, N)
         t = time.perf_counter()

@@ -38,9 +38,9 @@ from typing import Any
 import numpy as np
 
 from bench._trace_peer import graph, peer_trace, relevant
-from bench._trace_world import DAY, make_world
-from fraudwall.funds.ledger import Ledger
-from fraudwall.funds.trace import Rule, Trace, trace
+from bench._trace_world import make_world
+from fraudwall.funds import Ledger, Rule, Trace, trace
+from fraudwall.model import DAY_MS
 
 N_TRANSFERS = 10_000_000
 LEDGERS = {"sparse": 1_000_000, "busy": 500_000}  # people: ~10 / ~20 payments a month each
@@ -48,7 +48,7 @@ CASES = 300
 PEER_CASES = 6
 MAX_HOPS = 6
 RULES = (Rule.LIBR, Rule.FIFO)
-SETTINGS = {"late": None, "early": 3 * DAY}
+SETTINGS = {"late": None, "early": 3 * DAY_MS}
 GOAL_BUILD_S = 10.0  # "a 10M-transfer ledger should index in seconds"
 GOAL_CASE_MS = 20.0  # one case, several victims, 6 hops, ledger >= 10M transfers
 GOAL_RATIO = 100.0  # against the networkx peer on the same data

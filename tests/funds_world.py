@@ -6,10 +6,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from fraudwall.model.schema import arrow_schema
-from fraudwall.model.types import Report
+from fraudwall.model import HOUR_MS, Report, arrow_schema
 
-H = 3_600_000
+H = HOUR_MS  # short: the tests' times are written in hours
 T0 = 1_772_000_000_000
 
 

@@ -9,11 +9,16 @@ import pyarrow as pa
 import pytest
 from funds_world import T0, H, account, call, phone, report, table, transfer
 
-from fraudwall.funds.audit import AuditEntry
-from fraudwall.funds.cases import StatedPayment, account_owners, case_id_for, open_cases
-from fraudwall.funds.store import CaseStore, store_url
-from fraudwall.model.enums import OrderKind, OrderState
-from fraudwall.model.types import Account, Call, Login, Order, Phone, Sms, Transfer
+from fraudwall.funds import (
+    AuditEntry,
+    CaseStore,
+    StatedPayment,
+    account_owners,
+    case_id_for,
+    open_cases,
+    store_url,
+)
+from fraudwall.model import Account, Call, Login, Order, OrderKind, OrderState, Phone, Sms, Transfer
 
 
 @pytest.fixture

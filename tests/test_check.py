@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fraudwall.cli.main import app
-from fraudwall.model.files import check_file, read_records_file
+from fraudwall.model import check_file, read_records_file
 from fraudwall.sim import SimConfig, simulate, write_world
 
 runner = CliRunner()

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pytest
 from rich.console import Console
 
+from fraudwall.cli import bar_chart, hbar
 from fraudwall.demo import (
     DemoContext,
     StageResult,
@@ -24,11 +25,13 @@ from fraudwall.demo import (
     demo_world,
     run_demo,
 )
-from fraudwall.demo.console import bar_chart, hbar, summary_table
+from fraudwall.demo.console import summary_table
 from fraudwall.demo.report import HEADLINE_KEYS, build_summary
 from fraudwall.demo.run import check_stages
-from fraudwall.demo.stages import EVENT_TABLES, BarChart, events_per_day, headline
-from fraudwall.model.types import (
+from fraudwall.demo.stages import events_per_day, headline
+from fraudwall.model import (
+    DAY_MS,
+    EVENT_TABLES,
     Account,
     AppInstall,
     Call,
@@ -44,12 +47,11 @@ from fraudwall.model.types import (
     Transfer,
     Truth,
     UrlVisit,
+    yuan,
 )
-from fraudwall.model.units import yuan
 from fraudwall.sim import SimConfig
 
-DAY = 86_400_000
-T0 = 1_700_000_000_000 // DAY * DAY  # a UTC midnight
+T0 = 1_700_000_000_000 // DAY_MS * DAY_MS  # a UTC midnight
 
 
 def _table(records: list[Record]) -> pa.Table:
@@ -141,7 +143,7 @@ def hand_world() -> HandWorld:
     def transfer(i: int, day: int, src: str, dst: str, fen: int) -> Transfer:
         return Transfer(
             event_id=f"tr{i}",
-            ts=T0 + day * DAY + i * 1000,
+            ts=T0 + day * DAY_MS + i * 1000,
             institution_id="b1",
             from_account=src,
             to_account=dst,
@@ -160,7 +162,7 @@ def hand_world() -> HandWorld:
     calls = [
         Call(
             event_id=f"c{i}",
-            ts=T0 + i * DAY,
+            ts=T0 + i * DAY_MS,
             institution_id="t1",
             caller="+8617000000001",
             callee=f"+86138000000{i:02d}",
@@ -195,7 +197,7 @@ def hand_world() -> HandWorld:
     visits = [
         UrlVisit(
             event_id="u0",
-            ts=T0 + DAY + 7,
+            ts=T0 + DAY_MS + 7,
             institution_id="t1",
             device_id="d1",
             url="https://invest.example/x",
@@ -210,7 +212,7 @@ def hand_world() -> HandWorld:
     reports = [
         Report(
             event_id="r0",
-            ts=T0 + 2 * DAY + 9,
+            ts=T0 + 2 * DAY_MS + 9,
             institution_id="b1",
             person_id="p0",
             transfer_ids=["tr0"],
@@ -232,7 +234,7 @@ def hand_world() -> HandWorld:
             returned_bait_fen=bait,
             loss_fen=paid - bait,
             reported=reported,
-            report_ts=T0 + 2 * DAY if reported else None,
+            report_ts=T0 + 2 * DAY_MS if reported else None,
         )
 
     cases = [
@@ -364,9 +366,9 @@ def test_world_stage_json_is_plain_and_money_is_integer() -> None:
 
 def test_days_count_from_the_simulation_start() -> None:
     world = hand_world()
-    world.config["start_ts"] = T0 - DAY // 3  # a local midnight before the first event
+    world.config["start_ts"] = T0 - DAY_MS // 3  # a local midnight before the first event
     start, per_day = events_per_day(world)
-    assert start == T0 - DAY // 3
+    assert start == T0 - DAY_MS // 3
     assert per_day["calls"] == [1, 1, 1]  # each call lands on the day it belongs to
     assert sum(per_day["transfers"]) == 6
 
@@ -484,7 +486,7 @@ def test_bars_scale_to_the_largest() -> None:
     assert hbar(0, 10, 20) == ""
     assert hbar(0.001, 10, 20) == "▏"  # a non-zero value never vanishes
     console = quiet_console()
-    console.print(bar_chart(BarChart("Loss", [("rebate", 4.0, "¥4"), ("loan", 1.0, "¥1")])))
+    console.print(bar_chart("Loss", [("rebate", 4.0, "¥4"), ("loan", 1.0, "¥1")]))
     out = console.export_text()
     assert "rebate" in out and "¥4" in out and "█" * 40 in out
 

@@ -12,11 +12,9 @@ from engine_world import T0, H, call, registry, table, transfer
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fraudwall.engine.engine import Engine
-from fraudwall.engine.featureset import FEATURES
-from fraudwall.engine.rules import RuleError, parse_rules
-from fraudwall.engine.stream import EVENT_TABLES, time_batches
+from fraudwall.engine import FEATURES, Engine, RuleError, parse_rules, time_batches
 from fraudwall.engine.warnings import select_due
+from fraudwall.model import EVENT_TABLES
 from fraudwall.sim import SimConfig, World, simulate
 
 

@@ -13,8 +13,8 @@ import pytest
 from typer.testing import CliRunner
 
 from fraudwall.cli.main import app
+from fraudwall.engine import EngineModel, default_model
 from fraudwall.engine.featureset import MODEL_FEATURES
-from fraudwall.engine.scorer import EngineModel, default_model
 from fraudwall.engine.scoring import MIN_MARGIN
 
 runner = CliRunner()

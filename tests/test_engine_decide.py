@@ -7,14 +7,14 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
+from fraudwall.engine import FEATURES, parse_rules
 from fraudwall.engine.decide import (
     Sparse,
     _pack,
     _unpack,
     decide,
 )
-from fraudwall.engine.featureset import FEATURES, reason
-from fraudwall.engine.rules import parse_rules
+from fraudwall.engine.featureset import reason
 from fraudwall.engine.scorer import KindModel
 from fraudwall.engine.scoring import feature_matrix
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from fraudwall.engine import EngineState
 from fraudwall.engine import features as fx
 from fraudwall.engine.resolve import Resolver
-from fraudwall.engine.state import EngineState
 
 
 def _contacts(

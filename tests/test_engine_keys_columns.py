@@ -7,7 +7,7 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fraudwall.engine.keys import IntIndex, KeyIndex
+from fraudwall.common import IntIndex, KeyIndex
 
 KEYS = st.lists(st.one_of(st.none(), st.sampled_from([f"+86{i:011d}" for i in range(40)])))
 

@@ -20,8 +20,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fraudwall.engine.engine import DECISION_SCHEMA, WARNING_SCHEMA
-from fraudwall.engine.metrics import ACTIONS, replay_metrics, stop_draw
+from fraudwall.engine import DECISION_SCHEMA, WARNING_SCHEMA, replay_metrics
+from fraudwall.engine.metrics import ACTIONS, stop_draw
 from fraudwall.sim import World
 
 # --- building small worlds by hand ------------------------------------------------------

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from fraudwall.engine import sms_text_score
 from fraudwall.engine.engine import TextScores
-from fraudwall.engine.textscore import sms_text_score
 
 TEXTS = [
     "【XX银行】您的账户存在风险，请立即点击 http://a.top 验证",

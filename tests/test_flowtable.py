@@ -13,11 +13,18 @@ import pyarrow as pa
 import pytest
 from funds_world import T0, H, account, table, transfer
 
-from fraudwall.funds.evaluate import TruthFlow, traced_share, true_flows
-from fraudwall.funds.flowtable import FlowTables, beijing_time, write_flow, yuan
-from fraudwall.funds.ledger import Ledger
-from fraudwall.funds.trace import Rule, trace
-from fraudwall.model.types import Account, Transfer, Truth
+from fraudwall.funds import (
+    FlowTables,
+    Ledger,
+    Rule,
+    TruthFlow,
+    trace,
+    traced_share,
+    true_flows,
+    write_flow,
+)
+from fraudwall.funds.flowtable import beijing_time, yuan
+from fraudwall.model import Account, Transfer, Truth
 
 
 @pytest.fixture

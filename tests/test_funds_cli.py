@@ -10,10 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from fraudwall.cli.main import app
-from fraudwall.funds.cases import open_cases, reports_from_table
-from fraudwall.funds.store import CaseStore
-from fraudwall.model.enums import OrderKind
-from fraudwall.sim.world import read_world
+from fraudwall.funds import CaseStore, open_cases, reports_from_table
+from fraudwall.model import HOUR_MS, OrderKind
+from fraudwall.sim import read_world
 
 runner = CliRunner()
 
@@ -43,7 +42,7 @@ def test_cases_open_stop_return_keep_their_figures_in_the_store(world_dir: Path)
     stops = store.all_orders(OrderKind.STOP_PAYMENT)
     freezes = store.all_orders(OrderKind.FREEZE)
     assert stops and freezes
-    assert all(o.applied_ts is not None and o.expires_ts == o.applied_ts + 48 * 3_600_000
+    assert all(o.applied_ts is not None and o.expires_ts == o.applied_ts + 48 * HOUR_MS
                for o in stops if o.state in ("executed", "completed"))  # fmt: skip
     again = runner.invoke(app, ["cases", "stop", str(world_dir)])
     assert again.exit_code == 2 and "already issued" in again.output

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fraudwall.engine.keys import IntIndex, KeyIndex
+from fraudwall.common import IntIndex, KeyIndex
 
 
 class DictIndex:
@@ -217,7 +217,7 @@ def test_int_index_keys_homed_at_the_tables_end_wrap_around() -> None:
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.text("ab\u00e9", max_size=30), st.text("ab\u00e9", max_size=30))))
 def test_equal_compares_strings_of_every_length_exactly(pairs: list[tuple[str, str]]) -> None:
-    from fraudwall.engine.keys import _equal, _Strings
+    from fraudwall.common.keys import _equal, _Strings
 
     a = _Strings.of(pa.array([x for x, _ in pairs] + [y for _, y in pairs], pa.string()))
     b = _Strings.of(pa.array([y for _, y in pairs] + [y for _, y in pairs], pa.string()))

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from fraudwall.sim.laundering import split
-from fraudwall.sim.ledger import final_balances, packed_argsort, running_minimum
+from fraudwall.sim.ledger import final_balances, running_minimum
 
 ledgers = st.integers(1, 6).flatmap(
     lambda n: st.lists(
@@ -48,9 +48,3 @@ def test_running_minimum_and_final_balances_match_a_plain_walk(
     final = final_balances(opening, src, dst, amount)
     assert final.tolist() == [o + b for o, b in zip(opening.tolist(), balance, strict=True)]
     assert int(final.sum()) == int(opening.sum())  # transfers only move money
-
-
-@given(st.lists(st.integers(-(2**62), 2**62), max_size=200))
-def test_journal_order_is_a_stable_sort(keys: list[int]) -> None:
-    key = np.array(keys, dtype=np.int64)
-    assert packed_argsort(key).tolist() == np.argsort(key, kind="stable").tolist()

@@ -9,26 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fraudwall.funds.audit import AuditTrail
+from fraudwall.funds import AuditTrail, BankRecord, Citation, OrderBook, OrderError, StopTarget
 from fraudwall.funds.orders import (
     ANTI_FRAUD_LAW,
     MAX_STOPS_PER_ACCOUNT,
     STOP_PAYMENT_MS,
-    BankRecord,
-    Citation,
     DuplicateOrderError,
-    OrderBook,
-    OrderError,
     StopLimitError,
-    StopTarget,
     add_calendar_months,
     bank_check,
 )
-from fraudwall.model.enums import OrderKind, OrderState
-from fraudwall.model.types import Order
-
-HOUR = 3_600_000
-DAY = 24 * HOUR
+from fraudwall.model import DAY_MS, HOUR_MS, MINUTE_MS, Order, OrderKind, OrderState
 
 
 def ms(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> int:
@@ -36,7 +27,7 @@ def ms(y: int, mo: int, d: int, h: int = 0, mi: int = 0) -> int:
 
 
 T0 = ms(2024, 3, 1, 9)
-TRANSFER_TS = T0 - 2 * HOUR
+TRANSFER_TS = T0 - 2 * HOUR_MS
 
 
 def cite(account: str = "A1", name: str = "张三", amount: int = 500_000) -> Citation:
@@ -68,20 +59,20 @@ def test_stop_executes_for_48_hours_from_application() -> None:
     assert ANTI_FRAUD_LAW in order.legal_basis
     assert book.stopped_until("A1", T0) is None  # not applied yet
 
-    applied = book.apply(order.order_id, record(), T0 + HOUR)
+    applied = book.apply(order.order_id, record(), T0 + HOUR_MS)
     assert applied.state == OrderState.EXECUTED
-    assert applied.applied_ts == T0 + HOUR
-    assert applied.expires_ts == T0 + HOUR + 48 * HOUR
+    assert applied.applied_ts == T0 + HOUR_MS
+    assert applied.expires_ts == T0 + HOUR_MS + 48 * HOUR_MS
     assert applied.feedback is not None and applied.feedback.startswith("executed")
-    assert book.active_stops(T0 + HOUR) == {"A1": T0 + 49 * HOUR}
+    assert book.active_stops(T0 + HOUR_MS) == {"A1": T0 + 49 * HOUR_MS}
 
-    assert book.stopped_until("A1", T0 + 49 * HOUR - 1) == T0 + 49 * HOUR
-    assert book.stopped_until("A1", T0 + 49 * HOUR) is None
-    ended = book.expire(T0 + 50 * HOUR)
+    assert book.stopped_until("A1", T0 + 49 * HOUR_MS - 1) == T0 + 49 * HOUR_MS
+    assert book.stopped_until("A1", T0 + 49 * HOUR_MS) is None
+    ended = book.expire(T0 + 50 * HOUR_MS)
     assert [o.order_id for o in ended] == [order.order_id]
     assert book.get(order.order_id).state == OrderState.EXPIRED
     expired = book.audit.about(order.order_id)[-1]
-    assert expired.action == "stop_expired" and expired.ts == T0 + 49 * HOUR
+    assert expired.action == "stop_expired" and expired.ts == T0 + 49 * HOUR_MS
     assert book.audit.actions() == ["stop_issued", "stop_executed", "stop_expired"]
 
 
@@ -98,16 +89,16 @@ def test_stopped_account_receives_but_cannot_pay_out() -> None:
 def test_third_stop_on_an_account_is_refused() -> None:
     book = OrderBook()
     stopped(book, "C1")
-    stopped(book, "C2", at=T0 + HOUR)
+    stopped(book, "C2", at=T0 + HOUR_MS)
     assert book.stop_count("A1") == MAX_STOPS_PER_ACCOUNT
     with pytest.raises(StopLimitError, match="account A1 has had 2 stop-payments"):
-        book.issue_stop("C3", "B1", "A1", 100_000, cite(), T0 + 2 * HOUR)
+        book.issue_stop("C3", "B1", "A1", 100_000, cite(), T0 + 2 * HOUR_MS)
     # even long after both ended: two per account, ever
     with pytest.raises(StopLimitError, match="A1"):
-        book.issue_stop("C3", "B1", "A1", 100_000, cite(), T0 + 30 * DAY)
+        book.issue_stop("C3", "B1", "A1", 100_000, cite(), T0 + 30 * DAY_MS)
     assert book.audit.actions()[-1] == "stop_refused"
     # but the account can still be frozen directly
-    frozen = book.freeze("C3", "B1", "A1", 100_000, 300_000, T0 + 30 * DAY)
+    frozen = book.freeze("C3", "B1", "A1", 100_000, 300_000, T0 + 30 * DAY_MS)
     assert frozen.state == OrderState.EXECUTED
 
 
@@ -128,7 +119,7 @@ def test_refused_or_withdrawn_stops_do_not_count() -> None:
 def test_mismatch_names_the_fields_that_differ() -> None:
     book = OrderBook()
     order = book.issue_stop("C1", "B1", "A1", 400_000, cite(name="张山", amount=510_000), T0)
-    out = book.apply(order.order_id, record(ts=TRANSFER_TS + 10 * 60_000), T0)
+    out = book.apply(order.order_id, record(ts=TRANSFER_TS + 10 * MINUTE_MS), T0)
     assert out.state == OrderState.MISMATCH
     assert out.applied_ts is None and out.expires_ts is None
     fb = out.feedback or ""
@@ -170,11 +161,11 @@ def test_no_duplicate_live_order_for_a_case_and_account() -> None:
     assert err.value.existing.order_id == first.order_id
     book.apply(first.order_id, record(), T0)
     with pytest.raises(DuplicateOrderError):
-        book.issue_stop("C1", "B1", "A1", 400_000, cite(), T0 + HOUR)
+        book.issue_stop("C1", "B1", "A1", 400_000, cite(), T0 + HOUR_MS)
     # another case may stop the same account; the same case may once the stop has ended
-    book.issue_stop("C2", "B1", "A1", 100_000, cite(), T0 + HOUR)
+    book.issue_stop("C2", "B1", "A1", 100_000, cite(), T0 + HOUR_MS)
     with pytest.raises(StopLimitError):
-        book.issue_stop("C1", "B1", "A1", 400_000, cite(), T0 + 3 * DAY)
+        book.issue_stop("C1", "B1", "A1", 400_000, cite(), T0 + 3 * DAY_MS)
 
 
 def test_orders_follow_the_money_as_tracing_goes_deeper() -> None:
@@ -186,7 +177,7 @@ def test_orders_follow_the_money_as_tracing_goes_deeper() -> None:
         StopTarget("P1", "W3", 150_000, cite("W3")),
     ]
     first = book.follow_money("C1", hop1, T0)
-    deeper = book.follow_money("C1", hop2, T0 + HOUR)
+    deeper = book.follow_money("C1", hop2, T0 + HOUR_MS)
     assert [o.account_id for o in first] == ["A1"]
     assert [(o.order_id, o.institution_id) for o in deeper] == [
         ("SP000002-C1", "B2"),
@@ -199,14 +190,14 @@ def test_orders_follow_the_money_as_tracing_goes_deeper() -> None:
 def test_lift_ends_a_stop_early() -> None:
     book = OrderBook()
     order = stopped(book)
-    lifted = book.lift(order.order_id, T0 + HOUR, actor="officer 007", reason="funds explained")
+    lifted = book.lift(order.order_id, T0 + HOUR_MS, actor="officer 007", reason="funds explained")
     assert lifted.state == OrderState.LIFTED
-    assert book.stopped_until("A1", T0 + HOUR) is None
+    assert book.stopped_until("A1", T0 + HOUR_MS) is None
     assert book.audit[-1].actor == "officer 007" and "funds explained" in book.audit[-1].detail
     with pytest.raises(OrderError, match="it is lifted"):
-        book.lift(order.order_id, T0 + 2 * HOUR, reason="again")
+        book.lift(order.order_id, T0 + 2 * HOUR_MS, reason="again")
     with pytest.raises(OrderError, match="cannot freeze"):
-        book.convert_to_freeze(order.order_id, 300_000, T0 + 2 * HOUR)
+        book.convert_to_freeze(order.order_id, 300_000, T0 + 2 * HOUR_MS)
 
 
 # --- freeze -----------------------------------------------------------------------------
@@ -215,7 +206,7 @@ def test_stop_becomes_a_freeze_capped_at_the_balance_for_six_calendar_months() -
     start = ms(2024, 8, 31, 10)
     order = book.issue_stop("C1", "B1", "A1", 400_000, cite(), start)
     book.apply(order.order_id, record(), start)
-    at = start + 20 * HOUR
+    at = start + 20 * HOUR_MS
     freeze = book.convert_to_freeze(order.order_id, 300_000, at)
     assert freeze.order_id == "FZ000001-C1" and freeze.kind == OrderKind.FREEZE
     assert freeze.state == OrderState.EXECUTED
@@ -248,11 +239,11 @@ def test_cannot_freeze_an_expired_stop() -> None:
 def test_freeze_with_nothing_left_is_no_funds_and_the_stop_runs_on() -> None:
     book = OrderBook()
     order = stopped(book)
-    freeze = book.convert_to_freeze(order.order_id, 0, T0 + HOUR)
+    freeze = book.convert_to_freeze(order.order_id, 0, T0 + HOUR_MS)
     assert freeze.state == OrderState.NO_FUNDS and freeze.amount_fen == 0
     assert book.get(order.order_id).state == OrderState.EXECUTED
-    assert book.stopped_until("A1", T0 + HOUR) == T0 + STOP_PAYMENT_MS
-    later = book.convert_to_freeze(order.order_id, 200_000, T0 + 2 * HOUR)
+    assert book.stopped_until("A1", T0 + HOUR_MS) == T0 + STOP_PAYMENT_MS
+    later = book.convert_to_freeze(order.order_id, 200_000, T0 + 2 * HOUR_MS)
     assert later.amount_fen == 200_000
 
 
@@ -313,19 +304,19 @@ def test_returns_draw_the_freeze_down_victims_case_first() -> None:
             to_account="V",
         )
 
-    changed = book.settle_return(ret(1, "C2", 250_000), T0 + DAY)
+    changed = book.settle_return(ret(1, "C2", 250_000), T0 + DAY_MS)
     assert [(o.order_id, o.amount_fen) for o in changed] == [(f2.order_id, 50_000)]
-    changed = book.settle_return(ret(2, "C2", 100_000), T0 + DAY)
+    changed = book.settle_return(ret(2, "C2", 100_000), T0 + DAY_MS)
     assert [(o.order_id, o.amount_fen, o.state) for o in changed] == [
         (f2.order_id, 0, OrderState.COMPLETED),
         (f1.order_id, 150_000, OrderState.EXECUTED),
     ]
-    assert book.frozen_fen("A1", T0 + DAY) == 150_000
+    assert book.frozen_fen("A1", T0 + DAY_MS) == 150_000
     with pytest.raises(OrderError, match="exceeds"):
-        book.settle_return(ret(3, "C1", 150_001), T0 + DAY)
+        book.settle_return(ret(3, "C1", 150_001), T0 + DAY_MS)
     with pytest.raises(OrderError, match="already settled"):
-        book.settle_return(ret(1, "C2", 1), T0 + DAY)
-    assert book.frozen_fen("A1", T0 + DAY) == 150_000
+        book.settle_return(ret(1, "C2", 1), T0 + DAY_MS)
+    assert book.frozen_fen("A1", T0 + DAY_MS) == 150_000
 
 
 def test_clock_never_goes_back() -> None:
@@ -351,7 +342,7 @@ ops = st.lists(
         st.sampled_from(["issue", "apply_ok", "apply_bad", "apply_empty", "lift", "freeze"]),
         st.sampled_from(["A1", "A2"]),
         st.sampled_from(["C1", "C2", "C3"]),
-        st.integers(0, 30 * HOUR),
+        st.integers(0, 30 * HOUR_MS),
     ),
     max_size=40,
 )

@@ -10,13 +10,9 @@ import pyarrow as pa
 import pytest
 from funds_world import T0, H, account, report, table, transfer
 
-from fraudwall.engine.engine import Engine
-from fraudwall.funds.cases import case_id_for
-from fraudwall.funds.recovery import DAY_MS, Recovery, RecoveryPolicy
-from fraudwall.funds.summary import largest_group, summarize
-from fraudwall.funds.trace import Rule
-from fraudwall.model.enums import OrderKind, OrderState
-from fraudwall.model.types import Account, Person, Report, Transfer
+from fraudwall.engine import Engine
+from fraudwall.funds import Recovery, RecoveryPolicy, Rule, case_id_for, largest_group, summarize
+from fraudwall.model import DAY_MS, Account, OrderKind, OrderState, Person, Report, Transfer
 
 CASE1, CASE2 = case_id_for("r1"), case_id_for("r2")
 

@@ -9,20 +9,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fraudwall.funds.audit import AuditTrail
-from fraudwall.funds.orders import OrderBook
-from fraudwall.funds.returns import (
-    DAY_MS,
+from fraudwall.funds import (
     RETURN_BASIS,
+    AuditTrail,
     Claim,
+    OrderBook,
     ReturnError,
     ReturnProcess,
-    ReturnRule,
     ReturnTally,
-    plan_returns,
-    pro_rata,
 )
-from fraudwall.model.enums import OrderKind, OrderState
+from fraudwall.funds.returns import DAY_MS, ReturnRule, plan_returns, pro_rata
+from fraudwall.model import OrderKind, OrderState
 
 T0 = 1_709_283_600_000  # 2024-03-01 09:00 UTC
 NOTICE = 30 * DAY_MS

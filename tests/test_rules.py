@@ -18,19 +18,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fraudwall.engine import FEATURES, RuleError, RuleSet, default_rules, load_rules, parse_rules
 from fraudwall.engine import rules as rules_module
 from fraudwall.engine.actions import ACTIONS
-from fraudwall.engine.featureset import FEATURES
 from fraudwall.engine.rules import (
     RuleEngine,
-    RuleError,
-    RuleSet,
-    default_rules,
     default_rules_path,
-    load_rules,
-    parse_rules,
 )
-from fraudwall.model.enums import Action
+from fraudwall.model import Action
 
 # ---------------------------------------------------------------------------------------
 # helpers: a small feature set and rule files written as text

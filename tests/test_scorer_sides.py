@@ -6,13 +6,8 @@ import lightgbm as lgb
 import numpy as np
 import pytest
 
-from fraudwall.engine.scorer import (
-    MIN_ROWS_TO_SHARE,
-    ZERO_THRESHOLD,
-    KindModel,
-    SplitSides,
-    default_model,
-)
+from fraudwall.engine import default_model
+from fraudwall.engine.scorer import MIN_ROWS_TO_SHARE, ZERO_THRESHOLD, KindModel, SplitSides
 
 
 def _awkward_rows(sides: SplitSides, n_features: int, n: int, seed: int) -> np.ndarray:

@@ -14,11 +14,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
 
-from fraudwall.model import validate_table
-from fraudwall.model.types import BY_TABLE
+from fraudwall.common import ledger_order
+from fraudwall.model import BY_TABLE, DAY_MS, HOUR_MS, validate_table
 from fraudwall.sim import SimConfig, World, read_world, simulate, write_world
-from fraudwall.sim.config import CASE_SHARES, DAY_MS, HOUR_MS
-from fraudwall.sim.ledger import final_balances, packed_argsort, running_minimum
+from fraudwall.sim.config import CASE_SHARES
+from fraudwall.sim.ledger import final_balances, running_minimum
 
 TINY = SimConfig(people=600, days=5, seed=3, fraud_rate=400.0)
 
@@ -161,7 +161,7 @@ def test_no_account_overdraws_and_money_is_conserved(default_world: World, ledge
     acc = default_world.tables["accounts"]
     opening = acc["opening_balance_fen"].to_numpy()
     limit = acc["credit_limit_fen"].to_numpy()
-    order = packed_argsort(ledger.ts)
+    order = ledger_order(ledger.ts)
     low = running_minimum(len(opening), ledger.src[order], ledger.dst[order], ledger.amount[order])
     internal = ledger.kind != "external"
     assert (opening[internal] + low[internal] >= -limit[internal]).all()
@@ -523,15 +523,6 @@ def test_fraud_numbers_reach_many_people_who_never_pay(default_world: World) -> 
 
 
 # --- ledger helpers ----------------------------------------------------------------------
-def test_packed_argsort_is_a_stable_argsort() -> None:
-    rng = np.random.default_rng(0)
-    for n in (0, 1, 2, 17, 1000):
-        key = rng.integers(-5, 5, n)
-        assert (packed_argsort(key) == np.argsort(key, kind="stable")).all()
-    wide = np.array([2**62, -(2**62), 0])
-    assert (packed_argsort(wide) == np.argsort(wide, kind="stable")).all()
-
-
 def test_running_minimum_by_hand() -> None:
     # Account 0 pays 5, receives 3, pays 4: running -5, -2, -6. Account 1 gets 5 then pays 3.
     src = np.array([0, 1, 0])

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fraudwall.engine.stream import time_batches
+from fraudwall.engine import time_batches
 
 
 def _table(ts: list[int]) -> pa.Table:

@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from fraudwall.model.enums import FraudType
+from fraudwall.model import FraudType
 from fraudwall.sim import texts
 from fraudwall.sim.texts import (
     FRAUD_APPS,

@@ -18,7 +18,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fraudwall.engine.textscore import VARIANTS, explain, normalize, sms_text_score
+from fraudwall.engine import sms_text_score
+from fraudwall.engine.textscore import VARIANTS, explain, normalize
 
 FRAUD = {
     "task": "【兼职】在家用手机就能做，给商家刷单点赞，一单一结，日结佣金200-500元，有意者加微信 hx20231",

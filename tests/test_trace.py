@@ -19,8 +19,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fraudwall.funds.ledger import Ledger
-from fraudwall.funds.trace import CONSERVING, Rule, Trace, trace
+from fraudwall.funds import CONSERVING, Ledger, Rule, Trace, trace
 
 Row = tuple[str, int, str, str, int]  # event_id, ts, from, to, amount
 
@@ -108,17 +107,20 @@ def test_ledger_accounts_listed_twice() -> None:
         Ledger(t, pa.table({"account_id": ["A", "B", "A"]}))
 
 
-def test_dense_ids_match_a_dict_on_many_keys() -> None:
+def test_ledger_numbers_many_accounts_in_first_seen_order() -> None:
     rng = np.random.default_rng(1)
-    keys = [f"k{int(x)}" for x in rng.integers(0, 5000, 40_000)]
-    from fraudwall.funds.ledger import dense_ids
-
-    ids, distinct = dense_ids(pa.array(keys))
+    names = [f"k{int(x)}" for x in rng.integers(0, 5000, 40_000)]
+    t = pa.table({"event_id": [f"e{i}" for i in range(20_000)], "ts": np.arange(20_000),
+                  "from_account": names[::2], "to_account": names[1::2],
+                  "amount_fen": np.ones(20_000, np.int64)})  # fmt: skip
+    led = Ledger(t, pa.table({"account_id": ["listed", "k7"]}))
     first: dict[str, int] = {}
-    for k in keys:
+    for k in ["listed", "k7", *names[::2], *names[1::2]]:  # the table, payers, then payees
         first.setdefault(k, len(first))
-    assert ids.tolist() == [first[k] for k in keys]
-    assert distinct.to_pylist() == list(first)
+    assert led.account_ids.to_pylist() == list(first)
+    assert led.src.tolist() == [first[k] for k in names[::2]]
+    assert led.dst.tolist() == [first[k] for k in names[1::2]]
+    assert led.accounts(["k42", "nope", "listed"]).tolist() == [first["k42"], -1, 0]
 
 
 # --- hand-worked rules -----------------------------------------------------------------------

@@ -22,6 +22,7 @@ from fraudwall.engine.windows import (
     linear_count,
     splitmix64,
 )
+from fraudwall.model import HOUR_MS
 
 NEVER = -(2**62)
 T = TypeVar("T")
@@ -142,7 +143,7 @@ def test_counter_equal_timestamps_count_earlier_events_of_the_batch() -> None:
 def test_counter_windows_are_bucket_granular() -> None:
     """A query at ts sees whole buckets (E - B, E]: the 24 h window at 47:00 starts at
     24:00, and a bucket counts entirely from its start."""
-    hour = 3_600_000
+    hour = HOUR_MS
     counter = WindowedCounter(1, 24 * hour, hour)
     counter.add([0, 0, 0], [0, 10 * hour, 23 * hour + 1], [1, 2, 4])
     at = [23 * hour, 24 * hour - 1, 24 * hour, 34 * hour, 46 * hour + 5, 47 * hour]
@@ -249,9 +250,9 @@ def shares(bits: int, n_distinct: int, trials: int = 400) -> tuple[float, float]
         for p in people:
             for _ in range(rng.integers(1, 4)):
                 ids.append(entity)
-                ts.append(int(rng.integers(0, 3_600_000)))
+                ts.append(int(rng.integers(0, HOUR_MS)))
                 others.append(int(p))
-    distinct = WindowedDistinct(trials, 3_600_000, 300_000, sketch_bits=bits)
+    distinct = WindowedDistinct(trials, HOUR_MS, 300_000, sketch_bits=bits)
     distinct.add(ids, ts, others)
     est = distinct.estimate(np.arange(trials), np.full(trials, 3_599_999))
     error = np.abs(np.round(est) - n_distinct)

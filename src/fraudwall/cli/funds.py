@@ -17,18 +17,22 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from fraudwall.demo.console import print_paths, progress_bar
-from fraudwall.funds.audit import AuditTrail
-from fraudwall.funds.cases import case_id_for, open_cases, reports_from_table
-from fraudwall.funds.flowtable import write_flow
-from fraudwall.funds.orders import OrderBook
-from fraudwall.funds.recovery import DAY_MS, Recovery, RecoveryPolicy
-from fraudwall.funds.store import STORE_FILE, CaseStore
-from fraudwall.funds.trace import Rule
-from fraudwall.model.enums import OrderKind
-from fraudwall.model.types import CaseFile
-from fraudwall.model.units import utc, yuan
-from fraudwall.sim.world import read_world
+from fraudwall.cli.console import print_paths, progress_bar
+from fraudwall.funds import (
+    AuditTrail,
+    CaseStore,
+    OrderBook,
+    Recovery,
+    RecoveryPolicy,
+    Rule,
+    case_id_for,
+    open_cases,
+    reports_from_table,
+    write_flow,
+)
+from fraudwall.funds.store import STORE_FILE
+from fraudwall.model import DAY_MS, CaseFile, OrderKind, utc, yuan
+from fraudwall.sim import read_world
 
 DEFAULT_POLICY = RecoveryPolicy()
 """What `cases stop` runs under unless told otherwise, and what `trace` uses when the

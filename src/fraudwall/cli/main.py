@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import matplotlib
 import pyarrow as pa
@@ -13,15 +13,14 @@ import pyarrow.parquet as pq
 import typer
 from rich.console import Console
 
+from fraudwall.cli.console import print_counts, print_figures, print_paths, progress_bar
 from fraudwall.cli.funds import cases_app, trace_cmd
 from fraudwall.demo import run_demo
-from fraudwall.demo.console import print_counts, print_figures, print_paths, progress_bar
-from fraudwall.engine.featureset import FEATURES
-from fraudwall.engine.rules import RuleError, RuleSet, load_rules
-from fraudwall.engine.stream import EVENT_TABLES
-from fraudwall.model.files import check_file
-from fraudwall.sim import SimConfig, simulate, write_world
-from fraudwall.sim.world import read_world
+from fraudwall.model import EVENT_TABLES, check_file
+from fraudwall.sim import SimConfig, read_world, simulate, write_world
+
+if TYPE_CHECKING:  # the engine is imported by the commands that run it: --help stays quick
+    from fraudwall.engine import RuleSet
 
 matplotlib.use("Agg")  # a command-line tool never opens a plot window
 
@@ -136,7 +135,7 @@ def _labelled_tables(
 ) -> dict[str, pa.Table]:
     """Training history from labelled files, with the world's entities (if any) beside it;
     rejected rows go to FILE.rejected.parquet with their reason."""
-    from fraudwall.engine.labelled import read_labelled
+    from fraudwall.engine import read_labelled
 
     try:
         history = read_labelled(paths)
@@ -189,7 +188,7 @@ def train_cmd(
     ] = None,
 ) -> None:
     """Train the engine's LightGBM models (calls, SMS, transfers) from truth or labels."""
-    from fraudwall.engine.train import train
+    from fraudwall.engine import train
 
     console = Console()
     if world is None and not labelled:
@@ -248,9 +247,7 @@ def replay_cmd(
     ] = 5.0,
 ) -> None:
     """Stream a world's events through the engine in time order; score against the truth."""
-    from fraudwall.engine.replay import replay, write_replay
-    from fraudwall.engine.scorer import EngineModel, default_model
-    from fraudwall.engine.warnings import WarningPolicy
+    from fraudwall.engine import EngineModel, WarningPolicy, default_model, replay, write_replay
 
     console = Console()
     tables = _world_tables(world, console)
@@ -301,6 +298,8 @@ REPLAY_FIGURES = (
 def _load_rules(path: Path | None, console: Console) -> RuleSet | None:
     if path is None:
         return None
+    from fraudwall.engine import FEATURES, RuleError, load_rules
+
     try:
         return load_rules(path, FEATURES)
     except (RuleError, OSError) as exc:

@@ -22,11 +22,9 @@ from fraudwall.demo.stages import (
     TableBlock,
     count,
 )
-from fraudwall.engine.replay import STOP_PROBABILITY
-from fraudwall.engine.scorer import EngineModel, default_model
+from fraudwall.engine import STOP_PROBABILITY, EngineModel, default_model
 from fraudwall.funds import RecoveryPolicy
-from fraudwall.model.enums import FRAUD_TYPE_ZH
-from fraudwall.model.units import yuan
+from fraudwall.model import FRAUD_TYPE_ZH, yuan
 
 #: The keys of metrics.json the demo's summary carries (with warnings_sent, victims_stopped).
 SUMMARY_KEYS = (

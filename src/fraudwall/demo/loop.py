@@ -25,10 +25,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudwall.engine.engine import BatchResult, Engine
-from fraudwall.engine.replay import Replay, replay
-from fraudwall.engine.scorer import EngineModel
-from fraudwall.engine.stream import EventBatch
+from fraudwall.engine import BatchResult, Engine, EngineModel, EventBatch, Replay, replay
 from fraudwall.funds import Alert, Recovery, RecoveryPolicy, StopRound, reports_from_table
 
 #: The rule that refuses a stopped account's payments out (engine/default_rules.toml).

@@ -28,7 +28,7 @@ from fraudwall.demo.stages import (
     cjk_font,
     count,
 )
-from fraudwall.model.units import yuan
+from fraudwall.model import yuan
 
 HEADLINE_KEYS: tuple[str, ...] = ("events", "cases", "loss_fen")
 """Top-level keys of summary.json that never change; stage blocks sit beside them."""

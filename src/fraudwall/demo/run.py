@@ -14,7 +14,8 @@ from typing import Any
 
 from rich.console import Console
 
-from fraudwall.demo.console import print_paths, print_summary, progress_bar
+from fraudwall.cli import print_paths, progress_bar
+from fraudwall.demo.console import print_summary
 from fraudwall.demo.report import (
     HEADLINE_KEYS,
     build_summary,

@@ -23,13 +23,22 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from rich.console import Console
 
-from fraudwall.model.enums import FRAUD_TYPE_ZH, EntityKind, FraudType, Role, Typology
-from fraudwall.model.types import EVENT_TYPES, Account, Case, Person, Phone, Truth
-from fraudwall.model.units import yuan
+from fraudwall.model import (
+    DAY_MS,
+    EVENT_TABLES,
+    FRAUD_TYPE_ZH,
+    Account,
+    Case,
+    EntityKind,
+    FraudType,
+    Person,
+    Phone,
+    Role,
+    Truth,
+    Typology,
+    yuan,
+)
 
-DAY_MS = 86_400_000
-
-EVENT_TABLES: tuple[str, ...] = tuple(t.table for t in EVENT_TYPES)
 """Every table of events, in the model's order (transfers, calls, sms, ...)."""
 
 MULE_ROLES: frozenset[str] = frozenset({Role.MULE, Role.FIRST_HOP_MULE, Role.CASH_OUT})

@@ -41,11 +41,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from fraudwall.common import KeyIndex
 from fraudwall.engine import features as fx
 from fraudwall.engine.actions import ACTION_CODE, ACTIONS
 from fraudwall.engine.decide import Decided, Sparse, TopMemo, decide
 from fraudwall.engine.featureset import FEATURES
-from fraudwall.engine.keys import KeyIndex
 from fraudwall.engine.outreach import Outreach, decision_rows
 from fraudwall.engine.priority import stack
 from fraudwall.engine.resolve import Resolver
@@ -55,9 +55,17 @@ from fraudwall.engine.state import EngineState
 from fraudwall.engine.stream import EventBatch
 from fraudwall.engine.textscore import sms_text_score
 from fraudwall.engine.warnings import WarningLog, WarningPolicy
-from fraudwall.model import Decision, WarningTask, arrow_schema, from_dict
-from fraudwall.model.enums import Action, Outcome
-from fraudwall.model.types import Call, Sms, Transfer
+from fraudwall.model import (
+    Action,
+    Call,
+    Decision,
+    Outcome,
+    Sms,
+    Transfer,
+    WarningTask,
+    arrow_schema,
+    from_dict,
+)
 
 WARN = ACTION_CODE[Action.WARN]
 BLOCK = ACTION_CODE[Action.BLOCK]

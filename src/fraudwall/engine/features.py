@@ -31,11 +31,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.engine.resolve import Resolver
-from fraudwall.engine.state import DAY, HOUR, EngineState
+from fraudwall.engine.state import EngineState
 from fraudwall.engine.windows import BatchOrder, add_together, id_time_order
+from fraudwall.model import DAY_MS, HOUR_MS, LOCAL_OFFSET_MS, MINUTE_MS
 
 SHORT_CALL_MS = 30_000
-LOCAL_OFFSET_MS = 8 * HOUR  # China Standard Time, for "night" (22:00-06:00)
 REMOTE_PERMISSIONS = ("FOREGROUND_SERVICE_MEDIA_PROJECTION", "BIND_ACCESSIBILITY_SERVICE")
 #: Permissions that let an app read codes, overlay screens or install more apps: an app
 #: that asks for three or more of them is "risky" (loan and investment fraud apps do).
@@ -62,7 +62,7 @@ _MIXED_LABEL_RE = r"(^|[.-])[a-z]+[0-9]+[a-z0-9]*\.|(^|[.-])[0-9]+[a-z]+[a-z0-9]
 
 def _days(later: np.ndarray, earlier: np.ndarray) -> np.ndarray:
     """(later - earlier) in days, nan where earlier is unknown (-1)."""
-    out = (later - earlier) / DAY
+    out = (later - earlier) / DAY_MS
     out[earlier < 0] = np.nan
     return out
 
@@ -110,7 +110,7 @@ class Contacts:
     def counts(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """What each contact adds to its caller's calls, short calls and night calls (0 / 1):
         made once, for the callers' signals and again for folding the batch into them."""
-        hour = ((self.ts + LOCAL_OFFSET_MS) // HOUR) % 24
+        hour = ((self.ts + LOCAL_OFFSET_MS) // HOUR_MS) % 24
         short = self.is_call & (self.duration < SHORT_CALL_MS)
         night = self.is_call & ((hour >= 22) | (hour < 6))
         return self.is_call.astype(np.int32), short.astype(np.int32), night.astype(np.int32)
@@ -325,7 +325,7 @@ def _newest_each_way(
 
 def _callbacks(state: EngineState, c: Contacts) -> np.ndarray:
     """Calls that answer a call the other way in the previous 24 h (as of each call)."""
-    return c.is_call & _within(c.ts, _last_either_way(state, c)[1], DAY)
+    return c.is_call & _within(c.ts, _last_either_way(state, c)[1], DAY_MS)
 
 
 def previous_contact(state: EngineState, c: Contacts) -> np.ndarray:
@@ -392,7 +392,7 @@ def device_events(
 #: The person signals that contacts make (`contact_events`).
 CONTACT_SIGNALS = ("risky_contact", "intl_contact", "new_contact", "call_end", "risky_talk")
 #: An answered call at least this long is a conversation, not a missed blast.
-TALK_MS = 60_000
+TALK_MS = MINUTE_MS
 
 
 def contact_events(
@@ -478,14 +478,14 @@ def read_transfers(state: EngineState, table: pa.Table, ids: Resolver) -> Transf
 
 PERSON_SIGNALS = {
     # feature: (signal, window)
-    "payer_risky_contact_6h": ("risky_contact", 6 * HOUR),
-    "payer_risky_contact_72h": ("risky_contact", 3 * DAY),
-    "payer_international_contact_6h": ("intl_contact", 6 * HOUR),
-    "payer_new_contact_6h": ("new_contact", 6 * HOUR),
-    "payer_remote_app_24h": ("remote_app", DAY),
-    "payer_risky_app_72h": ("risky_app", 3 * DAY),
-    "payer_risky_url_24h": ("risky_url", DAY),
-    "payer_risky_talk_24h": ("risky_talk", DAY),  # talked a minute or more with a risky number
+    "payer_risky_contact_6h": ("risky_contact", 6 * HOUR_MS),
+    "payer_risky_contact_72h": ("risky_contact", 3 * DAY_MS),
+    "payer_international_contact_6h": ("intl_contact", 6 * HOUR_MS),
+    "payer_new_contact_6h": ("new_contact", 6 * HOUR_MS),
+    "payer_remote_app_24h": ("remote_app", DAY_MS),
+    "payer_risky_app_72h": ("risky_app", 3 * DAY_MS),
+    "payer_risky_url_24h": ("risky_url", DAY_MS),
+    "payer_risky_talk_24h": ("risky_talk", DAY_MS),  # talked a minute or more with a risky number
 }
 
 

@@ -19,10 +19,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.engine.train import POSITIVE
-from fraudwall.model.enums import EntityKind
-from fraudwall.model.files import read_records_file
-from fraudwall.model.schema import arrow_schema, reason_column, validate_table
-from fraudwall.model.types import Call, Record, Sms, Transfer, Truth
+from fraudwall.model import (
+    Call,
+    EntityKind,
+    Record,
+    Sms,
+    Transfer,
+    Truth,
+    arrow_schema,
+    read_records_file,
+    reason_column,
+    validate_table,
+)
 
 LABEL: Final = "label"
 KINDS: Final[Mapping[str, tuple[type[Record], str]]] = {

@@ -28,7 +28,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudwall.model.enums import Action, EntityKind, Role
+from fraudwall.model import Action, EntityKind, Role
 
 ACTIONS: Final[tuple[str, ...]] = tuple(a.value for a in Action)
 """Action names in order of severity; a decision's action code is its index here."""

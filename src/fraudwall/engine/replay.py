@@ -25,9 +25,10 @@ from fraudwall.engine.engine import DECISION_SCHEMA, WARNING_SCHEMA, BatchResult
 from fraudwall.engine.metrics import replay_metrics
 from fraudwall.engine.rules import RuleSet
 from fraudwall.engine.scorer import EngineModel
-from fraudwall.engine.stream import EVENT_TABLES, EventBatch, time_batches
+from fraudwall.engine.stream import EventBatch, time_batches
 from fraudwall.engine.warning_metrics import warning_metrics
 from fraudwall.engine.warnings import REMINDER, WarningPolicy
+from fraudwall.model import DAY_MS, EVENT_TABLES
 
 #: The chance that a victim who is warned before paying stops (in the simulated world).
 STOP_PROBABILITY = 0.5
@@ -112,7 +113,7 @@ def _days(tables: Mapping[str, pa.Table]) -> float:
     if not spans:
         return 1.0
     lo, hi = min(m["min"] for m in spans), max(m["max"] for m in spans)
-    return max((hi - lo) / 86_400_000, 1.0)
+    return max((hi - lo) / DAY_MS, 1.0)
 
 
 def write_replay(result: Replay, out: Path | str) -> Path:

@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudwall.engine.keys import KeyBatch, KeyIndex
+from fraudwall.common import KeyBatch, KeyIndex
 from fraudwall.engine.state import KEY_TYPES, EngineState
 
 

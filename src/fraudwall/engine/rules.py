@@ -46,7 +46,7 @@ import numpy.typing as npt
 
 from fraudwall.engine.actions import ACTION_CODE, KINDS
 from fraudwall.engine.featureset import FEATURES
-from fraudwall.model.enums import Action
+from fraudwall.model import Action
 
 #: The actions a rule may take (allowing is what happens when no rule fires).
 RULE_ACTIONS: Final[tuple[Action, ...]] = (Action.WARN, Action.DELAY, Action.HOLD, Action.BLOCK)

@@ -32,28 +32,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.feather as feather
 
-from fraudwall.engine.keys import IntIndex, KeyIndex, hash_keys
+from fraudwall.common import IdColumn, IntIndex, KeyIndex, capacity_for, hash_keys
 from fraudwall.engine.warnings import CallQuota
-from fraudwall.engine.windows import (
-    LastSeen,
-    Latest,
-    WindowedCounter,
-    WindowedDistinct,
-    _doubled,
-    _grown,
-)
-
-MINUTE = 60_000
-HOUR = 60 * MINUTE
-DAY = 24 * HOUR
+from fraudwall.engine.windows import LastSeen, Latest, WindowedCounter, WindowedDistinct
+from fraudwall.model import DAY_MS, HOUR_MS, MINUTE_MS
 
 #: How long the engine remembers transfers (to resolve a report's transfer ids) and
 #: contacts (to send a 12381 warning to everyone a newly flagged number reached).
-TRANSFER_MEMORY_MS = 90 * DAY
-CONTACT_MEMORY_MS = 3 * DAY
+TRANSFER_MEMORY_MS = 90 * DAY_MS
+CONTACT_MEMORY_MS = 3 * DAY_MS
 #: How far behind the newest event an event may arrive and still count exactly in the
 #: rolling windows; an entity idle for a window plus this gives its window rows back.
-LATENESS_MS = HOUR
+LATENESS_MS = HOUR_MS
 STATE_FORMAT = 4  # 4: the warning state (96110 calls, numbers each person was warned about)
 
 KEY_NAMES = (
@@ -67,60 +57,6 @@ KEY_TYPES: dict[str, type[KeyIndex]] = {
     "contact_pairs": IntIndex,
     "warned_pairs": IntIndex,
 }
-
-
-class IdColumn:
-    """A growable per-id attribute (an int64 time or id, or a float), -1 / nan if unknown."""
-
-    def __init__(self, dtype: Any = np.int64, fill: float = -1) -> None:
-        self.fill = fill
-        self.values = np.full(1024, fill, dtype)
-        self._n = 0
-
-    def __len__(self) -> int:
-        return self._n
-
-    @property
-    def nbytes(self) -> int:
-        return int(self.values.nbytes)
-
-    def _ensure(self, n: int) -> None:
-        self._n = max(self._n, n)
-        if n > len(self.values):
-            self.values = _grown(self.values, _doubled(len(self.values), n), self.fill)  # type: ignore[arg-type]
-
-    def get(self, ids: np.ndarray) -> np.ndarray:
-        """Values for ids; the fill value for -1 and for ids never set."""
-        known = (ids >= 0) & (ids < self._n)
-        if known.all():
-            return self.values[ids]
-        out = np.full(len(ids), self.fill, self.values.dtype)
-        out[known] = self.values[ids[known]]
-        return out
-
-    def set(self, ids: np.ndarray, values: Any) -> None:
-        """Set values (the last write wins for repeated ids); -1 ids are skipped."""
-        values = np.broadcast_to(np.asarray(values, self.values.dtype), ids.shape)
-        keep = ids >= 0
-        if keep.any():
-            self._ensure(int(ids[keep].max()) + 1)
-            self.values[ids[keep]] = values[keep]
-
-    def maximum(self, ids: np.ndarray, values: Any) -> None:
-        """Raise values to at least `values` (e.g. a flag's first time stays the latest)."""
-        values = np.broadcast_to(np.asarray(values, self.values.dtype), ids.shape)
-        keep = ids >= 0
-        if keep.any():
-            self._ensure(int(ids[keep].max()) + 1)
-            np.maximum.at(self.values, ids[keep], values[keep])
-
-    def state_dict(self) -> dict[str, np.ndarray]:
-        return {"values": self.values[: self._n].copy()}
-
-    def restore(self, state: dict[str, np.ndarray]) -> None:
-        n = len(state["values"])
-        self._ensure(n)
-        self.values[:n] = state["values"]
 
 
 def _rows_among(values: np.ndarray, wanted: np.ndarray) -> np.ndarray:
@@ -169,7 +105,7 @@ class TimeLog:
             return
         if self.n + k > len(self.columns["ts"]):
             keep = np.flatnonzero(self.columns["ts"][: self.n] >= int(ts.max()) - self.memory_ms)
-            size = _doubled(len(self.columns["ts"]), 2 * (len(keep) + k))
+            size = capacity_for(len(self.columns["ts"]), 2 * (len(keep) + k))
             for name, arr in self.columns.items():
                 grown = np.zeros(size, arr.dtype)
                 grown[: len(keep)] = arr[keep]
@@ -193,7 +129,7 @@ class TopFeatures:
     """Per entity (a caller), the packed top features of its last explained alert and
     when: an alert within a day reuses them (see `decide.TopMemo`)."""
 
-    def __init__(self, ttl_ms: int = DAY) -> None:
+    def __init__(self, ttl_ms: int = DAY_MS) -> None:
         self.ttl_ms = ttl_ms
         self.packed = IdColumn()
         self.at = IdColumn()
@@ -262,23 +198,23 @@ class EngineState:
     person_called: IdColumn = field(default_factory=IdColumn)
     call_quota: CallQuota = field(default_factory=CallQuota)
     # accounts: rolling windows
-    payers_1h: WindowedDistinct = field(default_factory=_distinct(HOUR, 10 * MINUTE))
-    payers_24h: WindowedDistinct = field(default_factory=_distinct(DAY, 2 * HOUR))
-    in_fen_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR))
-    out_fen_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR))
-    out_n_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
-    out_fen_7d: WindowedCounter = field(default_factory=_counter(7 * DAY, DAY))
-    out_n_7d: WindowedCounter = field(default_factory=_counter(7 * DAY, DAY, np.int32))
+    payers_1h: WindowedDistinct = field(default_factory=_distinct(HOUR_MS, 10 * MINUTE_MS))
+    payers_24h: WindowedDistinct = field(default_factory=_distinct(DAY_MS, 2 * HOUR_MS))
+    in_fen_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS))
+    out_fen_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS))
+    out_n_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS, np.int32))
+    out_fen_7d: WindowedCounter = field(default_factory=_counter(7 * DAY_MS, DAY_MS))
+    out_n_7d: WindowedCounter = field(default_factory=_counter(7 * DAY_MS, DAY_MS, np.int32))
     account_seen: LastSeen = field(default_factory=lambda: LastSeen(1024))
     pay_pair_seen: LastSeen = field(default_factory=lambda: LastSeen(1024))
     # devices: accounts used on each device in a week (device farms)
-    device_accounts_7d: WindowedDistinct = field(default_factory=_distinct(7 * DAY, DAY))
+    device_accounts_7d: WindowedDistinct = field(default_factory=_distinct(7 * DAY_MS, DAY_MS))
     # phone numbers as callers / senders
-    fanout_24h: WindowedDistinct = field(default_factory=_distinct(DAY, 2 * HOUR))
-    calls_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
-    short_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
-    night_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
-    callback_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
+    fanout_24h: WindowedDistinct = field(default_factory=_distinct(DAY_MS, 2 * HOUR_MS))
+    calls_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS, np.int32))
+    short_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS, np.int32))
+    night_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS, np.int32))
+    callback_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS, np.int32))
     contact_pair_last: Latest = field(default_factory=lambda: Latest(1024))  # by directed pair
     # people: the newest time of each payer-side signal
     risky_contact: Latest = field(default_factory=lambda: Latest(1024))

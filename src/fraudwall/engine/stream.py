@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-EVENT_TABLES = ("transfers", "calls", "sms", "app_installs", "url_visits", "logins", "reports")
+from fraudwall.model import EVENT_TABLES
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudwall.engine.keys import string_offsets
+from fraudwall.common import string_offsets
 
 __all__ = ["BIAS", "CUES", "HINT", "VARIANTS", "Cue", "explain", "normalize", "sms_text_score"]
 

@@ -29,7 +29,7 @@ from fraudwall.engine.scoring import Scorer, feature_matrix, fit_kind
 from fraudwall.engine.stream import time_batches
 from fraudwall.engine.warning_metrics import AtRisk
 from fraudwall.engine.warnings import WarningPolicy
-from fraudwall.model.enums import Role
+from fraudwall.model import Role
 
 Progress = Callable[[int], None]  # called with the number of events just processed
 

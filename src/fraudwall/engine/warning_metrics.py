@@ -31,11 +31,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.engine.warnings import CALL_96110, REMINDER
-from fraudwall.model.enums import EntityKind, Role
+from fraudwall.model import DAY_MS, MINUTE_MS, EntityKind, Role
 
-DAY_MS = 86_400_000
 #: A call at least this long with a fraud number is a conversation, not a missed blast.
-TALKED_MS = 60_000
+TALKED_MS = MINUTE_MS
 
 
 def _strings(col: pa.ChunkedArray | pa.Array) -> pa.Array:

@@ -43,12 +43,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.engine.actions import ACTION_CODE
-from fraudwall.model.enums import Action, WarningChannel
+from fraudwall.model import DAY_MS, HOUR_MS, LOCAL_OFFSET_MS, Action, WarningChannel
 
-MINUTE_MS = 60_000
-HOUR_MS = 60 * MINUTE_MS
-DAY_MS = 24 * HOUR_MS
-LOCAL_OFFSET_MS = 8 * HOUR_MS  # the call centre's day is China's calendar day
 COOLDOWN_MS = 6 * HOUR_MS
 
 APP_PUSH = WarningChannel.APP_PUSH.value

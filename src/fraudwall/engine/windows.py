@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 
+from fraudwall.common import IdColumn, capacity_for, grown, stable_argsort
+
 _NEVER = -(2**62)  # newest epoch of an entity never seen: every slot reads as empty
 _CHUNK = 1 << 15  # rows per chunk when reading (rows, B) blocks of state
 _TABLE_MAX_B = 64  # rings up to this many buckets read validity from a precomputed table
@@ -88,21 +90,6 @@ def _as_events(ids: Any, ts: Any, write: bool) -> tuple[np.ndarray, np.ndarray]:
     return ids, ts
 
 
-def _doubled(capacity: int, n: int) -> int:
-    """The capacity, doubled as often as needed to hold n ids."""
-    cap = max(capacity, 1)
-    while cap < n:
-        cap *= 2
-    return cap
-
-
-def _grown(arr: np.ndarray, capacity: int, fill: int) -> np.ndarray:
-    """`arr` with its first axis grown to `capacity`, new rows set to `fill`."""
-    out = np.full((capacity, *arr.shape[1:]), fill, arr.dtype)
-    out[: len(arr)] = arr
-    return out
-
-
 @dataclass(frozen=True, eq=False)
 class BatchOrder:
     """A batch's events sorted by (id, ts, position in the batch), with its id segments.
@@ -126,7 +113,7 @@ class BatchOrder:
         if n == 1:  # a single check: nothing to sort
             zero = np.zeros(1, np.int64)
             return cls(zero, ids, ts, zero, zero, zero)
-        by_ts = None if n < 2 or bool((ts[1:] >= ts[:-1]).all()) else _stable_argsort(ts)
+        by_ts = None if n < 2 or bool((ts[1:] >= ts[:-1]).all()) else stable_argsort(ts)
         rank = np.arange(n, dtype=np.int64)
         if by_ts is not None:
             rank[by_ts] = np.arange(n, dtype=np.int64)
@@ -234,19 +221,6 @@ def _run_of(heads: np.ndarray, n: int) -> np.ndarray:
     starts = np.zeros(n, np.int64)
     starts[heads[1:]] = 1
     return np.cumsum(starts)
-
-
-def _stable_argsort(ts: np.ndarray) -> np.ndarray:
-    """np.argsort(ts, kind="stable"), by an unstable sort of (ts, position) packed into
-    one int64 when that fits: several times quicker (a SIMD sort, not a merge sort)."""
-    n = len(ts)
-    lo = int(ts.min())
-    shift = (n - 1).bit_length()  # positions in the low bits: a mask unpacks them
-    if (int(ts.max()) - lo + 1) < (2**62) >> shift:
-        packed = ((ts - lo) << shift) | np.arange(n, dtype=np.int64)
-        packed.sort()
-        return packed & ((1 << shift) - 1)
-    return np.argsort(ts, kind="stable")
 
 
 def _order(order: BatchOrder | None, ids: np.ndarray, ts: np.ndarray) -> BatchOrder:
@@ -474,7 +448,7 @@ class _Ring:
         """Grow the id map (by doubling) so that ids 0..n-1 fit."""
         self._n = max(self._n, n)
         if n > len(self.row_of):
-            self.row_of = _grown(self.row_of, _doubled(len(self.row_of), n), -1)
+            self.row_of = grown(self.row_of, capacity_for(len(self.row_of), n), -1)
 
     def _rows_of(self, ids: np.ndarray) -> np.ndarray:
         """Each id's row; -1 for ids holding none (never seen, idle, or out of range)."""
@@ -523,7 +497,7 @@ class _Ring:
         if not k:
             return rows, new
         if k > len(self._free):
-            self._grow_rows(_doubled(len(self.owner), self.rows_in_use + k))
+            self._grow_rows(capacity_for(len(self.owner), self.rows_in_use + k))
         rows[new] = self._free[len(self._free) - k :][::-1]
         self._hand_out(ids[new], rows[new])
         return rows, new
@@ -553,9 +527,9 @@ class _Ring:
 
     def _grow_rows(self, capacity: int) -> None:
         old = len(self.owner)
-        self.owner = _grown(self.owner, capacity, -1)
-        self.newest = _grown(self.newest, capacity, _NEVER)
-        self.slots = _grown(self.slots, capacity, 0)
+        self.owner = grown(self.owner, capacity, -1)
+        self.newest = grown(self.newest, capacity, _NEVER)
+        self.slots = grown(self.slots, capacity, 0)
         added = np.arange(capacity - 1, old - 1, -1, dtype=np.int64)
         self._free = np.concatenate([added, self._free])  # the old free rows go first
 
@@ -974,34 +948,16 @@ class LastSeen:
     """
 
     def __init__(self, n_capacity: int) -> None:
-        cap = max(int(n_capacity), 1)
-        self._n = 0
-        self.last = np.full(cap, -1, np.int64)
-        self.first = np.full(cap, -1, np.int64)
+        self.last = IdColumn(np.int64, -1, n_capacity)
+        self.first = IdColumn(np.int64, -1, n_capacity)
 
     @property
     def capacity(self) -> int:
-        return len(self.last)
+        return len(self.last.values)
 
     @property
     def nbytes(self) -> int:
-        return int(self.last.nbytes + self.first.nbytes)
-
-    def _ensure(self, n: int) -> None:
-        self._n = max(self._n, n)
-        if n <= self.capacity:
-            return
-        cap = _doubled(self.capacity, n)
-        self.last = _grown(self.last, cap, -1)
-        self.first = _grown(self.first, cap, -1)
-
-    def _of(self, arr: np.ndarray, ids: np.ndarray) -> np.ndarray:
-        known = (ids >= 0) & (ids < self._n)
-        if known.all():
-            return arr[ids]
-        out = np.full(len(ids), -1, np.int64)
-        out[known] = arr[ids[known]]
-        return out
+        return self.last.nbytes + self.first.nbytes
 
     @staticmethod
     def _check_ts(ts: np.ndarray) -> None:
@@ -1012,34 +968,29 @@ class LastSeen:
         """Fold a batch (any order) in: newest = max, first = min of the times seen."""
         ids, ts = _as_events(ids, ts, write=True)
         self._check_ts(ts)
-        if not len(ids):
-            return
-        self._ensure(int(ids.max()) + 1)
-        np.maximum.at(self.last, ids, ts)
-        never = ids[self.first[ids] < 0]
-        self.first[never] = np.iinfo(np.int64).max  # every one of them gets a ts below
-        np.minimum.at(self.first, ids, ts)
+        self.last.maximum(ids, ts)
+        self.first.minimum(ids, ts)
 
     def get(self, ids: Any) -> np.ndarray:
         """Each id's newest event time (-1: never seen)."""
-        return self._of(self.last, np.asarray(ids, np.int64).reshape(-1))
+        return self.last.get(np.asarray(ids, np.int64).reshape(-1))
 
     def first_seen(self, ids: Any) -> np.ndarray:
         """Each id's first event time (-1: never seen)."""
-        return self._of(self.first, np.asarray(ids, np.int64).reshape(-1))
+        return self.first.get(np.asarray(ids, np.int64).reshape(-1))
 
     def before_each(self, ids: Any, ts: Any, order: BatchOrder | None = None) -> np.ndarray:
         """For each event, the newest earlier event time of its id (state or batch; -1 none)."""
         ids, ts = _as_events(ids, ts, write=True)
         if len(ids) == 1 and order is None:
-            return self._of(self.last, ids)
+            return self.last.get(ids)
         o = _order(order, ids, ts)
         n = len(ids)
         out = np.empty(n, np.int64)
         prev = np.full(n, -1, np.int64)
         inner = np.flatnonzero(np.arange(n) > o.start)
         prev[inner] = o.ts[inner - 1]
-        out[o.perm] = np.maximum(prev, self._of(self.last, o.ids))
+        out[o.perm] = np.maximum(prev, self.last.get(o.ids))
         return out
 
     def first_before_each(self, ids: Any, ts: Any, order: BatchOrder | None = None) -> np.ndarray:
@@ -1048,7 +999,7 @@ class LastSeen:
         o = _order(order, ids, ts)
         n = len(ids)
         out = np.empty(n, np.int64)
-        state = self._of(self.first, o.ids)
+        state = self.first.get(o.ids)
         batch_first = np.where(np.arange(n) > o.start, o.ts[o.start], -1)
         both = (state >= 0) & (batch_first >= 0)
         out[o.perm] = np.where(both, np.minimum(state, batch_first), np.maximum(state, batch_first))
@@ -1056,21 +1007,16 @@ class LastSeen:
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """The state as plain arrays (for np.savez); `from_state` restores it."""
-        n = self._n
-        return {
-            "config": np.array([n], np.int64),
-            "last": self.last[:n].copy(),
-            "first": self.first[:n].copy(),
-        }
+        last = self.last.state_dict()["values"]
+        return {"config": np.array([len(last)], np.int64), "last": last,
+                "first": self.first.state_dict()["values"]}  # fmt: skip
 
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray]) -> LastSeen:
         """Restore from `state_dict` output."""
-        n = int(state["config"][0])
-        seen = cls(n)
-        seen._ensure(n)
-        seen.last[:n] = state["last"]
-        seen.first[:n] = state["first"]
+        seen = cls(int(state["config"][0]))
+        seen.last.restore({"values": state["last"]})
+        seen.first.restore({"values": state["first"]})
         return seen
 
 
@@ -1085,35 +1031,19 @@ class Latest:
     """
 
     def __init__(self, n_capacity: int) -> None:
-        self._n = 0
-        self.value = np.full(max(int(n_capacity), 1), -1, np.int64)
+        self.column = IdColumn(np.int64, -1, n_capacity)
 
     @property
     def nbytes(self) -> int:
-        return int(self.value.nbytes)
-
-    def _ensure(self, n: int) -> None:
-        self._n = max(self._n, n)
-        if n > len(self.value):
-            self.value = _grown(self.value, _doubled(len(self.value), n), -1)
+        return self.column.nbytes
 
     def get(self, ids: Any) -> np.ndarray:
         """Each id's value (-1 for unknown ids, including -1)."""
-        ids = np.asarray(ids, np.int64).reshape(-1)
-        if not len(ids) or (int(ids.min()) >= 0 and int(ids.max()) < self._n):
-            return self.value[ids]
-        known = (ids >= 0) & (ids < self._n)  # unknown ids read id 0, then -1
-        return np.where(known, self.value[np.where(known, ids, 0)], -1)
+        return self.column.get(np.asarray(ids, np.int64).reshape(-1))
 
     def update(self, ids: Any, values: Any) -> None:
         """Fold values in (max); ids of -1 (an event with no such entity) are skipped."""
-        ids = np.asarray(ids, np.int64).reshape(-1)
-        values = np.broadcast_to(np.asarray(values, np.int64), ids.shape)
-        keep = ids >= 0
-        ids, values = ids[keep], values[keep]
-        if len(ids):
-            self._ensure(int(ids.max()) + 1)
-            np.maximum.at(self.value, ids, values)
+        self.column.maximum(np.asarray(ids, np.int64).reshape(-1), values)
 
     def asof(
         self,
@@ -1151,14 +1081,13 @@ class Latest:
         return _asof_by_merge(out, q_ids, q_ts, u_ids, u_ts, vals)
 
     def state_dict(self) -> dict[str, np.ndarray]:
-        return {"config": np.array([self._n], np.int64), "value": self.value[: self._n].copy()}
+        value = self.column.state_dict()["values"]
+        return {"config": np.array([len(value)], np.int64), "value": value}
 
     @classmethod
     def from_state(cls, state: dict[str, np.ndarray]) -> Latest:
-        n = int(state["config"][0])
-        latest = cls(n)
-        latest._ensure(n)
-        latest.value[:n] = state["value"]
+        latest = cls(int(state["config"][0]))
+        latest.column.restore({"values": state["value"]})
         return latest
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import overload
 
-from fraudwall.model.units import utc
+from fraudwall.model import utc
 
 #: A figure an entry was decided on: amounts in fen, ids, flags, or small lists/maps of them.
 Figure = int | str | bool | None | list[int] | list[str] | dict[str, int]

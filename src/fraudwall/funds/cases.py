@@ -18,10 +18,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudwall.model.enums import AccountKind, LineKind
-from fraudwall.model.schema import RecordError, records_from_table
-from fraudwall.model.types import CaseFile, Report
-from fraudwall.model.units import utc
+from fraudwall.model import (
+    AccountKind,
+    CaseFile,
+    LineKind,
+    RecordError,
+    Report,
+    records_from_table,
+    utc,
+)
 
 TIME_TOLERANCE_MS: Final = 30 * 60 * 1000
 """How far the time a victim gives for a payment may be from the ledger's (clocks, memory)."""

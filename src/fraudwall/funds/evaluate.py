@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from fraudwall.funds.cases import transfer_rows
 from fraudwall.funds.recovery import Recovery
 from fraudwall.funds.trace import Rule, Trace, trace
-from fraudwall.model.enums import AccountKind, EntityKind, Role
+from fraudwall.model import AccountKind, EntityKind, Role
 
 MONEY_ROLES = (Role.FRAUD_PAYMENT.value, Role.LAUNDERING.value)
 

@@ -24,10 +24,10 @@ import pyarrow.compute as pc
 import xlsxwriter
 
 from fraudwall.funds.ledger import SINK_KINDS
-from fraudwall.model.units import local_time
-from fraudwall.model.units import plain_yuan as yuan
+from fraudwall.model import LOCAL_OFFSET_MS, local_time
+from fraudwall.model import plain_yuan as yuan
 
-BEIJING: Final = timezone(timedelta(hours=8), "CST")
+BEIJING: Final = timezone(timedelta(milliseconds=LOCAL_OFFSET_MS), "CST")
 
 SINK_ZH: Final[Mapping[str, str]] = {
     "cash": "取现",

@@ -4,7 +4,8 @@ Tracing one case must cost milliseconds on a ledger of tens of millions of trans
 everything a trace asks about an account is precomputed here as numpy arrays:
 
 - account ids map to dense ints (accounts-table order first, then first appearance in
-  the transfers), so per-account state is an array index, not a dict of strings;
+  the transfers) through a `KeyIndex`, so per-account state is an array index, not a
+  dict of strings;
 - the journal is the transfer table stably sorted by ts (ties keep row order); journal
   position j is the transfer's sequence number, and "earlier" always means smaller j;
 - each account's debits and credits are CSR slices in journal order, and the balance of
@@ -25,8 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudwall.engine.keys import hash_keys
-from fraudwall.sim.ledger import ledger_order
+from fraudwall.common import KeyIndex, hash_keys, ledger_order
 
 #: Sink codes (index into SINK_KINDS): 0 is not a sink.
 SINK_KINDS: tuple[str, ...] = ("", "cash", "crypto_otc", "cross_border", "merchant", "external")
@@ -59,64 +59,13 @@ def _strings(col: pa.ChunkedArray | pa.Array) -> pa.Array:
     return arr
 
 
-def dense_ids(keys: pa.Array) -> tuple[np.ndarray, pa.Array]:
-    """Dense ids for string keys in first-seen order, and the distinct keys in id order.
-
-    Why not a hash table: one numpy sort of (hash prefix, position) groups equal keys at
-    numpy speed, two to three times faster than Arrow's `dictionary_encode` on tens of
-    millions of keys. The grouping is exact: every key is compared with its group's first
-    key, and Arrow's dictionary encoding is used instead in the (astronomically rare) case
-    of two different keys with the same 64-bit hash.
-    """
-    n = len(keys)
-    if n == 0:
-        return np.empty(0, np.int64), keys
-    h = hash_keys(keys)
-    pos_bits = max(1, (n - 1).bit_length())
-    if pos_bits > 40:
-        return _dense_ids_arrow(keys)
-    packed = (h >> np.uint64(pos_bits)) << np.uint64(pos_bits)
-    packed |= np.arange(n, dtype=np.uint64)
-    packed.sort()
-    pos = (packed & np.uint64((1 << pos_bits) - 1)).astype(np.int64)
-    hs = h[pos]
-    change = hs[1:] != hs[:-1]
-    same_prefix = (packed[1:] >> np.uint64(pos_bits)) == (packed[:-1] >> np.uint64(pos_bits))
-    mixed = np.flatnonzero(change & same_prefix)
-    if len(mixed):
-        # Different full hashes under one prefix may interleave: order those runs by hash.
-        run_start = np.flatnonzero(np.concatenate([[True], ~same_prefix]))
-        run_end = np.append(run_start[1:], n)
-        for r in np.unique(np.searchsorted(run_start, mixed, "right") - 1).tolist():
-            lo, hi = int(run_start[r]), int(run_end[r])
-            o = np.lexsort((pos[lo:hi], hs[lo:hi]))
-            pos[lo:hi] = pos[lo:hi][o]
-            hs[lo:hi] = hs[lo:hi][o]
-        change = hs[1:] != hs[:-1]
-    starts = np.flatnonzero(np.concatenate([[True], change]))
-    first = pos[starts]  # smallest position of each group: runs are sorted by position
-    group_sorted = np.cumsum(np.concatenate([[0], change]))
-    by_first = np.argsort(first)
-    new_id = np.empty(len(starts), np.int64)
-    new_id[by_first] = np.arange(len(starts))
-    ids = np.empty(n, np.int64)
-    ids[pos] = new_id[group_sorted]
-    distinct = keys.take(pa.array(first[by_first]))
-    if not pc.all(pc.equal(keys, distinct.take(pa.array(ids)))).as_py():
-        return _dense_ids_arrow(keys)
-    return ids, distinct
-
-
-def _dense_ids_arrow(keys: pa.Array) -> tuple[np.ndarray, pa.Array]:
-    enc = keys.dictionary_encode()
-    return np.asarray(enc.indices.to_numpy(zero_copy_only=False), np.int64), enc.dictionary
-
-
 class _HashIndex:
     """Exact lookup of string keys to their positions, without a dict of millions of
     strings: each entry packs a key's hash prefix above its position, so one sort of
     values (not an argsort) builds it; a lookup is a binary search, and every position
-    whose prefix matches is confirmed by comparing the strings."""
+    whose prefix matches is confirmed by comparing the strings. For the event ids: one
+    per transfer, all distinct, where a `KeyIndex` would hold a second copy of every id
+    and a table slot pair (some 50 bytes a transfer) to answer a few lookups a case."""
 
     def __init__(self, keys: pa.Array) -> None:
         n = len(keys)
@@ -182,31 +131,24 @@ class Ledger:
             bad = int(np.flatnonzero(amount_rows <= 0)[0])
             raise ValueError(f"{what}: amount_fen must be > 0 (row {bad})")
         self._event_ids = _strings(_column(transfers, "event_id", what))
-        src_col = _strings(_column(transfers, "from_account", what))
-        dst_col = _strings(_column(transfers, "to_account", what))
         n = len(ts_rows)
         if n >= 1 << _J_BITS:
             raise ValueError(f"{what}: at most 2**{_J_BITS} transfers per ledger")
 
         # Accounts: the accounts table's ids first (so its rows align with ids 0..m-1).
-        parts: list[pa.Array] = []
-        m = 0
+        columns = [_column(transfers, "from_account", what), _column(transfers, "to_account", what)]
         if accounts is not None:
-            acc_ids = _strings(_column(accounts, "account_id", "Ledger accounts"))
-            parts.append(acc_ids)
-            m = len(acc_ids)
-        parts += [src_col, dst_col]
-        big = pa.types.is_large_string(src_col.type) or any(
-            pa.types.is_large_string(p.type) for p in parts
-        )
-        all_keys = pa.concat_arrays([p.cast(pa.large_string()) if big else p for p in parts])
-        ids, self._account_ids = dense_ids(all_keys)
-        self._account_index: _HashIndex | None = None  # built on the first lookup
-        if m and int(ids[:m].max()) != m - 1:
-            dup = int(np.flatnonzero(ids[:m] != np.arange(m))[0])
+            columns.insert(0, _column(accounts, "account_id", "Ledger accounts"))
+        self._account_index = KeyIndex()
+        ids = self._account_index.lookup_columns(columns)
+        src_rows, dst_rows = ids[-2:]
+        m = accounts.num_rows if accounts is not None else 0
+        if m and int(ids[0].max()) != m - 1:
+            dup = int(np.flatnonzero(ids[0] != np.arange(m))[0])
             raise ValueError(
-                f"Ledger accounts: account_id {acc_ids[dup].as_py()!r} is listed twice"
+                f"Ledger accounts: account_id {columns[0][dup].as_py()!r} is listed twice"
             )
+        self._account_ids = self._account_index.to_arrow()
         n_acc = len(self._account_ids)
         idt = np.int32 if n_acc < 1 << 31 else np.int64
 
@@ -216,7 +158,6 @@ class Ledger:
         self.row: np.ndarray = np.arange(n, dtype=np.int64) if identity else order
         self.ts: np.ndarray = ts_rows if identity else ts_rows[order]
         self.amount: np.ndarray = amount_rows if identity else amount_rows[order]
-        src_rows, dst_rows = ids[m : m + n], ids[m + n :]
         self.src: np.ndarray = (src_rows if identity else src_rows[order]).astype(idt)
         self.dst: np.ndarray = (dst_rows if identity else dst_rows[order]).astype(idt)
         self._j_of_row: np.ndarray | None = None if identity else np.argsort(order)
@@ -327,9 +268,7 @@ class Ledger:
 
     def accounts(self, account_ids: Sequence[str]) -> np.ndarray:
         """Dense ids of accounts, -1 for an id the ledger does not know."""
-        if self._account_index is None:
-            self._account_index = _HashIndex(self._account_ids)
-        return self._account_index.lookup(account_ids)
+        return self._account_index.lookup(list(account_ids), add=False)
 
     def account(self, account_id: str) -> int:
         """The dense id of an account; KeyError naming the id if the ledger does not know it."""

@@ -25,11 +25,8 @@ from datetime import UTC, datetime
 from msgspec.structs import replace
 
 from fraudwall.funds.audit import AuditAction, AuditTrail
-from fraudwall.model.enums import OrderKind, OrderState
-from fraudwall.model.types import Order
-from fraudwall.model.units import utc, yuan
+from fraudwall.model import HOUR_MS, MINUTE_MS, Order, OrderKind, OrderState, utc, yuan
 
-HOUR_MS = 3_600_000
 #: A stop-payment holds for 48 hours from when the bank applies it.
 STOP_PAYMENT_MS = 48 * HOUR_MS
 #: At most two stop-payments per account, ever.
@@ -37,7 +34,7 @@ MAX_STOPS_PER_ACCOUNT = 2
 #: A freeze lasts six calendar months; each renewal adds six more to the current end.
 FREEZE_MONTHS = 6
 #: How far the time the police cite may be from the bank's own record of the transfer.
-DEFAULT_TIME_TOLERANCE_MS = 60_000
+DEFAULT_TIME_TOLERANCE_MS = MINUTE_MS
 
 ANTI_FRAUD_LAW = "《中华人民共和国反电信网络诈骗法》"
 STOP_PAYMENT_BASIS = f"{ANTI_FRAUD_LAW}第二十条（紧急止付）"

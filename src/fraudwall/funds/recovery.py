@@ -37,11 +37,8 @@ from fraudwall.funds.ledger import Ledger
 from fraudwall.funds.orders import STOP_PAYMENT_MS, BankRecord, Citation, OrderBook, StopTarget
 from fraudwall.funds.returns import Claim, ReturnProcess, ReturnTally
 from fraudwall.funds.trace import Rule, Trace, trace
-from fraudwall.model.enums import OrderKind, OrderState
-from fraudwall.model.types import CaseFile, Order, Report
-from fraudwall.model.units import yuan
+from fraudwall.model import DAY_MS, CaseFile, Order, OrderKind, OrderState, Report, yuan
 
-DAY_MS: Final = 86_400_000
 ACTOR: Final = "police"
 _NEVER: Final = 1 << 62  # later than any time in a world
 

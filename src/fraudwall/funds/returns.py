@@ -25,12 +25,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from fraudwall.funds.audit import AuditAction, AuditTrail, Figure
-from fraudwall.model.enums import OrderKind, OrderState
-from fraudwall.model.types import Order
-from fraudwall.model.units import utc, yuan
+from fraudwall.model import DAY_MS, Order, OrderKind, OrderState, utc, yuan
 
 RETURN_BASIS = "《电信网络新型违法犯罪案件冻结资金返还若干规定》（2016）第八条"
-DAY_MS = 86_400_000
 #: The public notice before a pro-rata return, in days.
 NOTICE_DAYS = 30
 

@@ -20,9 +20,8 @@ import sqlalchemy as sa
 
 from fraudwall.funds.audit import AuditEntry, AuditTrail
 from fraudwall.funds.recovery import RecoveryPolicy
-from fraudwall.model.enums import OrderKind
+from fraudwall.model import CaseFile, Order, OrderKind
 from fraudwall.model.sql import record_of, row_of, sql_table
-from fraudwall.model.types import CaseFile, Order
 
 STORE_FILE: Final = "funds.sqlite"
 """The store's file name inside a world directory, for the embedded deployment."""

@@ -1,6 +1,14 @@
-"""fraudwall's domain model: the types, their vocabularies, and their JSON/Arrow forms."""
+"""fraudwall's domain model: the types, their vocabularies, and their JSON/Arrow forms.
+
+The base every other part stands on: entities, events, ground truth, decisions and
+orders, one schema for each (JSON, Arrow / Parquet, validation), the units (int64 fen,
+int64 ms UTC and the spans of time counted in them), and checking a file of records.
+The SQLAlchemy mapping (`fraudwall.model.sql`) is imported on its own, by what stores
+records in a database, so that nothing else pays for SQLAlchemy.
+"""
 
 from fraudwall.model.enums import (
+    FRAUD_TYPE_ZH,
     AccountKind,
     Action,
     Channel,
@@ -18,6 +26,7 @@ from fraudwall.model.enums import (
     Typology,
     WarningChannel,
 )
+from fraudwall.model.files import CheckResult, check_file, read_records_file
 from fraudwall.model.schema import (
     REASON,
     REF_TYPES,
@@ -40,6 +49,7 @@ from fraudwall.model.types import (
     ALL_TYPES,
     BY_TABLE,
     ENTITY_TYPES,
+    EVENT_TABLES,
     EVENT_TYPES,
     SCHEMA_VERSION,
     Account,
@@ -63,12 +73,28 @@ from fraudwall.model.types import (
     UrlVisit,
     WarningTask,
 )
+from fraudwall.model.units import (
+    DAY_MS,
+    HOUR_MS,
+    LOCAL_OFFSET_MS,
+    MINUTE_MS,
+    local_time,
+    plain_yuan,
+    utc,
+    yuan,
+)
 
 __all__ = [
     "ALL_TYPES",
     "BY_TABLE",
+    "DAY_MS",
     "ENTITY_TYPES",
+    "EVENT_TABLES",
     "EVENT_TYPES",
+    "FRAUD_TYPE_ZH",
+    "HOUR_MS",
+    "LOCAL_OFFSET_MS",
+    "MINUTE_MS",
     "REASON",
     "REF_TYPES",
     "SCHEMA_VERSION",
@@ -80,6 +106,7 @@ __all__ = [
     "Case",
     "CaseFile",
     "Channel",
+    "CheckResult",
     "Decision",
     "Device",
     "DeviceKind",
@@ -111,15 +138,21 @@ __all__ = [
     "WarningChannel",
     "WarningTask",
     "arrow_schema",
+    "check_file",
     "empty_table",
     "from_dict",
     "from_json",
+    "local_time",
+    "plain_yuan",
+    "read_records_file",
     "reason_column",
     "records_from_table",
     "table_from_records",
     "to_dict",
     "to_json",
+    "utc",
     "validate_record",
     "validate_table",
     "write_rejected",
+    "yuan",
 ]

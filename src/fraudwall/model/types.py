@@ -343,6 +343,8 @@ EVENT_TYPES: tuple[type[Event], ...] = (
     Login,
     Report,
 )
+#: The tables events come in, one per event type, in that order.
+EVENT_TABLES: tuple[str, ...] = tuple(t.table for t in EVENT_TYPES)
 ALL_TYPES: tuple[type[Record], ...] = (
     *ENTITY_TYPES,
     *EVENT_TYPES,

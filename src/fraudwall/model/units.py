@@ -1,12 +1,21 @@
-"""How fraudwall's two units read for people: fen as yuan, ms since the epoch as a time.
+"""fraudwall's two units: money in int64 fen, time in int64 ms since the epoch, UTC.
 
-Money is written from the integer fen with integer arithmetic (never through a float), so
-every fen shows; times are UTC unless a caller asks for another zone.
+The spans of time every part counts in are defined here once, and so is China's offset
+from UTC, by which local hours and days (night calls, daily limits) are told. Money is
+written from the integer fen with integer arithmetic (never through a float), so every
+fen shows; times read as UTC unless a caller asks for another zone.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, tzinfo
+from typing import Final
+
+MINUTE_MS: Final = 60_000
+HOUR_MS: Final = 60 * MINUTE_MS
+DAY_MS: Final = 24 * HOUR_MS
+#: China Standard Time is UTC+8 all year (no daylight saving).
+LOCAL_OFFSET_MS: Final = 8 * HOUR_MS
 
 
 def plain_yuan(fen: int) -> str:

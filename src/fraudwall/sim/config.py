@@ -7,14 +7,10 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta
 
-from fraudwall.model.enums import FraudType
+from fraudwall.model import DAY_MS, FraudType
 
 #: Local midnight, Monday 2 March 2026, China Standard Time (UTC+8), in ms UTC.
 DEFAULT_START_TS = 1_772_380_800_000
-DAY_MS = 86_400_000
-HOUR_MS = 3_600_000
-MINUTE_MS = 60_000
-LOCAL_OFFSET_MS = 8 * HOUR_MS
 
 #: Share of cases by fraud type (DESIGN §2: the ten make up ~88%; rebate about a third).
 CASE_SHARES: dict[FraudType, float] = {

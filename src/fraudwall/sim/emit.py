@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from fraudwall.model.enums import Channel, Gateway
+from fraudwall.model import DAY_MS, HOUR_MS, LOCAL_OFFSET_MS, Channel, Gateway
 from fraudwall.sim.columns import NULL
-from fraudwall.sim.config import DAY_MS, LOCAL_OFFSET_MS
 from fraudwall.sim.entities import code
 from fraudwall.sim.state import SimState
 
@@ -29,7 +28,7 @@ FRAUD_PROFILE = np.array(
 
 def local_hour(ts: np.ndarray | int) -> np.ndarray:
     """Hour of the day in China (UTC+8) for ms UTC timestamps."""
-    return ((np.asarray(ts) + LOCAL_OFFSET_MS) // 3_600_000) % 24
+    return ((np.asarray(ts) + LOCAL_OFFSET_MS) // HOUR_MS) % 24
 
 
 def profile_times(
@@ -54,7 +53,7 @@ def waking(st: SimState, t: int, profile: np.ndarray = FRAUD_PROFILE) -> int:
     if hour == 23 or st.rng.random() < profile[hour] / profile.max():
         return t
     day_start = t - (t + LOCAL_OFFSET_MS) % DAY_MS
-    later = profile_times(st, day_start + (hour + 1) * 3_600_000, day_start + DAY_MS, 1, profile)
+    later = profile_times(st, day_start + (hour + 1) * HOUR_MS, day_start + DAY_MS, 1, profile)
     return int(later[0])
 
 
@@ -67,9 +66,9 @@ def local_times(st: SimState, day: np.ndarray, profile: np.ndarray = DAY_PROFILE
     rng, n = st.rng, len(day)
     cdf = np.cumsum(profile) / profile.sum()
     hour = np.minimum(np.searchsorted(cdf, rng.random(n), side="right"), 23)
-    within = rng.integers(0, 3_600_000, n)
+    within = rng.integers(0, HOUR_MS, n)
     # start_ts is local midnight, so local hour h of day d is start + d days + h hours.
-    return st.cfg.start_ts + day * DAY_MS + hour * 3_600_000 + within
+    return st.cfg.start_ts + day * DAY_MS + hour * HOUR_MS + within
 
 
 def _rows(st: SimState, table: str) -> int:

@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fraudwall.model.enums import (
+from fraudwall.model import (
+    DAY_MS,
+    HOUR_MS,
+    MINUTE_MS,
     AccountKind,
     Channel,
     DeviceKind,
@@ -25,7 +28,7 @@ from fraudwall.model.enums import (
 )
 from fraudwall.sim import emit, texts
 from fraudwall.sim.columns import NULL
-from fraudwall.sim.config import CASE_SHARES, DAY_MS, HOUR_MS, MINUTE_MS
+from fraudwall.sim.config import CASE_SHARES
 from fraudwall.sim.entities import code
 from fraudwall.sim.laundering import CaseRef, Launderer
 from fraudwall.sim.ordinary import register_app

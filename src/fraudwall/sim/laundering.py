@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fraudwall.model.enums import Channel, EntityKind, FraudType, Role, Typology
+from fraudwall.model import HOUR_MS, MINUTE_MS, Channel, EntityKind, FraudType, Role, Typology
 from fraudwall.sim import emit
 from fraudwall.sim.columns import NULL
-from fraudwall.sim.config import HOUR_MS, MINUTE_MS
 from fraudwall.sim.ordinary import cash_account
 from fraudwall.sim.population import choice
 from fraudwall.sim.state import SimState

@@ -8,30 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-
-def ledger_order(ts: np.ndarray) -> np.ndarray:
-    """The journal order: by time, ties by position (the journal sequence)."""
-    return packed_argsort(ts)
-
-
-def packed_argsort(key: np.ndarray) -> np.ndarray:
-    """A stable argsort of non-negative-range int keys, several times faster than numpy's.
-
-    Packs (key - min, position) into one int64 and sorts values, not indices; falls back
-    to a stable argsort when the two do not fit in 63 bits.
-    """
-    n = len(key)
-    if n < 2:
-        return np.arange(n, dtype=np.int64)
-    low = int(key.min())
-    idx_bits = max(1, int(n - 1).bit_length())
-    if (int(key.max()) - low).bit_length() + idx_bits > 63:
-        return np.argsort(key, kind="stable")
-    packed = (key.astype(np.int64) - low) << idx_bits
-    packed |= np.arange(n, dtype=np.int64)
-    packed.sort()
-    packed &= (1 << idx_bits) - 1
-    return packed
+from fraudwall.common import stable_argsort
 
 
 def running_minimum(
@@ -48,7 +25,7 @@ def running_minimum(
     acct = np.concatenate([src, dst])
     delta = np.concatenate([-amount, amount]).astype(np.int64)
     seq = np.concatenate([np.arange(m), np.arange(m)])
-    order = packed_argsort(acct.astype(np.int64) * max(m, 1) + seq)
+    order = stable_argsort(acct.astype(np.int64) * max(m, 1) + seq)
     acct, delta = acct[order], delta[order]
     running = np.cumsum(delta)
     starts = np.flatnonzero(np.concatenate([[True], acct[1:] != acct[:-1]]))

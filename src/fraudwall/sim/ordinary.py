@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from fraudwall.model.enums import Channel, Gateway, InstitutionKind
+from fraudwall.model import DAY_MS, HOUR_MS, MINUTE_MS, Channel, Gateway, InstitutionKind
 from fraudwall.sim import emit, texts
 from fraudwall.sim.columns import NULL
-from fraudwall.sim.config import DAY_MS, HOUR_MS, MINUTE_MS
 from fraudwall.sim.entities import code
 from fraudwall.sim.population import (
     MERCHANT_TICKET_YUAN,

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from fraudwall.model.enums import (
-    AccountKind,
-    DeviceKind,
-    ExternalKind,
-    InstitutionKind,
-    LineKind,
-)
+from fraudwall.model import DAY_MS, AccountKind, DeviceKind, ExternalKind, InstitutionKind, LineKind
 from fraudwall.sim import texts
 from fraudwall.sim.columns import NULL
-from fraudwall.sim.config import DAY_MS
 from fraudwall.sim.entities import code
 from fraudwall.sim.state import Institution, SimState
 

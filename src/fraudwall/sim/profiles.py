@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fraudwall.model.enums import FraudType as F
+from fraudwall.model import FraudType as F
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fraudwall.model.enums import InstitutionKind
+from fraudwall.model import InstitutionKind
 from fraudwall.sim.columns import Columns, StringPool
 from fraudwall.sim.config import SimConfig
 from fraudwall.sim.entities import EntityTable, new_accounts, new_devices, new_phones

@@ -22,7 +22,7 @@ from typing import TypeAlias, TypeVar
 
 import numpy as np
 
-from fraudwall.model.enums import FraudType
+from fraudwall.model import LOCAL_OFFSET_MS, FraudType
 
 __all__ = [
     "FRAUD_APPS",
@@ -1972,7 +1972,7 @@ def report_narrative(
     text = ""
     day = None
     if contact_ts is not None:
-        day = np.datetime64(contact_ts + 8 * 3_600_000, "ms").astype("datetime64[D]").item()
+        day = np.datetime64(contact_ts + LOCAL_OFFSET_MS, "ms").astype("datetime64[D]").item()
     for _ in range(16):
         ctx = _Ctx(r, fraud_type)
         ctx.vals["amount"] = _yuan(amount_fen)

@@ -15,8 +15,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from fraudwall.model import arrow_schema
-from fraudwall.model.enums import (
+from fraudwall.common import ledger_order
+from fraudwall.model import (
+    BY_TABLE,
+    DAY_MS,
+    EVENT_TABLES,
+    SCHEMA_VERSION,
     AccountKind,
     Channel,
     DeviceKind,
@@ -28,8 +32,8 @@ from fraudwall.model.enums import (
     LineKind,
     Role,
     Typology,
+    arrow_schema,
 )
-from fraudwall.model.types import BY_TABLE, SCHEMA_VERSION
 from fraudwall.sim import ledger
 from fraudwall.sim.columns import NULL, format_ids, int_or_null, take_nullable
 from fraudwall.sim.config import SimConfig
@@ -44,7 +48,6 @@ WORLD_TABLES = (
     "institutions", "people", "accounts", "phones", "devices", "transfers", "calls", "sms",
     "app_installs", "url_visits", "logins", "reports", "truth", "cases",
 )  # fmt: skip
-EVENT_TABLES = ("transfers", "calls", "sms", "app_installs", "url_visits", "logins", "reports")
 EVENT_PREFIX = {
     "transfers": "TR", "calls": "CL", "sms": "SM", "app_installs": "AI", "url_visits": "UV",
     "logins": "LG", "reports": "RP",
@@ -119,8 +122,8 @@ def opening_balances(st: SimState, tr: dict[str, np.ndarray]) -> np.ndarray:
     base = np.where(kind == code(AccountKind.CORPORATE), base * 200, base)
     base = np.where(kind == code(AccountKind.EXTERNAL), 0, base)
     last = acc.col("last_active_ts")
-    fresh = (acc.col("opened_ts") >= st.cfg.start_ts - 120 * 86_400_000) | (
-        (last != NULL) & (last < st.cfg.start_ts - 150 * 86_400_000)
+    fresh = (acc.col("opened_ts") >= st.cfg.start_ts - 120 * DAY_MS) | (
+        (last != NULL) & (last < st.cfg.start_ts - 150 * DAY_MS)
     )  # new or long-dormant accounts hold little
     base = np.where(fresh & (kind != code(AccountKind.CORPORATE)), base // 50, base)
     low = ledger.running_minimum(n, tr["src"], tr["dst"], tr["amount"])
@@ -137,7 +140,7 @@ def _sorted_events(st: SimState) -> tuple[dict[str, dict[str, np.ndarray]], dict
         late = data["ts"] >= st.cfg.end_ts
         if late.any() or (data["ts"] < st.cfg.start_ts).any():
             raise AssertionError(f"{name}: {int(late.sum())} events outside the window")
-        order = ledger.ledger_order(data["ts"])
+        order = ledger_order(data["ts"])
         out[name] = {k: v[order] for k, v in data.items()}
         inv = np.empty_like(order)
         inv[order] = np.arange(len(order))

@@ -1,8 +1,9 @@
 """Entity keys (account ids, phone numbers, device ids, IPs) mapped to dense integer ids.
 
-The engine keeps per-entity state in numpy arrays indexed by id, so every key maps once
-to a small integer. Keys arrive a batch at a time as Arrow string arrays, and the whole
-lookup stays in numpy over Arrow's buffers, with no Python object per key:
+State kept per entity lives in numpy arrays indexed by id (the engine's windows, the
+ledger's per-account postings), so every key maps once to a small integer. Keys arrive a
+batch at a time as Arrow string arrays, and the whole lookup stays in numpy over Arrow's
+buffers, with no Python object per key:
 
 - every key of the batch is hashed (64 bits, eight bytes at a time, vectorised across
   keys);
@@ -14,10 +15,9 @@ lookup stays in numpy over Arrow's buffers, with no Python object per key:
   the same ids, and their bytes are appended to one growing byte store, which is also
   the snapshot (`to_arrow`) and the reverse mapping (`key_of`).
 
-A Python dict costs ~120 bytes a key (str, int, slot) and, at millions of keys, ~1.4 µs a lookup
-(cache misses): 0.56M keys/s for a 1M-key batch against 10M known keys. This layout
-costs 50-70 bytes per key (key bytes, offsets, table slots at load <= 0.5) and resolves
-4-7M known keys/s and 1.6-2.9M new keys/s (measured on one core).
+Why not a Python dict: it costs ~120 bytes a key (str, int, slot) and a cache miss per
+lookup at millions of keys; this layout costs 50-70 bytes per key (key bytes, offsets,
+table slots at load <= 0.5). BENCHMARKS.md has the lookup rates.
 """
 
 from __future__ import annotations
