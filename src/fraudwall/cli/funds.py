@@ -19,6 +19,7 @@ from rich.table import Table
 
 from fraudwall.cli.console import print_paths, progress_bar
 from fraudwall.funds import (
+    STORE_FILE,
     AuditTrail,
     CaseStore,
     OrderBook,
@@ -30,7 +31,6 @@ from fraudwall.funds import (
     reports_from_table,
     write_flow,
 )
-from fraudwall.funds.store import STORE_FILE
 from fraudwall.model import DAY_MS, CaseFile, OrderKind, utc, yuan
 from fraudwall.sim import read_world
 

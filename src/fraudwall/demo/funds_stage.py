@@ -41,10 +41,10 @@ from fraudwall.funds import (
     largest_group,
     reports_from_table,
     summarize,
+    traced_share_by_rule,
     write_flow,
 )
-from fraudwall.funds.evaluate import traced_share_by_rule
-from fraudwall.model.units import yuan
+from fraudwall.model import yuan
 
 COMPARED_RULES = (Rule.LIFO, Rule.LIBR, Rule.FIFO, Rule.HAIRCUT, Rule.POISON)
 

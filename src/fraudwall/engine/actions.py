@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from fraudwall.model.enums import Action
+from fraudwall.model import Action
 
 #: The event kinds the engine decides (and rules and models are written for).
 KINDS: Final[tuple[str, ...]] = ("transfer", "call", "sms")

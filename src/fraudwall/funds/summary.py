@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from fraudwall.funds.audit import AuditAction
 from fraudwall.funds.recovery import Recovery
-from fraudwall.model.enums import OrderKind
+from fraudwall.model import OrderKind
 
 
 @dataclass(frozen=True)
