@@ -124,8 +124,8 @@ def _transposed(x: np.ndarray, columns: tuple[int, ...]) -> np.ndarray:
 def _count_below(thresholds: np.ndarray, v: np.ndarray) -> np.ndarray:
     """How many of the (sorted) thresholds lie below each value, as searchsorted(side=
     "left") says, but by one comparison pass per threshold: a forest of a few dozen small
-    trees has few thresholds per feature, and comparing is several times quicker than a
-    binary search then."""
+    trees has few thresholds per feature, and a pass of comparisons streams through memory
+    where a binary search jumps."""
     if len(thresholds) > 200:
         return np.searchsorted(thresholds, v, side="left")
     out = np.zeros(len(v), np.uint8)

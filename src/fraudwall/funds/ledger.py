@@ -180,8 +180,8 @@ class Ledger:
         """Per-account CSR postings and the balance before each, from one sort of packed keys.
 
         Each transfer gives a debit key (src, j, 0) and a credit key (dst, j, 1) packed
-        into one int64; sorting values (not indices) is several times faster than an
-        argsort, and the order is (account, journal, debit before credit).
+        into one int64, so one sort of values (not an argsort of indices) gives the order
+        (account, journal, debit before credit).
         """
         n = len(self.ts)
         j = np.arange(n, dtype=np.int64)
@@ -354,8 +354,8 @@ def _sink_codes(accounts: pa.Table) -> np.ndarray:
 
 
 def _pylist(strings: pa.Array) -> list[str]:
-    """A string array without nulls as Python strs: through numpy's object array, ten
-    times faster than `to_pylist` (which builds an Arrow scalar per value)."""
+    """A string array without nulls as Python strs: through numpy's object array, not
+    `to_pylist` (which builds an Arrow scalar per value)."""
     out: list[str] = strings.to_numpy(zero_copy_only=False).tolist()
     return out
 
