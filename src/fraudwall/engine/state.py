@@ -8,7 +8,10 @@ One `EngineState` holds what the engine knows between batches (DESIGN §5):
   opening date and owner, a number's activation date and country, a person's age, a
   device's owner), loaded from entity tables, unknown (−1 / nan) for entities first met
   in an event;
-- rolling windows (1 h, 24 h, 7 d) of counts, sums and distinct counterparts;
+- rolling windows (1 h, 24 h, 7 d) of counts, sums and distinct counterparts, in row
+  pools: one per kind of entity and bucket plan, each holding the columns folded from
+  the same events (a payee's payers and inflow, a caller's calls, short calls, night
+  calls and callees);
 - the newest time of each cross-kind signal per person (a risky contact, a call in
   progress, a remote-control app, a risky URL), read as of each event;
 - flags set by decisions and reports (numbers judged fraudulent, accounts named in a
@@ -33,14 +36,9 @@ import pyarrow.compute as pc
 import pyarrow.feather as feather
 
 from fraudwall.engine.keys import IntIndex, KeyIndex, hash_keys
-from fraudwall.engine.windows import (
-    LastSeen,
-    Latest,
-    WindowedCounter,
-    WindowedDistinct,
-    _doubled,
-    _grown,
-)
+from fraudwall.engine.poolcolumns import Column, Counter, Distinct
+from fraudwall.engine.rowpool import RowPool
+from fraudwall.engine.windows import LastSeen, Latest, _doubled, _grown
 
 MINUTE = 60_000
 HOUR = 60 * MINUTE
@@ -53,7 +51,9 @@ CONTACT_MEMORY_MS = 3 * DAY
 #: How far behind the newest event an event may arrive and still count exactly in the
 #: rolling windows; an entity idle for a window plus this gives its window rows back.
 LATENESS_MS = HOUR
-STATE_FORMAT = 3  # 3: contact pairs keyed unordered, their two ways in contact_pair_last
+#: 3: contact pairs keyed unordered, their two ways in contact_pair_last;
+#: 4: rolling windows in row pools (one id -> row map for several columns).
+STATE_FORMAT = 4
 
 KEY_NAMES = ("accounts", "phones", "people", "devices", "pay_pairs", "contact_pairs")
 #: Pairs of ids are packed into one int64 (payer << 32 | payee) and keyed as integers;
@@ -212,14 +212,9 @@ class TopFeatures:
         self.at.restore({"values": state["at"]})
 
 
-def _counter(window_ms: int, bucket_ms: int, dtype: Any = np.int64) -> Any:
-    """A factory of windowed sums for `EngineState`'s fields."""
-    return lambda: WindowedCounter(1024, window_ms, bucket_ms, dtype, lateness_ms=LATENESS_MS)
-
-
-def _distinct(window_ms: int, bucket_ms: int) -> Any:
-    """A factory of windowed distinct counts for `EngineState`'s fields."""
-    return lambda: WindowedDistinct(1024, window_ms, bucket_ms, lateness_ms=LATENESS_MS)
+def _pool(window_ms: int, bucket_ms: int, **columns: Column) -> Any:
+    """A factory of row pools (rows given back after `LATENESS_MS`) for `EngineState`."""
+    return lambda: RowPool(window_ms, bucket_ms, columns, lateness_ms=LATENESS_MS)
 
 
 @dataclass
@@ -249,24 +244,36 @@ class EngineState:
     caller_top: TopFeatures = field(default_factory=TopFeatures)
     sender_top: TopFeatures = field(default_factory=TopFeatures)
     person_warned: IdColumn = field(default_factory=IdColumn)
-    # accounts: rolling windows
-    payers_1h: WindowedDistinct = field(default_factory=_distinct(HOUR, 10 * MINUTE))
-    payers_24h: WindowedDistinct = field(default_factory=_distinct(DAY, 2 * HOUR))
-    in_fen_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR))
-    out_fen_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR))
-    out_n_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
-    out_fen_7d: WindowedCounter = field(default_factory=_counter(7 * DAY, DAY))
-    out_n_7d: WindowedCounter = field(default_factory=_counter(7 * DAY, DAY, np.int32))
+    # accounts: rolling windows, by payee (distinct payers, inflow) and by payer
+    payee_1h: RowPool = field(default_factory=_pool(HOUR, 10 * MINUTE, payers=Distinct()))
+    payee_24h: RowPool = field(
+        default_factory=_pool(DAY, 2 * HOUR, payers=Distinct(), in_fen=Counter(np.int64))
+    )
+    payer_24h: RowPool = field(
+        default_factory=_pool(DAY, 2 * HOUR, out_fen=Counter(np.int64), out_n=Counter(np.int32))
+    )
+    payer_7d: RowPool = field(
+        default_factory=_pool(7 * DAY, DAY, out_fen=Counter(np.int64), out_n=Counter(np.int32))
+    )
     account_seen: LastSeen = field(default_factory=lambda: LastSeen(1024))
     pay_pair_seen: LastSeen = field(default_factory=lambda: LastSeen(1024))
     # devices: accounts used on each device in a week (device farms)
-    device_accounts_7d: WindowedDistinct = field(default_factory=_distinct(7 * DAY, DAY))
-    # phone numbers as callers / senders
-    fanout_24h: WindowedDistinct = field(default_factory=_distinct(DAY, 2 * HOUR))
-    calls_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
-    short_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
-    night_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
-    callback_24h: WindowedCounter = field(default_factory=_counter(DAY, 2 * HOUR, np.int32))
+    device_7d: RowPool = field(default_factory=_pool(7 * DAY, DAY, accounts=Distinct()))
+    # phone numbers as callers / senders: numbers reached, calls, short and night calls
+    caller_24h: RowPool = field(
+        default_factory=_pool(
+            DAY,
+            2 * HOUR,
+            fanout=Distinct(),
+            calls=Counter(np.int32),
+            short=Counter(np.int32),
+            night=Counter(np.int32),
+        )
+    )
+    # phone numbers called back (by the numbers they called): the call-backs they got
+    called_back_24h: RowPool = field(
+        default_factory=_pool(DAY, 2 * HOUR, callbacks=Counter(np.int32))
+    )
     contact_pair_last: Latest = field(default_factory=lambda: Latest(1024))  # by directed pair
     # people: the newest time of each payer-side signal
     risky_contact: Latest = field(default_factory=lambda: Latest(1024))
