@@ -61,14 +61,16 @@ from fraudwall.engine.windows import (
 _NEVER = -(2**62)  # newest epoch of an entity never seen: every slot reads as empty
 _CHUNK = 1 << 15  # rows per chunk when reading (rows, B) blocks of state
 
-#: The rows an order's ids hold (and their newest epochs), and which of its runs of equal
-#: (id, epoch) read any slot: what every column of a pool reads through one order.
-_Held = tuple[np.ndarray, np.ndarray]
-_Near = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+_Held = tuple[np.ndarray, np.ndarray]  # some ids' rows and newest epochs (`RowPool._held`)
+_Near = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]  # see `_near`
 
 
 @dataclass
 class _Reads:
+    """What reads through one order found in a pool's rows, for all its columns: the
+    rows the order's ids hold, with their newest epochs, and which of the order's runs
+    of equal (id, epoch) read any slot (`_near`, found by the first read that needs it)."""
+
     held: _Held
     near: _Near | None = None
 
