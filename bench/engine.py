@@ -47,8 +47,7 @@ PEER_BUDGET_S = 900.0
 ACCOUNT_PARTS = (
     "keys.accounts", "account_opened", "account_active_before", "account_owner",
     "account_reported", "account_listed", "account_stopped_until", "account_last_device",
-    "payers_1h", "payers_24h", "in_fen_24h", "out_fen_24h", "out_n_24h", "out_fen_7d",
-    "out_n_7d", "account_seen",
+    "payee_1h", "payee_24h", "payer_24h", "payer_7d", "account_seen",
 )  # fmt: skip
 
 

@@ -102,8 +102,8 @@ def test_unseen_keys_get_the_ids_absorbing_would_give() -> None:
 
 def _inflow(engine: Engine, account: str, ts: int) -> tuple[int, float]:
     ids = engine.state.keys["accounts"].lookup([account], add=False)
-    fen = int(engine.state.in_fen_24h.total(ids, np.array([ts]))[0])
-    payers = float(engine.state.payers_24h.estimate(ids, np.array([ts]))[0])
+    fen = int(engine.state.payee_24h.total("in_fen", ids, np.array([ts]))[0])
+    payers = float(engine.state.payee_24h.estimate("payers", ids, np.array([ts]))[0])
     return fen, payers
 
 

@@ -1,6 +1,8 @@
-"""The quick paths of the windows module give what the plain ones give: `Latest.asof` by
-separate sorts and a search or by one merged sort, and window starts worked out per run
-of equal (id, epoch)."""
+"""The quick paths of the windows and row pools give what the plain ones give: `Latest.asof`
+by separate sorts and a search or by one merged sort, the packed stable argsort, window
+starts worked out per run of equal (id, epoch), a pool's columns folded together, reads
+through an order shared by several pools, and a counter read by askers apart from the
+events that count."""
 
 from __future__ import annotations
 
@@ -8,15 +10,12 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fraudwall.engine.windows import (
-    BatchOrder,
-    Latest,
-    WindowedCounter,
-    WindowedDistinct,
-    add_together,
-    id_time_order,
-)
+from fraudwall.engine.poolcolumns import Column, Counter, Distinct
+from fraudwall.engine.rowpool import RowPool
+from fraudwall.engine.windows import BatchOrder, Latest, id_time_order
 
+#: The columns a pool of these tests holds: sums of two widths and a sketch.
+COLUMNS: dict[str, Column] = {"fen": Counter(np.int64), "n": Counter(np.int32), "x": Distinct()}
 EVENTS = st.lists(st.tuples(st.integers(-1, 5), st.integers(0, 40)), max_size=40)
 
 
@@ -72,35 +71,26 @@ def test_window_starts_per_run_match_the_plain_search(events: list[tuple[int, in
         st.lists(st.tuples(st.integers(0, 4), st.integers(0, 60), st.integers(0, 9)), max_size=20),
         max_size=4,
     ),
-    skew=st.booleans(),
+    late=st.sampled_from([None, 0, 5]),
 )
-def test_adding_together_is_adding_one_by_one(
-    batches: list[list[tuple[int, int, int]]], skew: bool
+def test_a_pools_columns_fold_as_pools_of_one_column(
+    batches: list[list[tuple[int, int, int]]], late: int | None
 ) -> None:
-    """Rings folded together end as rings folded apart, also when one ring's past differs
-    (skew: its newest epochs then differ and it is folded on its own)."""
-
-    def rings() -> tuple[WindowedCounter, WindowedCounter, WindowedDistinct, WindowedCounter]:
-        return (
-            WindowedCounter(2, 12, 3),
-            WindowedCounter(2, 12, 3, np.int32),
-            WindowedDistinct(2, 12, 3),
-            WindowedCounter(2, 8, 2),  # other buckets
-        )
-
-    apart, together = rings(), rings()
-    if skew:
-        for ring in (apart[1], together[1]):
-            ring.add([0, 3], [100, 5], [1, 1])
+    """Columns folded together in one pool (one plan, one set of rows) end as each
+    column folded in its own pool."""
+    together = RowPool(12, 3, COLUMNS, late, n_capacity=2)
+    apart = {name: RowPool(12, 3, {name: c}, late, n_capacity=2) for name, c in COLUMNS.items()}
     for batch in batches:
         e = np.array(batch, np.int64).reshape(-1, 3)
         ids, ts, v = e[:, 0], e[:, 1], e[:, 2]
-        for ring in apart:
-            ring.add(ids, ts, v)
-        add_together([(ring, v) for ring in together], ids, ts)
-    for a, b in zip(apart, together, strict=True):
-        for name, arr in a.state_dict().items():
-            np.testing.assert_array_equal(arr, b.state_dict()[name], err_msg=name)
+        together.add(ids, ts, dict.fromkeys(COLUMNS, v))
+        for name, pool in apart.items():
+            pool.add(ids, ts, {name: v})
+    state = together.state_dict()
+    for name, pool in apart.items():
+        for key, arr in pool.state_dict().items():
+            if key != "columns":
+                np.testing.assert_array_equal(arr, state[key], err_msg=f"{name}: {key}")
 
 
 @settings(max_examples=100, deadline=None)
@@ -118,18 +108,18 @@ def test_before_each_among_is_before_each_of_askers_and_others_together(
 ) -> None:
     """far: times too far apart to pack, so both are run together after all."""
     scale = 2**41 if far else 1
-    counter = WindowedCounter(2, 12 * scale, 3 * scale, np.int32)
+    counter = RowPool(12 * scale, 3 * scale, {"n": Counter(np.int32)}, n_capacity=2)
     if past:
         p = np.array(past, np.int64)
-        counter.add(p[:, 0], p[:, 1] * scale)
+        counter.add(p[:, 0], p[:, 1] * scale, {"n": 1})
     a = np.array(askers, np.int64)
     o = np.array(others, np.int64).reshape(-1, 2)
     ids = np.concatenate([a[:, 0], o[:, 0]])
     ts = np.concatenate([a[:, 1], o[:, 1]]) * scale
     weight = np.concatenate([np.zeros(len(a), np.int32), np.ones(len(o), np.int32)])
-    expect = counter.before_each(ids, ts, weight)[: len(a)]
+    expect = counter.before_each("n", ids, ts, weight)[: len(a)]
     order = BatchOrder.of(a[:, 0], a[:, 1] * scale)
-    got = counter.before_each_among(order, o[:, 0], o[:, 1] * scale)
+    got = counter.before_each_among("n", order, o[:, 0], o[:, 1] * scale)
     assert got.tolist() == expect.tolist()
 
 
@@ -142,39 +132,36 @@ def test_before_each_among_is_before_each_of_askers_and_others_together(
                 min_size=1,
                 max_size=15,
             ),
-            st.lists(st.integers(0, 2), max_size=4),  # the rings folded, in order (repeats too)
+            st.lists(st.integers(0, 2), max_size=4),  # the pools folded, in order (repeats too)
         ),
         max_size=6,
     ),
     late=st.sampled_from([None, 0, 5]),
 )
-def test_rings_sharing_rows_read_and_fold_as_rings_apart(
+def test_pools_read_through_one_order_as_each_through_its_own(
     steps: list[tuple[list[tuple[int, int, int]], list[int]]], late: int | None
 ) -> None:
-    """Rings folded together share the work that depends on their rows (reads through
-    one BatchOrder, the rows handed out and taken back) until their pasts part: every
-    read, also through an order read before a fold, and every state is as if apart."""
-
-    def rings() -> tuple[WindowedCounter, WindowedCounter, WindowedDistinct]:
-        return (
-            WindowedCounter(2, 12, 3, lateness_ms=late),
-            WindowedCounter(2, 12, 3, np.int32, lateness_ms=late),
-            WindowedDistinct(2, 12, 3, lateness_ms=late),
-        )
-
-    shared, apart = rings(), rings()
+    """Pools with one bucket plan keyed by the same ids read through one shared
+    BatchOrder, before and after some of them fold the batch (each folding it any number
+    of times): every read is what the pool reads through an order of its own, and what
+    pools of one column read; each pool keeps what it worked out through the order only
+    until its rows change, and only for itself."""
+    shared = [RowPool(12, 3, COLUMNS, late, n_capacity=2) for _ in range(3)]
+    apart = [
+        {name: RowPool(12, 3, {name: c}, late, n_capacity=2) for name, c in COLUMNS.items()}
+        for _ in range(3)
+    ]
     for batch, chosen in steps:
         e = np.array(batch, np.int64)
         ids, ts, v = e[:, 0], e[:, 1], e[:, 2]
         order = BatchOrder.of(ids, ts)
-        for _ in range(2):  # before the fold, and through the same order after it
-            for s, a in zip(shared, apart, strict=True):
-                np.testing.assert_array_equal(
-                    s.before_each(ids, ts, v, order=order), a.before_each(ids, ts, v)
-                )
-            add_together([(shared[i], v) for i in chosen], ids, ts, order=order)
+        for _ in range(2):  # before the folds, and through the same order after them
+            for pool, alone in zip(shared, apart, strict=True):
+                for name in COLUMNS:
+                    got = pool.before_each(name, ids, ts, v, order=order)
+                    np.testing.assert_array_equal(got, pool.before_each(name, ids, ts, v))
+                    np.testing.assert_array_equal(got, alone[name].before_each(name, ids, ts, v))
             for i in chosen:
-                apart[i].add(ids, ts, v)
-    for s, a in zip(shared, apart, strict=True):
-        for name, arr in a.state_dict().items():
-            np.testing.assert_array_equal(arr, s.state_dict()[name], err_msg=name)
+                shared[i].add(ids, ts, dict.fromkeys(COLUMNS, v), order=order)
+                for name, pool in apart[i].items():
+                    pool.add(ids, ts, {name: v})

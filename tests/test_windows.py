@@ -6,19 +6,19 @@ import io
 import itertools
 from collections import defaultdict
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from fraudwall.engine.poolcolumns import Counter, Distinct
+from fraudwall.engine.rowpool import RowPool
 from fraudwall.engine.windows import (
     BatchOrder,
     LastSeen,
     Latest,
-    WindowedCounter,
-    WindowedDistinct,
     linear_count,
     splitmix64,
 )
@@ -82,7 +82,17 @@ def columns(batch: list[tuple[int, int, int]]) -> tuple[list[int], list[int], li
     return [e[0] for e in batch], [e[1] for e in batch], [e[2] for e in batch]
 
 
-# -- WindowedCounter ----------------------------------------------------------------------
+def counter(window: int, bucket: int, dtype: Any = np.int64, late: int | None = None) -> RowPool:
+    """A windowed sum on its own: a pool of one counter column, "x"."""
+    return RowPool(window, bucket, {"x": Counter(dtype)}, late, n_capacity=1)
+
+
+def distinct(window: int, bucket: int, bits: int = 64, late: int | None = None) -> RowPool:
+    """A distinct count on its own: a pool of one sketch column, "x"."""
+    return RowPool(window, bucket, {"x": Distinct(bits)}, late, n_capacity=1)
+
+
+# -- counters -----------------------------------------------------------------------------
 
 
 @settings(max_examples=200, deadline=None)
@@ -101,18 +111,18 @@ def test_counter_matches_sequential_reference(
     dtype: type,
 ) -> None:
     window, bucket = shape
-    counter = WindowedCounter(2, window, bucket, dtype)
+    sums = counter(window, bucket, dtype)
     ref = RefWindow(window, bucket)
     for n, batch in enumerate(batches):
         ids, ts, xs = columns(batch)
         ts = [t + n * shift for t in ts]  # later batches mostly later, sometimes late events
         order = BatchOrder.of(ids, ts) if share else None
-        got = counter.before_each(ids, ts, np.array(xs), order=order)
+        got = sums.before_each("x", ids, ts, np.array(xs), order=order)
         assert got.tolist() == ref.before_each(ids, ts, xs, sum)
-        counter.add(ids, ts, np.array(xs), order=order)
+        sums.add(ids, ts, {"x": np.array(xs)}, order=order)
         for i in range(6):
             for t in (0, 30, 60 + n * shift, 90 + n * shift):
-                assert counter.total([i], [t]).tolist() == [sum(ref.live(i, t))]
+                assert sums.total("x", [i], [t]).tolist() == [sum(ref.live(i, t))]
 
 
 @settings(max_examples=100, deadline=None)
@@ -122,21 +132,21 @@ def test_counter_batch_equals_batches_of_one(
 ) -> None:
     """The batch result equals running the same counter one event at a time."""
     ids, ts, xs = columns(sorted(batch, key=lambda e: e[1]))
-    whole, single = WindowedCounter(1, *shape), WindowedCounter(1, *shape)
-    got = whole.before_each(ids, ts, xs)
+    whole, single = counter(*shape), counter(*shape)
+    got = whole.before_each("x", ids, ts, xs)
     one_by_one = []
     for i, t, x in zip(ids, ts, xs, strict=True):
-        one_by_one.append(int(single.before_each([i], [t], [x])[0]))
-        single.add([i], [t], [x])
+        one_by_one.append(int(single.before_each("x", [i], [t], [x])[0]))
+        single.add([i], [t], {"x": [x]})
     assert got.tolist() == one_by_one
-    whole.add(ids, ts, xs)
+    whole.add(ids, ts, {"x": xs})
     for name, arr in whole.state_dict().items():
         np.testing.assert_array_equal(arr, single.state_dict()[name], err_msg=name)
 
 
 def test_counter_equal_timestamps_count_earlier_events_of_the_batch() -> None:
-    counter = WindowedCounter(4, 10, 1)
-    got = counter.before_each([1, 1, 2, 1], [5, 5, 5, 5], [1, 10, 100, 1000])
+    sums = counter(10, 1)
+    got = sums.before_each("x", [1, 1, 2, 1], [5, 5, 5, 5], [1, 10, 100, 1000])
     assert got.tolist() == [0, 1, 0, 11]
 
 
@@ -144,19 +154,19 @@ def test_counter_windows_are_bucket_granular() -> None:
     """A query at ts sees whole buckets (E - B, E]: the 24 h window at 47:00 starts at
     24:00, and a bucket counts entirely from its start."""
     hour = HOUR_MS
-    counter = WindowedCounter(1, 24 * hour, hour)
-    counter.add([0, 0, 0], [0, 10 * hour, 23 * hour + 1], [1, 2, 4])
+    sums = counter(24 * hour, hour)
+    sums.add([0, 0, 0], [0, 10 * hour, 23 * hour + 1], {"x": [1, 2, 4]})
     at = [23 * hour, 24 * hour - 1, 24 * hour, 34 * hour, 46 * hour + 5, 47 * hour]
-    assert counter.total([0] * len(at), at).tolist() == [7, 7, 6, 4, 4, 0]
-    assert counter.total([5, -1], [0, 0]).tolist() == [0, 0]  # unknown ids read empty
+    assert sums.total("x", [0] * len(at), at).tolist() == [7, 7, 6, 4, 4, 0]
+    assert sums.total("x", [5, -1], [0, 0]).tolist() == [0, 0]  # unknown ids read empty
 
 
 def test_counter_float_and_default_counts() -> None:
-    amounts = WindowedCounter(2, 100, 10, dtype=np.float64)
-    amounts.add([0, 0], [1, 2], [1.5, 2.25])
-    assert amounts.total([0], [5]).tolist() == [3.75]
-    counts = WindowedCounter(2, 100, 10)
-    assert counts.before_each([1, 1, 1], [0, 1, 2]).tolist() == [0, 1, 2]
+    amounts = counter(100, 10, dtype=np.float64)
+    amounts.add([0, 0], [1, 2], {"x": [1.5, 2.25]})
+    assert amounts.total("x", [0], [5]).tolist() == [3.75]
+    counts = counter(100, 10)
+    assert counts.before_each("x", [1, 1, 1], [0, 1, 2]).tolist() == [0, 1, 2]
 
 
 # -- no look-ahead ------------------------------------------------------------------------
@@ -187,17 +197,13 @@ def test_future_events_do_not_change_past_results(
     for mixed in (mixed_a, mixed_b):
         ids, ts, xs = columns(mixed)
         where = [k for k, e in enumerate(mixed) if e[1] <= cut]
-        counter, distinct, seen = (
-            WindowedCounter(5, 9, 3),
-            WindowedDistinct(5, 9, 3),
-            LastSeen(5),
-        )
-        counter.add([0, 3], [0, 0], [7, 7])  # some state from before the batch
-        distinct.add([0, 3], [0, 0], [7, 7])
+        sums, sketches, seen = counter(9, 3), distinct(9, 3), LastSeen(5)
+        sums.add([0, 3], [0, 0], {"x": [7, 7]})  # some state from before the batch
+        sketches.add([0, 3], [0, 0], {"x": [7, 7]})
         seen.update([0, 3], [0, 0])
         outs = (
-            counter.before_each(ids, ts, xs),
-            distinct.before_each_sketch(ids, ts, xs),
+            sums.before_each("x", ids, ts, xs),
+            sketches.before_each_sketch("x", ids, ts, xs),
             seen.before_each(ids, ts),
             seen.first_before_each(ids, ts),
         )
@@ -205,7 +211,7 @@ def test_future_events_do_not_change_past_results(
     assert results[0] == results[1]
 
 
-# -- WindowedDistinct ---------------------------------------------------------------------
+# -- distinct counts ----------------------------------------------------------------------
 
 
 @settings(max_examples=150, deadline=None)
@@ -224,20 +230,20 @@ def test_distinct_bitmaps_match_sequential_reference(
     share: bool,
 ) -> None:
     window, bucket = shape
-    distinct = WindowedDistinct(1, window, bucket, sketch_bits=bits)
+    sketches = distinct(window, bucket, bits)
     ref = RefWindow(window, bucket)
     for n, batch in enumerate(batches):
         ids, ts, others = columns(batch)
         ts = [t + n * shift for t in ts]
         order = BatchOrder.of(ids, ts) if share else None
-        got = distinct.before_each_sketch(ids, ts, others, order=order)
+        got = sketches.before_each_sketch("x", ids, ts, others, order=order)
         expected = ref.before_each(ids, ts, others, lambda xs: bitmap(xs, bits))
         assert got.tolist() == expected
-        np.testing.assert_allclose(distinct.before_each(ids, ts, others), linear_count(got))
-        distinct.add(ids, ts, others, order=order)
+        np.testing.assert_allclose(sketches.before_each("x", ids, ts, others), linear_count(got))
+        sketches.add(ids, ts, {"x": others}, order=order)
         for i in range(6):
             t = 60 + n * shift
-            assert distinct.sketch([i], [t]).tolist() == [bitmap(ref.live(i, t), bits)]
+            assert sketches.sketch("x", [i], [t]).tolist() == [bitmap(ref.live(i, t), bits)]
 
 
 def shares(bits: int, n_distinct: int, trials: int = 400) -> tuple[float, float]:
@@ -252,9 +258,9 @@ def shares(bits: int, n_distinct: int, trials: int = 400) -> tuple[float, float]
                 ids.append(entity)
                 ts.append(int(rng.integers(0, HOUR_MS)))
                 others.append(int(p))
-    distinct = WindowedDistinct(trials, HOUR_MS, 300_000, sketch_bits=bits)
-    distinct.add(ids, ts, others)
-    est = distinct.estimate(np.arange(trials), np.full(trials, 3_599_999))
+    sketches = distinct(HOUR_MS, 300_000, bits)
+    sketches.add(ids, ts, {"x": others})
+    est = sketches.estimate("x", np.arange(trials), np.full(trials, 3_599_999))
     error = np.abs(np.round(est) - n_distinct)
     return float((error == 0).mean()), float((error <= 1).mean())
 
@@ -278,8 +284,8 @@ def test_distinct_estimate_accuracy_for_small_counts() -> None:
 
 
 def test_distinct_counts_repeat_counterparts_once() -> None:
-    distinct = WindowedDistinct(2, 100, 10)
-    got = distinct.before_each([0, 0, 0, 0, 1], [1, 2, 3, 4, 5], [9, 9, 8, 9, 9])
+    sketches = distinct(100, 10)
+    got = sketches.before_each("x", [0, 0, 0, 0, 1], [1, 2, 3, 4, 5], [9, 9, 8, 9, 9])
     assert np.round(got).tolist() == [0, 1, 1, 2, 0]
 
 
@@ -334,10 +340,11 @@ def test_snapshot_restore_continues_identically() -> None:
         return rng.integers(0, 300, n), ts, rng.integers(0, 1000, n)
 
     hour = 3_600
-    states: list[WindowedCounter | WindowedDistinct | LastSeen] = [
-        WindowedCounter(8, hour, 300),
-        WindowedCounter(8, 24 * hour, hour, dtype=np.float64),
-        WindowedDistinct(8, 24 * hour, hour, sketch_bits=128),
+    states: list[RowPool | LastSeen] = [
+        counter(hour, 300),
+        counter(24 * hour, hour, dtype=np.float64),
+        distinct(24 * hour, hour, bits=128),
+        RowPool(hour, 300, {"n": Counter(np.int32), "x": Distinct(), "fen": Counter()}),
         LastSeen(8),
     ]
     for t0 in (0, 40_000):
@@ -346,7 +353,7 @@ def test_snapshot_restore_continues_identically() -> None:
             if isinstance(s, LastSeen):
                 s.update(ids, ts)
             else:
-                s.add(ids, ts, xs)
+                s.add(ids, ts, dict.fromkeys(s.columns, xs))
     restored = [type(s).from_state(savez_round_trip(s.state_dict())) for s in states]
     ids, ts, xs = batch(80_000)
     for a, b in zip(states, restored, strict=True):
@@ -357,48 +364,54 @@ def test_snapshot_restore_continues_identically() -> None:
             a.update(ids, ts)
             b.update(ids, ts)
         else:
-            assert isinstance(b, WindowedCounter | WindowedDistinct)
-            np.testing.assert_array_equal(a.before_each(ids, ts, xs), b.before_each(ids, ts, xs))
-            a.add(ids, ts, xs)
-            b.add(ids, ts, xs)
+            assert isinstance(b, RowPool) and b.columns == a.columns
+            for name in a.columns:
+                np.testing.assert_array_equal(
+                    a.before_each(name, ids, ts, xs), b.before_each(name, ids, ts, xs)
+                )
+            a.add(ids, ts, dict.fromkeys(a.columns, xs))
+            b.add(ids, ts, dict.fromkeys(b.columns, xs))
         for name, arr in a.state_dict().items():
             np.testing.assert_array_equal(arr, b.state_dict()[name], err_msg=name)
 
 
 def test_capacity_grows_by_doubling() -> None:
-    counter = WindowedCounter(1, 10, 1)
-    distinct = WindowedDistinct(1, 10, 1)
+    sums, sketches = counter(10, 1), distinct(10, 1)
+    both = RowPool(10, 1, {"n": Counter(np.int32), "x": Distinct()}, n_capacity=1)
     seen = LastSeen(1)
     ids = np.array([0, 5, 1000, 5])
-    counter.add(ids, [1, 2, 3, 4], [1, 2, 3, 4])
-    distinct.add(ids, [1, 2, 3, 4], [1, 2, 3, 4])
+    sums.add(ids, [1, 2, 3, 4], {"x": [1, 2, 3, 4]})
+    sketches.add(ids, [1, 2, 3, 4], {"x": [1, 2, 3, 4]})
+    both.add(ids, [1, 2, 3, 4], {"n": 1, "x": [1, 2, 3, 4]})
     seen.update(ids, [1, 2, 3, 4])
-    assert counter.capacity == distinct.capacity == seen.capacity == 1024
-    assert counter.total([5, 1000, 999], [5, 5, 5]).tolist() == [6, 3, 0]
-    assert np.round(distinct.estimate([5, 1000, 999], [5, 5, 5])).tolist() == [2, 1, 0]
+    assert sums.capacity == sketches.capacity == both.capacity == seen.capacity == 1024
+    assert sums.total("x", [5, 1000, 999], [5, 5, 5]).tolist() == [6, 3, 0]
+    assert np.round(sketches.estimate("x", [5, 1000, 999], [5, 5, 5])).tolist() == [2, 1, 0]
     assert seen.get([5, 1000, 999, 5000]).tolist() == [4, 3, -1, -1]
     # Rings: 4 bytes an id in the id map, and a row (id, newest epoch, buckets) only for
     # the 3 ids with events (rows double too: 1 -> 4).
-    assert counter.rows_in_use == distinct.rows_in_use == 3
-    assert counter.nbytes_in_use == 1001 * 4 + 3 * (8 + 8 + 10 * 8)
-    assert counter.nbytes == 1024 * 4 + 4 * (8 + 8 + 10 * 8) + 1 * 8  # + one free row
+    assert sums.rows_in_use == sketches.rows_in_use == both.rows_in_use == 3
+    assert sums.nbytes_in_use == 1001 * 4 + 3 * (8 + 8 + 10 * 8)
+    assert sums.nbytes == 1024 * 4 + 4 * (8 + 8 + 10 * 8) + 1 * 8  # + one free row
+    # Columns of one pool share the id map, the owners and the newest epochs.
+    assert both.nbytes_in_use == 1001 * 4 + 3 * (8 + 8 + 10 * 4 + 10 * 8)
     assert seen.nbytes == 1024 * 16
 
 
 def test_idle_entities_give_their_rows_back() -> None:
     """With a lateness, memory follows the entities active lately: an entity idle for
     a window plus the lateness holds no row, and its row serves a newer entity."""
-    counter = WindowedCounter(1, 100, 10, lateness_ms=20)
+    sums = counter(100, 10, late=20)
     for day in range(50):  # ten new entities every 100 ms, each active once
         ids = np.arange(10 * day, 10 * day + 10)
-        counter.add(ids, np.full(10, 100 * day), 1)
-    assert counter.rows_in_use <= 30  # this window's entities and the last one's
-    assert len(counter.owner) <= 32
-    assert counter.total([495, 10], [4900, 4900]).tolist() == [1, 0]
-    assert counter.total([495], [5000]).tolist() == [0]  # its own window has passed
-    kept = WindowedCounter(1, 100, 10)  # no lateness: rows are never taken back
+        sums.add(ids, np.full(10, 100 * day), {"x": 1})
+    assert sums.rows_in_use <= 30  # this window's entities and the last one's
+    assert len(sums.owner) <= 32
+    assert sums.total("x", [495, 10], [4900, 4900]).tolist() == [1, 0]
+    assert sums.total("x", [495], [5000]).tolist() == [0]  # its own window has passed
+    kept = counter(100, 10)  # no lateness: rows are never taken back
     for day in range(50):
-        kept.add(np.arange(10 * day, 10 * day + 10), np.full(10, 100 * day), 1)
+        kept.add(np.arange(10 * day, 10 * day + 10), np.full(10, 100 * day), {"x": 1})
     assert kept.rows_in_use == 500
 
 
@@ -428,7 +441,7 @@ def test_giving_rows_back_changes_nothing_for_events_within_the_lateness(
     shape: tuple[int, int],
 ) -> None:
     """A stream in time order, split into batches, each event up to `late` behind its
-    place: rings that take rows back read and hold what rings keeping every row do."""
+    place: a pool that gives rows back reads and holds what one keeping every row does."""
     events = sorted(events, key=lambda e: e[1])
     ids = np.array([e[0] for e in events])
     ts = np.array(
@@ -439,42 +452,46 @@ def test_giving_rows_back_changes_nothing_for_events_within_the_lateness(
     )
     xs = np.array([e[2] for e in events])
     bounds = [0, *sorted(c for c in cuts if c < len(events)), len(events)]
-    giving = (WindowedCounter(1, *shape, lateness_ms=late),
-              WindowedDistinct(1, *shape, lateness_ms=late))  # fmt: skip
-    keeping = (WindowedCounter(1, *shape), WindowedDistinct(1, *shape))
+    both = {"n": Counter(), "x": Distinct()}
+    giving = RowPool(*shape, both, lateness_ms=late, n_capacity=1)
+    keeping = RowPool(*shape, both, n_capacity=1)  # rows are never given back
     for lo, hi in itertools.pairwise(bounds):
         if lo == hi:
             continue
         b = slice(lo, hi)
-        for g, k in zip(giving, keeping, strict=True):
+        for name in ("n", "x"):
             np.testing.assert_array_equal(
-                g.before_each(ids[b], ts[b], xs[b]), k.before_each(ids[b], ts[b], xs[b])
+                giving.before_each(name, ids[b], ts[b], xs[b]),
+                keeping.before_each(name, ids[b], ts[b], xs[b]),
             )
-            g.add(ids[b], ts[b], xs[b])
-            k.add(ids[b], ts[b], xs[b])
+        giving.add(ids[b], ts[b], {"n": xs[b], "x": xs[b]})
+        keeping.add(ids[b], ts[b], {"n": xs[b], "x": xs[b]})
     now = int(ts.max())
     probe = np.arange(5)
-    for g, k in zip(giving, keeping, strict=True):
-        for t in (now, now + shape[0] // 2, now + shape[0]):
-            when = np.full(5, t)
-            if isinstance(g, WindowedCounter):
-                assert g.total(probe, when).tolist() == k.total(probe, when).tolist()
-            else:
-                np.testing.assert_array_equal(g.sketch(probe, when), k.sketch(probe, when))
-        assert g.rows_in_use <= k.rows_in_use
+    for t in (now, now + shape[0] // 2, now + shape[0]):
+        when = np.full(5, t)
+        assert giving.total("n", probe, when).tolist() == keeping.total("n", probe, when).tolist()
+        np.testing.assert_array_equal(
+            giving.sketch("x", probe, when), keeping.sketch("x", probe, when)
+        )
+    assert giving.rows_in_use <= keeping.rows_in_use
 
 
 def test_rings_giving_rows_back_snapshot_and_continue() -> None:
     rng = np.random.default_rng(5)
-    a = WindowedCounter(4, 1_000, 100, lateness_ms=100)
+    a = RowPool(1_000, 100, {"n": Counter(np.int32), "x": Distinct()}, lateness_ms=100)
     for t0 in range(0, 20_000, 2_000):
-        a.add(rng.integers(0, 500, 300), np.sort(rng.integers(t0, t0 + 2_000, 300)), 1)
-    b = WindowedCounter.from_state(savez_round_trip(a.state_dict()))
+        ids = rng.integers(0, 500, 300)
+        a.add(ids, np.sort(rng.integers(t0, t0 + 2_000, 300)), {"n": 1, "x": ids % 7})
+    b = RowPool.from_state(savez_round_trip(a.state_dict()))
     assert b.lateness_ms == 100 and b.rows_in_use == a.rows_in_use < 500
     ids, ts = rng.integers(0, 600, 300), np.sort(rng.integers(20_000, 22_000, 300))
-    np.testing.assert_array_equal(a.before_each(ids, ts), b.before_each(ids, ts))
-    a.add(ids, ts)
-    b.add(ids, ts)
+    for name in ("n", "x"):
+        np.testing.assert_array_equal(
+            a.before_each(name, ids, ts, ids % 5), b.before_each(name, ids, ts, ids % 5)
+        )
+    a.add(ids, ts, {"n": 1, "x": ids % 5})
+    b.add(ids, ts, {"n": 1, "x": ids % 5})
     for name, arr in a.state_dict().items():
         np.testing.assert_array_equal(arr, b.state_dict()[name], err_msg=name)
 
@@ -513,15 +530,15 @@ def test_window_start_matches_brute_force(events: list[tuple[int, int]], b: int,
 
 def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="multiple"):
-        WindowedCounter(1, 10, 3)
+        counter(10, 3)
     with pytest.raises(ValueError, match="multiple of 64"):
-        WindowedDistinct(1, 10, 1, sketch_bits=100)
+        Distinct(100)
     with pytest.raises(ValueError, match=">= 0"):
-        WindowedCounter(1, 10, 1).add([-1], [0], [1])
+        counter(10, 1).add([-1], [0], {"x": [1]})
     with pytest.raises(ValueError, match="length"):
-        WindowedCounter(1, 10, 1).before_each([1, 2], [0], [1, 1])
+        counter(10, 1).before_each("x", [1, 2], [0], [1, 1])
     with pytest.raises(ValueError, match="order"):
-        WindowedCounter(1, 10, 1).before_each([1], [0], [1], order=BatchOrder.of([1, 1], [0, 0]))
+        counter(10, 1).before_each("x", [1], [0], [1], order=BatchOrder.of([1, 1], [0, 0]))
 
 
 @settings(max_examples=60, deadline=None)

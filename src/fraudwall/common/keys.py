@@ -300,7 +300,7 @@ class KeyIndex:
         """The ids of several columns of keys, exactly as `lookup` gives them column after
         column (unseen keys numbered in that order), through one lookup of their distinct
         keys: a batch's callers and callees name a few ten thousand numbers in hundreds
-        of thousands of rows, and Arrow finds the distinct ones faster than they hash."""
+        of thousands of rows: Arrow finds the distinct ones, and only those are hashed here."""
         sizes = [len(column) for column in columns]
         if sum(sizes) < _MIN_TO_ENCODE:
             return [self.lookup(column, add) for column in columns]
@@ -626,8 +626,8 @@ class IntIndex(KeyIndex):
         return h.view(np.int64)
 
     def _rows(self) -> np.ndarray:
-        """The table's rows as 16-byte items: one gather of them is as quick as one of an
-        8-byte array (two gathers, of keys and ids, take twice as long)."""
+        """The table's rows as 16-byte items: one gather fetches a slot's key and id
+        together (not one gather of keys and another of ids)."""
         return self._table.view(_ROW).reshape(-1)
 
     def _at(self, slots: np.ndarray) -> np.ndarray:

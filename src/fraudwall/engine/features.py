@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 
 from fraudwall.engine.resolve import Resolver
 from fraudwall.engine.state import EngineState
-from fraudwall.engine.windows import BatchOrder, add_together, id_time_order
+from fraudwall.engine.windows import BatchOrder, id_time_order
 from fraudwall.model import DAY_MS, HOUR_MS, LOCAL_OFFSET_MS, MINUTE_MS
 
 SHORT_CALL_MS = 30_000
@@ -259,16 +259,18 @@ def contact_features(
     reputation = np.where(np.isnan(sim_age), 0.3, 0.3 + 0.7 * np.clip(sim_age / 180, 0, 1))
     reputation[(flagged >= 0) & (flagged <= ts)] = 0.0
 
-    order = c.by_caller
-    fanout = state.fanout_24h.before_each(c.caller, ts, c.callee, order=order)
+    order, callers = c.by_caller, state.caller_24h
+    fanout = callers.before_each("fanout", c.caller, ts, c.callee, order=order)
     one_call, one_short, one_night = c.counts
-    calls = state.calls_24h.before_each(c.caller, ts, one_call, order=order)
-    short = state.short_24h.before_each(c.caller, ts, one_short, order=order)
-    night = state.night_24h.before_each(c.caller, ts, one_night, order=order)
+    calls = callers.before_each("calls", c.caller, ts, one_call, order=order)
+    short = callers.before_each("short", c.caller, ts, one_short, order=order)
+    night = callers.before_each("night", c.caller, ts, one_night, order=order)
     # Call-backs are credited to the number called back: each caller counts those that
     # reached it (the state's and this batch's earlier ones) before each of its contacts.
     back = _callbacks(state, c)
-    callbacks = state.callback_24h.before_each_among(order, c.callee[back], ts[back])
+    callbacks = state.called_back_24h.before_each_among(
+        "callbacks", order, c.callee[back], ts[back]
+    )
     out = {
         "caller_reputation": reputation,
         "international_gateway": c.international,
@@ -502,16 +504,18 @@ def transfer_features(
     prev = state.account_seen.before_each(both_ids, both_ts, order=both)[:n]
     idle_since = np.maximum(prev, state.account_active_before.get(b))
     idle_since = np.where(idle_since >= 0, idle_since, state.account_opened.get(b))
-    out_24h = state.out_fen_24h.before_each_among(by_payee, a, ts, t.amount)  # payee's outflow
-    payer_in_24h = state.in_fen_24h.before_each_among(by_payer, b, ts, t.amount)
-    in_24h = state.in_fen_24h.before_each(b, ts, t.amount, order=by_payee)
-    out_7d = state.out_fen_7d.before_each(a, ts, t.amount, order=by_payer)
-    n_7d = state.out_n_7d.before_each(a, ts, 1, order=by_payer)
-    n_24h = state.out_n_24h.before_each(a, ts, 1, order=by_payer)
+    # The payee's outflow: what it paid out (as a payer) before each transfer to it; and
+    # the payer's inflow: what it received (as a payee) before each transfer from it.
+    out_24h = state.payer_24h.before_each_among("out_fen", by_payee, a, ts, t.amount)
+    payer_in_24h = state.payee_24h.before_each_among("in_fen", by_payer, b, ts, t.amount)
+    in_24h = state.payee_24h.before_each("in_fen", b, ts, t.amount, order=by_payee)
+    out_7d = state.payer_7d.before_each("out_fen", a, ts, t.amount, order=by_payer)
+    n_7d = state.payer_7d.before_each("out_n", a, ts, 1, order=by_payer)
+    n_24h = state.payer_24h.before_each("out_n", a, ts, 1, order=by_payer)
     first = state.pay_pair_seen.before_each(t.pair, ts) < 0
     by_person = id_time_order(t.person, ts)  # shared by the person signals' queries
     device = state.account_last_device.get(b)
-    on_device = state.device_accounts_7d.estimate(np.maximum(device, 0), ts)
+    on_device = state.device_7d.estimate("accounts", np.maximum(device, 0), ts)
     shared = np.where(device >= 0, np.maximum(np.rint(on_device) - 1, 0), 0)
     listed = state.account_listed.get(b)
     reported = state.account_reported.get(b)
@@ -524,9 +528,11 @@ def transfer_features(
         "amount_fen": t.amount,
         "payee_account_age_days": _days(ts, state.account_opened.get(b)),
         "payee_dormant_days": _days(ts, idle_since),
-        "payee_distinct_payers_1h": np.rint(state.payers_1h.before_each(b, ts, a, order=by_payee)),
+        "payee_distinct_payers_1h": np.rint(
+            state.payee_1h.before_each("payers", b, ts, a, order=by_payee)
+        ),
         "payee_distinct_payers_24h": np.rint(
-            state.payers_24h.before_each(b, ts, a, order=by_payee)
+            state.payee_24h.before_each("payers", b, ts, a, order=by_payee)
         ),
         "payee_passthrough_24h": passthrough,
         "payee_shared_device_accounts": shared,
@@ -566,16 +572,12 @@ def _upd(events: dict[str, PersonEvents], name: str) -> tuple[np.ndarray, np.nda
 def absorb_contacts(state: EngineState, c: Contacts) -> None:
     if not len(c):
         return
-    callers = [
-        (state.fanout_24h, c.callee),
-        (state.calls_24h, c.counts[0]),
-        (state.short_24h, c.counts[1]),
-        (state.night_24h, c.counts[2]),
-    ]
-    add_together(callers, c.caller, c.ts, order=c.by_caller)
+    calls, short, night = c.counts
+    folded = {"fanout": c.callee, "calls": calls, "short": short, "night": night}
+    state.caller_24h.add(c.caller, c.ts, folded, order=c.by_caller)
     back = _callbacks(state, c)
     if back.any():
-        state.callback_24h.add(c.callee[back], c.ts[back], 1)
+        state.called_back_24h.add(c.callee[back], c.ts[back], {"callbacks": 1})
     state.contact_pair_last.update(c.pair, c.ts)
     state.remember_contacts(c.caller, c.person, c.ts)
 
@@ -588,20 +590,10 @@ def absorb_person_events(state: EngineState, events: dict[str, PersonEvents]) ->
 def absorb_transfers(state: EngineState, t: Transfers, event_ids: pa.Array) -> None:
     if not len(t):
         return
-    # Rings with the same buckets side by side: they fold in together (add_together).
-    payees = [
-        (state.payers_1h, t.payer),
-        (state.payers_24h, t.payer),
-        (state.in_fen_24h, t.amount),
-    ]
-    add_together(payees, t.payee, t.ts, order=t.by_payee)
-    payers = [
-        (state.out_fen_24h, t.amount),
-        (state.out_n_24h, 1),
-        (state.out_fen_7d, t.amount),
-        (state.out_n_7d, 1),
-    ]
-    add_together(payers, t.payer, t.ts, order=t.by_payer)
+    state.payee_1h.add(t.payee, t.ts, {"payers": t.payer}, order=t.by_payee)
+    state.payee_24h.add(t.payee, t.ts, {"payers": t.payer, "in_fen": t.amount}, order=t.by_payee)
+    for payers in (state.payer_24h, state.payer_7d):
+        payers.add(t.payer, t.ts, {"out_fen": t.amount, "out_n": 1}, order=t.by_payer)
     state.account_seen.update(np.concatenate([t.payer, t.payee]), np.concatenate([t.ts, t.ts]))
     state.pay_pair_seen.update(t.pair, t.ts)
     used = t.device >= 0
@@ -615,7 +607,7 @@ def absorb_device_use(
     """An account used on a device (a login, or a transfer made from it)."""
     if not len(accounts):
         return
-    state.device_accounts_7d.add(devices, ts, accounts)
+    state.device_7d.add(devices, ts, {"accounts": accounts})
     order = np.argsort(ts, kind="stable")  # the newest use of each account wins
     state.account_last_device.set(accounts[order], devices[order])
 

@@ -8,7 +8,10 @@ One `EngineState` holds what the engine knows between batches (DESIGN §5):
   opening date and owner, a number's activation date and country, a person's age, a
   device's owner), loaded from entity tables, unknown (−1 / nan) for entities first met
   in an event;
-- rolling windows (1 h, 24 h, 7 d) of counts, sums and distinct counterparts;
+- rolling windows (1 h, 24 h, 7 d) of counts, sums and distinct counterparts, in row
+  pools: one per kind of entity and bucket plan, each holding the columns folded from
+  the same events (a payee's payers and inflow, a caller's calls, short calls, night
+  calls and callees);
 - the newest time of each cross-kind signal per person (a risky contact, a call in
   progress, a remote-control app, a risky URL), read as of each event;
 - flags set by decisions and reports (numbers judged fraudulent, accounts named in a
@@ -33,8 +36,10 @@ import pyarrow.compute as pc
 import pyarrow.feather as feather
 
 from fraudwall.common import IdColumn, IntIndex, KeyIndex, capacity_for, hash_keys
+from fraudwall.engine.poolcolumns import Column, Counter, Distinct
+from fraudwall.engine.rowpool import RowPool
 from fraudwall.engine.warnings import CallQuota
-from fraudwall.engine.windows import LastSeen, Latest, WindowedCounter, WindowedDistinct
+from fraudwall.engine.windows import LastSeen, Latest
 from fraudwall.model import DAY_MS, HOUR_MS, MINUTE_MS
 
 #: How long the engine remembers transfers (to resolve a report's transfer ids) and
@@ -44,7 +49,9 @@ CONTACT_MEMORY_MS = 3 * DAY_MS
 #: How far behind the newest event an event may arrive and still count exactly in the
 #: rolling windows; an entity idle for a window plus this gives its window rows back.
 LATENESS_MS = HOUR_MS
-STATE_FORMAT = 4  # 4: the warning state (96110 calls, numbers each person was warned about)
+#: 4: rolling windows in row pools (one id -> row map for several columns), the warning
+#: state (96110 calls, numbers each person was warned about), stop-payment spans.
+STATE_FORMAT = 4
 
 KEY_NAMES = (
     "accounts", "phones", "people", "devices", "pay_pairs", "contact_pairs", "warned_pairs"
@@ -156,14 +163,9 @@ class TopFeatures:
         self.at.restore({"values": state["at"]})
 
 
-def _counter(window_ms: int, bucket_ms: int, dtype: Any = np.int64) -> Any:
-    """A factory of windowed sums for `EngineState`'s fields."""
-    return lambda: WindowedCounter(1024, window_ms, bucket_ms, dtype, lateness_ms=LATENESS_MS)
-
-
-def _distinct(window_ms: int, bucket_ms: int) -> Any:
-    """A factory of windowed distinct counts for `EngineState`'s fields."""
-    return lambda: WindowedDistinct(1024, window_ms, bucket_ms, lateness_ms=LATENESS_MS)
+def _pool(window_ms: int, bucket_ms: int, **columns: Column) -> Any:
+    """A factory of row pools (rows given back after `LATENESS_MS`) for `EngineState`."""
+    return lambda: RowPool(window_ms, bucket_ms, columns, lateness_ms=LATENESS_MS)
 
 
 @dataclass
@@ -197,24 +199,40 @@ class EngineState:
     person_warned: IdColumn = field(default_factory=IdColumn)
     person_called: IdColumn = field(default_factory=IdColumn)
     call_quota: CallQuota = field(default_factory=CallQuota)
-    # accounts: rolling windows
-    payers_1h: WindowedDistinct = field(default_factory=_distinct(HOUR_MS, 10 * MINUTE_MS))
-    payers_24h: WindowedDistinct = field(default_factory=_distinct(DAY_MS, 2 * HOUR_MS))
-    in_fen_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS))
-    out_fen_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS))
-    out_n_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS, np.int32))
-    out_fen_7d: WindowedCounter = field(default_factory=_counter(7 * DAY_MS, DAY_MS))
-    out_n_7d: WindowedCounter = field(default_factory=_counter(7 * DAY_MS, DAY_MS, np.int32))
+    # accounts: rolling windows, by payee (distinct payers, inflow) and by payer
+    payee_1h: RowPool = field(default_factory=_pool(HOUR_MS, 10 * MINUTE_MS, payers=Distinct()))
+    payee_24h: RowPool = field(
+        default_factory=_pool(DAY_MS, 2 * HOUR_MS, payers=Distinct(), in_fen=Counter(np.int64))
+    )
+    payer_24h: RowPool = field(
+        default_factory=_pool(
+            DAY_MS, 2 * HOUR_MS, out_fen=Counter(np.int64), out_n=Counter(np.int32)
+        )
+    )
+    payer_7d: RowPool = field(
+        default_factory=_pool(
+            7 * DAY_MS, DAY_MS, out_fen=Counter(np.int64), out_n=Counter(np.int32)
+        )
+    )
     account_seen: LastSeen = field(default_factory=lambda: LastSeen(1024))
     pay_pair_seen: LastSeen = field(default_factory=lambda: LastSeen(1024))
     # devices: accounts used on each device in a week (device farms)
-    device_accounts_7d: WindowedDistinct = field(default_factory=_distinct(7 * DAY_MS, DAY_MS))
-    # phone numbers as callers / senders
-    fanout_24h: WindowedDistinct = field(default_factory=_distinct(DAY_MS, 2 * HOUR_MS))
-    calls_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS, np.int32))
-    short_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS, np.int32))
-    night_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS, np.int32))
-    callback_24h: WindowedCounter = field(default_factory=_counter(DAY_MS, 2 * HOUR_MS, np.int32))
+    device_7d: RowPool = field(default_factory=_pool(7 * DAY_MS, DAY_MS, accounts=Distinct()))
+    # phone numbers as callers / senders: numbers reached, calls, short and night calls
+    caller_24h: RowPool = field(
+        default_factory=_pool(
+            DAY_MS,
+            2 * HOUR_MS,
+            fanout=Distinct(),
+            calls=Counter(np.int32),
+            short=Counter(np.int32),
+            night=Counter(np.int32),
+        )
+    )
+    # phone numbers called back (by the numbers they called): the call-backs they got
+    called_back_24h: RowPool = field(
+        default_factory=_pool(DAY_MS, 2 * HOUR_MS, callbacks=Counter(np.int32))
+    )
     contact_pair_last: Latest = field(default_factory=lambda: Latest(1024))  # by directed pair
     # people: the newest time of each payer-side signal
     risky_contact: Latest = field(default_factory=lambda: Latest(1024))
