@@ -106,6 +106,7 @@ class _Pass:
     transfers: fx.Transfers | None
     transfer_features: dict[str, np.ndarray]
     decisions: pa.Table
+    by_kind: dict[str, pa.Table]  # each kind's decisions, in the batch's order
     explained: list[_Explained]
     features: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     candidates: tuple[np.ndarray, pa.Array, np.ndarray] | None = None
@@ -173,6 +174,11 @@ class Outcomes:
         if unknown:
             raise ValueError(f"outcomes: event_id {unknown[0]!r} was not decided in this batch")
         return cls(table, pa.array(names, pa.string()))
+
+    @property
+    def all_happened(self) -> bool:
+        """Whether every decided event went ahead (as in a replay of recorded history)."""
+        return bool(pc.all(pc.equal(self.outcome, Outcome.EXECUTED.value)).as_py() is not False)
 
     def happened(self, kind: str, event_ids: pa.ChunkedArray) -> np.ndarray:
         """For these events of `kind`: whether each went ahead (money moved; the call or
@@ -316,15 +322,15 @@ class Engine:
         ids: Resolver,
         explain: bool,
         keep_features: bool,
-        given: Mapping[str, np.ndarray] | None = None,
+        given: Mapping[str, pa.Table] | None = None,
     ) -> _Pass:
-        """Steps 1-3 of the module doc. `given` (action codes of calls and SMS, as
-        `contacts` orders them) replaces the contacts' decisions where a batch is decided
-        again to be absorbed: what the person was told is what counts."""
+        """Steps 1-3 of the module doc. `given` (each kind's decisions as they were given,
+        in its table's order) replaces the engine's own where a batch is decided again to
+        be absorbed: what the people were told is what counts."""
         s = self.state
         ruleset = self.rules.ruleset
         start = self._check_order(tables)
-        parts: list[pa.Table] = []
+        by_kind: dict[str, pa.Table] = {}  # each kind's decisions, in the batch's order
         explained: list[_Explained] = []
         kept: dict[str, dict[str, np.ndarray]] = {}
 
@@ -349,11 +355,11 @@ class Engine:
             d = decide(kind, f, hits, self.model.get(kind), explain, c.caller[sl], memo, c.ts[sl])
             codes[sl], scores[sl] = d.action, d.score
             people = s.keys["people"].key_of(c.person[sl])
-            parts.append(_decision_table(kind, table, d, people, c.country[sl]))
+            by_kind[kind] = _decision_table(kind, table, d, people, c.country[sl])
             if keep_features:
                 kept[kind] = f
-        if given is not None:
-            codes = given["contacts"]
+        if given is not None:  # what the people were told is what counts
+            codes, scores = _codes_and_scores(given, ("call", "sms"))
 
         # 2. people: contacts, apps, URLs
         events: dict[str, fx.PersonEvents] = {}
@@ -383,16 +389,17 @@ class Engine:
                 self.model.get("transfer"),
                 explain,
             )
-            parts.append(
-                _decision_table("transfer", transfers, d, s.keys["people"].key_of(t.person))
-            )
+            people = s.keys["people"].key_of(t.person)
+            by_kind["transfer"] = _decision_table("transfer", transfers, d, people)
             if keep_features:
                 kept["transfer"] = tf
 
+        by_kind.update(given or {})
+        parts = [by_kind[k] for k in ("call", "sms", "transfer") if k in by_kind]
         decisions = pa.concat_tables(parts) if parts else DECISION_SCHEMA.empty_table()
         return _Pass(
             tables, start, c, codes, scores, risky, foreign, events, t, tf, decisions,
-            explained, kept,
+            by_kind, explained, kept,
         )  # fmt: skip
 
     def _redecide(self, tables: dict[str, pa.Table], outcomes: Outcomes | None) -> _Pass:
@@ -401,10 +408,12 @@ class Engine:
         were told), and the given decisions kept for the warnings."""
         given = None
         if outcomes is not None:
-            given = {"contacts": _contact_codes(outcomes.decisions, tables)}
+            given = {
+                kind: decision_rows(outcomes.decisions, kind, table["event_id"])
+                for kind, name in DECIDED_TABLES.items()
+                if (table := _present(tables, name)) is not None
+            }
         p = self._decide(tables, Resolver(self.state, add=True), True, False, given)
-        if outcomes is not None:
-            p.decisions = outcomes.decisions
         return p
 
     # -- absorbing ---------------------------------------------------------------------------
@@ -426,10 +435,10 @@ class Engine:
         out = Outreach(s, self.warning_policy, self.priority, log, keep_candidates)
         if len(c):
             out.contacts(
-                c, tables, p.decisions, p.contact_codes, p.contact_scores, reached, p.foreign
+                c, tables, p.by_kind, p.contact_codes, p.contact_scores, reached, p.foreign
             )
         if t is not None:
-            out.transfers(t, tables["transfers"], p.decisions, p.transfer_features)
+            out.transfers(t, tables["transfers"], p.by_kind["transfer"], p.transfer_features)
 
         # what happened goes into the state
         events = p.events
@@ -526,28 +535,24 @@ def _one_event(event: Transfer | Call | Sms | Mapping[str, Any]) -> tuple[str, p
     return table_name, pa.Table.from_pylist([row], schema=arrow_schema(type(record)))
 
 
-def _contact_codes(decisions: pa.Table, tables: Mapping[str, pa.Table]) -> np.ndarray:
-    """The given decisions' action codes for the batch's calls, then its SMS."""
-    parts = []
-    for kind in ("call", "sms"):
-        table = _present(tables, DECIDED_TABLES[kind])
-        if table is None:
-            continue
-        rows = decisions.filter(pc.equal(decisions["kind"], kind))
-        at = pc.index_in(table["event_id"], value_set=rows["event_id"])
-        if at.null_count:
-            missing = table["event_id"].filter(pc.is_null(at))[0].as_py()
-            raise ValueError(f"outcomes: no decision for {kind} {missing!r} of the batch")
-        action = pc.index_in(rows["action"].take(at), value_set=ACTION_NAMES)
-        parts.append(action.to_numpy(zero_copy_only=False).astype(np.int8))
-    return np.concatenate(parts) if parts else np.empty(0, np.int8)
+def _codes_and_scores(
+    by_kind: Mapping[str, pa.Table], kinds: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """The action codes and scores of the decisions of `kinds`, one after the other."""
+    tables = [by_kind[k] for k in kinds if k in by_kind]
+    if not tables:
+        return np.empty(0, np.int8), np.empty(0)
+    action = [pc.index_in(t["action"], value_set=ACTION_NAMES) for t in tables]
+    codes = np.concatenate([a.to_numpy(zero_copy_only=False) for a in action]).astype(np.int8)
+    scores = np.concatenate([t["score"].to_numpy() for t in tables]).astype(np.float64)
+    return codes, scores
 
 
 def _happened(
     outcomes: Outcomes | None, tables: Mapping[str, pa.Table], kinds: Sequence[str], n: int
 ) -> np.ndarray:
     """Whether each of the batch's n events of `kinds` (in that order) went ahead."""
-    if outcomes is None or not n:
+    if outcomes is None or not n or outcomes.all_happened:
         return np.ones(n, bool)
     parts = [
         outcomes.happened(kind, table["event_id"])

@@ -103,7 +103,7 @@ class Outreach:
         self,
         c: fx.Contacts,
         tables: Mapping[str, pa.Table],
-        decisions: pa.Table,
+        decided: Mapping[str, pa.Table],
         codes: np.ndarray,
         scores: np.ndarray,
         reached: np.ndarray,
@@ -111,23 +111,18 @@ class Outreach:
     ) -> None:
         """Reminders of calls and SMS from abroad, and warnings of risky calls the person
         answered and talked on."""
-        said, numbers, kinds, sources = self._contact_columns(c, tables, decisions)
         delivered = reached & (codes < BLOCK) & (c.person >= 0)
         previous = fx.previous_contact(self.state, c)
         first = (previous < 0) | (c.ts - previous > self.policy.reminder_period_ms)
         remind = np.flatnonzero(delivered & (c.international | (foreign == 1)) & first)
         if len(remind):
+            said = _ContactTexts(c, tables, decided, remind)
             country = c.country.take(pa.array(remind)).to_pylist()
             texts = [
-                reminder_text(kinds[i], numbers[i], country[k])
-                for k, i in enumerate(remind.tolist())
+                reminder_text(said.kind[k], said.number[k], country[k]) for k in range(len(remind))
             ]
             self.log.add(
-                c.ts[remind],
-                c.person[remind],
-                repeat(REMINDER, len(remind)),
-                sources.take(pa.array(remind)),
-                texts,
+                c.ts[remind], c.person[remind], repeat(REMINDER, len(remind)), said.source, texts
             )
         talked = c.is_call & (c.duration >= fx.TALK_MS)
         rows = np.flatnonzero(delivered & (codes >= WARN) & talked)
@@ -137,32 +132,16 @@ class Outreach:
         chosen = self._outreach(c.ts[rows], c.person[rows], codes[rows], x)
         r = rows[chosen.rows]
         self.state.remember_warned(c.person[r], c.caller[r])
+        said = _ContactTexts(c, tables, decided, r)
         for channel, at in chosen.channels():
             i = r[at]
             texts = [
-                contact_text(channel, kinds[k], numbers[k], said[k]) + chosen.ranking(channel, j)
-                for j, k in zip(at.tolist(), i.tolist(), strict=True)
+                contact_text(channel, said.kind[j], said.number[j], said.reason[j])
+                + chosen.ranking(channel, j)
+                for j in at.tolist()
             ]
-            self._add(chosen, channel, at, c.ts[i], c.person[i], sources.take(pa.array(i)), texts)
-
-    def _contact_columns(
-        self, c: fx.Contacts, tables: Mapping[str, pa.Table], decisions: pa.Table
-    ) -> tuple[list[str], list[str], list[str], pa.Array]:
-        """Per contact: the decision's reason, the number shown, "call" / "sms", event id."""
-        said: list[str] = []
-        numbers: list[str] = []
-        kinds: list[str] = []
-        sources: list[pa.Array] = []
-        for kind, name, who in (("call", "calls", "caller"), ("sms", "sms", "sender")):
-            table = tables.get(name)
-            if table is None or not table.num_rows:
-                continue
-            shown = "presented_number" if "presented_number" in table.column_names else who
-            said += decision_rows(decisions, kind, table["event_id"])["reason"].to_pylist()
-            numbers += table[shown].to_pylist()
-            kinds += [kind] * table.num_rows
-            sources.append(table["event_id"].combine_chunks())
-        return said, numbers, kinds, pa.concat_arrays(sources)
+            sources = said.source.take(pa.array(at))
+            self._add(chosen, channel, at, c.ts[i], c.person[i], sources, texts)
 
     # -- transfers -------------------------------------------------------------------------
 
@@ -170,12 +149,12 @@ class Outreach:
         self,
         t: fx.Transfers,
         table: pa.Table,
-        decisions: pa.Table,
+        decided: pa.Table,
         features: Mapping[str, np.ndarray],
     ) -> None:
         """Warnings to payers at risk now whose transfer the engine warned about, delayed,
         held or blocked; 96110 calls for the stopped or delayed ones most at risk."""
-        d = decision_rows(decisions, "transfer", table["event_id"])
+        d = decided  # the transfers' decisions, in the table's order
         codes = pc.index_in(d["action"], value_set=_ACTION_NAMES).to_numpy().astype(np.int8)
         scores = d["score"].to_numpy()
         evidence = np.zeros(len(t), bool)
@@ -312,6 +291,40 @@ class Outreach:
         kept = select_due(person, ts, codes, s.person_warned.get(person), self.policy.cooldown_ms)
         s.person_warned.maximum(person[kept], ts[kept])
         return kept
+
+
+class _ContactTexts:
+    """What the texts about some of a batch's calls and SMS say (`rows`, positions in the
+    calls-then-SMS stream): each one's kind, the number shown, the decision's reason and
+    its event id. Only these rows become Python strings, not the whole batch's. `decided`
+    holds each kind's decisions in its table's order."""
+
+    def __init__(
+        self,
+        c: fx.Contacts,
+        tables: Mapping[str, pa.Table],
+        decided: Mapping[str, pa.Table],
+        rows: np.ndarray,
+    ) -> None:
+        self.kind: list[str] = []
+        self.number: list[str] = []
+        self.reason: list[str] = []
+        sources: list[pa.Array] = []
+        for kind, name, who, picked in (
+            ("call", "calls", "caller", rows[rows < c.n_calls]),
+            ("sms", "sms", "sender", rows[rows >= c.n_calls] - c.n_calls),
+        ):
+            table = tables.get(name)
+            if table is None or not len(picked):
+                continue
+            shown = "presented_number" if "presented_number" in table.column_names else who
+            at = pa.array(picked)
+            ids = table["event_id"].take(at)
+            self.kind += [kind] * len(picked)
+            self.number += table[shown].take(at).to_pylist()
+            self.reason += decided[kind]["reason"].take(at).to_pylist()
+            sources.append(ids.combine_chunks())
+        self.source = pa.concat_arrays(sources) if sources else pa.array([], pa.string())
 
 
 @dataclass(frozen=True)

@@ -30,14 +30,25 @@ class Resolver:
 
     def ids(self, name: str, keys: KeyBatch) -> np.ndarray:
         """The id of each key in the state's index `name` (-1 for a null key)."""
-        return self.columns(name, [keys])[0]
+        index = self.state.keys[name]
+        if self.add:
+            return index.lookup(keys)
+        found = index.lookup(keys, add=False)
+        return self._provisional(name, [keys], [found])[0]
 
     def columns(self, name: str, columns: Sequence[KeyBatch]) -> list[np.ndarray]:
         """The ids of several columns of keys, numbered column after column."""
         index = self.state.keys[name]
         if self.add:
             return index.lookup_columns(columns)
-        found = index.lookup_columns(columns, add=False)
+        return self._provisional(name, columns, index.lookup_columns(columns, add=False))
+
+    def _provisional(
+        self, name: str, columns: Sequence[KeyBatch], found: list[np.ndarray]
+    ) -> list[np.ndarray]:
+        """`found` (ids of known keys, -1 for the others) with the unseen keys' provisional
+        ids filled in, numbered column after column in order of first appearance."""
+        index = self.state.keys[name]
         missing = [_unseen_keys(column, ids) for column, ids in zip(columns, found, strict=True)]
         if not any(len(keys) for keys, _ in missing):
             return found
