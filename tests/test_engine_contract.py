@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import msgspec
@@ -180,3 +181,15 @@ def test_the_decisions_table_is_the_model_decisions_schema() -> None:
         {"transfers": table("transfers", [transfer("X2", T0, "A1", "M1", 5_000)])},
         Outcomes.reported([one], {"X2": "executed"}),
     )
+
+
+def test_a_snapshot_is_the_same_bytes_whenever_it_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same state saves the same bytes (so 'unchanged state' is a byte comparison)."""
+    engine = Engine.for_world(registry())
+    engine.process({"transfers": table("transfers", [transfer("X1", T0, "A1", "M1", 1_000)])})
+    first = _snapshot_bytes(engine, tmp_path / "now")
+    later = time.time() + 3 * 3600
+    monkeypatch.setattr(time, "time", lambda: later)
+    assert _snapshot_bytes(engine, tmp_path / "later") == first
