@@ -43,7 +43,7 @@ import pyarrow.compute as pc
 
 from fraudwall.common import KeyIndex
 from fraudwall.engine import features as fx
-from fraudwall.engine.actions import ACTION_CODE, ACTIONS
+from fraudwall.engine.actions import ACTION_CODE, ACTION_NAMES, action_codes_of
 from fraudwall.engine.decide import Decided, Sparse, TopMemo, decide
 from fraudwall.engine.featureset import FEATURES
 from fraudwall.engine.outreach import Outreach, decision_rows
@@ -69,7 +69,6 @@ from fraudwall.model import (
 
 WARN = ACTION_CODE[Action.WARN]
 BLOCK = ACTION_CODE[Action.BLOCK]
-ACTION_NAMES = pa.array([a.value for a in ACTIONS], pa.string())  # by action code
 _LISTS = pa.list_(pa.string())
 
 DECISION_SCHEMA = arrow_schema(Decision)
@@ -144,16 +143,6 @@ class Outcomes:
         return cls(table, _repeated(Outcome.EXECUTED.value, table.num_rows))
 
     @classmethod
-    def as_decided(cls, decisions: DecisionRows) -> Outcomes:
-        """Every decision was carried out: held and blocked events did not happen, the
-        others did (a payer warned goes ahead)."""
-        table = decision_table(decisions)
-        action = pc.index_in(table["action"], value_set=ACTION_NAMES).to_numpy()
-        stopped = action >= ACTION_CODE[Action.HOLD]
-        names = np.where(stopped, Outcome.BLOCKED.value, Outcome.EXECUTED.value)
-        return cls(table, pa.array(names.tolist(), pa.string()))
-
-    @classmethod
     def reported(cls, decisions: DecisionRows, by_event: Mapping[str, Outcome | str]) -> Outcomes:
         """Outcomes as an institution reports them, by event id; every decided event of the
         batch needs one."""
@@ -178,7 +167,7 @@ class Outcomes:
     @property
     def all_happened(self) -> bool:
         """Whether every decided event went ahead (as in a replay of recorded history)."""
-        return bool(pc.all(pc.equal(self.outcome, Outcome.EXECUTED.value)).as_py() is not False)
+        return bool(pc.all(pc.equal(self.outcome, Outcome.EXECUTED.value)).as_py())
 
     def happened(self, kind: str, event_ids: pa.ChunkedArray) -> np.ndarray:
         """For these events of `kind`: whether each went ahead (money moved; the call or
@@ -542,8 +531,7 @@ def _codes_and_scores(
     tables = [by_kind[k] for k in kinds if k in by_kind]
     if not tables:
         return np.empty(0, np.int8), np.empty(0)
-    action = [pc.index_in(t["action"], value_set=ACTION_NAMES) for t in tables]
-    codes = np.concatenate([a.to_numpy(zero_copy_only=False) for a in action]).astype(np.int8)
+    codes = np.concatenate([action_codes_of(t["action"]) for t in tables])
     scores = np.concatenate([t["score"].to_numpy() for t in tables]).astype(np.float64)
     return codes, scores
 

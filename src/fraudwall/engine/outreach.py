@@ -18,13 +18,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.engine import features as fx
+from fraudwall.engine.actions import action_codes_of
 from fraudwall.engine.priority import INPUTS, CallPriority, call_inputs, transfer_inputs
 from fraudwall.engine.state import EngineState
 from fraudwall.engine.warnings import (
     APP_PUSH,
     BLOCK,
     CALL_96110,
-    CHANNELS,
     DELAY,
     REMINDER,
     SMS,
@@ -61,8 +61,6 @@ AT_RISK_SIGNALS = (
     "payee_in_reported_case",
     "payee_on_risk_list",
 )
-
-_CHANNEL_NAMES = pa.array(CHANNELS, pa.string())
 
 
 def decision_rows(decisions: pa.Table, kind: str, event_ids: pa.ChunkedArray) -> pa.Table:
@@ -152,11 +150,11 @@ class Outreach:
         decided: pa.Table,
         features: Mapping[str, np.ndarray],
     ) -> None:
-        """Warnings to payers at risk now whose transfer the engine warned about, delayed,
-        held or blocked; 96110 calls for the stopped or delayed ones most at risk."""
-        d = decided  # the transfers' decisions, in the table's order
-        codes = pc.index_in(d["action"], value_set=_ACTION_NAMES).to_numpy().astype(np.int8)
-        scores = d["score"].to_numpy()
+        """Warnings to payers whose transfer the engine delayed, held or blocked, or warned
+        about while they show signs of being worked on; 96110 calls for the ones most at
+        risk. `decided` holds the transfers' decisions in the table's order."""
+        codes = action_codes_of(decided["action"])
+        scores = decided["score"].to_numpy()
         evidence = np.zeros(len(t), bool)
         for name in AT_RISK_SIGNALS:
             if name in features:
@@ -172,13 +170,13 @@ class Outreach:
         own_money = x[:, INPUTS.index("passes_money_on")] == 0
         told = (codes[rows] >= DELAY) & own_money & evidence[rows]
         chosen = self._outreach(t.ts[rows], t.person[rows], codes[rows], x, told)
-        said = d["reason"].to_pylist()
-        payees = table["to_account"].to_pylist()
         r = rows[chosen.rows]
+        said = decided["reason"].take(pa.array(r)).to_pylist()  # only the people warned
+        payees = table["to_account"].take(pa.array(r)).to_pylist()
         for channel, at in chosen.channels():
             i = r[at]
             texts = [
-                transfer_text(channel, payees[k], int(t.amount[k]), said[k], int(codes[k]))
+                transfer_text(channel, payees[j], int(t.amount[k]), said[j], int(codes[k]))
                 + chosen.ranking(channel, j)
                 for j, k in zip(at.tolist(), i.tolist(), strict=True)
             ]
@@ -346,9 +344,6 @@ class _Chosen:
     def ranking(self, channel: str, at: int) -> str:
         """The ranking text a 96110 task carries (nothing on the other channels)."""
         return self.ranked[at] if channel == CALL_96110 else ""
-
-
-_ACTION_NAMES = pa.array(["allow", "warn", "delay", "hold", "block"], pa.string())
 
 
 def _rows_of(features: Mapping[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:

@@ -52,7 +52,6 @@ SMS = WarningChannel.SMS.value
 CALL_96110 = WarningChannel.CALL_96110.value
 SMS_12381 = WarningChannel.SMS_12381.value
 REMINDER = WarningChannel.REMINDER_INTL.value
-CHANNELS = (APP_PUSH, SMS, CALL_96110, SMS_12381, REMINDER)
 
 WARN = ACTION_CODE[Action.WARN]
 DELAY = ACTION_CODE[Action.DELAY]
