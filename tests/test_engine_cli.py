@@ -159,3 +159,24 @@ def test_train_refuses_a_file_that_fits_no_event_table(tmp_path: Path) -> None:
     path.write_text("who,what,label\na,b,1\n", encoding="utf-8")
     result = runner.invoke(app, ["train", "--labelled", str(path), "--out", str(tmp_path / "m")])
     assert result.exit_code == 2 and "fit none of transfers, calls, sms" in result.output
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        ({"weights": None}, "weights and bias must be numbers"),
+        ({"weights": [1.0, 2.0]}, "the call priority has 2 weights"),
+        ({"bias": float("nan")}, "not finite"),
+        ({"inputs": ["age"]}, "train the model again"),
+    ],
+)
+def test_replay_refuses_a_model_whose_call_priority_is_damaged(
+    world_dir: Path, model_file: Path, tmp_path: Path, change: dict[str, object], said: str
+) -> None:
+    doc = json.loads(model_file.read_text())
+    doc["call_priority"] = {**doc["call_priority"], **change}
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(doc))
+    result = runner.invoke(app, ["replay", str(world_dir), "--model", str(bad), "--out", "x"])
+    assert result.exit_code == 2
+    assert said in " ".join(result.output.split())

@@ -166,16 +166,23 @@ class CallPriority:
 
     @classmethod
     def from_dict(cls, doc: Mapping[str, Any], source: str = "model") -> CallPriority:
-        inputs = tuple(doc.get("inputs", ()))
-        if inputs != INPUTS:
+        """A priority as `to_dict` wrote it; anything else is refused, naming the field."""
+        if not isinstance(doc, Mapping) or tuple(doc.get("inputs") or ()) != INPUTS:
             raise ValueError(
                 f"{source}: the call priority was fitted on other signals than this engine "
                 "gives; train the model again with `fraudwall train`"
             )
-        weights = tuple(float(w) for w in doc["weights"])
+        try:
+            weights = tuple(float(w) for w in doc["weights"])
+            bias = float(doc["bias"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{source}: call_priority: weights and bias must be numbers") from exc
         if len(weights) != len(INPUTS):
             raise ValueError(f"{source}: the call priority has {len(weights)} weights")
-        return cls(weights, float(doc["bias"]), inputs, doc.get("trained_on"))
+        if not np.isfinite([*weights, bias]).all():
+            raise ValueError(f"{source}: call_priority: a weight or the bias is not finite")
+        trained = doc.get("trained_on")
+        return cls(weights, bias, INPUTS, trained if isinstance(trained, Mapping) else None)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
