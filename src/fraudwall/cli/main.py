@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import typer
 from rich.console import Console
 
+from fraudwall.cli.boundary import GuardedGroup
 from fraudwall.cli.console import print_counts, print_figures, print_paths, progress_bar
 from fraudwall.cli.funds import cases_app, trace_cmd
 from fraudwall.demo import run_demo
@@ -25,9 +26,13 @@ if TYPE_CHECKING:  # the engine is imported by the commands that run it: --help 
 matplotlib.use("Agg")  # a command-line tool never opens a plot window
 
 app = typer.Typer(
+    cls=GuardedGroup,
     no_args_is_help=True,
     add_completion=False,
-    help="fraudwall: banks, payment institutions, telcos and police fight fraud together.",
+    pretty_exceptions_enable=False,
+    help="fraudwall: banks, payment institutions, telcos and police fight fraud together. "
+    "A failure is one line (exit 2: bad input, 1: the run failed); --debug anywhere on the "
+    "line shows its traceback.",
 )
 
 MIN_PEOPLE = 100

@@ -33,6 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from fraudwall.errors import InputError
 from fraudwall.model.types import (
     SCHEMA_VERSION,
     Account,
@@ -61,16 +62,15 @@ _SHOW: Final = 60  # longest value quoted in full in a reason
 
 
 # --- errors -----------------------------------------------------------------------------
-class RecordError(ValueError):
+class RecordError(InputError):
     """A record that does not fit its type; `field` says where, `problem` says what."""
 
     def __init__(self, field: str, problem: str) -> None:
         self.field = field
-        self.problem = problem
-        super().__init__(f"{field}: {problem}" if field else problem)
+        super().__init__(field, problem)
 
 
-class SchemaError(ValueError):
+class SchemaError(InputError):
     """A table whose columns do not match its type: nothing in it can be checked per row."""
 
     def __init__(self, table: str, missing: Sequence[str], extra: Sequence[str]) -> None:
@@ -82,7 +82,7 @@ class SchemaError(ValueError):
             parts.append("missing columns: " + ", ".join(self.missing))
         if self.extra:
             parts.append("unexpected columns: " + ", ".join(self.extra))
-        super().__init__(f"{table}: " + "; ".join(parts))
+        super().__init__(table, "; ".join(parts))
 
 
 # --- field specs ------------------------------------------------------------------------

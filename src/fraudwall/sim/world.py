@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,10 +57,16 @@ EVENT_PREFIX = {
 
 @dataclass
 class World:
-    """A simulated world: its configuration and its tables, in the model's schemas."""
+    """A simulated world: its configuration and its tables, in the model's schemas.
+
+    `world_id` names the world's content once it has been written (see `write_world`):
+    stores and results derived from a world keep it, so they are never read against
+    another one.
+    """
 
     config: SimConfig
     tables: dict[str, pa.Table]
+    world_id: str | None = None
 
     def manifest(self) -> dict[str, Any]:
         return {
@@ -426,14 +433,40 @@ def _truth(
 
 
 # --- files ------------------------------------------------------------------------------
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def world_id_of(files: dict[str, dict[str, Any]]) -> str:
+    """A world's id: a digest of its tables' checksums, so the same world has the same id."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(f"{name}={files[name]['sha256']};".encode())
+    return digest.hexdigest()[:16]
+
+
 def write_world(world: World, out_dir: Path) -> Path:
-    """Write one Parquet file per table and manifest.json. Same world, same bytes."""
+    """Write one Parquet file per table and manifest.json (every table's rows, size and
+    checksum, and the world's id). Same world, same bytes."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    files: dict[str, dict[str, Any]] = {}
     for name in WORLD_TABLES:
-        pq.write_table(world.tables[name], out_dir / f"{name}.parquet", compression="zstd")
+        file = out_dir / f"{name}.parquet"
+        pq.write_table(world.tables[name], file, compression="zstd")
+        files[name] = {
+            "rows": world.tables[name].num_rows,
+            "bytes": file.stat().st_size,
+            "sha256": _sha256(file),
+        }
+    world.world_id = world_id_of(files)
+    manifest = {**world.manifest(), "tables": files, "world_id": world.world_id}
     (out_dir / "manifest.json").write_text(
-        json.dumps(world.manifest(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     )
     return out_dir
 
@@ -455,4 +488,4 @@ def read_world(path: Path) -> World:
     for name in WORLD_TABLES:
         schema = arrow_schema(BY_TABLE[name])
         tables[name] = pq.read_table(path / f"{name}.parquet", schema=schema)
-    return World(config, tables)
+    return World(config, tables, manifest.get("world_id"))
