@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from fraudwall.cli.boundary import GuardedGroup
 from fraudwall.cli.console import print_counts, print_figures, print_paths, progress_bar
@@ -149,7 +150,7 @@ def verify_cmd(
         if table.problem is None:
             console.print(f"  {table.name:<14} [green]OK[/green]")
         else:
-            console.print(f"  {table.name:<14} [red]{table.problem}[/red]", highlight=False)
+            console.print(f"  {table.name:<14} [red]{escape(table.problem)}[/red]", highlight=False)
     bad = [t.name for t in verdict.tables if t.problem is not None]
     if bad:
         raise InputError(
