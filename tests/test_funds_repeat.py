@@ -21,8 +21,7 @@ from fraudwall.funds.recovery import RecoveryPolicy
 from fraudwall.funds.store import STORE_FILE, CaseStore
 from fraudwall.funds.trace import Rule
 from fraudwall.model.enums import OrderKind
-from fraudwall.sim.config import SimConfig
-from fraudwall.sim.world import simulate, write_world
+from fraudwall.sim import SimConfig, simulate, write_world
 
 runner = CliRunner()
 STEPS = (("cases", "open"), ("cases", "stop"), ("cases", "return"))

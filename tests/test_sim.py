@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 import pytest
 
 from fraudwall.common import ledger_order
+from fraudwall.errors import InputError
 from fraudwall.model import BY_TABLE, DAY_MS, HOUR_MS, validate_table
 from fraudwall.sim import SimConfig, World, read_world, simulate, write_world
 from fraudwall.sim.config import CASE_SHARES
@@ -110,7 +111,7 @@ def test_written_world_reads_back_equal_with_its_manifest(tmp_path: Path) -> Non
 
 
 def test_read_world_refuses_a_folder_without_manifest(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match=r"manifest\.json"):
+    with pytest.raises(InputError, match=r"no manifest\.json"):
         read_world(tmp_path)
 
 

@@ -12,13 +12,26 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from fraudwall.cli.boundary import GuardedGroup
 from fraudwall.cli.console import print_counts, print_figures, print_paths, progress_bar
 from fraudwall.cli.funds import cases_app, trace_cmd
 from fraudwall.demo import run_demo
+from fraudwall.errors import InputError
 from fraudwall.model import EVENT_TABLES, check_file
-from fraudwall.sim import SimConfig, read_world, simulate, write_world
+from fraudwall.sim import (
+    MAX_DAYS,
+    MAX_PEOPLE,
+    MAX_SEED,
+    SimConfig,
+    check_memory,
+    check_world_folder,
+    read_world,
+    simulate,
+    verify_world,
+    write_world,
+)
 
 if TYPE_CHECKING:  # the engine is imported by the commands that run it: --help stays quick
     from fraudwall.engine import RuleSet
@@ -42,12 +55,22 @@ _DEFAULTS = SimConfig()
 def _people(value: int) -> int:
     if value < MIN_PEOPLE:
         raise typer.BadParameter(f"must be at least {MIN_PEOPLE} (got {value})")
+    if value > MAX_PEOPLE:
+        raise typer.BadParameter(f"must be at most {MAX_PEOPLE:,} (got {value:,})")
     return value
 
 
 def _days(value: int) -> int:
     if value < 1:
         raise typer.BadParameter(f"must be at least 1 (got {value})")
+    if value > MAX_DAYS:
+        raise typer.BadParameter(f"must be at most {MAX_DAYS} (got {value:,})")
+    return value
+
+
+def _seed(value: int) -> int:
+    if not 0 <= value <= MAX_SEED:
+        raise typer.BadParameter(f"must be a whole number from 0 to {MAX_SEED} (got {value})")
     return value
 
 
@@ -55,7 +78,9 @@ People = Annotated[
     int, typer.Option("--people", callback=_people, help="People living in the world.")
 ]
 Days = Annotated[int, typer.Option("--days", callback=_days, help="Days of history to simulate.")]
-Seed = Annotated[int, typer.Option("--seed", help="Random seed: same seed, same world.")]
+Seed = Annotated[
+    int, typer.Option("--seed", callback=_seed, help="Random seed (>= 0): same seed, same world.")
+]
 
 
 def _rate(value: float) -> float:
@@ -79,19 +104,62 @@ def simulate_cmd(
     out: Annotated[
         Path, typer.Option("--out", help="Folder for the Parquet tables and manifest.json.")
     ] = Path("out/world"),
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Replace the world already in --out, with everything in it (its case store, "
+            "replays); and simulate even when the memory estimate says it will not fit.",
+        ),
+    ] = False,
 ) -> None:
-    """Simulate a world with ground truth and write it as Parquet tables."""
+    """Simulate a world with ground truth and write it as Parquet tables.
+
+    The folder appears whole when the world is complete; an interrupted run leaves the
+    old one as it was.
+    """
     console = Console()
     config = SimConfig(people=people, days=days, seed=seed, fraud_rate=fraud_rate)
+    check_world_folder(out, force=force)  # before the work, not after it
+    if not force:
+        check_memory(config)
     t0 = time.perf_counter()
     with progress_bar(console, "simulate") as progress:
         world = simulate(config, progress=progress)
     elapsed = time.perf_counter() - t0
-    path = write_world(world, out)
+    path = write_world(world, out, force=force)
     counts: dict[str, int] = world.manifest()["counts"]
     print_counts(console, f"world: {people:,} people, {days} days, seed {seed}", counts)
     console.print(f"simulated in {elapsed:.2f} s")
     print_paths(console, [("world", path)])
+    console.print(f"world id {world.world_id}")
+
+
+@app.command("verify")
+def verify_cmd(
+    world: Annotated[Path, typer.Argument(help="A world folder written by simulate.")],
+) -> None:
+    """Check every table of a world against its manifest, checksums included.
+
+    Exits 0 when the world is whole, 2 when a table is missing, damaged or from another
+    world (`simulate --force` writes it again).
+    """
+    console = Console()
+    verdict = verify_world(world)
+    for table in verdict.tables:
+        if table.problem is None:
+            console.print(f"  {table.name:<14} [green]OK[/green]")
+        else:
+            console.print(f"  {table.name:<14} [red]{escape(table.problem)}[/red]", highlight=False)
+    bad = [t.name for t in verdict.tables if t.problem is not None]
+    if bad:
+        raise InputError(
+            str(world),
+            f"{len(bad)} of {len(verdict.tables)} tables are not the ones its manifest "
+            f"records: {', '.join(bad)}",
+            hint="simulate the world again; --force replaces it",
+        )
+    console.print(f"world {verdict.world_id}: all {len(verdict.tables)} tables intact")
 
 
 @app.command("check")

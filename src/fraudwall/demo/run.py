@@ -24,7 +24,7 @@ from fraudwall.demo.report import (
     write_summary,
 )
 from fraudwall.demo.stages import DemoContext, Stage, StageResult, WorldLike, WorldStage, headline
-from fraudwall.sim import SimConfig, simulate, write_world
+from fraudwall.sim import SimConfig, check_world_folder, simulate, write_world
 
 SUMMARY_FILE = "summary.json"
 REPORT_FILE = "report.html"
@@ -96,16 +96,19 @@ def run_demo(
 ) -> dict[str, Any]:
     """Simulate a world from `config`, write it to out_dir/world, and run the demo on it.
 
-    Returns the summary: {"events", "cases", "loss_fen", <stage name>: {...}, ...}.
+    The demo owns out_dir: a run replaces the world (and what was derived from it) that
+    an earlier run left there. Returns the summary: {"events", "cases", "loss_fen",
+    <stage name>: {...}, ...}.
     """
     console = console if console is not None else Console()
     stages = list(stages) if stages is not None else default_stages()
     check_stages(stages)  # before the long simulation, not after
+    check_world_folder(out_dir / WORLD_DIR, force=True)
     t0 = time.perf_counter()
     with progress_bar(console, "simulate") as progress:
         world = simulate(config, progress=progress)
     console.log(f"world simulated in {time.perf_counter() - t0:.2f} s")
     t0 = time.perf_counter()
-    world_dir = write_world(world, out_dir / WORLD_DIR)
+    world_dir = write_world(world, out_dir / WORLD_DIR, force=True)
     console.log(f"world written to {world_dir} in {time.perf_counter() - t0:.2f} s")
     return demo_world(world, out_dir, stages, console, world_dir=world_dir)

@@ -28,12 +28,19 @@ CASE_SHARES: dict[FraudType, float] = {
 }
 
 
+#: The largest world the simulator is meant for (memory decides first: `sim.memory`).
+MAX_PEOPLE = 50_000_000
+MAX_DAYS = 366
+#: Seeds are int64 in the manifest and in every tool that reads it (numpy takes any >= 0).
+MAX_SEED = 2**63 - 1
+
+
 class SimConfig(msgspec.Struct, frozen=True, kw_only=True):
     """A world: its size, its seed and how much fraud happens in it."""
 
-    people: Annotated[int, Meta(ge=100, le=50_000_000)] = 20_000
-    days: Annotated[int, Meta(ge=1, le=366)] = 30
-    seed: Annotated[int, Meta(ge=0)] = 7
+    people: Annotated[int, Meta(ge=100, le=MAX_PEOPLE)] = 20_000
+    days: Annotated[int, Meta(ge=1, le=MAX_DAYS)] = 30
+    seed: Annotated[int, Meta(ge=0, le=MAX_SEED)] = 7
     start_ts: Annotated[int, Meta(ge=0)] = DEFAULT_START_TS
     #: Fraud cases per 10,000 people per 30 days. Real rates are far lower; the simulator
     #: plants more so that detectors have enough cases to learn and be measured on.

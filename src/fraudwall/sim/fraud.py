@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from fraudwall.errors import InputError
 from fraudwall.model import (
     DAY_MS,
     HOUR_MS,
@@ -332,6 +333,13 @@ class FraudWorld:
                 self.victims_used[v] = True
                 return v
         free = np.flatnonzero(~self.victims_used & ~self.sellers_used)
+        if not len(free):
+            raise InputError(
+                "--fraud-rate",
+                f"{st.cfg.expected_cases():,.0f} fraud cases need more victims and account "
+                f"sellers than {st.cfg.people:,} people can provide",
+                hint="a lower --fraud-rate, fewer --days or more --people",
+            )
         v = int(free[rng.integers(0, len(free))])
         self.victims_used[v] = True
         return v

@@ -1,20 +1,16 @@
-"""`simulate`: make a world; `write_world` / `read_world`: its Parquet tables and manifest."""
+"""`simulate`: make a world, its tables in the model's schemas (`sim.worldfiles` keeps it)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import msgspec
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from fraudwall.common import ledger_order
 from fraudwall.model import (
@@ -59,7 +55,7 @@ EVENT_PREFIX = {
 class World:
     """A simulated world: its configuration and its tables, in the model's schemas.
 
-    `world_id` names the world's content once it has been written (see `write_world`):
+    `world_id` names the world's content once it has been written (`write_world`):
     stores and results derived from a world keep it, so they are never read against
     another one.
     """
@@ -430,62 +426,3 @@ def _truth(
         "fraud_type": _enum_strings(FraudType, rows[:, 5]),
         "typology": _enum_strings(Typology, rows[:, 6]),
     })  # fmt: skip
-
-
-# --- files ------------------------------------------------------------------------------
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def world_id_of(files: dict[str, dict[str, Any]]) -> str:
-    """A world's id: a digest of its tables' checksums, so the same world has the same id."""
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(f"{name}={files[name]['sha256']};".encode())
-    return digest.hexdigest()[:16]
-
-
-def write_world(world: World, out_dir: Path) -> Path:
-    """Write one Parquet file per table and manifest.json (every table's rows, size and
-    checksum, and the world's id). Same world, same bytes."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    files: dict[str, dict[str, Any]] = {}
-    for name in WORLD_TABLES:
-        file = out_dir / f"{name}.parquet"
-        pq.write_table(world.tables[name], file, compression="zstd")
-        files[name] = {
-            "rows": world.tables[name].num_rows,
-            "bytes": file.stat().st_size,
-            "sha256": _sha256(file),
-        }
-    world.world_id = world_id_of(files)
-    manifest = {**world.manifest(), "tables": files, "world_id": world.world_id}
-    (out_dir / "manifest.json").write_text(
-        json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
-    )
-    return out_dir
-
-
-def read_world(path: Path) -> World:
-    """Read a world written by `write_world`."""
-    path = Path(path)
-    manifest_file = path / "manifest.json"
-    if not manifest_file.exists():
-        raise FileNotFoundError(f"{path}: no manifest.json (not a world written by simulate)")
-    manifest = json.loads(manifest_file.read_text())
-    if manifest.get("schema_version") != SCHEMA_VERSION:
-        raise ValueError(
-            f"{path}: schema_version {manifest.get('schema_version')!r}, "
-            f"this fraudwall reads {SCHEMA_VERSION!r}"
-        )
-    config = msgspec.convert(manifest["config"], SimConfig)
-    tables = {}
-    for name in WORLD_TABLES:
-        schema = arrow_schema(BY_TABLE[name])
-        tables[name] = pq.read_table(path / f"{name}.parquet", schema=schema)
-    return World(config, tables, manifest.get("world_id"))
