@@ -26,8 +26,9 @@ import pytest
 from typer.testing import CliRunner
 
 from fraudwall.cli.main import app
-from fraudwall.errors import InputError
+from fraudwall.errors import InputError, RunError
 from fraudwall.funds import AuditEntry, CaseStore
+from fraudwall.funds import store as store_module
 from fraudwall.funds.store import STORE_FILE, TEST_KILL_ENV, WORLD_KEY
 from fraudwall.model import Order, OrderKind, OrderState
 from fraudwall.sim import SimConfig, read_world, simulate, write_world
@@ -437,3 +438,17 @@ def test_reading_a_store_not_made_yet_makes_nothing(store_url_: str, tmp_path: P
     assert not store.exists()
     assert not (tmp_path / STORE_FILE).exists()
     store.close()
+
+
+def test_a_writer_waiting_too_long_is_told_who_holds_the_store(
+    store_url_: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "LOCK_WAIT_S", 1)
+    holder, waiter = CaseStore(store_url_), CaseStore(store_url_, create=False)
+    with holder.writing("aaaa000000000000") as tx:
+        tx.put_orders([_order("SP1")])
+        with pytest.raises(RunError, match="held by another run"), waiter.writing():
+            pass
+    assert holder.all_orders() == [_order("SP1")]
+    holder.close()
+    waiter.close()

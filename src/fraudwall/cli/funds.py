@@ -33,12 +33,12 @@ from fraudwall.funds import (
     Recovery,
     RecoveryPolicy,
     Rule,
+    StoreTx,
     case_id_for,
     open_cases,
     reports_from_table,
     write_flow,
 )
-from fraudwall.funds.store import StoreTx
 from fraudwall.model import DAY_MS, CaseFile, OrderKind, utc, yuan
 from fraudwall.sim import World as SimWorld
 from fraudwall.sim import read_world

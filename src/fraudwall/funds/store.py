@@ -347,7 +347,8 @@ class StoreTx:
                 self.where,
                 f"records no world id (made before stores were bound to their world), so "
                 f"whether it belongs to this world ({world_id}) cannot be told",
-                hint=_DAMAGED_HINT.replace("move it away", "if it does, move it away"),
+                hint="if it does, move it away and run `fraudwall cases open` (then `cases "
+                "stop`, `cases return`) again: the same world gives the same cases and orders",
             )
         raise InputError(
             self.where,
