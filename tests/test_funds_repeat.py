@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from fraudwall.cli.main import app
 from fraudwall.funds.recovery import RecoveryPolicy
-from fraudwall.funds.store import STORE_FILE, CaseStore
+from fraudwall.funds.store import POLICY_KEY, STORE_FILE, CaseStore
 from fraudwall.funds.trace import Rule
 from fraudwall.model.enums import OrderKind
 from fraudwall.sim import SimConfig, simulate, write_world
@@ -126,7 +126,7 @@ def test_return_refuses_a_store_that_keeps_no_policy(
         _in_process(w.parent, monkeypatch, *step, "w")
     store = CaseStore.in_world(w)
     with store.engine.begin() as conn:  # a store written before policies were kept
-        conn.execute(sa.delete(store.meta))
+        conn.execute(sa.delete(store.meta).where(store.meta.c.key == POLICY_KEY))
     result = runner.invoke(app, ["cases", "return", "w"])
     assert result.exit_code == 2
     assert "no recovery policy" in result.output and "Traceback" not in result.output

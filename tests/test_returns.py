@@ -338,7 +338,7 @@ scenario = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=150)
+@settings(max_examples=150, deadline=None)
 @given(scenario)
 def test_money_rules_hold_over_accounts_and_rounds(sc: dict[str, Any]) -> None:
     losses: list[int] = sc["losses"]

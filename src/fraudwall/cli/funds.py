@@ -3,21 +3,28 @@
 A thin skin over `fraudwall.funds`: cases, orders, refused reports and the audit trail are
 kept in the world's case store (`WORLD/funds.sqlite`), so the steps can be run one after
 another — open the reports as cases, trace and stop, return — and looked at in between.
+
+Each step that writes is one transaction of the store, under its write lock: it checks
+that its work is not done yet, and stores all it did or nothing (Ctrl-C, a killed process),
+so a step that did not finish is simply run again. The store is bound to the world it was
+made from; the commands that only read (`cases list|orders|audit`, `trace`) never make one.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
-import pyarrow as pa
 import pyarrow.compute as pc
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from fraudwall.cli.console import print_paths, progress_bar
+from fraudwall.errors import FraudwallError, InputError
 from fraudwall.funds import (
     STORE_FILE,
     AuditTrail,
@@ -26,12 +33,14 @@ from fraudwall.funds import (
     Recovery,
     RecoveryPolicy,
     Rule,
+    StoreTx,
     case_id_for,
     open_cases,
     reports_from_table,
     write_flow,
 )
 from fraudwall.model import DAY_MS, CaseFile, OrderKind, utc, yuan
+from fraudwall.sim import World as SimWorld
 from fraudwall.sim import read_world
 
 DEFAULT_POLICY = RecoveryPolicy()
@@ -78,27 +87,51 @@ TraceWindowDays = Annotated[
 ]  # fmt: skip
 
 
-def _fail(console: Console, where: str, exc: Exception) -> typer.Exit:
-    console.print(f"[red]error:[/red] {where}: {exc}")
-    return typer.Exit(2)
-
-
-def _tables(world: Path, console: Console) -> dict[str, pa.Table]:
+def _world(world: Path) -> SimWorld:
+    """The world in the folder, or one line saying why there is none."""
+    if not world.is_dir():
+        hint = "give a folder that `fraudwall simulate` wrote"
+        raise InputError(str(world), "no such folder", hint=hint)
     try:
-        return dict(read_world(world).tables)
-    except (FileNotFoundError, ValueError) as exc:
-        raise _fail(console, "WORLD", exc) from exc
+        return read_world(world)
+    except FraudwallError:
+        raise
+    except ValueError as exc:  # a manifest this fraudwall cannot read
+        raise InputError(str(world), str(exc)) from exc
 
 
-def _store(world: Path) -> CaseStore:
-    return CaseStore.in_world(world)
+def _world_id(world: Path, made: SimWorld) -> str:
+    """The id a case store of this world is bound to."""
+    if made.world_id is None:
+        raise InputError(
+            str(world / "manifest.json"),
+            "records no world id (written before worlds had one), so a case store cannot be "
+            "checked against it",
+            hint="write the world again with `fraudwall simulate`",
+        )
+    return made.world_id
 
 
-def _stored_policy(store: CaseStore, console: Console) -> RecoveryPolicy | None:
+@contextmanager
+def _writing(world: Path, made: SimWorld) -> Iterator[StoreTx]:
+    """The world's case store (made if need be) in one transaction under its write lock."""
+    store = CaseStore.in_world(world)
     try:
-        return store.policy()
-    except ValueError as exc:
-        raise _fail(console, "WORLD: the case store's policy", exc) from exc
+        with store.writing(_world_id(world, made)) as tx:
+            yield tx
+    finally:
+        store.close()
+
+
+@contextmanager
+def _reading(world: Path, made: SimWorld) -> Iterator[StoreTx]:
+    """The world's case store, which must be there, in one read transaction."""
+    store = CaseStore.in_world(world, create=False)
+    try:
+        with store.reading(_world_id(world, made)) as tx:
+            yield tx
+    finally:
+        store.close()
 
 
 def _window_days(policy: RecoveryPolicy) -> int | float:
@@ -110,7 +143,7 @@ def _find_case(cases: list[CaseFile], wanted: str) -> CaseFile:
     for c in cases:
         if wanted in (c.case_id, c.report_id, case_id_for(wanted)):
             return c
-    raise KeyError(f"no case or report '{wanted}' (see `fraudwall cases list`)")
+    raise InputError("--case", f"no case or report '{wanted}'", hint="see `fraudwall cases list`")
 
 
 # --- fraudwall trace -----------------------------------------------------------------------
@@ -130,9 +163,16 @@ def trace_cmd(
     Traces under the policy the case store keeps (the one `cases stop` used), else the
     chain's defaults; --rule, --hops and --window-days override it."""
     console = Console()
-    tables = _tables(world, console)
-    store = _store(world)
-    stored = _stored_policy(store, console)
+    made = _world(world)
+    tables = made.tables
+    store = CaseStore.in_world(world, create=False)
+    try:  # no store yet: the world's reports are opened in memory, nothing is stored
+        stored, known = None, []
+        if store.exists():
+            with store.reading(_world_id(world, made)) as tx:
+                stored, known = tx.policy(), tx.all_cases()
+    finally:
+        store.close()
     base = stored or DEFAULT_POLICY
     policy = replace(
         base,
@@ -147,13 +187,9 @@ def trace_cmd(
         f"tracing under {source}: {policy.rule}, {policy.max_hops} hops, "
         f"{_window_days(policy)} days" + (f" ({', '.join(given)} given)" if given else "")
     )
-    known = store.all_cases()
     if not known:  # not opened yet: open the world's reports in memory, store nothing
         known = open_cases(reports_from_table(tables["reports"]), tables).cases
-    try:
-        chosen = _find_case(known, case)
-    except KeyError as exc:
-        raise _fail(console, "--case", exc) from exc
+    chosen = _find_case(known, case)
     members = [c for c in known if c.group_id == chosen.group_id] if group else [chosen]
     recovery = Recovery(tables, policy)
     result = recovery.trace_cases(members)
@@ -191,14 +227,15 @@ def trace_cmd(
 def open_cmd(world: World) -> None:
     """Open the world's reports as cases (bad reports are refused with the reason)."""
     console = Console()
-    tables = _tables(world, console)
-    store = _store(world)
-    policy = _stored_policy(store, console) or DEFAULT_POLICY
+    made = _world(world)
+    tables = made.tables
     reports = reports_from_table(tables["reports"])
-    existing = store.all_cases()
-    intake = open_cases(reports, tables, existing=existing, intake_ms=policy.intake_ms)
-    store.put_cases(intake.cases)
-    store.put_rejected([(r.report_id, r.reason) for r in intake.rejected])
+    with _writing(world, made) as tx:
+        policy = tx.policy() or DEFAULT_POLICY
+        existing = tx.all_cases()
+        intake = open_cases(reports, tables, existing=existing, intake_ms=policy.intake_ms)
+        tx.put_cases(intake.cases)
+        tx.put_rejected([(r.report_id, r.reason) for r in intake.rejected])
     groups: dict[str, list[CaseFile]] = {}
     for c in intake.cases:
         groups.setdefault(c.group_id, []).append(c)
@@ -219,11 +256,12 @@ def open_cmd(world: World) -> None:
 def list_cmd(world: World) -> None:
     """The cases in the store, with what was stopped, frozen and returned."""
     console = Console()
-    store = _store(world)
-    cases = store.all_cases()
+    with _reading(world, _world(world)) as tx:
+        cases, orders = tx.all_cases(), tx.all_orders()
     if not cases:
-        raise _fail(console, "WORLD", ValueError("no cases yet: run `fraudwall cases open WORLD`"))
-    orders = store.all_orders()
+        raise InputError(
+            str(world / STORE_FILE), "no cases yet", hint="run `fraudwall cases open WORLD`"
+        )
     by_group: dict[str, dict[str, int]] = {}
     for o in orders:
         sums = by_group.setdefault(o.case_id, {"stop": 0, "freeze": 0})
@@ -269,26 +307,29 @@ def stop_cmd(
     The policy used (rule, hops, window and the chain's working times) is kept in the case
     store: `cases return` and `trace` follow it."""
     console = Console()
-    tables = _tables(world, console)
-    store = _store(world)
-    if store.all_orders():
-        done = ValueError("orders were already issued for this world (`fraudwall cases orders`)")
-        raise _fail(console, "WORLD", done)
+    made = _world(world)
+    tables = made.tables
     policy = replace(DEFAULT_POLICY, rule=rule, max_hops=hops, window_ms=window_days * DAY_MS)
-    console.print(f"policy: {policy.describe()}")
-    audit = AuditTrail()
-    recovery = Recovery(tables, policy, audit)
-    reports = reports_from_table(tables["reports"])
-    if console.is_terminal:  # a bar for people watching; none in logs (it shows elapsed time)
-        with progress_bar(console, "reports") as update:
-            recovery.take_reports(reports, lambda done, n: update("reports", done / n))
-    else:
-        recovery.take_reports(reports)
-    recovery.freeze_due()  # every stop the banks applied becomes its freeze
-    store.put_policy(policy)
-    store.put_cases(recovery.cases.values())
-    store.put_orders(recovery.orders.orders())
-    store.append_audit(audit)
+    with _writing(world, made) as tx:  # a second run waits here, then finds the orders
+        if tx.has_orders():
+            raise InputError(
+                tx.where, "orders were already issued for this world",
+                hint="`fraudwall cases orders` lists them",
+            )  # fmt: skip
+        console.print(f"policy: {policy.describe()}")
+        audit = AuditTrail()
+        recovery = Recovery(tables, policy, audit)
+        reports = reports_from_table(tables["reports"])
+        if console.is_terminal:  # a bar for people watching; none in logs (it shows time)
+            with progress_bar(console, "reports") as update:
+                recovery.take_reports(reports, lambda done, n: update("reports", done / n))
+        else:
+            recovery.take_reports(reports)
+        recovery.freeze_due()  # every stop the banks applied becomes its freeze
+        tx.put_policy(policy)
+        tx.put_cases(recovery.cases.values())
+        tx.put_orders(recovery.orders.orders())
+        tx.append_audit(audit)
     stops = recovery.orders.orders(kind=OrderKind.STOP_PAYMENT)
     freezes = recovery.orders.orders(kind=OrderKind.FREEZE)
     console.print(
@@ -306,7 +347,8 @@ def orders_cmd(
 ) -> None:
     """The stop-payment, freeze and return orders, with their state and deadline."""
     console = Console()
-    orders = _store(world).all_orders()
+    with _reading(world, _world(world)) as tx:
+        orders = tx.all_orders()
     if case is not None:
         orders = [o for o in orders if o.case_id in (case, case_id_for(case))]
     table = Table(title=f"{len(orders):,} orders")
@@ -327,31 +369,31 @@ def return_cmd(
 
     Claims are traced under the policy `cases stop` used, which the case store keeps."""
     console = Console()
-    tables = _tables(world, console)
-    store = _store(world)
-    cases = store.all_cases()
-    orders = store.all_orders()
-    if not any(o.kind == OrderKind.FREEZE for o in orders):
-        raise _fail(console, "WORLD", ValueError("nothing is frozen: run `fraudwall cases stop`"))
-    if any(o.kind == OrderKind.RETURN for o in orders):
-        raise _fail(console, "WORLD", ValueError("returns were already made for this world"))
-    policy = _stored_policy(store, console)
-    if policy is None:
-        unknown = ValueError(
-            "the case store keeps no recovery policy, so how the frozen money was traced is "
-            f"unknown: remove {world / STORE_FILE} and run `fraudwall cases open` and "
-            "`fraudwall cases stop` again"
+    made = _world(world)
+    tables = made.tables
+    with _writing(world, made) as tx:  # a second run waits here, then finds the returns
+        if not tx.has_orders(OrderKind.FREEZE):
+            raise InputError(tx.where, "nothing is frozen", hint="run `fraudwall cases stop`")
+        if tx.has_orders(OrderKind.RETURN):
+            raise InputError(tx.where, "returns were already made for this world")
+        policy = tx.policy()
+        if policy is None:
+            raise InputError(
+                tx.where,
+                "the case store keeps no recovery policy, so how the frozen money was traced "
+                "is unknown",
+                hint="remove it and run `fraudwall cases open` and `fraudwall cases stop` again",
+            )
+        console.print(f"policy (the case store's, as `cases stop` used): {policy.describe()}")
+        cases, orders = tx.all_cases(), tx.all_orders()
+        audit = AuditTrail()
+        recovery = Recovery(
+            tables, policy, audit, {c.case_id: c for c in cases}, OrderBook.restore(orders, audit)
         )
-        raise _fail(console, "WORLD", unknown)
-    console.print(f"policy (the case store's, as `cases stop` used): {policy.describe()}")
-    audit = AuditTrail()
-    recovery = Recovery(
-        tables, policy, audit, {c.case_id: c for c in cases}, OrderBook.restore(orders, audit)
-    )
-    end_ts = int(pc.max(tables["transfers"]["ts"]).as_py() or 0)
-    returned = recovery.returns(end_ts, notice_days)
-    store.put_orders([*recovery.orders.orders(), *returned])
-    store.append_audit(audit)
+        end_ts = int(pc.max(tables["transfers"]["ts"]).as_py() or 0)
+        returned = recovery.returns(end_ts, notice_days)
+        tx.put_orders([*recovery.orders.orders(), *returned])
+        tx.append_audit(audit)
     loss = sum(c.loss_fen for c in cases)
     total = sum(o.amount_fen for o in returned)
     console.print(f"{len(returned):,} returns, {yuan(total)} back to victims "
@@ -370,7 +412,8 @@ def audit_cmd(
 ) -> None:
     """The audit trail: who decided what, when, on which figures (append-only)."""
     console = Console()
-    trail = _store(world).audit_trail()
+    with _reading(world, _world(world)) as tx:
+        trail = tx.audit_trail()
     entries = [
         e for e in trail if subject is None or subject in (e.subject, e.figures.get("case_id"))
     ]
