@@ -27,6 +27,13 @@ from fraudwall.model.enums import (
     WarningChannel,
 )
 from fraudwall.model.files import CheckResult, check_file, read_records_file
+from fraudwall.model.repeats import (
+    RepeatIndex,
+    Repeats,
+    find_repeats,
+    repeat_reasons,
+    split_repeats,
+)
 from fraudwall.model.schema import (
     REASON,
     REF_TYPES,
@@ -127,6 +134,8 @@ __all__ = [
     "Phone",
     "Record",
     "RecordError",
+    "RepeatIndex",
+    "Repeats",
     "Report",
     "Role",
     "SchemaError",
@@ -140,6 +149,7 @@ __all__ = [
     "arrow_schema",
     "check_file",
     "empty_table",
+    "find_repeats",
     "from_dict",
     "from_json",
     "local_time",
@@ -147,6 +157,8 @@ __all__ = [
     "read_records_file",
     "reason_column",
     "records_from_table",
+    "repeat_reasons",
+    "split_repeats",
     "table_from_records",
     "to_dict",
     "to_json",
