@@ -109,7 +109,10 @@ def _encoding_hint(data: bytes, tried: str) -> str:
 def _read_parquet(path: Path) -> RecordsRead:
     try:
         table = pq.read_table(path)
-    except (pa.ArrowException, OSError) as exc:
+        # a damaged file can read "fine" and hold names or text that are not UTF-8
+        str(table.schema)
+        table.validate(full=True)
+    except (pa.ArrowException, OSError, UnicodeDecodeError) as exc:
         problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(str(path), f"damaged Parquet file: {problem}") from exc
     return RecordsRead(path, table)
@@ -150,8 +153,11 @@ def _read_csv(path: Path, text: str) -> RecordsRead:
     opts = pacsv.ConvertOptions(
         column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True
     )
+    parse = pacsv.ParseOptions(newlines_in_values=True)  # as Python's csv reads them
     try:
-        table = pacsv.read_csv(io.BytesIO(text.encode("utf-8")), convert_options=opts)
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")), parse_options=parse, convert_options=opts
+        )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         table = None
     rows = records[1:]
