@@ -8,12 +8,16 @@ and both validators without further edits:
 * `arrow_schema`, `empty_table`, `table_from_records`, `records_from_table`: columnar form.
 * `validate_record`: one incoming record, failing with a `RecordError` that names the field.
 * `validate_table`: a whole table at once with pyarrow.compute (no Python loop per row),
-  splitting it into accepted rows, cast to `arrow_schema`, and rejected rows with a reason.
+  splitting it into accepted rows, cast to `arrow_schema`, and rejected rows with a reason
+  (`split_table` also says which input row each one was).
 
 Both validators check the same things in the same order (field by field, in declaration
 order) and word their problems the same way, e.g. ``amount_fen: must be > 0, got -5``.
 Tables are a little more lenient about types than records: a column whose values *cast*
-safely to the Arrow type (int 5 to string "5", float 2.0 to int 2) is accepted.
+safely to the Arrow type (int 5 to string "5", float 2.0 to int 2) is accepted. Neither
+takes a boolean for a number or a number for a boolean, and both refuse a time (a field
+declared with unit "ms") that is not plausibly in ms, hinting at the unit it looks like;
+a typed timestamp or date column is converted to ms by its unit.
 """
 
 from __future__ import annotations
