@@ -65,7 +65,7 @@ def _records_in(fmt: str, data: bytes) -> int | None:
     lines of JSONL, nonblank CSV records after the header. None for Parquet."""
     text = data.decode("utf-8-sig")
     if fmt == "json":
-        return sum(1 for line in text.split("\n") if line.strip())
+        return sum(1 for line in text.split("\n") if line.strip(" \t\r\n"))
     if fmt == "csv":
         reader = csv.reader(io.StringIO(text, newline=""))
         count = 0

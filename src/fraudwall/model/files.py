@@ -15,8 +15,9 @@ import csv
 import io
 import json
 import re
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, Final
 
@@ -123,57 +124,78 @@ def _cut(text: str) -> str:
 
 
 # CSV
-def _csv_records(text: str) -> list[tuple[int, list[str] | str]]:
+def _csv_records(text: str) -> Iterator[tuple[int, list[str] | str]]:
     """(first line, cells or the problem) for each record of a CSV text, blank lines
     skipped (as Arrow skips them); the first is the header."""
     reader = csv.reader(io.StringIO(text, newline=""))
-    out: list[tuple[int, list[str] | str]] = []
     end = 0
     while True:
         try:
             cells = next(reader)
         except StopIteration:
-            return out
+            return
         except csv.Error as exc:
-            out.append((end + 1, f"not a CSV line: {exc}"))
+            yield end + 1, f"not a CSV line: {exc}"
             end = reader.line_num
             continue
         if cells:
-            out.append((end + 1, cells))
+            yield end + 1, cells
         end = reader.line_num
 
 
+def _nonblank_lines(data: bytes, blank: bytes) -> np.ndarray:
+    """The 1-based numbers of the lines of `data` with a byte not in `blank`."""
+    arr = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(arr == ord("\n"))
+    starts = np.concatenate(([0], ends + 1))
+    ends = np.concatenate((ends, [len(arr)]))
+    full = ends > starts
+    # only a line that starts with a blank byte can be all blank: look at those alone
+    maybe = np.flatnonzero(full)
+    maybe = maybe[np.isin(arr[starts[maybe]], np.frombuffer(blank, dtype=np.uint8))]
+    for i in maybe:
+        full[i] = bool(data[starts[i] : ends[i]].strip(blank))
+    return np.flatnonzero(full).astype(np.int64) + 1
+
+
+def _csv_lines(text: str, data: bytes) -> np.ndarray:
+    """The line each record after the header starts on: by a scan of the bytes when no
+    quote or carriage return can make a record span lines, else by Python's csv."""
+    if '"' not in text and "\r" not in text:
+        return _nonblank_lines(data, b"\n")[1:]
+    starts = [line for line, _ in _csv_records(text)]
+    return np.array(starts[1:], dtype=np.int64)
+
+
 def _read_csv(path: Path, text: str) -> RecordsRead:
-    records = _csv_records(text)
-    if not records or isinstance(records[0][1], str):
+    first = next(_csv_records(text), None)
+    if first is None or isinstance(first[1], str):
         raise InputError(str(path), "no CSV header line (the column names)")
-    header = records[0][1]
+    header = first[1]
     # Every column is read as text: ids that look like numbers (phone and card numbers)
     # must stay as written; validation turns text into numbers where the schema says.
     opts = pacsv.ConvertOptions(
         column_types=dict.fromkeys(header, pa.string()), strings_can_be_null=True
     )
     parse = pacsv.ParseOptions(newlines_in_values=True)  # as Python's csv reads them
+    data = text.encode("utf-8")
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(text.encode("utf-8")), parse_options=parse, convert_options=opts
-        )
+        table = pacsv.read_csv(io.BytesIO(data), parse_options=parse, convert_options=opts)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         table = None
-    rows = records[1:]
-    if table is not None and table.num_rows == len(rows) and table.column_names == header:
-        return RecordsRead(path, table, np.array([line for line, _ in rows], dtype=np.int64))
-    return _csv_by_line(path, header, rows)
+    if table is not None and table.column_names == header:
+        lines = _csv_lines(text, data)
+        if len(lines) == table.num_rows:
+            return RecordsRead(path, table, lines)
+    return _csv_by_line(path, header, text)
 
 
-def _csv_by_line(
-    path: Path, header: list[str], rows: Sequence[tuple[int, list[str] | str]]
-) -> RecordsRead:
+def _csv_by_line(path: Path, header: list[str], text: str) -> RecordsRead:
     """The slow, careful way: each record on its own, a bad one set apart with its line."""
     good: list[list[str]] = []
     lines: list[int] = []
     broken: list[tuple[int, str]] = []
-    for line, cells in rows:
+    for line, cells in islice(_csv_records(text), 1, None):
         if isinstance(cells, str):
             broken.append((line, cells))
         elif len(cells) != len(header):
@@ -190,21 +212,19 @@ def _csv_by_line(
 
 
 # JSON lines
-def _json_lines(text: str) -> list[tuple[int, str]]:
-    """(1-based line, text) of each line that is not blank."""
-    return [(i, line) for i, line in enumerate(text.split("\n"), 1) if line.strip()]
+_JSON_BLANK: Final = " \t\r\n"  # the whitespace JSON allows around a value
 
 
 def _read_json(path: Path, text: str) -> RecordsRead:
-    lines = _json_lines(text)
     data = text.encode("utf-8")
+    lines = _nonblank_lines(data, _JSON_BLANK.encode())
     try:
-        table = pajson.read_json(io.BytesIO(data)) if lines else None
+        table = pajson.read_json(io.BytesIO(data)) if len(lines) else None
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         table = None
     if table is not None and table.num_rows == len(lines) and _exact(table, data):
-        return RecordsRead(path, table, np.array([i for i, _ in lines], dtype=np.int64))
-    return _json_by_line(path, lines)
+        return RecordsRead(path, table, lines)
+    return _json_by_line(path, text)
 
 
 def _exact(table: pa.Table, data: bytes) -> bool:
@@ -238,12 +258,14 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _json_by_line(path: Path, lines: Sequence[tuple[int, str]]) -> RecordsRead:
+def _json_by_line(path: Path, text: str) -> RecordsRead:
     """Each line parsed on its own (integers stay exact); a bad one is set apart."""
     rows: list[dict[str, Any]] = []
     numbers: list[int] = []
     broken: list[tuple[int, str]] = []
-    for line, body in lines:
+    for line, body in enumerate(text.split("\n"), 1):
+        if not body.strip(_JSON_BLANK):
+            continue
         try:
             value = json.loads(body, object_pairs_hook=_object, parse_constant=_no_constant)
             if _SURROGATE.search(body):

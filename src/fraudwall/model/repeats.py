@@ -92,10 +92,12 @@ def find_repeats(table: pa.Table, key: str) -> RepeatIndex:
     codes = np.asarray(encoded.indices.fill_null(-1), dtype=np.int64)
     first_of = positions.copy()
     has_key = codes >= 0
-    if has_key.any():
-        # codes count keys in order of first appearance, so each code's first row is known
-        first_row = np.full(len(encoded.dictionary), n, dtype=np.int64)
-        np.minimum.at(first_row, codes[has_key], positions[has_key])
+    if len(encoded.dictionary) < int(has_key.sum()):  # else every key is new: no repeats
+        # Codes number the keys in order of first appearance, so a row is a key's first
+        # exactly when its code is above every code before it; the k-th such row is the
+        # first of code k.
+        before = np.maximum.accumulate(np.concatenate(([-1], codes[:-1])))
+        first_row = positions[codes > before]
         first_of[has_key] = first_row[codes[has_key]]
     later = np.flatnonzero(first_of != positions)
     identical = np.zeros(n, dtype=bool)
