@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from fraudwall.engine.labelled import read_labelled
 from fraudwall.model import find_repeats, split_repeats
 
 
@@ -48,3 +51,21 @@ def test_every_row_lands_in_exactly_one_part(rows: list[tuple[str, int]]) -> Non
     expected_identical = [i for i, (k, v) in enumerate(rows)
                           if rows.index((k, v)) < i and firsts[k] == v]  # fmt: skip
     assert found.identical.nonzero()[0].tolist() == expected_identical
+
+
+def test_labelled_files_take_each_event_once(tmp_path: Path) -> None:
+    """`train --labelled`: a resent event counts once; the same event with another label is
+    a conflict, set aside with the line it contradicts."""
+    header = "event_id,ts,institution_id,from_account,to_account,amount_fen,channel,label"
+    row = "T{0},1772400000000,B01,A1,A2,500,mobile,{1}"
+    path = tmp_path / "labelled.csv"
+    lines = [header, row.format(1, 1), row.format(2, 0), row.format(1, 1), row.format(2, 1)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    history = read_labelled([path])
+    assert history.tables["transfers"]["event_id"].to_pylist() == ["T1", "T2"]
+    assert history.tables["truth"]["entity_id"].to_pylist() == ["T1"]
+    rejected = history.rejected[path].to_pylist()
+    assert [(r["line"], r["reason"]) for r in rejected] == [
+        (4, "event_id: duplicate of line 2"),
+        (5, "event_id: conflicts with line 3 (label differs)"),
+    ]
