@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -361,6 +362,51 @@ def test_from_json_names_the_field() -> None:
         from_json(Transfer, b'{"event_id": "E1"}')
 
 
+def test_every_time_field_is_declared_in_ms() -> None:
+    """`ts` and every `*_ts` field carries the unit, so the validators check it."""
+    for cls in ALL_TYPES:
+        for field in arrow_schema(cls):
+            if field.name == "ts" or field.name.endswith("_ts"):
+                info = msgspec.inspect.type_info(cls)
+                assert isinstance(info, msgspec.inspect.StructType)
+                (spec,) = [f for f in info.fields if f.name == field.name]
+                assert "'unit': 'ms'" in repr(spec.type), (cls.__name__, field.name)
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"amount_fen": True}, "amount_fen: expected int, got true"),
+        (
+            {"ts": 1_772_400_000},
+            "ts: must be ms since the epoch, 1973-03-03..2100-01-01 UTC, got 1772400000 "
+            "(looks like seconds: multiply by 1000)",
+        ),
+        (
+            {"ts": 1_772_400_000_000_000},
+            "ts: must be ms since the epoch, 1973-03-03..2100-01-01 UTC, got 1772400000000000 "
+            "(looks like microseconds: divide by 1000)",
+        ),
+        (
+            {"ts": 5 * 10**12},
+            "ts: must be ms since the epoch, 1973-03-03..2100-01-01 UTC, got 5000000000000",
+        ),
+    ],
+)
+def test_records_refuse_booleans_as_numbers_and_times_in_other_units(
+    changes: dict[str, Any], message: str
+) -> None:
+    for decode in (
+        lambda row: validate_record(Transfer, row),
+        lambda row: from_json(Transfer, msgspec.json.encode(row)),
+    ):
+        with pytest.raises(RecordError) as info:
+            decode(transfer_row(**changes))
+        assert str(info.value) == message
+    # the epoch itself is allowed: the simulator opens external accounts then
+    assert validate_record(Account, {**to_dict(SAMPLES[Account]), "opened_ts": 0}).opened_ts == 0
+
+
 # --- whole tables ---------------------------------------------------------------------------
 def transfers(**columns: list[Any]) -> pa.Table:
     """A table of len(columns[...]) valid transfers, with the given columns replaced."""
@@ -437,6 +483,34 @@ def test_validate_table_checks_patterns_lengths_and_list_items() -> None:
     assert rejected.column("reason").to_pylist() == ["permissions: items must not be null"]
 
 
+def test_tables_refuse_booleans_as_numbers_and_numbers_as_booleans() -> None:
+    _, rejected = validate_table(Transfer, transfers(amount_fen=[True, False]))
+    assert rejected.column("reason").to_pylist() == [
+        "amount_fen: expected int, got true",
+        "amount_fen: expected int, got false",
+    ]
+    cases = table_from_records(Case, [SAMPLES[Case]] * 3).to_pydict()
+    cases["reported"] = [1, 0, 2]
+    accepted, rejected = validate_table(Case, pa.table(cases))
+    assert accepted.num_rows == 0
+    assert rejected.column("reason").to_pylist()[2] == "reported: expected bool, got 2"
+    cases["reported"] = ["true", "false", "true"]  # text, as a CSV has it, is read
+    assert validate_table(Case, pa.table(cases))[0].num_rows == 3
+
+
+def test_typed_time_columns_are_converted_by_their_unit() -> None:
+
+    when = dt.datetime(2026, 3, 1, 12, 30, 15, 123456, tzinfo=dt.UTC)
+    ms = 1_772_368_215_123
+    for unit in ("s", "ms", "us", "ns"):
+        table = transfers(ts=[when]).set_column(1, "ts", pa.array([when], pa.timestamp(unit)))
+        accepted, _ = validate_table(Transfer, table)
+        expected = {"s": ms // 1000 * 1000}.get(unit, ms)
+        assert accepted.column("ts").to_pylist() == [expected], unit
+    table = transfers(ts=[when]).set_column(1, "ts", pa.array([when.date()], pa.date32()))
+    assert validate_table(Transfer, table)[0].column("ts").to_pylist() == [1_772_323_200_000]
+
+
 def test_schema_errors_name_the_columns() -> None:
     with pytest.raises(SchemaError, match="amount_fen") as info:
         validate_table(Transfer, transfers().drop_columns(["amount_fen"]))
@@ -483,7 +557,14 @@ def test_no_row_is_lost(values: list[int | None]) -> None:
 
 FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "event_id": st.sampled_from(["E", "", "x" * 129]),
-    "ts": st.one_of(st.none(), st.integers(-3, 3), st.just(2**62 + 1)),
+    "ts": st.one_of(
+        st.none(),
+        st.integers(-3, 3),
+        st.just(2**62 + 1),
+        # a time in seconds, microseconds, nanoseconds, after 2100, at the edges of the range
+        st.sampled_from([1_772_400_000, 1_772_400_000_000_000, 1_772_400_000_000_000_000]),
+        st.sampled_from([5 * 10**12, 10**11 - 1, 10**11, 4_102_444_800_000, 4_102_444_800_001]),
+    ),
     "from_account": st.sampled_from(["A1", "A2", "A9"]),
     "to_account": st.sampled_from(["A1", "A9", ""]),
     "amount_fen": st.one_of(st.none(), st.integers(-3, 3)),

@@ -19,7 +19,7 @@ from fraudwall.cli.console import print_counts, print_figures, print_paths, prog
 from fraudwall.cli.funds import cases_app, trace_cmd
 from fraudwall.demo import run_demo
 from fraudwall.errors import InputError
-from fraudwall.model import EVENT_TABLES, check_file
+from fraudwall.model import EVENT_TABLES, REF_TYPES, check_file, rejected_path_for
 from fraudwall.sim import (
     MAX_DAYS,
     MAX_PEOPLE,
@@ -162,6 +162,19 @@ def verify_cmd(
     console.print(f"world {verdict.world_id}: all {len(verdict.tables)} tables intact")
 
 
+def _reference_ids(world: Path) -> dict[str, pa.ChunkedArray]:
+    """The ids of a world's entities, by the kind a reference names; a folder that is not
+    a readable world is refused (a check against nothing would pass every reference)."""
+    try:
+        tables = read_world(world).tables
+    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
+        raise InputError(
+            "--world", str(exc) if str(world) in str(exc) else f"{world}: {exc}",
+            hint="give a folder written by fraudwall simulate",
+        ) from exc  # fmt: skip
+    return {kind: tables[ref.table][ref.key] for kind, ref in REF_TYPES.items() if ref.key}
+
+
 @app.command("check")
 def check_cmd(
     file: Annotated[Path, typer.Argument(help="A .parquet, .csv or .jsonl file of records.")],
@@ -174,19 +187,23 @@ def check_cmd(
     ] = None,
     rejected: Annotated[
         Path | None,
-        typer.Option("--rejected", help="Where bad records go (default FILE.rejected.parquet)."),
+        typer.Option(
+            "--rejected", help="Where bad records go (default FILE.rejected.parquet, beside it)."
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None,
+        typer.Option("--encoding", help="Text encoding of a CSV or JSONL file (default UTF-8)."),
     ] = None,
 ) -> None:
     """Check a file of records against fraudwall's schema; bad ones go to a rejected file.
 
-    Exits 1 when any record was rejected, 0 when all were accepted.
+    A repeated key (event_id, account_id, ...) is rejected: the first row counts. Exits 1
+    when any record was rejected, 0 when all were accepted, 2 when the input is unusable.
     """
     console = Console()
-    try:
-        result = check_file(file, table, world, rejected)
-    except (ValueError, FileNotFoundError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    known = _reference_ids(world) if world is not None else None
+    result = check_file(file, table, known, rejected, encoding)
     console.print(f"{result.table}: {result.accepted:,} accepted, {result.rejected:,} rejected")
     for reason in result.reasons:
         console.print(f"  rejected: {reason}")
@@ -216,7 +233,7 @@ def _labelled_tables(
         console.print(f"[red]error:[/red] --labelled: {exc}")
         raise typer.Exit(2) from exc
     for path, rejected in history.rejected.items():
-        out = path.with_name(path.name + ".rejected.parquet")
+        out = rejected_path_for(path)
         pq.write_table(rejected, out)
         console.print(f"{path}: {rejected.num_rows:,} rows rejected, kept with their reason")
         print_paths(console, [("rejected", out)])

@@ -4,8 +4,9 @@ A bank or telco rarely has a simulated world's ground truth; it has its own even
 verdict. Each file holds one kind of event — transfers, calls or SMS, in fraudwall's schema
 (the kind is recognised from the columns) — plus a `label` column: 1 (or true) for a
 victim's payment to fraud or a contact from a fraud number, 0 (or false) otherwise. The
-labels become the truth table `train` learns from. Rows that do not fit the schema, or
-whose label is not 0/1, are set aside with the field and the problem; the rest are used.
+labels become the truth table `train` learns from. Rows that do not fit the schema, whose
+label is not 0/1, that repeat an earlier row's `event_id` (the same label or not), or lines
+that are no record at all, are set aside with the problem and their line; the rest are used.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.engine.train import POSITIVE
+from fraudwall.errors import InputError
 from fraudwall.model import (
     Call,
     EntityKind,
@@ -27,8 +29,8 @@ from fraudwall.model import (
     Transfer,
     Truth,
     arrow_schema,
-    read_records_file,
-    reason_column,
+    check_records,
+    read_records,
     validate_table,
 )
 
@@ -63,9 +65,10 @@ def table_for(columns: Sequence[str], where: str = "file") -> str:
         required = {f.name for f in schema if not f.nullable}
         if required <= names <= set(schema.names):
             return table
-    raise ValueError(
-        f"{where}: its columns fit none of {', '.join(KINDS)} (fraudwall's event schemas, "
-        f"with a `{LABEL}` column)"
+    raise InputError(
+        where,
+        f"its columns fit none of {', '.join(KINDS)} (fraudwall's event schemas, "
+        f"with a `{LABEL}` column)",
     )
 
 
@@ -83,29 +86,25 @@ def _labels(column: pa.ChunkedArray) -> tuple[pa.Array, pa.Array]:
     return pa.array(labels, pa.bool_()), pa.array(problems, pa.string())
 
 
-def read_labelled(paths: Sequence[Path]) -> LabelledHistory:
-    """Read labelled event files (Parquet, CSV or JSON lines) into training history."""
+def read_labelled(paths: Sequence[Path], encoding: str | None = None) -> LabelledHistory:
+    """Read labelled event files (Parquet, CSV or JSON lines) into training history.
+
+    The rejected rows of each file keep their columns as read, with the reason and the
+    line (or Parquet row) they came from."""
     history = LabelledHistory()
     truth_parts: list[pa.Table] = []
     for path in paths:
-        raw = read_records_file(path)
-        if LABEL not in raw.column_names:
-            raise ValueError(f"{path}: no `{LABEL}` column (1 for fraud, 0 for not)")
-        table = table_for(raw.column_names, str(path))
+        read = read_records(path, encoding)
+        if LABEL not in read.table.column_names:
+            raise InputError(str(path), f"no `{LABEL}` column (1 for fraud, 0 for not)")
+        table = table_for(read.table.column_names, str(path))
         cls, entity = KINDS[table]
-        labels, problems = _labels(raw[LABEL])
-        bad_label = pc.is_valid(problems)
-        events = raw.drop_columns([LABEL])
-        accepted, rejected = validate_table(cls, events.filter(pc.invert(bad_label)))
-        label_rows = raw.filter(bad_label).drop_columns([LABEL])
-        if label_rows.num_rows:
-            reason = reason_column(cls)
-            extra = label_rows.append_column(reason, problems.filter(bad_label))
-            rejected = pa.concat_tables([rejected, extra.cast(rejected.schema)])
-        kept = labels.filter(pc.invert(bad_label))
-        good = pc.is_in(events.filter(pc.invert(bad_label))["event_id"],
-                        value_set=accepted["event_id"])  # fmt: skip
-        positive_ids = events.filter(pc.invert(bad_label)).filter(pc.and_(good, kept))["event_id"]
+        _, problems = _labels(read.table[LABEL])
+        checked = check_records(cls, read, problems=problems, extra=(LABEL,))
+        labels, _ = _labels(checked.accepted[LABEL])
+        accepted = checked.accepted.drop_columns([LABEL])
+        rejected = checked.rejected  # with its label, as read, to fix and send again
+        positive_ids = accepted["event_id"].filter(labels)
         if table in history.tables:
             accepted = pa.concat_tables([history.tables[table], accepted])
         history.tables[table] = accepted

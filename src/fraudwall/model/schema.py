@@ -8,12 +8,16 @@ and both validators without further edits:
 * `arrow_schema`, `empty_table`, `table_from_records`, `records_from_table`: columnar form.
 * `validate_record`: one incoming record, failing with a `RecordError` that names the field.
 * `validate_table`: a whole table at once with pyarrow.compute (no Python loop per row),
-  splitting it into accepted rows, cast to `arrow_schema`, and rejected rows with a reason.
+  splitting it into accepted rows, cast to `arrow_schema`, and rejected rows with a reason
+  (`split_table` also says which input row each one was).
 
 Both validators check the same things in the same order (field by field, in declaration
 order) and word their problems the same way, e.g. ``amount_fen: must be > 0, got -5``.
 Tables are a little more lenient about types than records: a column whose values *cast*
-safely to the Arrow type (int 5 to string "5", float 2.0 to int 2) is accepted.
+safely to the Arrow type (int 5 to string "5", float 2.0 to int 2) is accepted. Neither
+takes a boolean for a number or a number for a boolean, and both refuse a time (a field
+declared with unit "ms") that is not plausibly in ms, hinting at the unit it looks like;
+a typed timestamp or date column is converted to ms by its unit.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, reduce
 from pathlib import Path
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 import msgspec
 import msgspec.inspect as mi
@@ -43,6 +47,7 @@ from fraudwall.model.types import (
     Phone,
     Record,
 )
+from fraudwall.model.units import EARLIEST_MS, LATEST_MS
 
 R = TypeVar("R", bound=Record)
 
@@ -105,6 +110,7 @@ class _Spec:
     pattern: str | None = None
     enum_values: tuple[str, ...] = ()
     ref: str | None = None
+    unit: str | None = None  # "ms" on a time: plausible values only (see `_time_problem`)
     description: str | None = None
 
     @property
@@ -144,6 +150,7 @@ def _spec(field: mi.Field) -> _Spec:
         "required": field.required,
         "default": default,
         "ref": extra.get("ref"),
+        "unit": extra.get("unit"),
         "description": description,
     }
     if isinstance(t, mi.BoolType):
@@ -244,9 +251,12 @@ def to_json(record: Record) -> bytes:
 def from_json(cls: type[R], data: bytes | str) -> R:
     """Decode and validate JSON as a `cls`; a bad field raises `RecordError` naming it."""
     try:
-        return msgspec.json.decode(data, type=cls)
+        record = msgspec.json.decode(data, type=cls)
     except msgspec.ValidationError as e:
         raise _explain(cls, msgspec.json.decode(data), None, e) from e
+    if (problem := _later_problem(record, None)) is not None:
+        raise problem
+    return record
 
 
 def to_dict(record: Record) -> dict[str, Any]:
@@ -333,6 +343,8 @@ def _value_problem(s: _Spec, v: Any, known: Mapping[str, Collection[str]] | None
         if bad:
             return f"items must be str, got {_fmt(bad[0])}"
         return None
+    if s.unit == "ms" and (problem := _time_problem(v)) is not None:
+        return problem
     for problem, op, bound in _bounds(s):
         if not _OPS[op][1](v, bound):
             return f"{problem}, got {_fmt_num(v)}"
@@ -347,6 +359,40 @@ def _value_problem(s: _Spec, v: Any, known: Mapping[str, Collection[str]] | None
             return f"{_enum_problem(s)}, got {_fmt_str(v)}"
         if s.ref and known is not None and s.ref in known and v not in known[s.ref]:
             return f"unknown {s.ref} {_fmt_str(v)}"
+    return None
+
+
+# --- times ------------------------------------------------------------------------------
+_TIME_PROBLEM: Final = "must be ms since the epoch, 1973-03-03..2100-01-01 UTC"
+#: (hint, factor to ms): a value that lands in the plausible range once multiplied by
+#: the factor was most likely written in that unit.
+_TIME_UNITS: Final = (
+    ("looks like seconds: multiply by 1000", 1000),
+    ("looks like microseconds: divide by 1000", 1 / 1000),
+    ("looks like nanoseconds: divide by 1000000", 1 / 1_000_000),
+)
+
+
+def _time_problem(v: int) -> str | None:
+    """What is wrong with a time in ms (None if plausible); negatives are left to `ge`."""
+    if v <= 0 or EARLIEST_MS <= v <= LATEST_MS:
+        return None
+    hints = [h for h, factor in _TIME_UNITS if EARLIEST_MS <= float(v) * factor <= LATEST_MS]
+    return f"{_TIME_PROBLEM}, got {v}" + (f" ({hints[0]})" if hints else "")
+
+
+def _later_problem(
+    record: Record, known: Mapping[str, Collection[str]] | None
+) -> RecordError | None:
+    """What msgspec does not check, in field order: a time's unit, a reference's target."""
+    for s in _specs(type(record)):
+        v = getattr(record, s.name)
+        if v is None:
+            continue
+        if s.unit == "ms" and (problem := _time_problem(v)) is not None:
+            return RecordError(s.name, problem)
+        if s.ref and known and s.ref in known and v not in known[s.ref]:
+            return RecordError(s.name, f"unknown {s.ref} {_fmt_str(v)}")
     return None
 
 
@@ -415,12 +461,8 @@ def validate_record(
         record = msgspec.convert(dict(data) if isinstance(data, Mapping) else data, cls)
     except msgspec.ValidationError as e:
         raise _explain(cls, data, known, e) from e
-    if known:
-        for s in _specs(cls):
-            if s.ref and s.ref in known:
-                v = getattr(record, s.name)
-                if v is not None and v not in known[s.ref]:
-                    raise RecordError(s.name, f"unknown {s.ref} {_fmt_str(v)}")
+    if (problem := _later_problem(record, known)) is not None:
+        raise problem
     return record
 
 
@@ -495,6 +537,26 @@ def _cast_chunk(arr: Any, target: Any) -> Any:
     )
 
 
+def _is_bool_or_number(t: Any) -> bool:
+    return bool(
+        pa.types.is_boolean(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_decimal(t)
+    )
+
+
+def _as_ms(col: Any) -> Any:
+    """A typed time column as int64 ms, by its unit (s, ms, us, ns; dates at midnight UTC);
+    any other column as it is. Timestamps without a zone are taken as UTC."""
+    t = col.type
+    if pa.types.is_timestamp(t):
+        return col.cast(pa.timestamp("ms", t.tz), safe=False).cast(pa.int64())
+    if pa.types.is_date(t):
+        return col.cast(pa.date64()).cast(pa.int64())
+    return col
+
+
 _INT_TEXT = r"^-?[0-9]+$"
 _FLOAT_TEXT = r"^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 
@@ -507,6 +569,11 @@ def _cast_column(col: Any, target: Any) -> Any:
     """
     if col.type == target:
         return col
+    if _is_bool_or_number(col.type) and pa.types.is_boolean(col.type) != pa.types.is_boolean(
+        target
+    ):
+        # Arrow would cast true to 1 and 5 to true: a boolean is not a number, nor the reverse
+        return pa.chunked_array([pa.nulls(len(col), target)], type=target)
     try:
         return col.cast(target)
     except (pa.ArrowNotImplementedError, pa.ArrowTypeError):
@@ -534,6 +601,8 @@ def _column_checks(s: _Spec, col: Any, known: Mapping[str, Any] | None) -> tuple
     """The column cast to its Arrow type, and its checks in the order `_value_problem` makes
     them. Each check is a boolean mask plus a way to word the problem for chosen rows."""
     name = s.name
+    if s.unit == "ms":
+        col = _as_ms(col)
     cast = _cast_column(col, s.arrow)
     checks: list[_Check] = []
 
@@ -563,6 +632,15 @@ def _column_checks(s: _Spec, col: Any, known: Mapping[str, Any] | None) -> tuple
 
     def shown(what: str, values: Callable[[Any], Any]) -> Describe:
         return lambda idx: _prefixed(f"{name}: {what}, got ", values(idx))
+
+    if s.unit == "ms":
+        add(
+            pc.and_(
+                pc.greater(cast, 0),
+                pc.or_(pc.less(cast, EARLIEST_MS), pc.greater(cast, LATEST_MS)),
+            ),
+            lambda idx: _time_reasons(name, cast.take(idx)),
+        )
 
     for problem, op, bound in _bounds(s):
         add(pc.invert(_OPS[op][2](cast, bound)), shown(problem, lambda idx: _show(cast.take(idx))))
@@ -602,10 +680,35 @@ def _column_checks(s: _Spec, col: Any, known: Mapping[str, Any] | None) -> tuple
     return cast, checks
 
 
+def _time_reasons(name: str, values: Any) -> Any:
+    """`_time_problem` for implausible times (no nulls), worded the same, row by row."""
+    v = np.asarray(values, dtype=np.float64)
+    suffixes = np.full(len(v), "", dtype=object)
+    for hint, factor in reversed(_TIME_UNITS):  # the first that fits wins, as in _time_problem
+        fits = (v * factor >= EARLIEST_MS) & (v * factor <= LATEST_MS)
+        suffixes[fits] = f" ({hint})"
+    texts = pc.binary_join_element_wise(
+        f"{name}: {_TIME_PROBLEM}, got ",
+        values.cast(pa.string()),
+        pa.array(suffixes.tolist(), pa.string()),
+        "",
+    )
+    return texts
+
+
 def _default_column(s: _Spec, n: int) -> Any:
     if s.default is None:
         return pa.chunked_array([pa.nulls(n, s.arrow)], type=s.arrow)
     return pa.chunked_array([pa.repeat(pa.scalar(s.default, s.arrow), n)], type=s.arrow)
+
+
+class TableSplit(NamedTuple):
+    """`split_table`'s answer: the rows kept and set apart, and where each came from."""
+
+    accepted: pa.Table
+    rejected: pa.Table
+    accepted_rows: np.ndarray  # position in the input of each accepted row, ascending
+    rejected_rows: np.ndarray  # position in the input of each rejected row, ascending
 
 
 def validate_table(
@@ -624,6 +727,17 @@ def validate_table(
     id are rejected. Raises `SchemaError` if a required column is missing or a column is
     not a field of `cls`: then no row can be judged.
     """
+    accepted, rejected, _, _ = split_table(cls, table, known)
+    return accepted, rejected
+
+
+def split_table(
+    cls: type[Record],
+    table: pa.Table,
+    known: Mapping[str, pa.Array | pa.ChunkedArray | Collection[str]] | None = None,
+) -> TableSplit:
+    """`validate_table`, also saying which input row each accepted and rejected row was,
+    so that a caller can name rows by their line in a file or keep columns alongside."""
     specs = _specs(cls)
     names = list(table.column_names)
     fields = {s.name for s in specs}
@@ -649,7 +763,7 @@ def validate_table(
     if not checks:
         accepted = pa.Table.from_arrays(columns, schema=schema)
         rejected = table.slice(0, 0).append_column(reason, pa.array([], pa.string()))
-        return accepted, rejected
+        return TableSplit(accepted, rejected, np.arange(n, dtype=np.int64), np.zeros(0, np.int64))
 
     bad = reduce(pc.or_, (c.mask for c in checks))
     rows = pc.indices_nonzero(bad)
@@ -668,7 +782,9 @@ def validate_table(
     good = pc.invert(bad)
     accepted = pa.Table.from_arrays([c.filter(good) for c in columns], schema=schema)
     rejected = table.take(rows).append_column(reason, reasons)
-    return accepted, rejected
+    rejected_rows = np.asarray(rows, dtype=np.int64)
+    accepted_rows = np.setdiff1d(np.arange(n, dtype=np.int64), rejected_rows)
+    return TableSplit(accepted, rejected, accepted_rows, rejected_rows)
 
 
 def write_rejected(rejected: pa.Table, path: str | Path) -> Path | None:

@@ -6,7 +6,8 @@ Each type is a msgspec Struct. That one definition gives the JSON form
 `validate_table`). Money is int64 fen, time is int64 milliseconds since the epoch, UTC.
 
 Constraints live in the annotations: `Meta(gt=0)` on an amount, `Meta(extra={"ref": ...})`
-on a field that must name a known entity of that kind.
+on a field that must name a known entity of that kind, `Meta(extra={"unit": "ms"})` on a
+time (every `ts` and `*_ts` field, through `TimeMs`).
 """
 
 from __future__ import annotations
@@ -33,10 +34,15 @@ from fraudwall.model.enums import (
     Typology,
     WarningChannel,
 )
+from fraudwall.model.units import LATEST_MS
 
 # --- field vocabulary -------------------------------------------------------------------
 Id = Annotated[str, Meta(min_length=1, max_length=128)]
-TimeMs = Annotated[int, Meta(ge=0, le=2**62, description="ms since the epoch, UTC")]
+#: A time: the validators also refuse values in other units (`fraudwall.model.units`).
+TimeMs = Annotated[
+    int,
+    Meta(ge=0, le=LATEST_MS, description="ms since the epoch, UTC", extra={"unit": "ms"}),
+]
 DurationMs = Annotated[int, Meta(ge=0, le=2**40)]
 Fen = Annotated[int, Meta(ge=0, le=2**62, description="an amount in fen (1/100 yuan)")]
 PositiveFen = Annotated[int, Meta(gt=0, le=2**62, description="an amount in fen, > 0")]

@@ -16,6 +16,12 @@ HOUR_MS: Final = 60 * MINUTE_MS
 DAY_MS: Final = 24 * HOUR_MS
 #: China Standard Time is UTC+8 all year (no daylight saving).
 LOCAL_OFFSET_MS: Final = 8 * HOUR_MS
+#: The plausible times, in ms: from 1973-03-03 09:46:40 UTC (1e11 ms) to 2100-01-01 UTC. A
+#: time in seconds (about 1.7e9 today) or microseconds (1.7e15) falls far outside, so a
+#: wrong unit is caught instead of read as 1970 or as a date thousands of years away. 0
+#: (the epoch) is allowed as "before any history": the simulator opens external accounts then.
+EARLIEST_MS: Final = 100_000_000_000
+LATEST_MS: Final = 4_102_444_800_000
 
 
 def plain_yuan(fen: int) -> str:
