@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 from fraudwall.cli.main import app
 from fraudwall.engine import EngineModel, default_model
-from fraudwall.engine.modelfile import MODEL_FORMAT, checksum
 from fraudwall.engine.featureset import MODEL_FEATURES
+from fraudwall.engine.modelfile import MODEL_FORMAT, checksum
 from fraudwall.engine.scoring import MIN_MARGIN
 
 runner = CliRunner()
@@ -25,6 +25,8 @@ def signed(doc: dict[str, object]) -> str:
     """A model file of this content, with its checksum: what a file made to look right
     (past the checksum) says, for the checks of its fields."""
     return json.dumps({"format": MODEL_FORMAT, "sha256": checksum(doc), "model": doc})
+
+
 METRIC_KEYS = (
     "precision_stop", "recall_stop", "precision_warn", "recall_warn", "intercepted_share",
     "intercepted_or_warned_share", "legit_stopped_share", "by_fraud_type", "by_rule",

@@ -309,12 +309,13 @@ class Engine:
     def decide(self, batch: EventBatch | Mapping[str, pa.Table], explain: bool = True) -> pa.Table:
         """Decide every transfer, call and SMS of a batch; the state does not change.
 
-        The answer is the decisions table: one `model.Decision` row per event, calls, then
-        SMS, then transfers, each in the batch's order. `explain=False` skips the reasons
-        and top features of alerts."""
+        The answer is the decisions table: one `model.Decision` row per event id (a repeat
+        within the batch is answered by its first record), calls, then SMS, then transfers,
+        each in the batch's order. `explain=False` skips the reasons and top features of
+        alerts."""
         tables = _tables_of(batch)
         if sum(t.num_rows for t in tables.values()) > 1:  # a single check has no repeat
-            tables = split_repeats(tables).tables
+            tables = split_repeats(tables, scratch=self._scratch).tables
         p = self._decide(tables, Resolver(self.state, add=False), explain, keep_features=False)
         return p.decisions
 
