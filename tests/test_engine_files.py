@@ -42,6 +42,7 @@ from fraudwall.engine import (
     write_replay,
 )
 from fraudwall.engine.modelfile import MODEL_FORMAT, checksum
+from fraudwall.engine.recent import RecentEvents
 from fraudwall.engine.repeats import split_repeats
 from fraudwall.engine.rules import default_rules_path
 from fraudwall.engine.scorer import KindModel
@@ -683,3 +684,52 @@ def test_replay_out_naming_an_existing_file_is_refused_first(tmp_path: Path) -> 
     assert result.exit_code == 2
     assert "--out" in said and "is a file" in said
     assert existing.read_bytes() == b"keep"
+
+
+class _Generations:
+    """The memory's meaning, in plain Python: two generations of id -> fingerprint."""
+
+    def __init__(self, memory_ms: int) -> None:
+        self.memory_ms, self.since = memory_ms, -1
+        self.previous: dict[int, int] = {}
+        self.current: dict[int, int] = {}
+
+    def remember(self, keys: list[int], prints: list[int], now: int) -> None:
+        if self.since < 0:
+            self.since = now
+        elif now - self.since >= self.memory_ms:
+            self.previous = self.current if now - self.since < 2 * self.memory_ms else {}
+            self.current, self.since = {}, now
+        self.current.update(zip(keys, prints, strict=True))
+
+    def find(self, key: int) -> int:
+        return self.current.get(key, self.previous.get(key, 0))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            # small hashes share slots, tags and top bits; large ones spread out
+            st.lists(st.one_of(st.integers(1, 5_000), st.integers(1, 2**64 - 1)), max_size=40),
+            st.integers(0, 30),  # time passing
+            st.booleans(),  # snapshot and restore here
+        ),
+        max_size=12,
+    )
+)
+def test_recent_events_remember_what_they_were_told_for_their_generations(
+    steps: list[tuple[list[int], int, bool]],
+) -> None:
+    memory, reference, now = RecentEvents(memory_ms=20), _Generations(20), 0
+    mentioned = {k for keys, _, _ in steps for k in keys}
+    queries = np.array(sorted(mentioned | set(range(1, 5_001))), np.uint64)
+    for keys, wait, restart in steps:
+        now += wait
+        fresh = [k for k in dict.fromkeys(keys) if reference.find(k) == 0]
+        prints = [(k * 7) % 2**64 | 1 for k in fresh]
+        memory.remember(np.array(fresh, np.uint64), np.array(prints, np.uint64), now)
+        reference.remember(fresh, prints, now)
+        if restart:
+            memory = RecentEvents.from_state(memory.state_dict())
+        assert memory.find(queries).tolist() == [reference.find(int(q)) for q in queries]

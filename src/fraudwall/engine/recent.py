@@ -10,11 +10,13 @@ arriving after the memory has let its id go is taken as new: repeats are expecte
 minutes (retries) or the same day (a file resent); `replay` and `train` also split the
 whole history once (`repeats.split_repeats`), so they are exact whatever the gap.
 
-The cost is kept to a few passes per batch: a flag per slot of a table indexed by the
-hash's low bits answers "surely new" for almost every event with one read, and only the
-flagged ones are looked up exactly, by binary search, in sorted runs of hashes (runs of
-doubling sizes, merged as they fill, so remembering is amortised O(log n) per event).
-Memory: about 40 bytes per remembered event.
+The cost is kept to a few passes per batch. A table of 16-bit tags, 8 to 16 slots per
+event, indexed by a hash's low bits, holds in each slot the tag (16 other bits of the
+hash) of the one event there, or "several": one read answers "surely new" for all but
+about 1 in 150 new events, and only those are looked up exactly, by binary search in
+runs of hashes ordered by their top 16 bits (a radix sort; runs of doubling sizes,
+merged as they fill, so remembering is amortised O(log n) per event). Memory: about 40
+bytes per remembered event.
 """
 
 from __future__ import annotations
@@ -29,8 +31,10 @@ from fraudwall.model import DAY_MS
 
 #: How long an event id is remembered at least (a repeat later than this is taken as new).
 EVENT_MEMORY_MS: Final = DAY_MS
-_MIN_FLAGS: Final = 1 << 12
-_FLAGS_PER_EVENT: Final = 16  # slots per remembered event: ~1 in 16 new events is looked up
+_MIN_SLOTS: Final = 1 << 12
+_SLOTS_PER_EVENT: Final = 8  # at least: a new event's slot is shared ~1 in 150 times
+_NONE: Final = 0  # a slot's tag when no event is there
+_SEVERAL: Final = 0xFFFF  # ... when several are (or two with different tags)
 _U64 = np.uint64
 _MIX1, _MIX2 = _U64(0xBF58476D1CE4E5B9), _U64(0x94D049BB133111EB)
 
@@ -54,43 +58,58 @@ def event_prints(table_code: int, table: pa.Table) -> np.ndarray:
     return h | _U64(1)
 
 
+def _top(keys: np.ndarray) -> np.ndarray:
+    """A hash's top 16 bits: what a run is ordered by (a radix sort, one pass)."""
+    return (keys >> _U64(48)).astype(np.uint16)
+
+
 class _Runs:
-    """Sorted runs of (hash, fingerprint), of decreasing sizes."""
+    """Runs of (hash, fingerprint) of decreasing sizes, each ordered by the hashes' top 16
+    bits (hashes are uniform: a few share them, and are compared one by one)."""
 
     def __init__(self, keys: np.ndarray | None = None, prints: np.ndarray | None = None) -> None:
-        self.runs: list[tuple[np.ndarray, np.ndarray]] = []
+        self.runs: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         if keys is not None and prints is not None and len(keys):
-            self.runs.append((keys, prints))
+            self._append(keys, prints)
 
     def __len__(self) -> int:
-        return sum(len(k) for k, _ in self.runs)
+        return sum(len(k) for k, _, _ in self.runs)
 
     @property
     def nbytes(self) -> int:
-        return sum(int(k.nbytes + p.nbytes) for k, p in self.runs)
+        return sum(int(k.nbytes + p.nbytes + t.nbytes) for k, p, t in self.runs)
+
+    def _append(self, keys: np.ndarray, prints: np.ndarray) -> None:
+        top = _top(keys)
+        order = np.argsort(top, kind="stable")
+        self.runs.append((keys[order], prints[order], top[order]))
 
     def add(self, keys: np.ndarray, prints: np.ndarray) -> None:
-        order = np.argsort(keys)
-        self.runs.append((keys[order], prints[order]))
+        self._append(keys, prints)
         while len(self.runs) > 1 and len(self.runs[-2][0]) <= 2 * len(self.runs[-1][0]):
-            (k1, p1), (k2, p2) = self.runs.pop(), self.runs.pop()
-            keys, prints = np.concatenate([k2, k1]), np.concatenate([p2, p1])
-            order = np.argsort(keys, kind="stable")  # two sorted runs: merged in one pass
-            self.runs.append((keys[order], prints[order]))
+            (k1, p1, _), (k2, p2, _) = self.runs.pop(), self.runs.pop()
+            self._append(np.concatenate([k2, k1]), np.concatenate([p2, p1]))
 
     def find(self, keys: np.ndarray, out: np.ndarray) -> None:
         """Write the fingerprint of each key found into `out` (left as it is otherwise)."""
-        for run_keys, run_prints in self.runs:
-            at = np.minimum(np.searchsorted(run_keys, keys), len(run_keys) - 1)
-            hit = run_keys[at] == keys
-            out[hit] = run_prints[at[hit]]
+        top = _top(keys)
+        for run_keys, run_prints, run_top in self.runs:
+            at = np.searchsorted(run_top, top, side="left")
+            end = np.searchsorted(run_top, top, side="right")
+            while True:  # the run's keys with the same top bits, one at a time
+                more = np.flatnonzero(at < end)
+                if not len(more):
+                    break
+                hit = more[run_keys[at[more]] == keys[more]]
+                out[hit] = run_prints[at[hit]]
+                at[more] += 1
 
     def merged(self) -> tuple[np.ndarray, np.ndarray]:
-        """All of it as one sorted run (the same whatever the runs were)."""
+        """All of it, sorted by hash (the same whatever the runs were)."""
         if not self.runs:
             return np.empty(0, _U64), np.empty(0, _U64)
-        keys = np.concatenate([k for k, _ in self.runs])
-        prints = np.concatenate([p for _, p in self.runs])
+        keys = np.concatenate([k for k, _, _ in self.runs])
+        prints = np.concatenate([p for _, p, _ in self.runs])
         order = np.argsort(keys, kind="stable")
         return keys[order], prints[order]
 
@@ -103,19 +122,24 @@ class RecentEvents:
         self.since = -1  # when the current generation began (-1: nothing yet)
         self.current = _Runs()
         self.previous = _Runs()
-        self.flags = np.zeros(_MIN_FLAGS, np.bool_)
+        self.tags = np.zeros(_MIN_SLOTS, np.uint16)
 
     def __len__(self) -> int:
         return len(self.current) + len(self.previous)
 
     @property
     def nbytes(self) -> int:
-        return self.current.nbytes + self.previous.nbytes + int(self.flags.nbytes)
+        return self.current.nbytes + self.previous.nbytes + int(self.tags.nbytes)
 
     def find(self, hashes: np.ndarray) -> np.ndarray:
         """The fingerprint remembered for each id hash, 0 for an id not remembered."""
+        hashes = np.asarray(hashes, _U64)
         out = np.zeros(len(hashes), _U64)
-        maybe = np.flatnonzero(self.flags[self._slots(hashes)])
+        if not len(self) or not len(hashes):
+            return out
+        slot, tag = self._slots(hashes)
+        there = self.tags[slot]
+        maybe = np.flatnonzero((there == tag) | (there == _SEVERAL))
         if len(maybe):
             found = np.zeros(len(maybe), _U64)
             self.previous.find(hashes[maybe], found)
@@ -130,25 +154,39 @@ class RecentEvents:
         elif now - self.since >= self.memory_ms:
             kept = self.current if now - self.since < 2 * self.memory_ms else _Runs()
             self.previous, self.current, self.since = kept, _Runs(), now
-            self._reflag()
+            self._retag()
         if not len(hashes):
             return
-        self.current.add(np.asarray(hashes, _U64), np.asarray(prints, _U64))
-        if _FLAGS_PER_EVENT * len(self) > 2 * len(self.flags):
-            self._reflag()
+        hashes = np.asarray(hashes, _U64)
+        self.current.add(hashes, np.asarray(prints, _U64))
+        if _SLOTS_PER_EVENT * len(self) > len(self.tags):
+            self._retag()
         else:
-            self.flags[self._slots(hashes)] = True
+            self._tag(hashes)
 
-    def _slots(self, hashes: np.ndarray) -> np.ndarray:
-        return (np.asarray(hashes, _U64) & _U64(len(self.flags) - 1)).astype(np.intp)
+    def _slots(self, hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each hash's slot (its low bits) and tag (its top 16 bits, never 0 or several)."""
+        slot = (hashes & _U64(len(self.tags) - 1)).astype(np.intp)
+        tag = (hashes >> _U64(48)).astype(np.uint16)
+        tag[tag == _NONE] = 1
+        tag[tag == _SEVERAL] = _SEVERAL - 1
+        return slot, tag
 
-    def _reflag(self) -> None:
-        """Size the flags to the events remembered and set them again."""
-        size = max(_MIN_FLAGS, 1 << (_FLAGS_PER_EVENT * len(self)).bit_length())
-        self.flags = np.zeros(size, np.bool_)
+    def _tag(self, hashes: np.ndarray) -> None:
+        """Write the events' tags; a slot that gets a second tag holds "several"."""
+        slot, tag = self._slots(hashes)
+        before = self.tags[slot]
+        self.tags[slot] = tag  # of several writing one slot, one write sticks
+        clash = (self.tags[slot] != tag) | ((before != _NONE) & (before != tag))
+        self.tags[slot[clash]] = _SEVERAL
+
+    def _retag(self) -> None:
+        """Size the tags to the events remembered and write them all again."""
+        size = max(_MIN_SLOTS, 1 << (_SLOTS_PER_EVENT * len(self)).bit_length())
+        self.tags = np.zeros(size, np.uint16)
         for runs in (self.previous, self.current):
-            for keys, _ in runs.runs:
-                self.flags[self._slots(keys)] = True
+            for keys, _, _ in runs.runs:
+                self._tag(keys)
 
     # -- snapshots ----------------------------------------------------------------------
 
@@ -169,5 +207,5 @@ class RecentEvents:
         out.since = int(state["since"][0])
         out.current = _Runs(state["current_keys"].astype(_U64), state["current_prints"])
         out.previous = _Runs(state["previous_keys"].astype(_U64), state["previous_prints"])
-        out._reflag()
+        out._retag()
         return out
