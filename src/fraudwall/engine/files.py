@@ -92,10 +92,15 @@ def check_output_folder(path: Path, option: str) -> None:
 
 
 def _check_writable(folder: Path, option: str) -> None:
-    """Make the folder if needed and write (then remove) a file in it."""
+    """Write (then remove) a file in the folder, or in the nearest folder above it that
+    exists (the run will make the rest): nothing is left behind if the run never starts."""
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise InputError(option, f"cannot write in {folder}: {existing} is a file, not a folder")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".fraudwall-probe-", dir=folder)
+        fd, probe = tempfile.mkstemp(prefix=".fraudwall-probe-", dir=existing)
         os.close(fd)
         os.unlink(probe)
     except OSError as exc:
