@@ -15,9 +15,18 @@ from typer.testing import CliRunner
 from fraudwall.cli.main import app
 from fraudwall.engine import EngineModel, default_model
 from fraudwall.engine.featureset import MODEL_FEATURES
+from fraudwall.engine.modelfile import MODEL_FORMAT, checksum
 from fraudwall.engine.scoring import MIN_MARGIN
 
 runner = CliRunner()
+
+
+def signed(doc: dict[str, object]) -> str:
+    """A model file of this content, with its checksum: what a file made to look right
+    (past the checksum) says, for the checks of its fields."""
+    return json.dumps({"format": MODEL_FORMAT, "sha256": checksum(doc), "model": doc})
+
+
 METRIC_KEYS = (
     "precision_stop", "recall_stop", "precision_warn", "recall_warn", "intercepted_share",
     "intercepted_or_warned_share", "legit_stopped_share", "by_fraud_type", "by_rule",
@@ -82,12 +91,12 @@ def test_replay_refuses_a_bad_rule_file_naming_the_rule(world_dir: Path, tmp_pat
 def test_replay_refuses_a_model_trained_on_other_features(
     world_dir: Path, model_file: Path, tmp_path: Path
 ) -> None:
-    doc = json.loads(model_file.read_text())
+    doc = json.loads(model_file.read_text())["model"]
     names = doc["kinds"]["transfer"]["features"]
     for features in (["amount_fen"], [*names[:-1], "payee_star_sign"]):
         doc["kinds"]["transfer"]["features"] = features
         stale = tmp_path / "stale.json"
-        stale.write_text(json.dumps(doc))
+        stale.write_text(signed(doc))
         args = ["replay", str(world_dir), "--model", str(stale), "--out", "x"]
         result = runner.invoke(app, args)
         assert result.exit_code == 2
@@ -173,10 +182,10 @@ def test_train_refuses_a_file_that_fits_no_event_table(tmp_path: Path) -> None:
 def test_replay_refuses_a_model_whose_call_priority_is_damaged(
     world_dir: Path, model_file: Path, tmp_path: Path, change: dict[str, object], said: str
 ) -> None:
-    doc = json.loads(model_file.read_text())
+    doc = json.loads(model_file.read_text())["model"]
     doc["call_priority"] = {**doc["call_priority"], **change}
     bad = tmp_path / "bad.json"
-    bad.write_text(json.dumps(doc))
+    bad.write_text(signed(doc))
     result = runner.invoke(app, ["replay", str(world_dir), "--model", str(bad), "--out", "x"])
     assert result.exit_code == 2
     assert said in " ".join(result.output.split())

@@ -4,6 +4,7 @@ took (a pool's own arrays, and the engine's snapshot)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from hypothesis import strategies as st
 from fraudwall.engine.poolcolumns import Column, Counter, Distinct
 from fraudwall.engine.rowpool import RowPool
 from fraudwall.engine.state import STATE_FORMAT, EngineState
+from fraudwall.errors import InputError
 
 COLUMNS: dict[str, Column] = {
     "fen": Counter(np.int64),
@@ -133,9 +135,11 @@ def test_engine_state_snapshots_its_pools(tmp_path: Path) -> None:
 
 def test_an_older_snapshot_is_refused_with_its_format(tmp_path: Path) -> None:
     _busy_state().save(tmp_path)
-    with np.load(tmp_path / "state.npz") as npz:
-        arrays = {k: npz[k] for k in npz.files}
-    arrays["format"] = np.array([STATE_FORMAT - 1])
-    np.savez(tmp_path / "state.npz", **arrays)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match=f"format {STATE_FORMAT - 1}, expected {STATE_FORMAT}"):
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["state_format"] = STATE_FORMAT - 1
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(InputError, match=f"format {STATE_FORMAT - 1}, this fraudwall reads"):
+        EngineState.load(tmp_path)
+    (tmp_path / "manifest.json").unlink()  # as snapshots were written before manifests
+    with pytest.raises(InputError, match=r"no manifest\.json"):
         EngineState.load(tmp_path)

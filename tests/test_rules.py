@@ -25,6 +25,7 @@ from fraudwall.engine.rules import (
     RuleEngine,
     default_rules_path,
 )
+from fraudwall.errors import InputError
 from fraudwall.model import Action
 
 # ---------------------------------------------------------------------------------------
@@ -198,11 +199,7 @@ def _isnan(v: Any) -> bool:
 
 
 def _div(a: float, b: float) -> float:
-    if b == 0:
-        if a == 0 or math.isnan(a):
-            return math.nan
-        return math.copysign(math.inf, a) * math.copysign(1.0, b)
-    return a / b
+    return math.nan if b == 0 else a / b  # x / 0 is undefined
 
 
 def _numpy1(fn: Any, *args: float) -> float:
@@ -219,23 +216,55 @@ _PY_CMP: dict[type[ast.cmpop], Callable[[Any, Any], bool]] = {
     ast.NotEq: lambda a, b: a != b,
 }
 
+Unknown = None  # a condition that is undefined for the event
+
+
+def _truth(value: Any) -> bool | None:
+    """A value read as a condition: nan (or an undefined condition) is undefined."""
+    if value is None or isinstance(value, bool):
+        return value
+    return None if _isnan(value) else value != 0
+
+
+def _number(value: Any) -> Any:
+    """A value read as a number: an undefined condition is nan, a condition 0 or 1."""
+    if value is None:
+        return math.nan
+    return float(value) if isinstance(value, bool) else value
+
+
+def _and(values: list[bool | None]) -> bool | None:
+    if False in values:
+        return False
+    return True if all(v is True for v in values) else Unknown
+
+
+def _or(values: list[bool | None]) -> bool | None:
+    if True in values:
+        return True
+    return False if all(v is False for v in values) else Unknown
+
 
 def reference(node: ast.AST, row: dict[str, Any]) -> Any:
-    """The documented meaning of a condition, for one event, in plain Python."""
+    """The documented meaning of a condition, for one event, in plain Python: numbers
+    (nan undefined) and three-valued conditions (None undefined)."""
     if isinstance(node, ast.Expression):
-        return bool(reference(node.body, row))
+        return reference(node.body, row)
     if isinstance(node, ast.Constant):
         return node.value
     if isinstance(node, ast.Name):
         return row[node.id]
     if isinstance(node, ast.BoolOp):
-        values = [bool(reference(v, row)) for v in node.values]
-        return all(values) if isinstance(node.op, ast.And) else any(values)
+        values = [_truth(reference(v, row)) for v in node.values]
+        return _and(values) if isinstance(node.op, ast.And) else _or(values)
     if isinstance(node, ast.UnaryOp):
         value = reference(node.operand, row)
-        return (not bool(value)) if isinstance(node.op, ast.Not) else -float(value)
+        if isinstance(node.op, ast.Not):
+            t = _truth(value)
+            return Unknown if t is None else not t
+        return -float(_number(value))
     if isinstance(node, ast.BinOp):
-        a, b = float(reference(node.left, row)), float(reference(node.right, row))
+        a, b = float(_number(reference(node.left, row))), float(_number(reference(node.right, row)))
         if isinstance(node.op, ast.Add):
             return a + b
         if isinstance(node.op, ast.Sub):
@@ -245,24 +274,36 @@ def reference(node: ast.AST, row: dict[str, Any]) -> Any:
         return _div(a, b)
     if isinstance(node, ast.Call):
         assert isinstance(node.func, ast.Name)
-        args = [float(reference(a, row)) for a in node.args]
+        args = [float(_number(reference(a, row))) for a in node.args]
         fn = {"abs": np.absolute, "min": np.minimum, "max": np.maximum, "log1p": np.log1p}
         return _numpy1(fn[node.func.id], *args)
     if isinstance(node, ast.Compare):
-        left = reference(node.left, row)
+        left = _number(reference(node.left, row))
+        results: list[bool | None] = []
         for op, comp in zip(node.ops, node.comparators, strict=True):
             if isinstance(op, ast.In | ast.NotIn):
                 assert isinstance(comp, ast.Tuple | ast.List)
                 values = [reference(e, row) for e in comp.elts]
                 if _isnan(left):
-                    return False
+                    return Unknown
                 return (left in values) == isinstance(op, ast.In)
-            right = reference(comp, row)
-            if _isnan(left) or _isnan(right) or not _PY_CMP[type(op)](left, right):
-                return False
+            right = _number(reference(comp, row))
+            if _isnan(left) or _isnan(right):
+                results.append(Unknown)
+            else:
+                results.append(_PY_CMP[type(op)](left, right))
             left = right
-        return True
+        return _and(results)
     raise AssertionError(f"unexpected node {node!r}")
+
+
+def fires(when: str, row: dict[str, Any]) -> bool:
+    """Whether the rule fires for the event: only where its condition holds."""
+    return _truth(reference(ast.parse(when, mode="eval"), row)) is True
+
+
+def undefined(when: str, row: dict[str, Any]) -> bool:
+    return _truth(reference(ast.parse(when, mode="eval"), row)) is None
 
 
 _num_leaf = st.one_of(
@@ -336,17 +377,21 @@ def _batch(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
 def test_vectorised_evaluation_equals_row_by_row_reference(
     when: str, rows: list[dict[str, Any]]
 ) -> None:
-    rs = parse(ruleset_text(block("r", when)))
+    try:
+        rs = parse(ruleset_text(block("r", when)))
+    except RuleError as e:  # undefined for every event: refused at load
+        assert "division by zero" in e.reason or "not a finite number" in e.reason, e.reason
+        return
     features = _batch(rows)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # undefined arithmetic is quiet
-        fired = rs.evaluate("transfer", features).fired[:, 0]
+        hits = rs.evaluate("transfer", features)
         alone = rs["r"].evaluate(features, n=len(rows))
-    tree = ast.parse(rs["r"].when, mode="eval")
-    expected = [reference(tree, row) for row in rows]
-    assert fired.dtype == bool
-    assert fired.tolist() == expected, when
+    expected = [fires(rs["r"].when, row) for row in rows]
+    assert hits.fired.dtype == bool
+    assert hits.fired[:, 0].tolist() == expected, when
     assert alone.tolist() == expected
+    assert hits.undefined_by_rule() == {"r": sum(undefined(rs["r"].when, row) for row in rows)}
 
 
 # ---------------------------------------------------------------------------------------
@@ -676,13 +721,15 @@ def test_kinds_and_disabled_rules() -> None:
         )
 
 
-def test_division_by_zero_and_nan_are_quiet_and_never_fire() -> None:
+def test_division_by_zero_and_nan_are_quiet_never_fire_and_are_counted() -> None:
     text = ruleset_text(
         block("big_ratio", "x / y > 1"),
         block("not_one", "x / y != 1"),
         block("not_in", "x / y not in (1, 2)"),
         block("log", "log1p(x - 2) < 0"),
         block("neg_inf", "-x / y < -1"),
+        block("negated", "not (x / y <= 1)"),
+        block("either", "x / y > 1 or x >= 3"),
     )
     rs = parse(text)
     features = {"x": np.array([1, 0, 4, 3]), "y": np.array([0, 0, 2, 3])}
@@ -690,11 +737,45 @@ def test_division_by_zero_and_nan_are_quiet_and_never_fire() -> None:
         warnings.simplefilter("error")
         hits = rs.evaluate("transfer", features)
     fired = {name: hits.fired[:, j].tolist() for j, name in enumerate(hits.names)}
-    assert fired["big_ratio"] == [True, False, True, False]  # inf, nan, 2, 1
-    assert fired["not_one"] == [True, False, True, False]
-    assert fired["not_in"] == [True, False, False, False]
+    # x / 0 is undefined (1/0 and 0/0 alike): no rule fires on it, whatever it says
+    assert fired["big_ratio"] == [False, False, True, False]  # ?, ?, 2, 1
+    assert fired["not_one"] == [False, False, True, False]
+    assert fired["not_in"] == [False, False, False, False]
     assert fired["log"] == [True, False, False, False]  # log1p(-1) = -inf; log1p(-2) = nan
-    assert fired["neg_inf"] == [True, False, True, False]
+    assert fired["neg_inf"] == [False, False, True, False]
+    assert fired["negated"] == [False, False, True, False]  # not (undefined) is undefined
+    assert fired["either"] == [False, False, True, True]  # or: one side holding is enough
+    assert hits.undefined_by_rule() == {
+        "big_ratio": 2, "not_one": 2, "not_in": 2, "log": 1, "neg_inf": 2, "negated": 2,
+        "either": 2,
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "when", ["1 / 0 > 1", "x / 0 > 1", "x / (2 - 2) > 1", "0 / 0 == 0", "x > 1 or 1 / 0 > 1"]
+)
+def test_a_constant_division_by_zero_is_refused_at_load(when: str) -> None:
+    """`1/0 > 1` once loaded and blocked every transfer (issue 11, finding 9)."""
+    with pytest.raises(RuleError, match="division by zero") as info:
+        parse(ruleset_text(GOOD, block("bad", when, action="block")))
+    assert info.value.rule == "bad"
+
+
+@pytest.mark.parametrize("when", ["x > 1e400", "x > 1e308 * 10", "x < log1p(-1)"])
+def test_a_constant_that_is_no_finite_number_is_refused(when: str) -> None:
+    with pytest.raises(RuleError, match=r"too large|not a finite number"):
+        parse(ruleset_text(block("bad", when)))
+
+
+def test_a_rule_error_is_an_input_error_with_its_fields(tmp_path: Path) -> None:
+    path = tmp_path / "rules.toml"
+    path.write_text(ruleset_text(block("bad", "1 / 0 > 1", action="block")), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_rules(path, FEATS)
+    e = info.value
+    assert isinstance(e, RuleError) and e.exit_code == 2
+    assert (e.source, e.line, e.rule) == (str(path), 5, "bad")
+    assert e.where == f"{path} line 5, rule 'bad'" and "division by zero" in e.problem
 
 
 def test_log1p_of_too_small_is_nan_and_does_not_fire() -> None:
@@ -731,7 +812,7 @@ def test_language_features() -> None:
     assert fired["funcs"] == [False, True, True, True]
     assert fired["const"] == [True] * 4
     assert fired["multi"] == [False, False, False, True]
-    assert fired["bare_float"] == [False, True, True, False]  # nan is truthy, as in Python
+    assert fired["bare_float"] == [False, False, True, False]  # nan is undefined: no fire
     assert rs["chain"].features_used == ("x",)
     assert rs["count"].features_used == ("b1", "x", "y")
     assert rs["const"].evaluate({"x": np.arange(3)}).tolist() == [True] * 3

@@ -25,6 +25,7 @@ from fraudwall.sim import (
     MAX_PEOPLE,
     MAX_SEED,
     SimConfig,
+    World,
     check_memory,
     check_world_folder,
     read_world,
@@ -212,12 +213,16 @@ def check_cmd(
         raise typer.Exit(1)
 
 
-def _world_tables(world: Path, console: Console) -> dict[str, pa.Table]:
+def _world(world: Path, console: Console) -> World:
     try:
-        return read_world(world).tables
+        return read_world(world)
     except (FileNotFoundError, ValueError) as exc:
         console.print(f"[red]error:[/red] --world: {exc}")
         raise typer.Exit(2) from exc
+
+
+def _world_tables(world: Path, console: Console) -> dict[str, pa.Table]:
+    return _world(world, console).tables
 
 
 def _labelled_tables(
@@ -279,11 +284,14 @@ def train_cmd(
 ) -> None:
     """Train the engine's LightGBM models (calls, SMS, transfers) from truth or labels."""
     from fraudwall.engine import train
+    from fraudwall.engine.files import check_output_file
+    from fraudwall.engine.modelfile import is_model_file
 
     console = Console()
     if world is None and not labelled:
         console.print("[red]error:[/red] give --world DIR, --labelled FILE, or both")
         raise typer.Exit(2)
+    check_output_file(out, "--out", is_model_file, "a fraudwall model file")
     tables = _world_tables(world, console) if world is not None else {}
     if labelled:
         tables = _labelled_tables(labelled, tables, console)
@@ -304,6 +312,14 @@ def train_cmd(
         if key.endswith(("_recall", "_legit_share")) and value is not None
     }
     print_figures(console, "held-out part of the period", rows)
+    if "repeats" in report:
+        repeats = report["repeats"]
+        console.print(
+            f"repeated event ids: {repeats['duplicates']:,} identical repeats dropped, "
+            f"{repeats['rejected']:,} conflicting repeats left out"
+        )
+        for reason in repeats["reasons"]:
+            console.print(f"  left out: {reason}")
     console.print(f"trained in {time.perf_counter() - t0:.1f} s")
     print_paths(console, [("model", path)])
 
@@ -338,9 +354,12 @@ def replay_cmd(
 ) -> None:
     """Stream a world's events through the engine in time order; score against the truth."""
     from fraudwall.engine import EngineModel, WarningPolicy, default_model, replay, write_replay
+    from fraudwall.engine.files import check_output_folder
 
     console = Console()
-    tables = _world_tables(world, console)
+    check_output_folder(out, "--out")
+    the_world = _world(world, console)
+    tables = the_world.tables
     ruleset = _load_rules(rules, console)
     engine_model = None
     if not rules_only:
@@ -364,16 +383,24 @@ def replay_cmd(
         result = replay(
             tables, ruleset, engine_model, stop_probability=stop_probability,
             progress=_event_counter(update, total, "events"), warning_policy=policy,
+            world_id=the_world.world_id,
         )  # fmt: skip
     path = write_replay(result, out)
     console.print(f"{result.events:,} events in {result.seconds:.1f} s "
                   f"({result.events / max(result.seconds, 1e-9):,.0f} events/s)")  # fmt: skip
+    if result.about["duplicates"] or result.about["rejected"]:
+        console.print(
+            f"repeated event ids: {result.about['duplicates']:,} identical repeats dropped, "
+            f"{result.about['rejected']:,} conflicting repeats rejected (rejected.parquet)"
+        )
     if result.metrics is not None:
         keys = [k for k in REPLAY_FIGURES if k in result.metrics]
         print_figures(console, "against the ground truth", {k: result.metrics[k] for k in keys})
     print_paths(console, [("decisions", path / "decisions.parquet"),
                           ("warnings", path / "warnings.parquet"),
-                          ("metrics", path / "metrics.json")])  # fmt: skip
+                          ("rejected", path / "rejected.parquet"),
+                          ("metrics", path / "metrics.json"),
+                          ("manifest", path / "manifest.json")])  # fmt: skip
 
 
 #: The figures of a replay printed on the console (all are in metrics.json).

@@ -16,6 +16,14 @@ The contract, after river's `predict_one` / `learn_one` (DESIGN §5):
   was recorded as having happened (`Outcomes.as_recorded`); a live caller reports the
   outcomes it saw (`Outcomes.reported`).
 
+Each event is taken once, by its `event_id` (`Engine.take_once`): a batch's repeats of an
+id are left out — an identical repeat dropped and counted, a conflicting one rejected
+with its reason (`repeats`) — and so are repeats of events absorbed in earlier batches,
+which the state remembers for a day or two (`recent`): absorbing one again changes
+nothing. `decide` answers once per id of its batch (deciding changes nothing, so an event
+absorbed earlier is simply decided again); `process` reports what it left out
+(`BatchResult.duplicates`, `.rejected`).
+
 Deciding a batch, without a Python loop per event:
 
 1. every call and SMS: its signals from the state before it, the rules and the model
@@ -48,6 +56,8 @@ from fraudwall.engine.decide import Decided, Sparse, TopMemo, decide
 from fraudwall.engine.featureset import FEATURES
 from fraudwall.engine.outreach import Outreach, decision_rows
 from fraudwall.engine.priority import stack
+from fraudwall.engine.recent import event_prints
+from fraudwall.engine.repeats import REJECTED_SCHEMA, Scratch, rejected_rows, split_repeats
 from fraudwall.engine.resolve import Resolver
 from fraudwall.engine.rules import RuleEngine, RuleSet, default_rules
 from fraudwall.engine.scorer import EngineModel, default_call_priority
@@ -56,6 +66,7 @@ from fraudwall.engine.stream import EventBatch
 from fraudwall.engine.textscore import sms_text_score
 from fraudwall.engine.warnings import WarningLog, WarningPolicy
 from fraudwall.model import (
+    EVENT_TABLES,
     Action,
     Call,
     Decision,
@@ -88,6 +99,24 @@ class BatchResult:
     event_ids: dict[str, pa.Array] = field(default_factory=dict)
     #: with keep_features: the warning candidates' priority inputs, person keys and times
     candidates: tuple[np.ndarray, pa.Array, np.ndarray] | None = None
+    #: the batch's tables as taken: each event once (repeats left out)
+    taken: dict[str, pa.Table] = field(default_factory=dict)
+    #: identical repeats dropped (of this batch's events, or of events absorbed before)
+    duplicates: int = 0
+    #: conflicting repeats, with their reason (`repeats.REJECTED_SCHEMA`)
+    rejected: pa.Table = field(default_factory=REJECTED_SCHEMA.empty_table)
+    #: per rule, the events it could not be evaluated on (it did not fire on them)
+    rule_rows_undefined: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Taken:
+    """A batch as the engine takes it: each event once (`Engine.take_once`)."""
+
+    tables: dict[str, pa.Table]
+    hashes: dict[str, np.ndarray]  # each kept event's id hash, per table
+    duplicates: int
+    rejected: pa.Table
 
 
 @dataclass
@@ -109,6 +138,7 @@ class _Pass:
     explained: list[_Explained]
     features: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
     candidates: tuple[np.ndarray, pa.Array, np.ndarray] | None = None
+    undefined: dict[str, int] = field(default_factory=dict)  # per rule (RuleHits.undefined)
 
 
 DecisionRows: TypeAlias = pa.Table | Sequence[Decision]
@@ -209,6 +239,7 @@ class Engine:
         rules: RuleSet | None = None,
         model: EngineModel | None = None,
         warning_policy: WarningPolicy | None = None,
+        world_id: str | None = None,
     ) -> None:
         self.state = state if state is not None else EngineState()
         self.rules = RuleEngine(rules if rules is not None else default_rules())
@@ -216,6 +247,9 @@ class Engine:
         self.warning_policy = warning_policy if warning_policy is not None else WarningPolicy()
         self.priority = self.model.call_priority or default_call_priority()
         self.text_scores = TextScores()
+        self._scratch = Scratch()  # working memory of `take_once`
+        #: the world whose entities the state was loaded with, when known (snapshots say it)
+        self.world_id = world_id
 
     @classmethod
     def for_world(
@@ -224,9 +258,10 @@ class Engine:
         rules: RuleSet | None = None,
         model: EngineModel | None = None,
         warning_policy: WarningPolicy | None = None,
+        world_id: str | None = None,
     ) -> Engine:
         """An engine whose registry knows the world's people, accounts, phones and devices."""
-        engine = cls(rules=rules, model=model, warning_policy=warning_policy)
+        engine = cls(rules=rules, model=model, warning_policy=warning_policy, world_id=world_id)
         engine.state.load_registry(dict(tables))
         return engine
 
@@ -237,7 +272,16 @@ class Engine:
         return self.rules.reload(path, FEATURES)
 
     def snapshot(self, directory: Path | str) -> Path:
-        return self.state.save(directory)
+        """Write the state as one consistent set (`EngineState.save`), with the ids of the
+        rules and the model it was made with, and of the world it was loaded from."""
+        return self.state.save(directory, self._made_with())
+
+    def _made_with(self) -> dict[str, str | None]:
+        return {
+            "rules_id": self.rules.ruleset.digest,
+            "model_id": self.model.model_id,
+            "world_id": self.world_id,
+        }
 
     @classmethod
     def restore(
@@ -246,18 +290,32 @@ class Engine:
         rules: RuleSet | None = None,
         model: EngineModel | None = None,
         warning_policy: WarningPolicy | None = None,
+        world_id: str | None = None,
     ) -> Engine:
-        return cls(EngineState.load(directory), rules, model, warning_policy)
+        """An engine from a snapshot, which must have been made with these rules and this
+        model (the defaults: the built-in rules, no model), and from this world when
+        `world_id` is given; a snapshot made otherwise, or whose files come from two
+        snapshots, is refused (`InputError`): it would decide differently."""
+        engine = cls(EngineState(), rules, model, warning_policy, world_id)
+        expect = engine._made_with()
+        if world_id is None:
+            del expect["world_id"]
+        engine.state, manifest = EngineState.load_snapshot(directory, expect)
+        engine.world_id = manifest.get("world_id")
+        return engine
 
     # -- the contract ------------------------------------------------------------------------
 
     def decide(self, batch: EventBatch | Mapping[str, pa.Table], explain: bool = True) -> pa.Table:
         """Decide every transfer, call and SMS of a batch; the state does not change.
 
-        The answer is the decisions table: one `model.Decision` row per event, calls, then
-        SMS, then transfers, each in the batch's order. `explain=False` skips the reasons
-        and top features of alerts."""
+        The answer is the decisions table: one `model.Decision` row per event id (a repeat
+        within the batch is answered by its first record), calls, then SMS, then transfers,
+        each in the batch's order. `explain=False` skips the reasons and top features of
+        alerts."""
         tables = _tables_of(batch)
+        if sum(t.num_rows for t in tables.values()) > 1:  # a single check has no repeat
+            tables = split_repeats(tables, scratch=self._scratch).tables
         p = self._decide(tables, Resolver(self.state, add=False), explain, keep_features=False)
         return p.decisions
 
@@ -271,7 +329,10 @@ class Engine:
     ) -> pa.Table:
         """Fold a batch into the state with what happened to its decided events, and return
         the warning tasks that follow. `outcomes` is required when the batch holds
-        transfers, calls or SMS (`Outcomes.as_recorded(engine.decide(batch))` for history)."""
+        transfers, calls or SMS (`Outcomes.as_recorded(engine.decide(batch))` for history).
+
+        Each event is absorbed once: repeats (`take_once`) are left out, and their outcomes
+        ignored."""
         tables = _tables_of(batch)
         decided = any(_present(tables, t) is not None for t in DECIDED_TABLES.values())
         if decided and outcomes is None:
@@ -279,7 +340,8 @@ class Engine:
                 "outcomes: the batch holds transfers, calls or SMS; say what happened to them "
                 "(Outcomes.reported / Outcomes.as_recorded of engine.decide(batch))"
             )
-        return self._absorb(self._redecide(tables, outcomes), outcomes)
+        taken = self.take_once(tables)
+        return self._absorb(self._redecide(taken.tables, outcomes), outcomes, taken=taken)
 
     def process(
         self,
@@ -287,14 +349,20 @@ class Engine:
         keep_features: bool = False,
         explain: bool = True,
     ) -> BatchResult:
-        """Decide a batch and absorb it as recorded (a replay of history).
+        """Decide a batch and absorb it as recorded (a replay of history), each event once.
 
         `keep_features` returns each kind's features (for training); `explain=False` skips
         the reasons and top features of alerts (training needs only the actions)."""
-        tables = _tables_of(batch)
+        taken = self.take_once(batch)
+        tables = taken.tables
         p = self._decide(tables, Resolver(self.state, add=True), explain, keep_features)
-        warnings = self._absorb(p, Outcomes.as_recorded(p.decisions), keep_candidates=keep_features)
-        result = BatchResult(p.decisions, warnings, p.features, candidates=p.candidates)
+        warnings = self._absorb(
+            p, Outcomes.as_recorded(p.decisions), keep_candidates=keep_features, taken=taken
+        )
+        result = BatchResult(
+            p.decisions, warnings, p.features, candidates=p.candidates, taken=tables,
+            duplicates=taken.duplicates, rejected=taken.rejected, rule_rows_undefined=p.undefined,
+        )  # fmt: skip
         if keep_features:
             result.event_ids = {
                 kind: tables[name]["event_id"]
@@ -302,6 +370,41 @@ class Engine:
                 if kind in p.features
             }
         return result
+
+    def take_once(self, batch: EventBatch | Mapping[str, pa.Table]) -> Taken:
+        """The batch with each event once, and what was left out (the state does not
+        change): a repeat of an id within the batch (`repeats.split_repeats`), or of an
+        event absorbed in an earlier batch that the state remembers (`recent`): the
+        same time and numbers make an identical repeat, dropped; others conflict and are
+        rejected with their reason."""
+        split = split_repeats(_tables_of(batch), scratch=self._scratch)
+        memory = self.state.recent_events
+        tables, hashes = split.tables, split.hashes
+        duplicates, rejected = split.n_duplicates, [split.rejected]
+        if not len(memory):
+            return Taken(tables, hashes, duplicates, split.rejected)
+        for name, h in split.hashes.items():
+            seen = memory.find(h)
+            again = np.flatnonzero(seen)
+            if not len(again):
+                continue
+            table = tables[name]
+            same = event_prints(_TABLE_CODE[name], table.take(pa.array(again))) == seen[again]
+            conflicting = again[~same]
+            if len(conflicting):
+                ids = table["event_id"].take(pa.array(conflicting)).to_pylist()
+                reasons = [
+                    f"event_id {i!r} was taken in an earlier batch with another time or amount: "
+                    "the first one is kept"
+                    for i in ids
+                ]
+                rejected.append(rejected_rows(name, table, conflicting, reasons))
+            keep = np.ones(table.num_rows, bool)
+            keep[again] = False
+            tables = {**tables, name: table.filter(pa.array(keep))}
+            hashes = {**hashes, name: h[keep]}
+            duplicates += int(same.sum())
+        return Taken(tables, hashes, duplicates, pa.concat_tables(rejected))
 
     # -- deciding -----------------------------------------------------------------------------
 
@@ -322,6 +425,7 @@ class Engine:
         by_kind: dict[str, pa.Table] = {}  # each kind's decisions, in the batch's order
         explained: list[_Explained] = []
         kept: dict[str, dict[str, np.ndarray]] = {}
+        undefined: dict[str, int] = {}
 
         # 1. calls and SMS
         calls, sms = _present(tables, "calls"), _present(tables, "sms")
@@ -340,6 +444,7 @@ class Engine:
                 continue
             f = _slice(cf, sl)
             hits = ruleset.evaluate(kind, f)
+            undefined.update(hits.undefined_by_rule())
             memo = _Remembered(s.caller_top if kind == "call" else s.sender_top, explained)
             d = decide(kind, f, hits, self.model.get(kind), explain, c.caller[sl], memo, c.ts[sl])
             codes[sl], scores[sl] = d.action, d.score
@@ -371,13 +476,9 @@ class Engine:
         if transfers is not None:
             t = fx.read_transfers(s, transfers, ids)
             tf = fx.transfer_features(s, t, events)
-            d = decide(
-                "transfer",
-                tf,
-                ruleset.evaluate("transfer", tf),
-                self.model.get("transfer"),
-                explain,
-            )
+            hits = ruleset.evaluate("transfer", tf)
+            undefined.update(hits.undefined_by_rule())
+            d = decide("transfer", tf, hits, self.model.get("transfer"), explain)
             people = s.keys["people"].key_of(t.person)
             by_kind["transfer"] = _decision_table("transfer", transfers, d, people)
             if keep_features:
@@ -388,7 +489,7 @@ class Engine:
         decisions = pa.concat_tables(parts) if parts else DECISION_SCHEMA.empty_table()
         return _Pass(
             tables, start, c, codes, scores, risky, foreign, events, t, tf, decisions,
-            by_kind, explained, kept,
+            by_kind, explained, kept, undefined=undefined,
         )  # fmt: skip
 
     def _redecide(self, tables: dict[str, pa.Table], outcomes: Outcomes | None) -> _Pass:
@@ -408,10 +509,15 @@ class Engine:
     # -- absorbing ---------------------------------------------------------------------------
 
     def _absorb(
-        self, p: _Pass, outcomes: Outcomes | None, keep_candidates: bool = False
+        self,
+        p: _Pass,
+        outcomes: Outcomes | None,
+        keep_candidates: bool = False,
+        taken: Taken | None = None,
     ) -> pa.Table:
         """Fold a decided batch into the state (what happened), issue its warning tasks,
-        and act on what it revealed."""
+        and act on what it revealed; remember its events (`taken`), so as not to take
+        them again."""
         s = self.state
         tables = p.tables
         c, t = p.contacts, p.transfers
@@ -456,6 +562,8 @@ class Engine:
         self._absorb_reports(_present(tables, "reports"))
         end = _newest(tables)
         s.clock = max(s.clock, end if end is not None else p.start)
+        if taken is not None:
+            _remember(s, taken)
         return log.table(s.keys["people"].key_of(log.person))
 
     def _check_order(self, tables: Mapping[str, pa.Table]) -> int:
@@ -476,6 +584,20 @@ class Engine:
         parent = pc.list_parent_indices(reports["transfer_ids"]).to_numpy()
         payees, at = self.state.payees_of(ids)
         self.state.account_reported.maximum(payees, reports["ts"].to_numpy()[parent][at])
+
+
+#: Each event table's code in the events' fingerprints (`recent.event_prints`).
+_TABLE_CODE = {name: k for k, name in enumerate(EVENT_TABLES)}
+
+
+def _remember(state: EngineState, taken: Taken) -> None:
+    """The taken events go into the state's memory of recent events."""
+    names = [n for n, h in taken.hashes.items() if len(h)]
+    if not names:
+        return
+    hashes = np.concatenate([taken.hashes[n] for n in names])
+    prints = np.concatenate([event_prints(_TABLE_CODE.get(n, -1), taken.tables[n]) for n in names])
+    state.recent_events.remember(hashes, prints, state.clock)
 
 
 def _candidates(

@@ -6,14 +6,23 @@ ground truth, the decisions are scored against it (`engine.metrics.replay_metric
 precision and recall of stops and warnings, the share of fraud money intercepted or
 prevented by a warning, ordinary transfers stopped, per fraud type and per rule.
 
-Outputs in OUT: decisions.parquet, warnings.parquet, metrics.json (when there is truth).
+Each event is taken once: the history's repeats of an event id are split off first, over
+the whole history (`repeats.split_repeats`; the engine's own memory of recent events only
+spans a day or two) — identical ones dropped and counted, conflicting ones rejected with
+their reason — so the same fraud money is never counted twice. The metrics are computed
+on the events as taken.
+
+Outputs in OUT: decisions.parquet, warnings.parquet, rejected.parquet (the conflicting
+repeats), manifest.json (what the replay was made from: the world's id, the rules' and
+the model's ids, and every file's checksum) and metrics.json (when there is truth; the
+same ids, and the events each rule could not be evaluated on, `rule_rows_undefined`).
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +31,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from fraudwall.engine.engine import DECISION_SCHEMA, WARNING_SCHEMA, BatchResult, Engine
+from fraudwall.engine.files import sha256_of
 from fraudwall.engine.metrics import replay_metrics
+from fraudwall.engine.repeats import REJECTED_SCHEMA, split_repeats
 from fraudwall.engine.rules import RuleSet
 from fraudwall.engine.scorer import EngineModel
 from fraudwall.engine.stream import EventBatch, time_batches
@@ -32,6 +43,8 @@ from fraudwall.model import DAY_MS, EVENT_TABLES
 
 #: The chance that a victim who is warned before paying stops (in the simulated world).
 STOP_PROBABILITY = 0.5
+#: manifest.json's `kind` in a replay's folder.
+REPLAY_KIND = "fraudwall replay"
 
 Progress = Callable[[int], None]
 
@@ -43,6 +56,10 @@ class Replay:
     metrics: dict[str, Any] | None
     events: int
     seconds: float
+    #: conflicting repeats of an event id, with their reason (`repeats.REJECTED_SCHEMA`)
+    rejected: pa.Table = field(default_factory=REJECTED_SCHEMA.empty_table)
+    #: what the replay was made from and how its events were taken (manifest.json)
+    about: dict[str, Any] = field(default_factory=dict)
 
 
 def replay(
@@ -56,8 +73,10 @@ def replay(
     warning_policy: WarningPolicy | None = None,
     before_batch: Callable[[Engine, EventBatch], None] | None = None,
     after_batch: Callable[[EventBatch, BatchResult], None] | None = None,
+    world_id: str | None = None,
 ) -> Replay:
-    """Replay a world's events through a fresh engine that knows the world's entities.
+    """Replay a world's events through a fresh engine that knows the world's entities,
+    each event once (see the module doc); `world_id` is recorded with the results.
 
     `before_batch` and `after_batch` let another part take part in the replay's time: what
     it learnt by a batch's end (stop-payments applied, say) before the batch is decided, and
@@ -66,8 +85,17 @@ def replay(
 
     if not 0.0 <= stop_probability <= 1.0:
         raise ValueError(f"stop_probability: must be within 0..1, got {stop_probability}")
-    engine = Engine.for_world(tables, rules=rules, model=model, warning_policy=warning_policy)
-    decisions, warnings = [], []
+    split = split_repeats({n: tables[n] for n in EVENT_TABLES if n in tables})
+    tables = {**tables, **split.tables}
+    engine = Engine.for_world(
+        tables, rules=rules, model=model, warning_policy=warning_policy, world_id=world_id
+    )
+    decisions, warnings, rejected = [], [], [split.rejected]
+    taken: dict[str, list[pa.Table]] = {n: [] for n in split.tables}
+    duplicates = split.n_duplicates
+    undefined: dict[str, int] = dict.fromkeys(
+        (r.name for r in engine.rules.ruleset.rules if r.enabled), 0
+    )
     events = 0
     t0 = time.perf_counter()
     for batch in time_batches(tables, batch_events):
@@ -78,12 +106,29 @@ def replay(
             after_batch(batch, result)
         decisions.append(result.decisions)
         warnings.append(result.warnings)
+        rejected.append(result.rejected)
+        duplicates += result.duplicates
+        for name, table in result.taken.items():
+            taken.setdefault(name, []).append(table)
+        for rule, n in result.rule_rows_undefined.items():
+            undefined[rule] = undefined.get(rule, 0) + n
         events += batch.size
         if progress is not None:
             progress(batch.size)
     seconds = time.perf_counter() - t0
     d = pa.concat_tables(decisions) if decisions else DECISION_SCHEMA.empty_table()
     w = pa.concat_tables(warnings) if warnings else WARNING_SCHEMA.empty_table()
+    tables = {**tables, **{n: pa.concat_tables(parts) for n, parts in taken.items() if parts}}
+    refused = pa.concat_tables(rejected)
+    about = {
+        "world_id": world_id,
+        "rules_id": engine.rules.ruleset.digest,
+        "rules_version": engine.rules.ruleset.version,
+        "model_id": engine.model.model_id,
+        "events": events,
+        "duplicates": duplicates,
+        "rejected": refused.num_rows,
+    }
     metrics = None
     if all(name in tables for name in ("truth", "transfers", "accounts")):
         reminders = pc.equal(w["channel"], REMINDER)
@@ -98,12 +143,12 @@ def replay(
         )
         if all(name in tables for name in ("people", "phones", "cases")):
             metrics.update(warning_metrics(w, dict(tables), _days(tables)))
-        metrics["events"] = events
         metrics["seconds"] = round(seconds, 3)
         metrics["events_per_s"] = round(events / seconds, 1) if seconds > 0 else None
-        metrics["rules_version"] = engine.rules.ruleset.version
         metrics["model"] = bool(engine.model.kinds)
-    return Replay(d, w, metrics, events, seconds)
+        metrics["rule_rows_undefined"] = undefined
+        metrics.update(about)
+    return Replay(d, w, metrics, events, seconds, refused, about)
 
 
 def _days(tables: Mapping[str, pa.Table]) -> float:
@@ -117,12 +162,28 @@ def _days(tables: Mapping[str, pa.Table]) -> float:
 
 
 def write_replay(result: Replay, out: Path | str) -> Path:
-    """Write decisions.parquet, warnings.parquet and (with truth) metrics.json to `out`."""
+    """Write decisions.parquet, warnings.parquet, rejected.parquet, (with truth)
+    metrics.json and manifest.json to `out` (see the module doc)."""
     directory = Path(out)
     directory.mkdir(parents=True, exist_ok=True)
-    pq.write_table(result.decisions, directory / "decisions.parquet")
-    pq.write_table(result.warnings, directory / "warnings.parquet")
+    tables = {
+        "decisions": result.decisions,
+        "warnings": result.warnings,
+        "rejected": result.rejected,
+    }
+    files: dict[str, dict[str, Any]] = {}
+    for name, table in tables.items():
+        path = directory / f"{name}.parquet"
+        pq.write_table(table, path)
+        files[path.name] = {"rows": table.num_rows, "sha256": sha256_of(path)}
+    metrics = directory / "metrics.json"
     if result.metrics is not None:
         text = json.dumps(result.metrics, ensure_ascii=False, indent=2)
-        (directory / "metrics.json").write_text(text + "\n")
+        metrics.write_text(text + "\n")
+        files[metrics.name] = {"sha256": sha256_of(metrics)}
+    else:
+        metrics.unlink(missing_ok=True)  # not one of an earlier replay's
+    manifest = {"kind": REPLAY_KIND, **result.about, "files": files}
+    text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
+    (directory / "manifest.json").write_text(text + "\n")
     return directory

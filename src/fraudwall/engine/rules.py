@@ -20,9 +20,15 @@ The condition language:
   (booleans count as 0/1, so ``(a > 1) + (b > 2) >= 2`` counts conditions);
 - the functions ``abs(x)``, ``min(x, y)``, ``max(x, y)`` (elementwise) and ``log1p(x)``.
 
-Undefined arithmetic is quiet: ``x / 0`` is ``inf`` (``nan`` for ``0 / 0``), with no
-warning, and every comparison with ``nan`` is False, ``!=`` and ``not in`` included, so an
-undefined value never fires a rule. ``min`` and ``max`` propagate ``nan``.
+An undefined value never fires a rule, and is counted. A feature may be undefined for an
+event (``nan``: a payer of unknown age), and so is ``x / 0``: such a value makes every
+comparison with it undefined, ``!=`` and ``not in`` included, and conditions combine as
+in SQL (three-valued logic): ``a or b`` holds where either holds, ``a and b`` is false where
+either is false, ``not`` of an undefined condition is undefined. A rule fires only where
+its condition holds; the events on which it was undefined are counted per rule
+(`RuleHits.undefined`, a replay's ``rule_rows_undefined``). A condition that is undefined
+for *every* event is refused at load: a constant division by zero (``1 / 0 > 1``), or a
+constant that is no finite number. ``min`` and ``max`` propagate ``nan``.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ import numpy.typing as npt
 
 from fraudwall.engine.actions import ACTION_CODE, KINDS
 from fraudwall.engine.featureset import FEATURES
+from fraudwall.errors import InputError
 from fraudwall.model import Action
 
 #: The actions a rule may take (allowing is what happens when no rule fires).
@@ -73,8 +80,10 @@ Features = Mapping[str, npt.ArrayLike]
 FeatureSpec = Collection[str] | Mapping[str, Collection[str]]
 
 
-class RuleError(ValueError):
-    """A rule file that cannot be used, with where and why, for the person who wrote it."""
+class RuleError(InputError):
+    """A rule file that cannot be used, with where and why, for the person who wrote it.
+
+    An `InputError` (bad input, exit 2) whose place is the file, the line and the rule."""
 
     def __init__(
         self,
@@ -88,15 +97,15 @@ class RuleError(ValueError):
         self.source = source
         self.line = line
         self.rule = rule
-        super().__init__(self._message())
+        super().__init__(self._where(), reason)
 
-    def _message(self) -> str:
+    def _where(self) -> str:
         where = self.source or ""
         if self.line is not None:
             where = f"{where} line {self.line}" if where else f"line {self.line}"
         if self.rule is not None:
             where = f"{where}, rule '{self.rule}'" if where else f"rule '{self.rule}'"
-        return f"{where}: {self.reason}" if where else self.reason
+        return where
 
 
 class _Invalid(Exception):
@@ -116,11 +125,23 @@ Env = Mapping[str, Array]
 Fn = Callable[[Env], Any]
 
 _F64 = np.float64
+
+
+def _divide(a: Any, b: Any) -> Any:
+    """``a / b`` in float64, undefined (nan) where b is 0: ``x / 0`` is no number."""
+    out = np.true_divide(a, b, dtype=_F64)
+    if np.ndim(b):
+        zero = np.equal(b, 0)
+        if zero.any():
+            out = np.where(zero, np.nan, out)
+    return out
+
+
 _ARITH: Final[Mapping[type[ast.operator], Callable[..., Any]]] = {
     ast.Add: functools.partial(np.add, dtype=_F64),
     ast.Sub: functools.partial(np.subtract, dtype=_F64),
     ast.Mult: functools.partial(np.multiply, dtype=_F64),
-    ast.Div: functools.partial(np.true_divide, dtype=_F64),
+    ast.Div: _divide,
 }
 _FUNCS: Final[Mapping[str, tuple[int, Callable[..., Any]]]] = {
     "abs": (1, functools.partial(np.absolute, dtype=_F64)),
@@ -170,18 +191,77 @@ def _is_floating(x: Any) -> bool:
     return dtype.kind == "f" if dtype is not None else isinstance(x, float)
 
 
-def _not_nan(x: Any) -> Any:
-    return np.logical_not(np.isnan(x))
+#: A condition over a batch: where it holds, and where it is undefined (None: nowhere).
+#: Undefined rows never fire (their "holds" is False) and are counted per rule.
+Truth = tuple[Any, Any]
 
 
-def _ne(a: Any, b: Any) -> Any:
-    """``a != b``, but False when either side is nan: an undefined value fires nothing."""
-    r = np.not_equal(a, b)
-    if _is_floating(a):
-        r = np.logical_and(r, _not_nan(a))
-    if _is_floating(b):
-        r = np.logical_and(r, _not_nan(b))
-    return r
+def _some(mask: Any) -> Any:
+    """The mask, or None when it marks no row (later steps then skip it)."""
+    return mask if mask is not None and np.any(mask) else None
+
+
+def _nan_rows(*values: Any) -> Any:
+    """Where any of the values (batch arrays; constants are finite) is nan, or None."""
+    mask = None
+    for x in values:
+        if np.ndim(x) and _is_floating(x):
+            m = np.isnan(x)
+            mask = m if mask is None else np.logical_or(mask, m)
+    return _some(mask)
+
+
+def _defined(holds: Any, undefined: Any) -> Truth:
+    """A comparison's truth: False, and undefined, where an operand was undefined."""
+    if undefined is None:
+        return holds, None
+    return np.logical_and(holds, np.logical_not(undefined)), undefined
+
+
+def _and(a: Truth, b: Truth) -> Truth:
+    """Three-valued ``and``: false if either side is false, true if both are true."""
+    (va, ua), (vb, ub) = a, b
+    holds = np.logical_and(va, vb)
+    if ua is None and ub is None:
+        return holds, None
+    maybe_a = va if ua is None else np.logical_or(va, ua)
+    maybe_b = vb if ub is None else np.logical_or(vb, ub)
+    undefined = np.logical_and(np.logical_and(maybe_a, maybe_b), np.logical_not(holds))
+    return holds, _some(undefined)
+
+
+def _or(a: Truth, b: Truth) -> Truth:
+    """Three-valued ``or``: true if either side is true, false if both are false."""
+    (va, ua), (vb, ub) = a, b
+    holds = np.logical_or(va, vb)
+    if ua is None and ub is None:
+        return holds, None
+    either = ua if ub is None else ub if ua is None else np.logical_or(ua, ub)
+    return holds, _some(np.logical_and(either, np.logical_not(holds)))
+
+
+def _not(a: Truth) -> Truth:
+    """Three-valued ``not``: the negation of an undefined condition is undefined."""
+    va, ua = a
+    if ua is None:
+        return np.logical_not(va), None
+    return np.logical_and(np.logical_not(va), np.logical_not(ua)), ua
+
+
+def _feature_truth(x: Any) -> Truth:
+    """A feature read as a condition: non-zero holds; nan is undefined."""
+    x = np.asarray(x)
+    if x.dtype == np.bool_:
+        return x, None
+    return _defined(np.not_equal(x, 0), _nan_rows(x))
+
+
+def _member(table: Array, negate: bool) -> Callable[[Any], Truth]:
+    def member(x: Any) -> Truth:
+        hit = np.isin(x, table)
+        return _defined(np.logical_not(hit) if negate else hit, _nan_rows(x))
+
+    return member
 
 
 _CMP: Final[Mapping[type[ast.cmpop], Callable[[Any, Any], Any]]] = {
@@ -190,13 +270,21 @@ _CMP: Final[Mapping[type[ast.cmpop], Callable[[Any, Any], Any]]] = {
     ast.Gt: np.greater,
     ast.GtE: np.greater_equal,
     ast.Eq: np.equal,
-    ast.NotEq: _ne,
+    ast.NotEq: np.not_equal,
 }
+
+
+def _compared(cmp: Callable[[Any, Any], Any]) -> Callable[[Any, Any], Truth]:
+    """A comparison as a condition: undefined where either side is nan."""
+    return lambda x, y: _defined(cmp(x, y), _nan_rows(x, y))
 
 
 @dataclass(frozen=True, slots=True)
 class _Node:
-    """A compiled subexpression: a closure over the batch, or a constant folded at load."""
+    """A compiled subexpression: a closure over the batch, or a constant folded at load.
+
+    A "bool" closure gives a `Truth`, a "num" one an array (nan where undefined), an "any"
+    one a feature's array as it is (read as a condition or as a number where it is used)."""
 
     kind: str  # "bool" (a condition), "num" (a number) or "any" (a feature: either)
     fn: Fn | None
@@ -231,6 +319,41 @@ def _binary(op: Callable[[Any, Any], Any], a: _Node, b: _Node, kind: str) -> _No
     return _Node(kind, lambda env: op(fa(env), fb(env)))
 
 
+def _as_condition(node: _Node) -> _Node:
+    """A "bool" node for a condition or a feature (numbers are refused before)."""
+    if node.kind == "bool" or node.fn is None:
+        return node if node.kind == "bool" else _Node("bool", None, bool(node.value))
+    feature = node.fn
+    return _Node("bool", lambda env: _feature_truth(feature(env)))
+
+
+def _as_number(node: _Node) -> _Node:
+    """A node read as a number: a condition counts 1 where it holds, 0 where it does not,
+    and is nan (undefined) where it is undefined."""
+    if node.kind != "bool" or node.fn is None:
+        return node
+    condition = node.fn
+
+    def number(env: Env) -> Any:
+        holds, undefined = condition(env)
+        if undefined is None:
+            return holds
+        out = np.asarray(holds, _F64).copy()
+        out[undefined] = np.nan
+        return out
+
+    return _Node("num", number)
+
+
+def _logic(op: Callable[[Truth, Truth], Truth], a: _Node, b: _Node) -> _Node:
+    """``and`` / ``or`` of two conditions; constants are folded."""
+    if a.fn is None and b.fn is None:
+        return _Node("bool", None, bool(op((a.value, None), (b.value, None))[0]))
+    fa = a.fn if a.fn is not None else (lambda env, v=a.value: (v, None))
+    fb = b.fn if b.fn is not None else (lambda env, v=b.value: (v, None))
+    return _Node("bool", lambda env: op(fa(env), fb(env)))
+
+
 class _Compiler:
     """Validates a condition's AST against the whitelist and compiles it, in one pass."""
 
@@ -252,11 +375,23 @@ class _Compiler:
         return _Invalid(f"{what}: '{shown}'" if shown else what)
 
     def condition(self, node: ast.AST) -> _Node:
-        return self._truth(self._compile(node, 0), node)
+        return _as_condition(self._truth(self._compile(node, 0), node))
 
     def _truth(self, compiled: _Node, node: ast.AST) -> _Node:
         if compiled.kind == "num":
             raise self._fail("a number is not a condition (compare it, e.g. '... > 0')", node)
+        return compiled
+
+    def _condition(self, node: ast.AST, d: int) -> _Node:
+        return _as_condition(self._truth(self._compile(node, d), node))
+
+    def _number(self, node: ast.AST, d: int) -> _Node:
+        return _as_number(self._compile(node, d))
+
+    def _finite(self, compiled: _Node, node: ast.AST) -> _Node:
+        """A constant folded at load must be a finite number (``1e308 * 10`` is not)."""
+        if compiled.fn is None and not math.isfinite(compiled.value):
+            raise self._fail("the constant is not a finite number", node)
         return compiled
 
     def _compile(self, node: ast.AST, depth: int) -> _Node:
@@ -268,24 +403,29 @@ class _Compiler:
         if isinstance(node, ast.Name):
             return self._name(node)
         if isinstance(node, ast.BoolOp):
-            op = np.logical_and if isinstance(node.op, ast.And) else np.logical_or
-            result = self._truth(self._compile(node.values[0], d), node.values[0])
+            op = _and if isinstance(node.op, ast.And) else _or
+            result = self._condition(node.values[0], d)
             for value in node.values[1:]:
-                result = _binary(op, result, self._truth(self._compile(value, d), value), "bool")
+                result = _logic(op, result, self._condition(value, d))
             return result
         if isinstance(node, ast.UnaryOp):
             if isinstance(node.op, ast.Not):
-                operand = self._truth(self._compile(node.operand, d), node.operand)
-                return _unary(np.logical_not, operand, "bool")
+                operand = self._condition(node.operand, d)
+                if operand.fn is None:
+                    return _Node("bool", None, not operand.value)
+                inner = operand.fn
+                return _Node("bool", lambda env: _not(inner(env)))
             if isinstance(node.op, ast.USub):
-                return _unary(_NEG, self._compile(node.operand, d), "num")
+                return self._finite(_unary(_NEG, self._number(node.operand, d), "num"), node)
             raise self._operator(node.op, node)
         if isinstance(node, ast.BinOp):
             arith = _ARITH.get(type(node.op))
             if arith is None:
                 raise self._operator(node.op, node)
-            left, right = self._compile(node.left, d), self._compile(node.right, d)
-            return _binary(arith, left, right, "num")
+            left, right = self._number(node.left, d), self._number(node.right, d)
+            if isinstance(node.op, ast.Div) and right.fn is None and right.value == 0:
+                raise self._fail("division by zero", node)
+            return self._finite(_binary(arith, left, right, "num"), node)
         if isinstance(node, ast.Compare):
             return self._compare(node, d)
         if isinstance(node, ast.Call):
@@ -307,6 +447,8 @@ class _Compiler:
             # beyond int64 numpy cannot compare exactly; a float is close enough there
             return _Node("num", None, value if abs(value) < 2**62 else float(value))
         if isinstance(value, float):
+            if not math.isfinite(value):
+                raise self._fail("the number is too large", node)
             return _Node("num", None, value)
         if isinstance(value, str | bytes):
             raise self._fail("strings not allowed", node)
@@ -335,25 +477,30 @@ class _Compiler:
             if len(ops) != 1:
                 raise self._fail("'in' cannot be chained with other comparisons", node)
             return self._membership(node, d)
-        operands = [self._compile(x, d) for x in (node.left, *node.comparators)]
-        cmps = [_CMP[type(op)] for op in ops]
+        operands = [self._number(x, d) for x in (node.left, *node.comparators)]
+        cmps = [_compared(_CMP[type(op)]) for op in ops]
+        if all(x.fn is None for x in operands):
+            values = [x.value for x in operands]
+            holds = all(
+                bool(cmp(a, b)[0]) for cmp, a, b in zip(cmps, values, values[1:], strict=False)
+            )
+            return _Node("bool", None, holds)
         if len(cmps) == 1:
             return _binary(cmps[0], operands[0], operands[1], "bool")
         # a chain evaluates each operand once, like Python's a < b < c
         fns = [x.lift() for x in operands]
 
-        def chain(env: Env) -> Any:
+        def chain(env: Env) -> Truth:
             left = fns[0](env)
-            result: Any = None
+            result: Truth | None = None
             for cmp, fn in zip(cmps, fns[1:], strict=True):
                 right = fn(env)
                 hit = cmp(left, right)
-                result = hit if result is None else np.logical_and(result, hit)
+                result = hit if result is None else _and(result, hit)
                 left = right
+            assert result is not None
             return result
 
-        if all(x.fn is None for x in operands):
-            return _Node("bool", None, chain({}))
         return _Node("bool", chain)
 
     def _membership(self, node: ast.Compare, d: int) -> _Node:
@@ -362,23 +509,17 @@ class _Compiler:
             raise self._fail("'in' needs a literal tuple or list of numbers", seq)
         values: list[Any] = []
         for elt in seq.elts:
-            item = self._compile(elt, d)
+            item = self._number(elt, d)
             if item.fn is not None:
                 raise self._fail("'in' needs constants, not features", elt)
             values.append(item.value)
         if not values:
             raise self._fail("'in' needs at least one value", seq)
-        table = np.array(values)
-        negate = isinstance(node.ops[0], ast.NotIn)
-
-        def member(x: Any) -> Any:
-            hit = np.isin(x, table)
-            if not negate:
-                return hit
-            out = np.logical_not(hit)
-            return np.logical_and(out, _not_nan(x)) if _is_floating(x) else out
-
-        return _unary(member, self._compile(node.left, d), "bool")
+        member = _member(np.array(values), isinstance(node.ops[0], ast.NotIn))
+        left = self._number(node.left, d)
+        if left.fn is None:
+            return _Node("bool", None, bool(member(np.asarray(left.value))[0]))
+        return _unary(member, left, "bool")
 
     def _call(self, node: ast.Call, d: int) -> _Node:
         func = node.func
@@ -397,10 +538,10 @@ class _Compiler:
         if len(node.args) != arity:
             plural = "s" if arity > 1 else ""
             raise self._fail(f"'{func.id}' takes {arity} argument{plural}", node)
-        args = [self._compile(a, d) for a in node.args]
+        args = [self._number(a, d) for a in node.args]
         if arity == 1:
-            return _unary(fn, args[0], "num")
-        return _binary(fn, args[0], args[1], "num")
+            return self._finite(_unary(fn, args[0], "num"), node)
+        return self._finite(_binary(fn, args[0], args[1], "num"), node)
 
 
 def _compile_condition(
@@ -513,7 +654,7 @@ class Rule:
         """Whether the rule fires, per event of the batch (a bool array of length n)."""
         env, n = _prepare(features, self.features_used, n)
         with np.errstate(all="ignore"):
-            return _run(self._condition, env, n)
+            return _run(self._condition, env, n)[0]
 
     @property
     def static_reason(self) -> bool:
@@ -532,10 +673,13 @@ class Rule:
         return "".join(out)
 
 
-def _run(condition: _Node, env: Env, n: int) -> npt.NDArray[np.bool_]:
-    result = condition.value if condition.fn is None else condition.fn(env)
-    out = np.asarray(result, dtype=bool)
-    return out if out.shape == (n,) else np.broadcast_to(out, (n,)).copy()
+def _run(condition: _Node, env: Env, n: int) -> tuple[npt.NDArray[np.bool_], int]:
+    """Where the condition fires over a batch of n, and on how many rows it was undefined
+    (those never fire)."""
+    holds, undefined = (condition.value, None) if condition.fn is None else condition.fn(env)
+    out = np.asarray(holds, dtype=bool)
+    out = out if out.shape == (n,) else np.broadcast_to(out, (n,)).copy()
+    return out, 0 if undefined is None else int(np.count_nonzero(undefined))
 
 
 def _prepare(features: Features, names: Iterable[str], n: int | None) -> tuple[Env, int]:
@@ -606,10 +750,20 @@ class RuleHits:
     rules: tuple[Rule, ...] = field(repr=False)
     #: the columns most severe first (by action, then severity, then file order)
     order: tuple[int, ...] = ()
+    #: (n_rules,) the events on which each rule was undefined (a division by zero, a
+    #: comparison with nan): it did not fire on them
+    undefined: npt.NDArray[np.int64] | None = None
 
     def __post_init__(self) -> None:
         if len(self.order) != len(self.names):
             self.order = _rank(self.codes, self.severity)
+        if self.undefined is None:
+            self.undefined = np.zeros(len(self.names), np.int64)
+
+    def undefined_by_rule(self) -> dict[str, int]:
+        """Each rule's count of events it could not be evaluated on (see `undefined`)."""
+        assert self.undefined is not None
+        return dict(zip(self.names, self.undefined.tolist(), strict=True))
 
     @property
     def live(self) -> npt.NDArray[np.bool_]:
@@ -690,13 +844,14 @@ class RuleSet:
         plan = self._plan(kind)
         env, n = _prepare(features, plan.used, None)
         fired = np.empty((len(plan.rules), n), dtype=bool)
+        undefined = np.zeros(len(plan.rules), np.int64)
         with np.errstate(all="ignore"):
             for j, rule in enumerate(plan.rules):
-                c = rule._condition
-                fired[j] = c.value if c.fn is None else c.fn(env)
+                fired[j], undefined[j] = _run(rule._condition, env, n)
         return RuleHits(
-            plan.names, fired.T, plan.shadow, plan.codes, plan.severity, plan.rules, plan.order
-        )
+            plan.names, fired.T, plan.shadow, plan.codes, plan.severity, plan.rules, plan.order,
+            undefined,
+        )  # fmt: skip
 
 
 # ---------------------------------------------------------------------------------------

@@ -6,13 +6,17 @@ labelled events (a simulated world's ground truth, or any labelled event file), 
 thresholds set from budgets of ordinary events (`scoring.fit_kind`). `EngineModel` holds a
 scorer per kind and reads and writes model files.
 
-A model file is JSON: version, per kind the feature names, the thresholds and the
-booster as LightGBM's own text format. Nothing is downloaded; scoring runs on one thread.
+A model file is JSON: its format, the sha256 of its content, and the content: per kind
+the feature names, the thresholds and the booster as LightGBM's own text format. A file
+is read only whole and unchanged: the checksum is verified, then every field (`modelfile`),
+and LightGBM sees a booster's text only once it has been checked line by line
+(`boostertext`), so no file can crash the process. The checksum is the model's id (which
+model made a decision, a snapshot, a replay). Nothing is downloaded; scoring runs on one
+thread.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -21,11 +25,10 @@ from typing import Any, Self
 import lightgbm as lgb
 import numpy as np
 
-from fraudwall.engine.featureset import FEATURES, MODEL_FEATURES
+from fraudwall.engine.featureset import MODEL_FEATURES
+from fraudwall.engine.modelfile import ModelDoc, read_model_file, write_model_file
 from fraudwall.engine.priority import CallPriority
 from fraudwall.engine.scoring import BLOCK_ROWS, Scorer
-
-MODEL_FORMAT = 2  # 2: thresholds on margins (log-odds)
 
 PARAMS: dict[str, Any] = {
     "objective": "binary",
@@ -156,9 +159,14 @@ class KindModel:
     booster: lgb.Booster
     features: tuple[str, ...]
     thresholds: dict[str, float]  # action -> lowest margin (log-odds) that takes it
+    #: the booster as LightGBM's text (as read from its file, or written once after fitting):
+    #: what the model file holds and its checksum covers
+    text: str = field(default="", repr=False, compare=False)
     sides: SplitSides | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if not self.text:
+            self.text = self.booster.model_to_string()
         self.sides = SplitSides.of(self.booster)
 
     @classmethod
@@ -214,62 +222,67 @@ class EngineModel:
     def get(self, kind: str) -> Scorer | None:
         return self.kinds.get(kind)
 
-    def save(self, path: Path | str) -> Path:
-        """Write the model file; every kind's scorer must be a `KindModel`."""
-        boosters = {}
+    def doc(self) -> ModelDoc:
+        """The model file's content; every kind's scorer must be a `KindModel`."""
+        kinds = {}
         for k, m in self.kinds.items():
             if not isinstance(m, KindModel):
                 raise TypeError(
                     f"{k}: a {type(m).__name__} cannot be saved to a model file "
                     "(it holds LightGBM models, KindModel)"
                 )
-            boosters[k] = m
-        out = Path(path)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        doc = {
-            "format": MODEL_FORMAT,
-            "trained_on": self.trained_on,
-            "kinds": {
-                k: {
-                    "features": list(m.features),
-                    "thresholds": m.thresholds,
-                    "booster": m.booster.model_to_string(),
-                }
-                for k, m in boosters.items()
-            },
-        }
+            kinds[k] = {
+                "features": list(m.features),
+                "thresholds": m.thresholds,
+                "booster": m.text,
+            }
+        doc: ModelDoc = {"trained_on": self.trained_on, "kinds": kinds}
         if self.call_priority is not None:
             doc["call_priority"] = self.call_priority.to_dict()
-        out.write_text(json.dumps(doc, ensure_ascii=False))
-        return out
+        return doc
+
+    @property
+    def model_id(self) -> str | None:
+        """The sha256 of the model's content, as its file records it: which model decided
+        (None for a scorer that is not a `KindModel`: it has no file)."""
+        from fraudwall.engine.modelfile import checksum
+
+        if not all(isinstance(m, KindModel) for m in self.kinds.values()):
+            return None
+        return checksum(self.doc())
+
+    def save(self, path: Path | str) -> Path:
+        """Write the model file (whole or not at all); every kind's scorer must be a
+        `KindModel`."""
+        return write_model_file(self.doc(), Path(path))
 
     @classmethod
     def load(cls, path: Path | str) -> EngineModel:
+        """Read a model file: its checksum, every field and every booster's text are
+        checked before LightGBM reads it (`InputError` naming the file and the field)."""
         src = Path(path)
-        try:
-            doc = json.loads(src.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise ValueError(f"{src}: not a fraudwall model file ({exc})") from exc
-        if doc.get("format") != MODEL_FORMAT:
-            raise ValueError(f"{src}: model format {doc.get('format')!r}, expected {MODEL_FORMAT}")
+        doc = read_model_file(src)
         kinds: dict[str, Scorer] = {}
         for kind, m in doc["kinds"].items():
-            unknown = [f for f in m["features"] if f not in FEATURES.get(kind, ())]
-            if unknown:
-                raise ValueError(
-                    f"{src}: the {kind} model was trained on features this engine does not "
-                    f"compute ({', '.join(unknown)}); train it again with `fraudwall train`"
-                )
-            booster = lgb.Booster(model_str=m["booster"])
-            if booster.num_feature() != len(m["features"]):
-                raise ValueError(
-                    f"{src}: the {kind} model's trees read {booster.num_feature()} features but "
-                    f"it names {len(m['features'])}; train it again with `fraudwall train`"
-                )
-            kinds[kind] = KindModel(booster, tuple(m["features"]), dict(m["thresholds"]))
+            booster = _booster(src, kind, m["booster"])
+            kinds[kind] = KindModel(
+                booster, tuple(m["features"]), dict(m["thresholds"]), m["booster"]
+            )
         priority = doc.get("call_priority")
         call_priority = None if priority is None else CallPriority.from_dict(priority, str(src))
         return cls(kinds, doc.get("trained_on", {}), call_priority)
+
+
+def _booster(src: Path, kind: str, text: str) -> lgb.Booster:
+    """LightGBM's booster from a text `modelfile` has checked."""
+    from fraudwall.errors import InputError
+
+    try:
+        return lgb.Booster(model_str=text)
+    except Exception as exc:  # LightGBM's own refusal, whatever its type
+        raise InputError(
+            str(src), f"kinds.{kind}.booster: LightGBM cannot read it ({exc})"
+        ) from exc
 
 
 DEFAULT_MODEL = "default_model.json"

@@ -15,17 +15,23 @@ One `EngineState` holds what the engine knows between batches (DESIGN §5):
 - the newest time of each cross-kind signal per person (a risky contact, a call in
   progress, a remote-control app, a risky URL), read as of each event;
 - flags set by decisions and reports (numbers judged fraudulent, accounts named in a
-  victim's report or a stop-payment order).
+  victim's report or a stop-payment order);
+- the events absorbed lately, by id (`recent`): a repeat is not taken again.
 
 Everything is plain arrays, so the state snapshots to one `.npz` file plus the key
-indexes as Arrow (`save` / `load`), and a scale-out store (Redis) can hold the same arrays
-per entity. The windows' bucket sizes trade memory for precision, and their rows go
-back from entities idle for a window (plus `LATENESS_MS`), so they cost memory for the
-entities active lately; `nbytes_by_part` says what each part costs.
+indexes as Arrow, with a manifest of their checksums that makes them one set (`save` /
+`load`), and a scale-out store (Redis) can hold the same arrays per entity. The windows'
+bucket sizes trade memory for precision, and their rows go back from entities idle for
+a window (plus `LATENESS_MS`), so they cost memory for the entities active lately;
+`nbytes_by_part` says what each part costs.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
+import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,10 +42,13 @@ import pyarrow.compute as pc
 import pyarrow.feather as feather
 
 from fraudwall.common import IdColumn, IntIndex, KeyIndex, capacity_for, hash_keys
+from fraudwall.engine.files import replace_folder, sha256_of, temporary_folder_for
 from fraudwall.engine.poolcolumns import Column, Counter, Distinct
+from fraudwall.engine.recent import RecentEvents
 from fraudwall.engine.rowpool import RowPool
 from fraudwall.engine.warnings import CallQuota
 from fraudwall.engine.windows import LastSeen, Latest
+from fraudwall.errors import InputError
 from fraudwall.model import DAY_MS, HOUR_MS, MINUTE_MS
 
 #: How long the engine remembers transfers (to resolve a report's transfer ids) and
@@ -49,9 +58,10 @@ CONTACT_MEMORY_MS = 3 * DAY_MS
 #: How far behind the newest event an event may arrive and still count exactly in the
 #: rolling windows; an entity idle for a window plus this gives its window rows back.
 LATENESS_MS = HOUR_MS
-#: 4: rolling windows in row pools (one id -> row map for several columns), the warning
-#: state (96110 calls, numbers each person was warned about), stop-payment spans.
-STATE_FORMAT = 4
+#: 5: the events absorbed lately, by id (`recent`); 4: rolling windows in row pools (one
+#: id -> row map for several columns), the warning state (96110 calls, numbers each person
+#: was warned about), stop-payment spans.
+STATE_FORMAT = 5
 
 KEY_NAMES = (
     "accounts", "phones", "people", "devices", "pay_pairs", "contact_pairs", "warned_pairs"
@@ -254,6 +264,8 @@ class EngineState:
             CONTACT_MEMORY_MS, ("caller", np.int64), ("person", np.int64)
         )
     )
+    # the events absorbed lately, by id: a repeat of one is not taken again
+    recent_events: RecentEvents = field(default_factory=RecentEvents)
     clock: int = -1  # the newest event time absorbed
 
     # -- the registry ---------------------------------------------------------------------
@@ -360,10 +372,28 @@ class EngineState:
             out[name] = int(part.nbytes)
         return out
 
-    def save(self, directory: Path | str) -> Path:
-        """Write the state to a directory (state.npz and one Arrow file per key index)."""
+    def save(self, directory: Path | str, about: Mapping[str, Any] | None = None) -> Path:
+        """Write the state as one consistent set: state.npz, one Arrow file per key index
+        and manifest.json (the state format, every file's size and sha256, and `about`:
+        what the state was made with). The set is written to a temporary folder and moved
+        into place whole, over an earlier snapshot if there is one (never over a folder
+        that holds something else)."""
         out = Path(directory)
-        out.mkdir(parents=True, exist_ok=True)
+        if out.exists() and not _replaceable(out):
+            raise InputError(
+                str(out),
+                "the folder exists and is not an engine snapshot; it is left alone",
+                hint="snapshot into a new or empty folder",
+            )
+        tmp = temporary_folder_for(out)
+        try:
+            self._write(tmp, dict(about or {}))
+            replace_folder(tmp, out)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return out
+
+    def _write(self, out: Path, about: dict[str, Any]) -> None:
         arrays: dict[str, np.ndarray] = {
             "format": np.array([STATE_FORMAT]),
             "clock": np.array([self.clock]),
@@ -374,21 +404,49 @@ class EngineState:
         np.savez(out / "state.npz", **arrays)  # type: ignore[arg-type]
         for name, index in self.keys.items():
             feather.write_feather(pa.table({"key": index.to_arrow()}), out / f"keys_{name}.arrow")
-        return out
+        files = {
+            p.name: {"bytes": p.stat().st_size, "sha256": sha256_of(p)}
+            for p in sorted(out.iterdir())
+        }
+        manifest = {"kind": SNAPSHOT_KIND, "state_format": STATE_FORMAT, **about, "files": files}
+        text = json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False)
+        (out / MANIFEST).write_text(text + "\n")
 
     @classmethod
-    def load(cls, directory: Path | str) -> EngineState:
-        """Read a state written by `save`."""
+    def load(cls, directory: Path | str, expect: Mapping[str, Any] | None = None) -> EngineState:
+        """Read a state written by `save`, verified first (see `load_snapshot`)."""
+        return cls.load_snapshot(directory, expect)[0]
+
+    @classmethod
+    def load_snapshot(
+        cls, directory: Path | str, expect: Mapping[str, Any] | None = None
+    ) -> tuple[EngineState, dict[str, Any]]:
+        """A state written by `save` and its manifest, verified first: every file the
+        manifest names, with its size and sha256 (files of two snapshots, or a damaged
+        one, are refused), and what it was made with: every key of `expect` must be the
+        manifest's (`InputError` saying what differs)."""
         src = Path(directory)
-        if not (src / "state.npz").exists():
-            raise FileNotFoundError(f"{src}: no engine snapshot (state.npz) here")
+        manifest = read_snapshot_manifest(src)
+        for key, wanted in (expect or {}).items():
+            made = manifest.get(key)
+            if made != wanted:
+                what = key.removesuffix("_id")
+                raise InputError(
+                    str(src / MANIFEST),
+                    f"the snapshot was made with another {what} ({key} {_short(made)}, "
+                    f"not {_short(wanted)}): restored, it would decide differently",
+                    hint=f"restore it with the {what} it was made with",
+                )
+        return cls._read(src), manifest
+
+    @classmethod
+    def _read(cls, src: Path) -> EngineState:
         state = cls()
-        with np.load(src / "state.npz") as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        if int(arrays["format"][0]) != STATE_FORMAT:
-            raise ValueError(
-                f"{src}: snapshot format {arrays['format'][0]}, expected {STATE_FORMAT}"
-            )
+        try:
+            with np.load(src / "state.npz") as npz:
+                arrays = {k: npz[k] for k in npz.files}
+        except (OSError, ValueError, zipfile.BadZipFile) as exc:
+            raise InputError(str(src / "state.npz"), f"cannot be read: {exc}") from exc
         state.clock = int(arrays["clock"][0])
         for name, part in state._parts().items():
             sub = {k.split(".", 1)[1]: v for k, v in arrays.items() if k.startswith(f"{name}.")}
@@ -400,3 +458,65 @@ class EngineState:
             keys = feather.read_table(src / f"keys_{name}.arrow")["key"]
             state.keys[name] = KEY_TYPES.get(name, KeyIndex).from_arrow(keys)
         return state
+
+
+def _short(value: Any) -> str:
+    """An id as a message shows it: its first 16 characters, or "none"."""
+    return "none" if value is None else str(value)[:16]
+
+
+#: A snapshot's manifest, and its `kind`.
+MANIFEST = "manifest.json"
+SNAPSHOT_KIND = "fraudwall engine snapshot"
+
+
+def read_snapshot_manifest(src: Path) -> dict[str, Any]:
+    """A snapshot's manifest, once every file it names is there with its size and sha256
+    and no other state file is; `InputError` naming the file otherwise."""
+    path = src / MANIFEST
+    if not src.is_dir():
+        raise InputError(str(src), "no engine snapshot here (not a folder)")
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise InputError(str(src), "no engine snapshot here (no manifest.json)") from exc
+    except (OSError, ValueError) as exc:
+        raise InputError(str(path), f"not a snapshot manifest ({exc})") from exc
+    if not isinstance(manifest, dict) or manifest.get("kind") != SNAPSHOT_KIND:
+        raise InputError(str(path), "not an engine snapshot's manifest")
+    if manifest.get("state_format") != STATE_FORMAT:
+        raise InputError(
+            str(path),
+            f"snapshot format {manifest.get('state_format')!r}, this fraudwall reads "
+            f"{STATE_FORMAT}",
+            hint="make the snapshot again with this fraudwall",
+        )
+    files = manifest.get("files")
+    wanted = {"state.npz", *(f"keys_{name}.arrow" for name in KEY_NAMES)}
+    if not isinstance(files, dict) or set(files) != wanted:
+        raise InputError(str(path), "the manifest does not name the snapshot's files")
+    for name, info in sorted(files.items()):
+        file = src / name
+        if not file.is_file():
+            raise InputError(str(file), "missing: the snapshot is incomplete")
+        if file.stat().st_size != info.get("bytes") or sha256_of(file) != info.get("sha256"):
+            raise InputError(
+                str(file),
+                "does not match the snapshot's manifest: the files come from different "
+                "snapshots, or this one was changed or damaged",
+                hint="restore a whole snapshot, as `snapshot` wrote it",
+            )
+    return manifest
+
+
+def _replaceable(folder: Path) -> bool:
+    """Whether a snapshot may be written over `folder`: empty, or an engine snapshot."""
+    if not folder.is_dir():
+        return False
+    if not any(folder.iterdir()):
+        return True
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("kind") == SNAPSHOT_KIND

@@ -23,13 +23,14 @@ import pyarrow.compute as pc
 from fraudwall.engine.engine import Engine
 from fraudwall.engine.featureset import MODEL_FEATURES
 from fraudwall.engine.priority import CallPriority, stack
+from fraudwall.engine.repeats import split_repeats
 from fraudwall.engine.rules import RuleSet
 from fraudwall.engine.scorer import EngineModel, KindModel
 from fraudwall.engine.scoring import Scorer, feature_matrix, fit_kind
 from fraudwall.engine.stream import time_batches
 from fraudwall.engine.warning_metrics import AtRisk
 from fraudwall.engine.warnings import WarningPolicy
-from fraudwall.model import Role
+from fraudwall.model import EVENT_TABLES, Role
 
 Progress = Callable[[int], None]  # called with the number of events just processed
 
@@ -54,7 +55,7 @@ def collect(
             if kind in result.features:
                 ids = result.event_ids[kind]
                 x = feature_matrix(MODEL_FEATURES[kind], result.features[kind])
-                got[kind].append((x, ids, batch.tables[_table_of(kind)]["ts"].to_numpy()))
+                got[kind].append((x, ids, result.taken[_table_of(kind)]["ts"].to_numpy()))
         if progress is not None:
             progress(batch.size)
     out = {}
@@ -101,12 +102,21 @@ def train(
     scorer: type[Scorer] = KindModel,
 ) -> tuple[EngineModel, dict[str, Any]]:
     """Train call, SMS and transfer models (of the `scorer` type, LightGBM's by default)
-    from a world's tables (which include `truth`)."""
+    from a world's tables (which include `truth`), each event once: repeats of an event id
+    are left out first (`repeats.split_repeats`; the report's `repeats` counts them)."""
     if "truth" not in tables:
         raise ValueError("truth: the training history needs a truth table (labels)")
     truth = tables["truth"]
     model = EngineModel()
     report: dict[str, Any] = {}
+    split = split_repeats({n: tables[n] for n in EVENT_TABLES if n in tables})
+    if split.n_duplicates or split.rejected.num_rows:
+        tables = {**tables, **split.tables}
+        report["repeats"] = {
+            "duplicates": split.n_duplicates,
+            "rejected": split.rejected.num_rows,
+            "reasons": split.rejected["reason"].to_pylist()[:5],
+        }
 
     def fit(kind: str, data: tuple[np.ndarray, pa.Array, np.ndarray]) -> None:
         x, ids, ts = data
