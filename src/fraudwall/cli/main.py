@@ -17,6 +17,7 @@ from rich.markup import escape
 from fraudwall.cli.boundary import GuardedGroup
 from fraudwall.cli.console import print_counts, print_figures, print_paths, progress_bar
 from fraudwall.cli.funds import cases_app, trace_cmd
+from fraudwall.common import check_output_file
 from fraudwall.demo import run_demo
 from fraudwall.errors import InputError
 from fraudwall.model import EVENT_TABLES, REF_TYPES, check_file, rejected_path_for
@@ -121,7 +122,7 @@ def simulate_cmd(
     """
     console = Console()
     config = SimConfig(people=people, days=days, seed=seed, fraud_rate=fraud_rate)
-    check_world_folder(out, force=force)  # before the work, not after it
+    check_world_folder(out, force=force, option="--out")  # before the work, not after it
     if not force:
         check_memory(config)
     t0 = time.perf_counter()
@@ -284,14 +285,13 @@ def train_cmd(
 ) -> None:
     """Train the engine's LightGBM models (calls, SMS, transfers) from truth or labels."""
     from fraudwall.engine import train
-    from fraudwall.engine.files import check_output_file
     from fraudwall.engine.modelfile import is_model_file
 
     console = Console()
     if world is None and not labelled:
         console.print("[red]error:[/red] give --world DIR, --labelled FILE, or both")
         raise typer.Exit(2)
-    check_output_file(out, "--out", is_model_file, "a fraudwall model file")
+    check_output_file(out, is_model_file, "a fraudwall model file", "--out")
     tables = _world_tables(world, console) if world is not None else {}
     if labelled:
         tables = _labelled_tables(labelled, tables, console)
@@ -354,10 +354,10 @@ def replay_cmd(
 ) -> None:
     """Stream a world's events through the engine in time order; score against the truth."""
     from fraudwall.engine import EngineModel, WarningPolicy, default_model, replay, write_replay
-    from fraudwall.engine.files import check_output_folder
+    from fraudwall.engine.replay import check_replay_folder
 
     console = Console()
-    check_output_folder(out, "--out")
+    check_replay_folder(out, "--out")
     the_world = _world(world, console)
     tables = the_world.tables
     ruleset = _load_rules(rules, console)

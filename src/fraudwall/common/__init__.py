@@ -7,7 +7,15 @@ internals.
 """
 
 from fraudwall.common.columns import IdColumn, capacity_for, grown
-from fraudwall.common.folders import check_new_folder, remove_stale, replace_folder
+from fraudwall.common.files import (
+    check_new_folder,
+    check_output_file,
+    holds_manifest_of,
+    remove_stale,
+    replace_folder,
+    sha256_of,
+    write_file_atomically,
+)
 from fraudwall.common.keys import IntIndex, KeyBatch, KeyIndex, hash_keys, string_offsets
 from fraudwall.common.sorting import ledger_order, stable_argsort
 
@@ -18,11 +26,15 @@ __all__ = [
     "KeyIndex",
     "capacity_for",
     "check_new_folder",
+    "check_output_file",
     "grown",
     "hash_keys",
+    "holds_manifest_of",
     "ledger_order",
     "remove_stale",
     "replace_folder",
+    "sha256_of",
     "stable_argsort",
     "string_offsets",
+    "write_file_atomically",
 ]

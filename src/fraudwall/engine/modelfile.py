@@ -24,10 +24,10 @@ import math
 from pathlib import Path
 from typing import Any, Final
 
+from fraudwall.common import write_file_atomically
 from fraudwall.engine.actions import KIND_ACTIONS, KINDS
 from fraudwall.engine.boostertext import BoosterTextError, check_booster_text
 from fraudwall.engine.featureset import FEATURES
-from fraudwall.engine.files import write_file_atomically
 from fraudwall.engine.priority import CallPriority
 from fraudwall.engine.scoring import MIN_MARGIN
 from fraudwall.errors import InputError

@@ -30,8 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from fraudwall.common import check_new_folder, holds_manifest_of, replace_folder, sha256_of
 from fraudwall.engine.engine import DECISION_SCHEMA, WARNING_SCHEMA, BatchResult, Engine
-from fraudwall.engine.files import sha256_of
 from fraudwall.engine.metrics import replay_metrics
 from fraudwall.engine.repeats import REJECTED_SCHEMA, split_repeats
 from fraudwall.engine.rules import RuleSet
@@ -161,11 +161,32 @@ def _days(tables: Mapping[str, pa.Table]) -> float:
     return max((hi - lo) / DAY_MS, 1.0)
 
 
+def is_replay_folder(folder: Path) -> bool:
+    """Whether a replay may be written over `folder`: empty, or an earlier replay."""
+    return holds_manifest_of(folder, REPLAY_KIND)
+
+
+def check_replay_folder(out: Path | str, option: str = "") -> Path:
+    """Refuse, before the replay, a place its results could not be written (a file, a
+    folder that cannot be written, or one holding something other than a replay)."""
+    return check_new_folder(
+        Path(out), force=True, may_replace=is_replay_folder, what="a replay", option=option
+    )
+
+
 def write_replay(result: Replay, out: Path | str) -> Path:
     """Write decisions.parquet, warnings.parquet, rejected.parquet, (with truth)
-    metrics.json and manifest.json to `out` (see the module doc)."""
+    metrics.json and manifest.json to `out` (see the module doc), all at once: an earlier
+    replay there is replaced whole, a folder holding anything else is refused."""
     directory = Path(out)
-    directory.mkdir(parents=True, exist_ok=True)
+    with replace_folder(
+        directory, force=True, may_replace=is_replay_folder, what="a replay"
+    ) as staging:
+        _write_replay(result, staging)
+    return directory
+
+
+def _write_replay(result: Replay, directory: Path) -> None:
     tables = {
         "decisions": result.decisions,
         "warnings": result.warnings,
@@ -176,14 +197,10 @@ def write_replay(result: Replay, out: Path | str) -> Path:
         path = directory / f"{name}.parquet"
         pq.write_table(table, path)
         files[path.name] = {"rows": table.num_rows, "sha256": sha256_of(path)}
-    metrics = directory / "metrics.json"
     if result.metrics is not None:
-        text = json.dumps(result.metrics, ensure_ascii=False, indent=2)
-        metrics.write_text(text + "\n")
+        metrics = directory / "metrics.json"
+        metrics.write_text(json.dumps(result.metrics, ensure_ascii=False, indent=2) + "\n")
         files[metrics.name] = {"sha256": sha256_of(metrics)}
-    else:
-        metrics.unlink(missing_ok=True)  # not one of an earlier replay's
     manifest = {"kind": REPLAY_KIND, **result.about, "files": files}
     text = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True)
     (directory / "manifest.json").write_text(text + "\n")
-    return directory

@@ -29,7 +29,6 @@ a window (plus `LATENESS_MS`), so they cost memory for the entities active latel
 from __future__ import annotations
 
 import json
-import shutil
 import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,8 +40,16 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.feather as feather
 
-from fraudwall.common import IdColumn, IntIndex, KeyIndex, capacity_for, hash_keys
-from fraudwall.engine.files import replace_folder, sha256_of, temporary_folder_for
+from fraudwall.common import (
+    IdColumn,
+    IntIndex,
+    KeyIndex,
+    capacity_for,
+    hash_keys,
+    holds_manifest_of,
+    replace_folder,
+    sha256_of,
+)
 from fraudwall.engine.poolcolumns import Column, Counter, Distinct
 from fraudwall.engine.recent import RecentEvents
 from fraudwall.engine.rowpool import RowPool
@@ -379,18 +386,10 @@ class EngineState:
         into place whole, over an earlier snapshot if there is one (never over a folder
         that holds something else)."""
         out = Path(directory)
-        if out.exists() and not _replaceable(out):
-            raise InputError(
-                str(out),
-                "the folder exists and is not an engine snapshot; it is left alone",
-                hint="snapshot into a new or empty folder",
-            )
-        tmp = temporary_folder_for(out)
-        try:
-            self._write(tmp, dict(about or {}))
-            replace_folder(tmp, out)
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+        with replace_folder(
+            out, force=True, may_replace=is_snapshot_folder, what="an engine snapshot"
+        ) as staging:
+            self._write(staging, dict(about or {}))
         return out
 
     def _write(self, out: Path, about: dict[str, Any]) -> None:
@@ -509,14 +508,6 @@ def read_snapshot_manifest(src: Path) -> dict[str, Any]:
     return manifest
 
 
-def _replaceable(folder: Path) -> bool:
+def is_snapshot_folder(folder: Path) -> bool:
     """Whether a snapshot may be written over `folder`: empty, or an engine snapshot."""
-    if not folder.is_dir():
-        return False
-    if not any(folder.iterdir()):
-        return True
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return False
-    return isinstance(manifest, dict) and manifest.get("kind") == SNAPSHOT_KIND
+    return holds_manifest_of(folder, SNAPSHOT_KIND)

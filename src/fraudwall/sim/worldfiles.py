@@ -20,7 +20,7 @@ import msgspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fraudwall.common import check_new_folder, replace_folder
+from fraudwall.common import check_new_folder, replace_folder, sha256_of
 from fraudwall.errors import InputError
 from fraudwall.model import BY_TABLE, SCHEMA_VERSION, arrow_schema
 from fraudwall.sim.config import SimConfig
@@ -81,14 +81,6 @@ class WorldVerdict:
         return all(t.problem is None for t in self.tables)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def world_id_of(files: dict[str, dict[str, Any]] | dict[str, TableEntry]) -> str:
     """A world's id: a digest of its tables' checksums, so the same world has the same id."""
     digest = hashlib.sha256()
@@ -104,10 +96,12 @@ def is_world_folder(path: Path) -> bool:
     return (Path(path) / MANIFEST_FILE).is_file()
 
 
-def check_world_folder(path: Path, *, force: bool) -> Path:
+def check_world_folder(path: Path, *, force: bool, option: str = "") -> Path:
     """Refuse, before simulating, a place a world could not be written to (see
-    `common.folders.check_new_folder`); with `force`, only a world is replaced."""
-    return check_new_folder(path, force=force, may_replace=is_world_folder)
+    `common.files.check_new_folder`); with `force`, only a world is replaced."""
+    return check_new_folder(
+        path, force=force, may_replace=is_world_folder, what="a world", option=option
+    )
 
 
 def write_world(world: World, out_dir: Path, *, force: bool = False) -> Path:
@@ -119,7 +113,9 @@ def write_world(world: World, out_dir: Path, *, force: bool = False) -> Path:
     it (its case store, replays, snapshots), which belong to the old world only.
     """
     out_dir = Path(out_dir)
-    with replace_folder(out_dir, force=force, may_replace=is_world_folder) as staging:
+    with replace_folder(
+        out_dir, force=force, may_replace=is_world_folder, what="a world"
+    ) as staging:
         files: dict[str, dict[str, Any]] = {}
         for name in WORLD_TABLES:
             file = staging / f"{name}.parquet"
@@ -127,7 +123,7 @@ def write_world(world: World, out_dir: Path, *, force: bool = False) -> Path:
             files[name] = {
                 "rows": world.tables[name].num_rows,
                 "bytes": file.stat().st_size,
-                "sha256": _sha256(file),
+                "sha256": sha256_of(file),
             }
         world_id = world_id_of(files)
         manifest = {**world.manifest(), "tables": files, "world_id": world_id}
@@ -253,7 +249,7 @@ def verify_world(path: Path) -> WorldVerdict:
         file = path / f"{name}.parquet"
         entry = manifest.tables[name]
         problem = _table_problem(file, name, entry)
-        if problem is None and _sha256(file) != entry.sha256:
+        if problem is None and sha256_of(file) != entry.sha256:
             problem = "has other content than was written (its SHA-256 differs from the manifest's)"
         verdicts.append(TableVerdict(name, problem))
     return WorldVerdict(path, manifest.world_id, tuple(verdicts))

@@ -1,4 +1,4 @@
-"""Output folders that are checked before the work and appear all at once.
+"""Files and folders fraudwall writes: checked before the work, and appearing all at once.
 
 A command that writes a folder (a world, a replay, a snapshot) checks it first, with
 `check_new_folder`, so that an impossible place is refused before minutes of work rather
@@ -6,6 +6,9 @@ than after, and then writes it with `replace_folder`: into a hidden folder besid
 target, moved into place only when complete. Interrupted at any point (Ctrl-C, a kill),
 the target is the old folder or the new one, never a mix; the hidden leftovers of a
 killed run are removed by the next run that writes beside them.
+
+A single file (a model) is checked with `check_output_file` and written with
+`write_file_atomically`; `sha256_of` gives the checksums the manifests record.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import hashlib
+import json
 import os
 import shutil
 import signal
@@ -22,12 +27,44 @@ from pathlib import Path
 
 from fraudwall.errors import InputError
 
-__all__ = ["check_new_folder", "remove_stale", "replace_folder"]
+__all__ = [
+    "check_new_folder",
+    "check_output_file",
+    "holds_manifest_of",
+    "remove_stale",
+    "replace_folder",
+    "sha256_of",
+    "write_file_atomically",
+]
 
 _PARTIAL = "partial"
 _OLD = "old"
 _RENAME_EXCHANGE = 2  # linux/fs.h: swap two paths in one step
 _AT_FDCWD = -100
+
+
+def sha256_of(path: Path) -> str:
+    """The file's sha256 (hex), read a megabyte at a time."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def holds_manifest_of(folder: Path, kind: str) -> bool:
+    """Whether `folder` is empty or holds a manifest.json of this `kind` (one of ours that
+    a new one may replace)."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return False
+    if not any(folder.iterdir()):
+        return True
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(manifest, dict) and manifest.get("kind") == kind
 
 
 def _nearest_existing(path: Path) -> Path:
@@ -38,42 +75,95 @@ def _nearest_existing(path: Path) -> Path:
 
 
 def check_new_folder(
-    target: Path, *, force: bool, may_replace: Callable[[Path], bool] | None = None
+    target: Path,
+    *,
+    force: bool,
+    may_replace: Callable[[Path], bool] | None = None,
+    what: str = "the new folder",
+    option: str = "",
 ) -> Path:
     """Refuse, before any work, a folder that could not be written or would be lost.
 
     Refused: a file in the folder's place or in one of its parents, a place that cannot be
     written, and a folder that already holds something, unless `force` (and then only if
-    `may_replace(target)` says that what it holds may go).
+    `may_replace(target)` says that what it holds may go; `what` names what is written,
+    e.g. "an engine snapshot"). Messages name the `option` that gave the folder, if any.
     """
     target = Path(target)
+
+    def where(path: Path) -> str:
+        return f"{option}: {path}" if option else str(path)
+
     if target.exists() or target.is_symlink():
         if not target.is_dir():
-            raise InputError(str(target), "is a file, not a folder", hint="choose a folder")
+            raise InputError(where(target), "is a file, not a folder", hint="choose a folder")
         if any(target.iterdir()):
             if not force:
                 raise InputError(
-                    str(target),
+                    where(target),
                     "already holds files",
                     hint="--force replaces the whole folder, with everything in it",
                 )
             if may_replace is not None and not may_replace(target):
                 raise InputError(
-                    str(target),
-                    "holds files that fraudwall did not write there, so --force will not "
-                    "delete them",
+                    where(target),
+                    f"holds files that fraudwall did not write there ({what} would replace "
+                    "them), so they are left alone",
                     hint="choose another folder, or empty this one yourself",
                 )
+    _check_writable(target, option)
+    return target
+
+
+def _check_writable(target: Path, option: str = "") -> None:
+    """Make (then remove) a folder where `target` will go, in the nearest folder above it
+    that exists (the run makes the rest): nothing is left behind if the run never starts."""
     where = _nearest_existing(target.parent)
+    named = f"{option}: {where}" if option else str(where)
     if not where.is_dir():
-        raise InputError(str(where), f"is a file, so {target} cannot be made inside it")
+        raise InputError(named, f"is a file, so {target} cannot be made inside it")
     try:
         Path(tempfile.mkdtemp(prefix=".fraudwall-probe-", dir=where)).rmdir()
     except OSError as exc:
         raise InputError(
-            str(where), f"cannot be written ({exc.strerror or exc})", hint="choose another place"
+            named, f"cannot be written ({exc.strerror or exc})", hint="choose another place"
         ) from None
-    return target
+
+
+def check_output_file(
+    path: Path, ours: Callable[[Path], bool], what: str, option: str = ""
+) -> Path:
+    """Before the work: `path` can be written as a file; an existing file there is replaced
+    only if `ours` says it is one of ours (`what`, e.g. "a fraudwall model file").
+    Messages name the `option` that gave the path, if any."""
+    path = Path(path)
+    where = f"{option}: {path}" if option else str(path)
+    if path.is_dir():
+        raise InputError(
+            where, "is a folder", hint=f"name the file to write, e.g. {path / 'model.json'}"
+        )
+    if path.exists() and not ours(path):
+        raise InputError(
+            where, f"exists and is not {what}, so it is left alone", hint="choose another path"
+        )
+    _check_writable(path, option)
+    return path
+
+
+def write_file_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` whole: a temporary file in the same folder, renamed over it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _leftover_prefix(target: Path, kind: str) -> str:
@@ -154,12 +244,16 @@ def _swap_in(staging: Path, target: Path) -> Path | None:
 
 @contextlib.contextmanager
 def replace_folder(
-    target: Path, *, force: bool, may_replace: Callable[[Path], bool] | None = None
+    target: Path,
+    *,
+    force: bool,
+    may_replace: Callable[[Path], bool] | None = None,
+    what: str = "the new folder",
 ) -> Iterator[Path]:
     """Yield a hidden folder beside `target` to write into; when the block ends normally,
     it becomes `target` in one step (the old folder, with everything in it, is deleted).
     When the block fails or is interrupted, `target` is untouched."""
-    check_new_folder(target, force=force, may_replace=may_replace)
+    check_new_folder(target, force=force, may_replace=may_replace, what=what)
     target = Path(target).resolve()  # beside the real folder, even through a link or `.`
     target.parent.mkdir(parents=True, exist_ok=True)
     remove_stale(target)
