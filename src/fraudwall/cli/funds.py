@@ -12,7 +12,7 @@ made from; the commands that only read (`cases list|orders|audit`, `trace`) neve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
@@ -87,13 +87,14 @@ TraceWindowDays = Annotated[
 ]  # fmt: skip
 
 
-def _world(world: Path) -> SimWorld:
-    """The world in the folder, or one line saying why there is none."""
+def _world(world: Path, tables: Collection[str] | None = None) -> SimWorld:
+    """The world in the folder (checked whole; only `tables` read, default all), or one
+    line saying why there is none."""
     if not world.is_dir():
         hint = "give a folder that `fraudwall simulate` wrote"
         raise InputError(str(world), "no such folder", hint=hint)
     try:
-        return read_world(world)
+        return read_world(world, tables)
     except FraudwallError:
         raise
     except ValueError as exc:  # a manifest this fraudwall cannot read
@@ -256,7 +257,7 @@ def open_cmd(world: World) -> None:
 def list_cmd(world: World) -> None:
     """The cases in the store, with what was stopped, frozen and returned."""
     console = Console()
-    with _reading(world, _world(world)) as tx:
+    with _reading(world, _world(world, tables=())) as tx:
         cases, orders = tx.all_cases(), tx.all_orders()
     if not cases:
         raise InputError(
@@ -347,7 +348,7 @@ def orders_cmd(
 ) -> None:
     """The stop-payment, freeze and return orders, with their state and deadline."""
     console = Console()
-    with _reading(world, _world(world)) as tx:
+    with _reading(world, _world(world, tables=())) as tx:
         orders = tx.all_orders()
     if case is not None:
         orders = [o for o in orders if o.case_id in (case, case_id_for(case))]
@@ -412,7 +413,7 @@ def audit_cmd(
 ) -> None:
     """The audit trail: who decided what, when, on which figures (append-only)."""
     console = Console()
-    with _reading(world, _world(world)) as tx:
+    with _reading(world, _world(world, tables=())) as tx:
         trail = tx.audit_trail()
     entries = [
         e for e in trail if subject is None or subject in (e.subject, e.figures.get("case_id"))

@@ -167,13 +167,11 @@ def verify_cmd(
 def _reference_ids(world: Path) -> dict[str, pa.ChunkedArray]:
     """The ids of a world's entities, by the kind a reference names; a folder that is not
     a readable world is refused (a check against nothing would pass every reference)."""
+    named = {ref.table for ref in REF_TYPES.values() if ref.key}
     try:
-        tables = read_world(world).tables
-    except (OSError, ValueError, KeyError, pa.ArrowException) as exc:
-        raise InputError(
-            "--world", str(exc) if str(world) in str(exc) else f"{world}: {exc}",
-            hint="give a folder written by fraudwall simulate",
-        ) from exc  # fmt: skip
+        tables = read_world(world, tables=named).tables
+    except InputError as exc:
+        raise InputError(f"--world: {exc.where}", exc.problem, hint=exc.hint) from exc
     return {kind: tables[ref.table][ref.key] for kind, ref in REF_TYPES.items() if ref.key}
 
 

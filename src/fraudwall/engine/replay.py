@@ -195,7 +195,7 @@ def _write_replay(result: Replay, directory: Path) -> None:
     files: dict[str, dict[str, Any]] = {}
     for name, table in tables.items():
         path = directory / f"{name}.parquet"
-        pq.write_table(table, path)
+        pq.write_table(table, path, write_page_checksum=True)
         files[path.name] = {"rows": table.num_rows, "sha256": sha256_of(path)}
     if result.metrics is not None:
         metrics = directory / "metrics.json"

@@ -109,7 +109,7 @@ def _encoding_hint(data: bytes, tried: str) -> str:
 
 def _read_parquet(path: Path) -> RecordsRead:
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(path, page_checksum_verification=True)  # where pages have CRCs
         # a damaged file can read "fine" and hold names or text that are not UTF-8
         str(table.schema)
         table.validate(full=True)
