@@ -94,3 +94,15 @@ def test_trace_writes_the_fund_flow_table_and_graph(world_dir: Path, tmp_path: P
 def test_trace_names_an_unknown_case(world_dir: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["trace", str(world_dir), "--case", "nope", "--out", str(tmp_path)])
     assert result.exit_code == 2 and "--case" in result.output and "nope" in result.output
+
+
+def test_trace_out_naming_a_file_is_refused_before_tracing(world_dir: Path, tmp_path: Path) -> None:
+    taken = tmp_path / "flow"
+    taken.write_text("mine")
+    result = runner.invoke(
+        app, ["trace", str(world_dir), "--case", "RP0000000000", "--out", str(taken)]
+    )
+    assert result.exit_code == 2
+    assert "--out" in result.output and "is a file" in result.output
+    assert "tracing under" not in result.output  # refused before the work
+    assert taken.read_text() == "mine"

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from fraudwall.cli.console import print_paths, progress_bar
+from fraudwall.common import check_new_folder
 from fraudwall.errors import FraudwallError, InputError
 from fraudwall.funds import (
     STORE_FILE,
@@ -163,6 +164,7 @@ def trace_cmd(
 
     Traces under the policy the case store keeps (the one `cases stop` used), else the
     chain's defaults; --rule, --hops and --window-days override it."""
+    check_new_folder(out, force=True, option="--out")  # before the work, not after it
     console = Console()
     made = _world(world)
     tables = made.tables
