@@ -395,12 +395,34 @@ def test_split_repeats_drops_identical_repeats_and_rejects_conflicting_ones() ->
     assert split.tables["transfers"]["amount_fen"].to_pylist() == [1_000, 2_000, 3_000]
     assert split.tables["calls"].num_rows == 0
     assert split.duplicates == {"transfers": 1, "calls": 0}
-    rejected = {(r["table"], r["event_id"]): r for r in split.rejected.to_pylist()}
-    assert set(rejected) == {("transfers", "X1"), ("transfers", "X3"), ("calls", "X3")}
-    assert "(ts)" in rejected["transfers", "X1"]["reason"]
-    assert "(amount_fen)" in rejected["transfers", "X3"]["reason"]
-    assert "repeats the id of a record in transfers" in rejected["calls", "X3"]["reason"]
-    assert json.loads(rejected["transfers", "X3"]["record"])["amount_fen"] == 3_500
+    reasons = {(r["table"], r["event_id"]): r["reason"] for r in split.rejected.to_pylist()}
+    assert reasons == {  # rows named by their 1-based position in their table, as `check` does
+        ("transfers", "X1"): "event_id: conflicts with row 1 (ts differs)",
+        ("transfers", "X3"): "event_id: conflicts with row 5 (amount_fen differs)",
+        (
+            "calls",
+            "X3",
+        ): "event_id: conflicts with row 5 of transfers (the same id in another table)",
+    }
+    record = split.rejected.filter(pc.equal(split.rejected["event_id"], "X3"))["record"][0]
+    assert json.loads(record.as_py())["amount_fen"] == 3_500
+
+
+def test_the_earliest_record_of_an_id_is_the_one_taken() -> None:
+    """A history split whole keeps what a stream in time batches would have taken first:
+    the earliest record, whatever its table or row."""
+    rows = [transfer("X1", T0 + 9, "A1", "M1", 1_000), transfer("X1", T0, "A1", "M1", 1_000)]
+    calls = table("calls", [
+        {"event_id": "X1", "ts": T0 - 1, "institution_id": "T1", "caller": "+1", "callee": "+2",
+         "duration_ms": 5, "gateway": "domestic", "presented_number": "+1"},
+    ])  # fmt: skip
+    split = split_repeats({"transfers": _transfers(rows), "calls": calls})
+    assert split.tables["calls"]["event_id"].to_pylist() == ["X1"]
+    assert split.tables["transfers"].num_rows == 0
+    assert (
+        split.rejected["reason"].to_pylist()
+        == ["event_id: conflicts with row 1 of calls (the same id in another table)"] * 2
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -447,7 +469,10 @@ def test_a_repeat_of_an_event_absorbed_earlier_changes_nothing(tmp_path: Path) -
     assert _snapshot_bytes(engine, tmp_path / "after") == before
     other = engine.process({"transfers": _transfers([transfer("X1", T0, "A1", "M1", 1)])})
     assert other.decisions.num_rows == 0 and other.duplicates == 0
-    assert "taken in an earlier batch" in other.rejected["reason"][0].as_py()
+    assert other.rejected["reason"].to_pylist() == [
+        "event_id: conflicts with a record taken in an earlier batch "
+        "(table, ts or a number differs)"
+    ]
     assert _snapshot_bytes(engine, tmp_path / "other") == before
 
 

@@ -57,7 +57,7 @@ from fraudwall.engine.featureset import FEATURES
 from fraudwall.engine.outreach import Outreach, decision_rows
 from fraudwall.engine.priority import stack
 from fraudwall.engine.recent import event_prints
-from fraudwall.engine.repeats import REJECTED_SCHEMA, Scratch, rejected_rows, split_repeats
+from fraudwall.engine.repeats import REJECTED_SCHEMA, rejected_rows, split_repeats
 from fraudwall.engine.resolve import Resolver
 from fraudwall.engine.rules import RuleEngine, RuleSet, default_rules
 from fraudwall.engine.scorer import EngineModel, default_call_priority
@@ -75,6 +75,7 @@ from fraudwall.model import (
     Transfer,
     WarningTask,
     arrow_schema,
+    earlier_conflict_reason,
     from_dict,
 )
 
@@ -247,7 +248,6 @@ class Engine:
         self.warning_policy = warning_policy if warning_policy is not None else WarningPolicy()
         self.priority = self.model.call_priority or default_call_priority()
         self.text_scores = TextScores()
-        self._scratch = Scratch()  # working memory of `take_once`
         #: the world whose entities the state was loaded with, when known (snapshots say it)
         self.world_id = world_id
 
@@ -315,7 +315,7 @@ class Engine:
         alerts."""
         tables = _tables_of(batch)
         if sum(t.num_rows for t in tables.values()) > 1:  # a single check has no repeat
-            tables = split_repeats(tables, scratch=self._scratch).tables
+            tables = split_repeats(tables).tables
         p = self._decide(tables, Resolver(self.state, add=False), explain, keep_features=False)
         return p.decisions
 
@@ -377,7 +377,7 @@ class Engine:
         event absorbed in an earlier batch that the state remembers (`recent`): the
         same time and numbers make an identical repeat, dropped; others conflict and are
         rejected with their reason."""
-        split = split_repeats(_tables_of(batch), scratch=self._scratch)
+        split = split_repeats(_tables_of(batch))
         memory = self.state.recent_events
         tables, hashes = split.tables, split.hashes
         duplicates, rejected = split.n_duplicates, [split.rejected]
@@ -392,12 +392,7 @@ class Engine:
             same = event_prints(_TABLE_CODE[name], table.take(pa.array(again))) == seen[again]
             conflicting = again[~same]
             if len(conflicting):
-                ids = table["event_id"].take(pa.array(conflicting)).to_pylist()
-                reasons = [
-                    f"event_id {i!r} was taken in an earlier batch with another time or amount: "
-                    "the first one is kept"
-                    for i in ids
-                ]
+                reasons = [earlier_conflict_reason("event_id")] * len(conflicting)
                 rejected.append(rejected_rows(name, table, conflicting, reasons))
             keep = np.ones(table.num_rows, bool)
             keep[again] = False

@@ -5,8 +5,9 @@ verdict. Each file holds one kind of event — transfers, calls or SMS, in fraud
 (the kind is recognised from the columns) — plus a `label` column: 1 (or true) for a
 victim's payment to fraud or a contact from a fraud number, 0 (or false) otherwise. The
 labels become the truth table `train` learns from. Rows that do not fit the schema, whose
-label is not 0/1, that repeat an earlier row's `event_id` (the same label or not), or lines
-that are no record at all, are set aside with the problem and their line; the rest are used.
+label is not 0/1, that repeat another row's `event_id` (the same label or not: the earliest
+counts, `model.find_repeats`), or lines that are no record at all, are set aside with the
+problem and their line; the rest are used.
 """
 
 from __future__ import annotations

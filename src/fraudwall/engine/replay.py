@@ -9,7 +9,8 @@ prevented by a warning, ordinary transfers stopped, per fraud type and per rule.
 Each event is taken once: the history's repeats of an event id are split off first, over
 the whole history (`repeats.split_repeats`; the engine's own memory of recent events only
 spans a day or two) — identical ones dropped and counted, conflicting ones rejected with
-their reason — so the same fraud money is never counted twice. The metrics are computed
+their reason, worded as `fraudwall check` words it — so the same fraud money is never
+counted twice. The metrics are computed
 on the events as taken.
 
 Outputs in OUT: decisions.parquet, warnings.parquet, rejected.parquet (the conflicting

@@ -38,10 +38,9 @@ from fraudwall.model.files import (
 )
 from fraudwall.model.repeats import (
     RepeatIndex,
-    Repeats,
+    earlier_conflict_reason,
     find_repeats,
     repeat_reasons,
-    split_repeats,
 )
 from fraudwall.model.schema import (
     REASON,
@@ -148,7 +147,6 @@ __all__ = [
     "RecordError",
     "RecordsRead",
     "RepeatIndex",
-    "Repeats",
     "Report",
     "Role",
     "SchemaError",
@@ -163,6 +161,7 @@ __all__ = [
     "arrow_schema",
     "check_file",
     "check_records",
+    "earlier_conflict_reason",
     "empty_table",
     "find_repeats",
     "from_dict",
@@ -175,7 +174,6 @@ __all__ = [
     "records_from_table",
     "rejected_path_for",
     "repeat_reasons",
-    "split_repeats",
     "split_table",
     "table_from_records",
     "to_dict",

@@ -395,7 +395,8 @@ def check_records(
     extra: Sequence[str] = (),
 ) -> Checked:
     """Check what `read_records` read against `cls`: the schema, then one row per key (a
-    repeat is rejected as a duplicate, or a conflict, of the line first seen).
+    repeat is rejected as a duplicate, or a conflict, of the row that counts: the earliest
+    by `ts`, then the first; `find_repeats`).
 
     `problems` (one per row of `read.table`, null where none) rejects rows for a reason of
     the caller's; `extra` columns are not `cls` fields, but are carried to `accepted` and
@@ -434,12 +435,11 @@ def check_records(
     if cls.key is not None and accepted.num_rows:
         found = find_repeats(accepted, cls.key)
         if found.any:
-            again = ~found.first
-            why = repeat_reasons(found, cls.key, read.numbers[kept], where)
-            positions.append(kept[again])
-            reasons.append(why.filter(pa.array(again)))
-            accepted = accepted.filter(pa.array(found.first))
-            kept = kept[found.first]
+            positions.append(kept[found.row])
+            reasons.append(repeat_reasons(found, cls.key, [read.numbers[kept]], where))
+            first = found.kept(0, accepted.num_rows)
+            accepted = accepted.filter(pa.array(first))
+            kept = kept[first]
 
     rejected = _rejected_table(read, positions, reasons, reason)
     return Checked(accepted, rejected, kept)
