@@ -198,8 +198,9 @@ def check_cmd(
 ) -> None:
     """Check a file of records against fraudwall's schema; bad ones go to a rejected file.
 
-    A repeated key (event_id, account_id, ...) is rejected: the first row counts. Exits 1
-    when any record was rejected, 0 when all were accepted, 2 when the input is unusable.
+    A repeated key (event_id, account_id, ...) is rejected: the earliest record (by ts,
+    then the first row) counts. Exits 1 when any record was rejected, 0 when all were
+    accepted, 2 when the input is unusable.
     """
     console = Console()
     known = _reference_ids(world) if world is not None else None
