@@ -9,16 +9,17 @@ on the command line (or ``FRAUDWALL_DEBUG=1``), lets the traceback through inste
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import typer
 from rich.console import Console
 from typer.core import TyperGroup
 
-from fraudwall.errors import FraudwallError
+from fraudwall.errors import FraudwallError, InputError
 
 DEBUG_FLAG = "--debug"
 
@@ -58,6 +59,20 @@ def explain(exc: BaseException) -> tuple[str, int]:
         f"this is a bug in fraudwall: run again with {DEBUG_FLAG} and report the traceback",
         FAILED_RUN,
     )
+
+
+@contextlib.contextmanager
+def reported_as(option: str) -> Iterator[None]:
+    """What `option` names could not be used: the failure is bad input, reported under the
+    option's name (``--model: m.json: sha256: ...``); a bare ValueError or OSError from
+    reading it too."""
+    try:
+        yield
+    except InputError as exc:
+        where = f"{option}: {exc.where}" if option and exc.where else option or exc.where
+        raise InputError(where, exc.problem, hint=exc.hint) from exc
+    except (OSError, ValueError) as exc:
+        raise InputError(option, str(exc)) from exc
 
 
 class GuardedGroup(TyperGroup):

@@ -14,7 +14,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from fraudwall.cli.boundary import GuardedGroup
+from fraudwall.cli.boundary import GuardedGroup, reported_as
 from fraudwall.cli.console import print_counts, print_figures, print_paths, progress_bar
 from fraudwall.cli.funds import cases_app, trace_cmd
 from fraudwall.common import check_output_file
@@ -168,10 +168,8 @@ def _reference_ids(world: Path) -> dict[str, pa.ChunkedArray]:
     """The ids of a world's entities, by the kind a reference names; a folder that is not
     a readable world is refused (a check against nothing would pass every reference)."""
     named = {ref.table for ref in REF_TYPES.values() if ref.key}
-    try:
+    with reported_as("--world"):
         tables = read_world(world, tables=named).tables
-    except InputError as exc:
-        raise InputError(f"--world: {exc.where}", exc.problem, hint=exc.hint) from exc
     return {kind: tables[ref.table][ref.key] for kind, ref in REF_TYPES.items() if ref.key}
 
 
@@ -213,16 +211,9 @@ def check_cmd(
         raise typer.Exit(1)
 
 
-def _world(world: Path, console: Console) -> World:
-    try:
+def _world(world: Path) -> World:
+    with reported_as("--world"):
         return read_world(world)
-    except (FileNotFoundError, ValueError) as exc:
-        console.print(f"[red]error:[/red] --world: {exc}")
-        raise typer.Exit(2) from exc
-
-
-def _world_tables(world: Path, console: Console) -> dict[str, pa.Table]:
-    return _world(world, console).tables
 
 
 def _labelled_tables(
@@ -232,11 +223,8 @@ def _labelled_tables(
     rejected rows go to FILE.rejected.parquet with their reason."""
     from fraudwall.engine import read_labelled
 
-    try:
+    with reported_as("--labelled"):
         history = read_labelled(paths)
-    except (FileNotFoundError, ValueError) as exc:
-        console.print(f"[red]error:[/red] --labelled: {exc}")
-        raise typer.Exit(2) from exc
     for path, rejected in history.rejected.items():
         out = rejected_path_for(path)
         pq.write_table(rejected, out)
@@ -288,21 +276,16 @@ def train_cmd(
 
     console = Console()
     if world is None and not labelled:
-        console.print("[red]error:[/red] give --world DIR, --labelled FILE, or both")
-        raise typer.Exit(2)
+        raise InputError("", "give --world DIR, --labelled FILE, or both")
     check_output_file(out, is_model_file, "a fraudwall model file", "--out")
-    tables = _world_tables(world, console) if world is not None else {}
+    tables = _world(world).tables if world is not None else {}
     if labelled:
         tables = _labelled_tables(labelled, tables, console)
-    ruleset = _load_rules(rules, console)
+    ruleset = _load_rules(rules)
     total = 2 * sum(tables[n].num_rows for n in EVENT_TABLES if n in tables)
     t0 = time.perf_counter()
-    try:
-        with progress_bar(console, "train") as update:
-            model, report = train(tables, ruleset, progress=_event_counter(update, total, "replay"))
-    except ValueError as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    with reported_as(""), progress_bar(console, "train") as update:  # e.g. too few labels
+        model, report = train(tables, ruleset, progress=_event_counter(update, total, "replay"))
     path = model.save(out)
     rows = {
         f"{kind} {key}": value
@@ -357,26 +340,17 @@ def replay_cmd(
 
     console = Console()
     check_replay_folder(out, "--out")
-    the_world = _world(world, console)
+    the_world = _world(world)
     tables = the_world.tables
-    ruleset = _load_rules(rules, console)
+    ruleset = _load_rules(rules)
     engine_model = None
     if not rules_only:
-        try:
+        with reported_as("--model"):
             engine_model = EngineModel.load(model) if model is not None else default_model()
-        except (ValueError, FileNotFoundError) as exc:
-            console.print(f"[red]error:[/red] --model: {exc}")
-            raise typer.Exit(2) from exc
     if not 0.0 <= stop_probability <= 1.0:
-        console.print(
-            f"[red]error:[/red] --stop-probability: must be within 0..1, got {stop_probability}"
-        )
-        raise typer.Exit(2)
-    try:
+        raise InputError("--stop-probability", f"must be within 0..1, got {stop_probability}")
+    with reported_as("--call-capacity"):
         policy = WarningPolicy(call_capacity_per_10k_per_day=call_capacity)
-    except ValueError as exc:
-        console.print(f"[red]error:[/red] --call-capacity: {exc}")
-        raise typer.Exit(2) from exc
     total = sum(tables[n].num_rows for n in EVENT_TABLES if n in tables)
     with progress_bar(console, "replay") as update:
         result = replay(
@@ -411,16 +385,13 @@ REPLAY_FIGURES = (
 )  # fmt: skip
 
 
-def _load_rules(path: Path | None, console: Console) -> RuleSet | None:
+def _load_rules(path: Path | None) -> RuleSet | None:
     if path is None:
         return None
-    from fraudwall.engine import FEATURES, RuleError, load_rules
+    from fraudwall.engine import FEATURES, load_rules
 
-    try:
+    with reported_as("--rules"):
         return load_rules(path, FEATURES)
-    except (RuleError, OSError) as exc:
-        console.print(f"[red]error:[/red] --rules: {exc}")
-        raise typer.Exit(2) from exc
 
 
 @app.command("demo")
