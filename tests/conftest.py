@@ -6,6 +6,8 @@ import pytest
 
 from fraudwall.sim import SimConfig, World, simulate
 
+pytest_plugins = ["service_api"]  # the `service_api` fixture: a running service
+
 
 @pytest.fixture(scope="session")
 def default_world() -> World:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pg import drop_postgres, fresh_postgres_url
 from typer.testing import CliRunner
 
 from fraudwall.cli.main import app
@@ -325,43 +326,14 @@ def test_two_stops_at_once_write_each_audit_entry_once(
 
 
 # --- the store's transactions, on SQLite and PostgreSQL -------------------------------------
-def _postgres_url() -> str:
-    """A fresh PostgreSQL database on 127.0.0.1:5432 (trust auth), or a skip saying why;
-    in CI (CI=true) an unreachable server fails the test instead."""
-    reason = ""
-    try:
-        import psycopg
-
-        with psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=postgres", connect_timeout=3
-        ) as conn:
-            conn.autocommit = True
-            name = f"fraudwall_store_{os.getpid()}_{threading.get_ident()}"
-            conn.execute(f"DROP DATABASE IF EXISTS {name}")
-            conn.execute(f"CREATE DATABASE {name}")
-        return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    except ImportError:
-        reason = "psycopg is not installed"
-    except Exception as exc:  # the server does not answer
-        reason = f"no PostgreSQL at 127.0.0.1:5432 ({type(exc).__name__}: {exc})"
-    if os.environ.get("CI") == "true":
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def store_url_(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / STORE_FILE}"
         return
-    url = _postgres_url()
+    url = fresh_postgres_url("fraudwall_store")
     yield url
-    name = url.rsplit("/", 1)[1]
-    import psycopg
-
-    with psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres") as conn:
-        conn.autocommit = True
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    drop_postgres(url)
 
 
 def _order(order_id: str) -> Order:

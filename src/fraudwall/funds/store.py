@@ -26,15 +26,14 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import quote
 
 import sqlalchemy as sa
 
+from fraudwall.common.sqldb import WRITE_OPTION, sqlite_engine, write_lock
 from fraudwall.errors import FraudwallError, InputError, RunError
 from fraudwall.funds.audit import AuditEntry, AuditTrail
 from fraudwall.funds.recovery import RecoveryPolicy
@@ -61,7 +60,6 @@ TEST_KILL_ENV: Final = "FRAUDWALL_TEST_KILL_AFTER_ROWS"
 itself that signal once the store has inserted N rows, so that tests interrupt a command
 at an exact point of its transaction."""
 
-_WRITE: Final = "fraudwall_write"  # execution option marking a write transaction
 _DAMAGED_HINT: Final = (
     "move it away and run `fraudwall cases open` (then `cases stop`, `cases return`) again: "
     "the same world gives the same cases and orders"
@@ -71,27 +69,6 @@ _DAMAGED_HINT: Final = (
 def store_url(world_dir: Path) -> str:
     """The SQLite URL of the store kept in a world directory."""
     return f"sqlite:///{(world_dir / STORE_FILE).resolve()}"
-
-
-def _sqlite_engine(path: str, create: bool) -> sa.Engine:
-    """A SQLite engine whose transactions are SQLAlchemy's (pysqlite's own are off), whose
-    write transactions begin with ``BEGIN IMMEDIATE``, and which opens an existing file
-    only when `create` is false (``mode=rw``: a read never creates a store)."""
-    uri = f"file:{quote(path)}?mode={'rwc' if create else 'rw'}"
-
-    def connect() -> sqlite3.Connection:
-        conn = sqlite3.connect(uri, uri=True, timeout=LOCK_WAIT_S, check_same_thread=False)
-        conn.isolation_level = None
-        return conn
-
-    engine = sa.create_engine("sqlite://", creator=connect, poolclass=sa.pool.NullPool)
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(conn: sa.Connection) -> None:
-        immediate = conn.get_execution_options().get(_WRITE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-    return engine
 
 
 def _arm_test_kill(engine: sa.Engine) -> None:
@@ -129,7 +106,7 @@ class CaseStore:
                 raise InputError(url, "the case store needs a file: sqlite:///PATH")
             self.path = Path(database).resolve()
             self.where = str(self.path)
-            self.engine = _sqlite_engine(str(self.path), create)
+            self.engine = sqlite_engine(str(self.path), create=create, timeout_s=LOCK_WAIT_S)
         elif self.dialect == "postgresql":
             self.where = parsed.render_as_string(hide_password=True)
             self.engine = sa.create_engine(parsed)
@@ -237,12 +214,10 @@ class CaseStore:
         store made from another one is refused)."""
         with (
             self._named_failures(),
-            self.engine.connect().execution_options(**{_WRITE: True}) as conn,
+            self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn,
             conn.begin(),
         ):
-            if self.dialect == "postgresql":
-                conn.execute(sa.text(f"SET LOCAL lock_timeout = '{LOCK_WAIT_S}s'"))
-                conn.execute(sa.select(sa.func.pg_advisory_xact_lock(PG_LOCK_KEY)))
+            write_lock(conn, PG_LOCK_KEY, LOCK_WAIT_S)
             self.metadata.create_all(conn)
             tx = StoreTx(self, conn)
             if world_id is not None:

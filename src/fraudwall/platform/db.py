@@ -1,0 +1,115 @@
+"""The service's database: one SQLAlchemy engine, transactions that write whole or not at all.
+
+`PlatformDB.writing()` is one transaction holding the write lock from its start (SQLite
+``BEGIN IMMEDIATE``, PostgreSQL an advisory lock), so a request's change and its audit
+entry are stored together or not at all, and audit entries chain in one order.
+`reading()` is a consistent read. A database that refuses a write raises
+`DatabaseUnavailable`, which the app answers with 503: the client may retry, and ingest is
+idempotent, so a retry never stores anything twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Final
+
+import sqlalchemy as sa
+
+from fraudwall.common.sqldb import WRITE_OPTION, sqlite_engine, write_lock
+from fraudwall.errors import InputError, RunError
+from fraudwall.platform.schema import metadata
+
+LOCK_WAIT_S: Final = 30
+"""How long a write waits for another holding the lock before the request gets a 503."""
+
+PG_LOCK_KEY: Final = 0x66772D736572
+"""The PostgreSQL advisory lock of the service's writes ("fw-ser" in ASCII)."""
+
+
+class DatabaseUnavailable(RunError):
+    """The database refused or could not take a write or read (locked, gone, full)."""
+
+
+def database_url(value: str) -> str:
+    """A `--db` value as an SQLAlchemy URL: ``sqlite:///PATH`` or ``postgresql://...``
+    (psycopg 3 is the driver), refusing anything else with the reason."""
+    try:
+        url = sa.make_url(value)
+    except sa.exc.ArgumentError:
+        raise InputError(
+            "--db",
+            f"{value!r} is not a database URL",
+            hint="sqlite:///PATH or postgresql://USER@HOST:PORT/DB",
+        ) from None
+    backend = url.get_backend_name()
+    if backend == "postgresql":
+        return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+    if backend == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            raise InputError("--db", "SQLite needs a file: sqlite:///PATH")
+        return f"sqlite:///{Path(url.database).resolve()}"
+    raise InputError("--db", f"{backend} is not supported", hint="use SQLite or PostgreSQL")
+
+
+class PlatformDB:
+    """The service's database at `url` (see `database_url`); `create_all` makes its tables
+    when they are not there (the embedded default; `fraudwall db upgrade` runs the
+    migrations instead)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = database_url(url)
+        parsed = sa.make_url(self.url)
+        self.dialect = parsed.get_backend_name()
+        self.where = parsed.render_as_string(hide_password=True)
+        if self.dialect == "sqlite":
+            path = Path(parsed.database or "")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.engine = sqlite_engine(
+                str(path), create=True, timeout_s=LOCK_WAIT_S, wal=True, pooled=True
+            )
+        else:
+            self.engine = sa.create_engine(parsed, pool_size=8, max_overflow=8, pool_pre_ping=True)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def create_all(self) -> None:
+        with self.writing() as conn:
+            metadata.create_all(conn)
+
+    def ping(self) -> None:
+        """Raise `DatabaseUnavailable` unless the database answers a query."""
+        with self.reading() as conn:
+            conn.execute(sa.select(sa.literal(1)))
+
+    @contextmanager
+    def writing(self) -> Iterator[sa.Connection]:
+        """One write transaction under the service's write lock (see the module doc)."""
+        with self._unavailable(), self.engine.connect() as conn:
+            conn = conn.execution_options(**{WRITE_OPTION: True})
+            with conn.begin():
+                write_lock(conn, PG_LOCK_KEY, LOCK_WAIT_S)
+                yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[sa.Connection]:
+        """One consistent read."""
+        with self._unavailable(), self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def _unavailable(self) -> Iterator[None]:
+        try:
+            yield
+        except sa.exc.OperationalError as exc:  # locked, disk full, server gone
+            problem = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise DatabaseUnavailable(
+                self.where,
+                f"the database refused the request ({problem})",
+                hint="retry: what was acknowledged is kept, and a repeat is recognised",
+            ) from exc
+
+
+__all__ = ["LOCK_WAIT_S", "DatabaseUnavailable", "PlatformDB", "database_url"]

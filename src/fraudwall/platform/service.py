@@ -1,0 +1,65 @@
+"""The running service: settings, clock, database and engine, shared by every route.
+
+Routes are thin: they take the caller (`auth.Caller`) and the `Service` (`ServiceDep`) and
+call plain functions of each area with them. The service starts by making or checking its
+database and restoring the engine (`enginehost.EngineHost`), and stops by snapshotting it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from fraudwall.platform import audit
+from fraudwall.platform.auth import Principal, principal_for
+from fraudwall.platform.db import PlatformDB
+from fraudwall.platform.enginehost import EngineHost
+from fraudwall.platform.settings import Clock, ServeSettings, WallClock
+
+
+class Service:
+    """One per server process (see the module doc)."""
+
+    def __init__(self, settings: ServeSettings, clock: Clock | None = None) -> None:
+        self.settings = settings
+        self.clock: Clock = clock if clock is not None else WallClock()
+        self.db = PlatformDB(settings.database)
+        self.host = EngineHost(self)
+        self.started = False
+
+    def now(self) -> int:
+        return self.clock.now()
+
+    def start(self) -> None:
+        """Make the tables if the database is new (SQLite default; PostgreSQL deployments run
+        `fraudwall db upgrade` first), and bring the engine up to date."""
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db.create_all()
+        self.host.start()
+        self.started = True
+
+    def stop(self) -> None:
+        if self.started:
+            self.host.stop()
+        self.db.close()
+        self.started = False
+
+    def principal(self, key: str) -> Principal | None:
+        with self.db.reading() as conn:
+            return principal_for(conn, key, self.now())
+
+    def audit(self, conn: Any, who: Principal, notes: list[audit.AuditNote]) -> None:
+        """Append audit entries inside the caller's write transaction."""
+        audit.record(conn, who, self.now(), notes)
+
+
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[Service, Depends(_service)]
+"""The running `Service`, for route functions."""
+
+__all__ = ["Service", "ServiceDep"]
