@@ -103,7 +103,8 @@ class PlatformDB:
     def _unavailable(self) -> Iterator[None]:
         try:
             yield
-        except sa.exc.OperationalError as exc:  # locked, disk full, server gone
+        except (sa.exc.OperationalError, sa.exc.InternalError) as exc:
+            # locked, disk full, server gone, a database made read-only
             problem = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise DatabaseUnavailable(
                 self.where,
