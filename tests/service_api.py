@@ -24,6 +24,7 @@ from fraudwall.model import (
     Phone,
 )
 from fraudwall.platform import FixedClock, ServeSettings, auth, create_app
+from fraudwall.platform.migrate import upgrade
 from fraudwall.platform.registry import put_records
 
 T0 = 1_780_000_000_000  # 2026-05-28 20:26:40 UTC
@@ -115,6 +116,7 @@ def service_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]
     db_url = None
     if request.param == "postgresql":
         db_url = fresh_postgres_url("fraudwall_api")
+        upgrade(db_url)  # a server never migrates PostgreSQL itself: `fraudwall db upgrade`
     settings = ServeSettings(data_dir=tmp_path / "data", db_url=db_url, snapshot_interval_s=0)
     try:
         yield from start_api(settings, FixedClock(T0))
