@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from pg import drop_postgres, fresh_postgres_url
 
@@ -91,22 +92,29 @@ class Api:
         return self.client.app.state.service  # type: ignore[attr-defined]
 
 
+def seed(conn: sa.Connection, now: int) -> dict[str, str]:
+    """Every caller of `CALLERS` (their agencies and keys) and the small registry; returns
+    each caller's key."""
+    keys: dict[str, str] = {}
+    made: set[str] = set()
+    for name, (agency_id, kind, institution_id, role) in CALLERS.items():
+        if agency_id not in made:
+            auth.add_agency(conn, agency_id, agency_id, kind, institution_id, now)
+            made.add(agency_id)
+        keys[name] = auth.issue_key(conn, agency_id, role, now).key
+    put_records(conn, "institutions", INSTITUTIONS)
+    put_records(conn, "accounts", ACCOUNTS)
+    put_records(conn, "phones", PHONES)
+    return keys
+
+
 def start_api(settings: ServeSettings, clock: FixedClock) -> Iterator[Api]:
     """The app on `settings`, with every caller of `CALLERS` and the small registry."""
     app = create_app(settings, clock)
     with TestClient(app, raise_server_exceptions=False) as client:
         api = Api(client, clock)
-        service = app.state.service
-        with service.db.writing() as conn:
-            made: set[str] = set()
-            for name, (agency_id, kind, institution_id, role) in CALLERS.items():
-                if agency_id not in made:
-                    auth.add_agency(conn, agency_id, agency_id, kind, institution_id, clock.now())
-                    made.add(agency_id)
-                api.keys[name] = auth.issue_key(conn, agency_id, role, clock.now()).key
-            put_records(conn, "institutions", INSTITUTIONS)
-            put_records(conn, "accounts", ACCOUNTS)
-            put_records(conn, "phones", PHONES)
+        with app.state.service.db.writing() as conn:
+            api.keys.update(seed(conn, clock.now()))
         yield api
 
 
