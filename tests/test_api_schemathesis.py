@@ -1,7 +1,8 @@
 """Schemathesis against the service's own /openapi.json: every route, fuzzed with a key its
 route allows; no 5xx, and every answer as its schema says.
 
-Written over whatever the description holds, so each route an area adds is fuzzed too.
+Written over whatever the description holds, so each route an area adds is fuzzed too
+(batch bodies as NDJSON or Arrow IPC have serializers here; XML is Schemathesis' own).
 The key is chosen from the route's ``x-roles`` (`auth.allow`): the operator's when admin
 may call it, else a key of the first role named. Bounded and reproducible: 15 examples
 per operation, derandomized, no example database.
@@ -14,11 +15,13 @@ case and validates each answer (`case.validate_response`).
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -44,6 +47,38 @@ CHECKS = [
 HOLDER: dict[str, str] = {}
 for _name, (_agency, _kind, _institution, _role) in CALLERS.items():
     HOLDER.setdefault(_role, _name)
+
+
+def ndjson_body(context: Any, value: Any) -> bytes:
+    """A batch body as NDJSON: one JSON record a line (text as it is)."""
+    if isinstance(value, str | bytes):
+        return value.encode() if isinstance(value, str) else value
+    records = value if isinstance(value, list) else [value]
+    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()
+
+
+def arrow_body(context: Any, value: Any) -> bytes:
+    """A batch body as an Arrow IPC stream, when the generated records make a table (else
+    bytes that are not one, which the service must refuse with a 4xx)."""
+    records = value if isinstance(value, list) else [value]
+    try:
+        table = pa.Table.from_pylist([r for r in records if isinstance(r, dict)])
+    except (pa.ArrowException, TypeError, ValueError):
+        return json.dumps(value, default=str).encode()
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return bytes(sink.getvalue().to_pybytes())
+
+
+NDJSON = (
+    "application/x-ndjson",
+    "application/ndjson",
+    "application/jsonl",
+    "application/x-jsonlines",
+)
+schemathesis.serializer(*NDJSON)(ndjson_body)
+schemathesis.serializer("application/vnd.apache.arrow.stream")(arrow_body)
 
 
 def _description() -> dict[str, Any]:
@@ -122,3 +157,25 @@ def test_every_route_names_its_roles_and_refuses_everyone_else(
         r = fuzzed_api.client.request(method, url, headers=fuzzed_api.as_(others[0]))
         assert r.status_code == 403, r.text
         assert f"needs the role {' or '.join(roles)}" in r.json()["error"]["problem"]
+
+
+def test_batch_bodies_are_generated_as_ndjson_and_arrow() -> None:
+    """A route taking NDJSON or Arrow IPC (ingest) is fuzzed with such bodies, not refused
+    by Schemathesis as a media type it cannot write."""
+    batch = {"type": "array", "items": {"type": "object", "properties": {"n": {"type": "integer"}},
+             "required": ["n"]}, "minItems": 2}  # fmt: skip
+    content = {t: {"schema": batch} for t in (NDJSON[0], "application/vnd.apache.arrow.stream")}
+    doc = {
+        "openapi": "3.1.0",
+        "info": {"title": "batch", "version": "1"},
+        "paths": {"/batch": {"post": {"requestBody": {"required": True, "content": content},
+                                      "responses": {"200": {"description": "ok"}}}}},
+    }  # fmt: skip
+    operation = next(iter(schemathesis.openapi.from_dict(doc).get_all_operations())).ok()
+    for media_type in content:
+        case = operation.Case(body=[{"n": 1}, {"n": 2}], media_type=media_type)
+        body = case.as_transport_kwargs(base_url="http://testserver")["data"]
+        if media_type == NDJSON[0]:
+            assert body == b'{"n": 1}\n{"n": 2}\n'
+        else:
+            assert pa.ipc.open_stream(body).read_all().to_pylist() == [{"n": 1}, {"n": 2}]
