@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from pg import drop_postgres, fresh_postgres_url
 
@@ -24,6 +25,7 @@ from fraudwall.model import (
     Phone,
 )
 from fraudwall.platform import FixedClock, ServeSettings, auth, create_app
+from fraudwall.platform.migrate import upgrade
 from fraudwall.platform.registry import put_records
 
 T0 = 1_780_000_000_000  # 2026-05-28 20:26:40 UTC
@@ -90,22 +92,29 @@ class Api:
         return self.client.app.state.service  # type: ignore[attr-defined]
 
 
+def seed(conn: sa.Connection, now: int) -> dict[str, str]:
+    """Every caller of `CALLERS` (their agencies and keys) and the small registry; returns
+    each caller's key."""
+    keys: dict[str, str] = {}
+    made: set[str] = set()
+    for name, (agency_id, kind, institution_id, role) in CALLERS.items():
+        if agency_id not in made:
+            auth.add_agency(conn, agency_id, agency_id, kind, institution_id, now)
+            made.add(agency_id)
+        keys[name] = auth.issue_key(conn, agency_id, role, now).key
+    put_records(conn, "institutions", INSTITUTIONS)
+    put_records(conn, "accounts", ACCOUNTS)
+    put_records(conn, "phones", PHONES)
+    return keys
+
+
 def start_api(settings: ServeSettings, clock: FixedClock) -> Iterator[Api]:
     """The app on `settings`, with every caller of `CALLERS` and the small registry."""
     app = create_app(settings, clock)
     with TestClient(app, raise_server_exceptions=False) as client:
         api = Api(client, clock)
-        service = app.state.service
-        with service.db.writing() as conn:
-            made: set[str] = set()
-            for name, (agency_id, kind, institution_id, role) in CALLERS.items():
-                if agency_id not in made:
-                    auth.add_agency(conn, agency_id, agency_id, kind, institution_id, clock.now())
-                    made.add(agency_id)
-                api.keys[name] = auth.issue_key(conn, agency_id, role, clock.now()).key
-            put_records(conn, "institutions", INSTITUTIONS)
-            put_records(conn, "accounts", ACCOUNTS)
-            put_records(conn, "phones", PHONES)
+        with app.state.service.db.writing() as conn:
+            api.keys.update(seed(conn, clock.now()))
         yield api
 
 
@@ -115,6 +124,7 @@ def service_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]
     db_url = None
     if request.param == "postgresql":
         db_url = fresh_postgres_url("fraudwall_api")
+        upgrade(db_url)  # a server never migrates PostgreSQL itself: `fraudwall db upgrade`
     settings = ServeSettings(data_dir=tmp_path / "data", db_url=db_url, snapshot_interval_s=0)
     try:
         yield from start_api(settings, FixedClock(T0))

@@ -16,11 +16,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from fraudwall.cli.console import progress_bar
 from fraudwall.errors import InputError
 from fraudwall.model import utc
 
 if TYPE_CHECKING:  # the service is imported by the commands that use it: --help stays quick
     from fraudwall.platform import PlatformDB, ServeSettings
+    from fraudwall.platform.demo import DemoLoad
 
 DataDir = Annotated[
     Path, typer.Option("--data", help="The service's data folder (database, engine snapshots).")
@@ -39,6 +41,9 @@ DEFAULT_DATA = Path("fraudwall-data")
 agencies_app = typer.Typer(no_args_is_help=True, help="Agencies: who may use the service.")
 keys_app = typer.Typer(no_args_is_help=True, help="API keys: one agency, one role, each.")
 audit_app = typer.Typer(no_args_is_help=True, help="The service's hash-chained audit log.")
+db_app = typer.Typer(
+    no_args_is_help=True, help="The service's database schema (Alembic migrations)."
+)
 
 
 def settings_for(data: Path, db: str | None) -> ServeSettings:
@@ -50,6 +55,7 @@ def settings_for(data: Path, db: str | None) -> ServeSettings:
 @contextmanager
 def _database(data: Path, db: str | None, *, create: bool) -> Iterator[PlatformDB]:
     from fraudwall.platform import PlatformDB
+    from fraudwall.platform.migrate import prepare
 
     settings = settings_for(data, db)
     if db is None and not create and not (data / "fraudwall.sqlite").exists():
@@ -60,8 +66,8 @@ def _database(data: Path, db: str | None, *, create: bool) -> Iterator[PlatformD
         )
     database = PlatformDB(settings.database)
     try:
-        if create:
-            database.create_all()
+        if create:  # SQLite: made or upgraded in place; PostgreSQL: must be at the newest
+            prepare(database)
         yield database
     finally:
         database.close()
@@ -95,11 +101,28 @@ def serve_cmd(
             help="Seconds events may arrive out of order (and a check's outcome is awaited).",
         ),
     ] = 60.0,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="First load a simulated world (entities, history through the engine, cases) "
+            "and print a key per role (also in DATA/demo-keys.json).",
+        ),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="With --demo: replace the service's data in DATA.")
+    ] = False,
+    people: Annotated[
+        int, typer.Option("--people", min=100, help="With --demo: people in the world.")
+    ] = 3_000,
+    days: Annotated[int, typer.Option("--days", min=1, help="With --demo: days of history.")] = 14,
+    seed: Annotated[int, typer.Option("--seed", min=0, help="With --demo: the world's seed.")] = 7,
 ) -> None:
-    """Run the HTTP service (OpenAPI at /docs)."""
+    """Run the HTTP service (OpenAPI at /docs); --demo loads a simulated world first."""
     import uvicorn
 
-    from fraudwall.platform import ServeSettings, create_app
+    from fraudwall.platform import PlatformDB, ServeSettings, create_app
+    from fraudwall.platform.migrate import prepare
 
     settings = ServeSettings(
         data_dir=data,
@@ -107,9 +130,103 @@ def serve_cmd(
         snapshot_interval_s=snapshot_every,
         reorder_window_ms=int(reorder_window * 1000),
     )
+    console = Console(stderr=True)
+    if demo:
+        from fraudwall.platform.demo import DemoSize, check_target, load_demo
+
+        check_target(settings, force)  # before the progress bar: a refusal is one line
+        with progress_bar(console, "demo") as progress:
+            loaded = load_demo(
+                settings, DemoSize(people=people, days=days, seed=seed), force=force,
+                progress=progress,
+            )  # fmt: skip
+        print_demo(Console(), loaded, f"http://{host}:{port}")
+    elif force:
+        raise InputError("--force", "replaces data only with --demo")
+    else:  # the schema before the server: a refusal is one line, not a failed startup
+        database = PlatformDB(settings.database)
+        try:
+            prepare(database)
+        finally:
+            database.close()
     app = create_app(settings)
-    Console(stderr=True).print(f"fraudwall serving on http://{host}:{port} (docs at /docs)")
+    console.print(f"fraudwall serving on http://{host}:{port} (docs at /docs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def print_demo(console: Console, loaded: DemoLoad, base_url: str) -> None:
+    """What the demo loaded, its keys (a table) and a check to try (a curl line)."""
+    import json
+    import shlex
+
+    h, c = loaded.history, loaded.cases
+    console.print(
+        f"demo loaded in {loaded.seconds['total']:.1f} s: {loaded.agencies} agencies, "
+        f"{loaded.registry['accounts']:,} accounts, {loaded.registry['phones']:,} numbers, "
+        f"{h.events:,} events, {h.decisions:,} decisions, {h.warnings:,} warning tasks, "
+        f"{c.reports:,} reports, {c.cases:,} cases"
+    )
+    table = Table(
+        title=f"a key per role, in {loaded.keys_file} as {{role: key}}",
+        caption="institution_payment: the role institution, for a payment institution",
+    )
+    table.add_column("role")
+    table.add_column("agency")
+    table.add_column("key", overflow="fold")  # never cut short: it is to be copied
+    for k in loaded.keys:
+        table.add_row(k.name, k.agency_id, k.key)
+    console.print(table)
+    body = json.dumps(loaded.check, ensure_ascii=False, separators=(",", ":"))
+    keys = shlex.quote(str(loaded.keys_file))
+    console.print("a check of a transfer, as the bank holding the payer's account:")
+    # plain print: the line is copied as it is (rich would wrap it)
+    print(
+        f'curl -s -H "Authorization: Bearer $(jq -r .institution {keys})" '
+        f"-H 'Content-Type: application/json' -d '{body}' {base_url}/v1/check/transfer"
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(data: DataDir = DEFAULT_DATA, db: DbUrl = None) -> None:
+    """Bring the database's schema to the newest revision (before a PostgreSQL server starts;
+    SQLite does it itself). Back the database up first."""
+    from fraudwall.platform.migrate import upgrade
+
+    settings = settings_for(data, db)
+    before, after = upgrade(settings.database)
+    where = _where(settings.database)
+    if before == after:
+        Console().print(f"{where}: already at the newest schema revision, {after}")
+    else:
+        Console().print(f"{where}: schema upgraded from {before or '(empty)'} to {after}")
+
+
+@db_app.command("current")
+def db_current(data: DataDir = DEFAULT_DATA, db: DbUrl = None) -> None:
+    """Say which schema revision the database is at, and whether it is the newest."""
+    from fraudwall.platform.migrate import current, head
+
+    settings = settings_for(data, db)
+    if db is None and not (data / "fraudwall.sqlite").exists():
+        raise InputError("--data", f"{data} holds no service database")
+    at, newest = current(settings.database), head()
+    where = _where(settings.database)
+    if at == newest:
+        Console().print(f"{where}: schema revision {at} (the newest)")
+    elif at is None:
+        Console().print(f"{where}: no fraudwall schema yet (run `fraudwall db upgrade`)")
+    else:
+        Console().print(
+            f"{where}: schema revision {at}; the newest is {newest} (run `fraudwall db upgrade`)"
+        )
+
+
+def _where(url: str) -> str:
+    import sqlalchemy as sa
+
+    from fraudwall.platform.db import database_url
+
+    return sa.make_url(database_url(url)).render_as_string(hide_password=True)
 
 
 @agencies_app.command("add")
@@ -234,4 +351,4 @@ def audit_verify(data: DataDir = DEFAULT_DATA, db: DbUrl = None) -> None:
     Console().print(f"audit log holds: {check.entries} entries, chain intact")
 
 
-__all__ = ["agencies_app", "audit_app", "keys_app", "serve_cmd", "settings_for"]
+__all__ = ["agencies_app", "audit_app", "db_app", "keys_app", "serve_cmd", "settings_for"]

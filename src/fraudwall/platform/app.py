@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 
 from fraudwall.platform.auth import ROLES_KEY, authorize
-from fraudwall.platform.errors import install_error_handlers
+from fraudwall.platform.errors import ERROR_RESPONSES, install_error_handlers
 from fraudwall.platform.routes import AREAS
 from fraudwall.platform.service import Service
 from fraudwall.platform.settings import Clock, ServeSettings
@@ -44,7 +44,12 @@ def create_app(settings: ServeSettings | None = None, clock: Clock | None = None
     install_error_handlers(app)
     for router in AREAS:
         _refuse_unnamed_roles(router)
-        app.include_router(router, prefix=API_PREFIX, dependencies=[Depends(authorize)])
+        app.include_router(
+            router,
+            prefix=API_PREFIX,
+            dependencies=[Depends(authorize)],
+            responses=ERROR_RESPONSES,  # the one error shape, described for clients
+        )
     return app
 
 

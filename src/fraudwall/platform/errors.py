@@ -14,12 +14,51 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 
 from fraudwall.errors import FraudwallError, InputError, RunError
 from fraudwall.platform.db import DatabaseUnavailable
 
 log = logging.getLogger("fraudwall.platform")
+
+
+class ErrorDetail(BaseModel):
+    where: str = Field(description="the field, parameter, record or path the problem is at")
+    problem: str
+    hint: str | None = Field(default=None, description="what to do about it, when known")
+
+
+class FieldError(BaseModel):
+    where: str
+    problem: str
+
+
+class ErrorBody(BaseModel):
+    """Every error the service answers (see the module doc)."""
+
+    error: ErrorDetail
+    request_id: str | None = None
+    errors: list[FieldError] | None = Field(
+        default=None, description="a request that failed validation: each field's problem"
+    )
+
+
+def _answer(description: str) -> dict[str, Any]:
+    return {"model": ErrorBody, "description": description}
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _answer("the body could not be read (not JSON, not UTF-8)"),
+    401: _answer("no API key, or an unknown, expired or revoked one"),
+    403: _answer("the key's role may not call this route; the answer names the roles that may"),
+    404: _answer("no such record, or none the caller's agency may see"),
+    409: _answer("the request contradicts what is stored"),
+    413: _answer("the body or batch is over the service's limits"),
+    422: _answer("a field is wrong: `where` names it"),
+    503: _answer("the database refused the request: retry (a repeat is recognised)"),
+}
+"""The error answers of every /v1 route, in the OpenAPI description (`create_app`)."""
 
 
 class NotFound(InputError):
@@ -89,4 +128,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return JSONResponse(body, status_code=500)
 
 
-__all__ = ["Conflict", "NotFound", "TooLarge", "error_body", "install_error_handlers"]
+__all__ = [
+    "ERROR_RESPONSES",
+    "Conflict",
+    "ErrorBody",
+    "NotFound",
+    "TooLarge",
+    "error_body",
+    "install_error_handlers",
+]

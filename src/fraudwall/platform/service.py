@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from fraudwall.platform import audit
+from fraudwall.platform import audit, migrate
 from fraudwall.platform.auth import Principal, principal_for
 from fraudwall.platform.db import PlatformDB
 from fraudwall.platform.enginehost import EngineHost
@@ -32,10 +32,10 @@ class Service:
         return self.clock.now()
 
     def start(self) -> None:
-        """Make the tables if the database is new (SQLite default; PostgreSQL deployments run
-        `fraudwall db upgrade` first), and bring the engine up to date."""
+        """Bring the schema to the newest revision (SQLite: in place; PostgreSQL: refused
+        unless `fraudwall db upgrade` ran, `migrate.prepare`), and the engine up to date."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        self.db.create_all()
+        migrate.prepare(self.db)
         self.host.start()
         self.started = True
 

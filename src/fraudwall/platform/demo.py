@@ -1,0 +1,515 @@
+"""`fraudwall serve --demo`: a simulated world loaded into the service, with a key per role.
+
+A newcomer gets a service with something in it to ask about: the world's institutions,
+accounts and phone numbers (the registry); one agency per bank, payment institution,
+telco and police unit, plus the public app and the operator; the world's history
+replayed through the engine (`load_history`: every event stored as accepted and
+absorbed, every decision and warning task); the victims' reports filed by the police and
+opened as cases (`funds.open_cases`); and a key for each role, printed and written to
+``DIR/demo-keys.json`` as ``{role: key}`` (``institution`` is a bank's key,
+``institution_payment`` a payment institution's).
+
+The engine that decided the history is snapshotted into the data folder, with the time
+of the last event (``meta.engine_watermark``), so the server starts from where the
+history ends. A folder that already holds something is refused; ``--force`` replaces the
+service's data there (every row of its database, its snapshot and its keys file).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+import msgspec
+import pyarrow as pa
+import pyarrow.compute as pc
+import sqlalchemy as sa
+
+from fraudwall.engine import Engine, default_model, default_rules, time_batches
+from fraudwall.errors import InputError
+from fraudwall.funds import RecoveryPolicy, open_cases, reports_from_table
+from fraudwall.model import (
+    BY_TABLE,
+    EVENT_TABLES,
+    Channel,
+    InstitutionKind,
+    Outcome,
+    Transfer,
+    WarningChannel,
+    records_from_table,
+)
+from fraudwall.model.sql import row_of
+from fraudwall.platform import auth, migrate
+from fraudwall.platform.audit import AuditNote, record
+from fraudwall.platform.auth import SYSTEM, AgencyKind, ApiRole
+from fraudwall.platform.eventlog import ACCEPTED, event_row
+from fraudwall.platform.registry import put_table
+from fraudwall.platform.schema import (
+    agencies,
+    case_files,
+    decisions,
+    events,
+    meta,
+    metadata,
+    report_sources,
+    reports,
+    warning_tasks,
+    warnings,
+)
+from fraudwall.platform.service import Service
+from fraudwall.platform.settings import Clock, ServeSettings
+from fraudwall.sim import SimConfig, simulate
+
+Progress = Callable[[str, float], None]
+"""A progress callback: (step, fraction done 0..1), as `sim.simulate` takes."""
+
+KEYS_FILE: Final = "demo-keys.json"
+WATERMARK_KEY: Final = "engine_watermark"
+"""`meta` key: the time (ms) of the last event the snapshotted engine absorbed."""
+#: what an agency of each institution kind is, and the prefix of its id
+_AGENCY_OF: Final = {
+    InstitutionKind.BANK: AgencyKind.BANK,
+    InstitutionKind.PAYMENT: AgencyKind.PAYMENT,
+    InstitutionKind.TELCO: AgencyKind.TELCO,
+    InstitutionKind.POLICE: AgencyKind.POLICE,
+}
+PUBLIC_AGENCY: Final = "public-app"
+OPERATOR_AGENCY: Final = "operator"
+_DECIDED: Final = ("transfers", "calls", "sms")
+_INSERT_ROWS: Final = 5_000
+
+
+@dataclass(frozen=True)
+class DemoSize:
+    """The simulated world: small enough to load in seconds, with cases to look at."""
+
+    people: int = 3_000
+    days: int = 14
+    seed: int = 7
+    #: fraud cases per 10,000 people per 30 days: more than the simulator's default so a
+    #: world this small still has a few dozen cases
+    fraud_rate: float = 400.0
+
+    def config(self) -> SimConfig:
+        try:
+            return SimConfig(
+                people=self.people, days=self.days, seed=self.seed, fraud_rate=self.fraud_rate
+            )
+        except msgspec.ValidationError as exc:
+            raise InputError("--demo", f"world size: {exc}") from None
+
+
+@dataclass(frozen=True)
+class DemoKey:
+    """A key the demo issued: under `name` in demo-keys.json, for `agency_id` as `role`."""
+
+    name: str
+    agency_id: str
+    role: ApiRole
+    key: str
+
+
+@dataclass
+class HistoryCounts:
+    """What `load_history` stored."""
+
+    events: int = 0
+    decisions: int = 0
+    warnings: int = 0
+    duplicates: int = 0  # identical repeats of an event id, dropped
+    rejected: int = 0  # conflicting repeats, refused
+    watermark: int | None = None  # the last event's time
+    by_kind: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class CaseCounts:
+    reports: int = 0
+    cases: int = 0
+    refused: int = 0
+
+
+@dataclass
+class DemoLoad:
+    """What `load_demo` did, for the console (and the tests)."""
+
+    keys: list[DemoKey]
+    agencies: int
+    registry: dict[str, int]
+    history: HistoryCounts
+    cases: CaseCounts
+    keys_file: Path
+    check: dict[str, Any]  # a transfer to ask `POST /v1/check/transfer` about
+    seconds: dict[str, float]
+
+
+# --- before any work -------------------------------------------------------------------
+def check_target(settings: ServeSettings, force: bool) -> None:
+    """Refuse, before the work, a data folder that holds something (unless `force`)."""
+    data = settings.data_dir
+    if data.exists() and not data.is_dir():
+        raise InputError("--data", f"{data} is a file, not a folder")
+    held = sorted(p.name for p in data.iterdir()) if data.is_dir() else []
+    if held and not force:
+        shown = ", ".join(held[:3]) + (", ..." if len(held) > 3 else "")
+        raise InputError(
+            "--data",
+            f"{data} already holds {shown}",
+            hint="--force replaces the service's data there with the demo's, or choose "
+            "another folder with --data",
+        )
+
+
+def _check_empty(service: Service) -> None:
+    """Refuse a database that already holds agencies or events (PostgreSQL, say)."""
+    with service.db.reading() as conn:
+        held = [t.name for t in (agencies, events) if conn.execute(sa.select(t).limit(1)).first()]
+    if held:
+        raise InputError(
+            "--db",
+            f"{service.db.where} already holds {' and '.join(held)}",
+            hint="--force replaces the service's data there with the demo's",
+        )
+
+
+def clear_service_data(conn: sa.Connection) -> None:
+    """Delete every row of the service's tables (children first): `--force`."""
+    for table in reversed(metadata.sorted_tables):
+        conn.execute(table.delete())
+
+
+# --- entities, agencies, keys ----------------------------------------------------------
+@dataclass(frozen=True)
+class _Agency:
+    agency_id: str
+    name: str
+    kind: AgencyKind
+    institution_id: str | None
+
+
+def demo_agencies(institutions: pa.Table) -> list[_Agency]:
+    """One agency per bank, payment institution, telco and police unit of the world, then
+    the public app and the operator."""
+    out = []
+    for inst in institutions.to_pylist():
+        kind = _AGENCY_OF.get(InstitutionKind(inst["kind"]))
+        if kind is not None:
+            agency_id = f"{kind.value}-{inst['institution_id'].lower()}"
+            out.append(_Agency(agency_id, inst["name"], kind, inst["institution_id"]))
+    out.append(_Agency(PUBLIC_AGENCY, "the citizens' anti-fraud app", AgencyKind.PUBLIC, None))
+    out.append(_Agency(OPERATOR_AGENCY, "the platform's operator", AgencyKind.OPERATOR, None))
+    return out
+
+
+def _busiest(made: list[_Agency], kind: AgencyKind, counts: Mapping[str, int]) -> _Agency:
+    """The agency of `kind` whose institution holds the most accounts or numbers."""
+    of_kind = [a for a in made if a.kind == kind]
+    if not of_kind:
+        raise InputError("--demo", f"the simulated world has no {kind} institution")
+    return max(of_kind, key=lambda a: (counts.get(a.institution_id or "", 0), a.agency_id))
+
+
+def _holders(table: pa.Table, column: str) -> dict[str, int]:
+    counts = pc.value_counts(table[column].drop_null()).to_pylist()
+    return {c["values"]: int(c["counts"]) for c in counts}
+
+
+def key_holders(
+    made: list[_Agency], tables: Mapping[str, pa.Table]
+) -> list[tuple[str, _Agency, ApiRole]]:
+    """Who holds each demo key: (name in demo-keys.json, agency, role)."""
+    accounts = _holders(tables["accounts"], "institution_id")
+    numbers = _holders(tables["phones"], "telco_id")
+    police = _busiest(made, AgencyKind.POLICE, {})
+    by_id = {a.agency_id: a for a in made}
+    return [
+        ("admin", by_id[OPERATOR_AGENCY], ApiRole.ADMIN),
+        ("police_analyst", police, ApiRole.POLICE_ANALYST),
+        ("police_supervisor", police, ApiRole.POLICE_SUPERVISOR),
+        ("institution", _busiest(made, AgencyKind.BANK, accounts), ApiRole.INSTITUTION),
+        ("institution_payment", _busiest(made, AgencyKind.PAYMENT, accounts), ApiRole.INSTITUTION),
+        ("telco", _busiest(made, AgencyKind.TELCO, numbers), ApiRole.TELCO),
+        ("public_app", by_id[PUBLIC_AGENCY], ApiRole.PUBLIC_APP),
+    ]
+
+
+def load_entities(
+    service: Service, tables: Mapping[str, pa.Table]
+) -> tuple[list[_Agency], list[DemoKey], dict[str, int]]:
+    """The registry, the agencies and a key per role, in one transaction (audited as the
+    service itself, as `fraudwall agencies add` and `keys issue` are)."""
+    made = demo_agencies(tables["institutions"])
+    keys: list[DemoKey] = []
+    now = service.now()
+    with service.db.writing() as conn:
+        registry = {
+            name: put_table(conn, name, tables[name])
+            for name in ("institutions", "accounts", "phones")
+        }
+        notes = []
+        for a in made:
+            row = auth.add_agency(conn, a.agency_id, a.name, a.kind, a.institution_id, now)
+            notes.append(AuditNote("agencies.add", a.agency_id, after=row))
+        for name, agency, role in key_holders(made, tables):
+            issued = auth.issue_key(conn, agency.agency_id, role, now, label=f"demo: {name}")
+            keys.append(DemoKey(name, agency.agency_id, role, issued.key))
+            after = {"agency_id": agency.agency_id, "role": role.value}
+            notes.append(AuditNote("keys.issue", issued.key_id, after=after))
+        notes.append(AuditNote("demo.registry", "registry", after=registry))
+        record(conn, SYSTEM, now, notes)
+    return made, keys, registry
+
+
+# --- the history, through the engine -----------------------------------------------------
+def load_history(
+    service: Service,
+    world_tables: Mapping[str, pa.Table],
+    progress: Progress | None = None,
+    batch_events: int = 20_000,
+) -> HistoryCounts:
+    """Replay the world's events through the engine in time order, as they would have
+    arrived, and store what the service keeps of them: each event (accepted, executed as
+    recorded, absorbed), each decision, each warning task with who is to send it; then
+    snapshot the engine into the data folder and record the last event's time
+    (``meta.engine_watermark``), so the server starts where the history ends.
+
+    Each batch is stored in one transaction. Events are those the engine took (a repeat
+    of an event id is left out, as the engine leaves it out)."""
+    report = progress or (lambda step, fraction: None)
+    engine = Engine.for_world(world_tables, rules=default_rules(), model=default_model())
+    with service.db.reading() as conn:
+        agency_rows = conn.execute(
+            sa.select(agencies.c.agency_id, agencies.c.kind, agencies.c.institution_id)
+        ).all()
+    agency_of = {r.institution_id: r.agency_id for r in agency_rows if r.institution_id}
+    police = sorted(
+        r.institution_id for r in agency_rows if r.kind == AgencyKind.POLICE and r.institution_id
+    )
+    senders = _Senders(world_tables, police[0] if police else None)
+    counts = HistoryCounts()
+    total = sum(world_tables[n].num_rows for n in EVENT_TABLES if n in world_tables) or 1
+    now = service.now()
+    report("history", 0.0)
+    for batch in time_batches(world_tables, batch_events):
+        result = engine.process(batch)
+        event_rows = list(_event_rows(result.taken, agency_of, now))
+        decision_rows = result.decisions.to_pylist()
+        warning_rows = result.warnings.to_pylist()
+        status_rows = [senders.status_row(w) for w in warning_rows]
+        with service.db.writing() as conn:
+            _insert(conn, events, event_rows)
+            _insert(conn, decisions, decision_rows)
+            _insert(conn, warnings, warning_rows)
+            _insert(conn, warning_tasks, status_rows)
+        counts.events += len(event_rows)
+        counts.decisions += len(decision_rows)
+        counts.warnings += len(warning_rows)
+        counts.duplicates += result.duplicates
+        counts.rejected += result.rejected.num_rows
+        for name, table in result.taken.items():
+            counts.by_kind[name] = counts.by_kind.get(name, 0) + table.num_rows
+        if event_rows:
+            newest = max(r["ts"] for r in event_rows)
+            counts.watermark = max(counts.watermark or newest, newest)
+        report("history", (counts.events + counts.duplicates + counts.rejected) / total)
+    engine.snapshot(service.settings.snapshot_dir)
+    with service.db.writing() as conn:
+        conn.execute(meta.delete().where(meta.c.key == WATERMARK_KEY))
+        conn.execute(meta.insert(), [{"key": WATERMARK_KEY, "value": counts.watermark}])
+        about = {k: v for k, v in vars(counts).items()}
+        record(conn, SYSTEM, now, [AuditNote("demo.history", "events", after=about)])
+    report("history", 1.0)
+    return counts
+
+
+def _event_rows(
+    taken: Mapping[str, pa.Table], agency_of: Mapping[str, str], now: int
+) -> Iterable[dict[str, Any]]:
+    """The events-table rows of a batch as taken: accepted, executed as recorded, absorbed."""
+    for name, table in taken.items():
+        if not table.num_rows:
+            continue
+        for rec in records_from_table(BY_TABLE[name], table):
+            agency = agency_of.get(rec.institution_id, OPERATOR_AGENCY)  # type: ignore[attr-defined]
+            row = event_row(rec, agency, ACCEPTED, now)  # type: ignore[arg-type]
+            row.update(outcome=Outcome.EXECUTED.value, outcome_source="recorded", absorbed_ts=now)
+            yield row
+
+
+class _Senders:
+    """Who is to send each warning task: the 96110 line is the police's; every other
+    channel (the bank's app push, an SMS, a reminder) belongs to the institution that
+    reported the event the warning follows (the bank of the transfer, the telco of the
+    call or SMS)."""
+
+    def __init__(self, tables: Mapping[str, pa.Table], police: str | None) -> None:
+        self.police = police
+        self.reporter: dict[str, str] = {}
+        for name in _DECIDED:
+            if name in tables:
+                t = tables[name]
+                self.reporter.update(
+                    zip(t["event_id"].to_pylist(), t["institution_id"].to_pylist(), strict=True)
+                )
+
+    def status_row(self, warning: Mapping[str, Any]) -> dict[str, Any]:
+        if warning["channel"] == WarningChannel.CALL_96110.value and self.police:
+            sender: str | None = self.police
+        else:
+            sender = self.reporter.get(warning["source_event_id"])
+        return {
+            "warning_id": warning["warning_id"],
+            "institution_id": sender,
+            "done_ts": None,
+            "done_by": None,
+        }
+
+
+def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), _INSERT_ROWS):
+        conn.execute(table.insert(), rows[start : start + _INSERT_ROWS])
+
+
+# --- reports and cases -------------------------------------------------------------------
+def load_cases(
+    service: Service, world_tables: Mapping[str, pa.Table], police_agency: str, key_id: str
+) -> CaseCounts:
+    """The world's victims' reports, filed by the police agency, opened as cases against
+    the world's ledger (`funds.open_cases`, as `fraudwall cases open` does); a report that
+    cannot become a case keeps the reason."""
+    filed = reports_from_table(world_tables["reports"])
+    intake = open_cases(filed, world_tables, intake_ms=RecoveryPolicy().intake_ms)
+    case_of = {c.report_id: c.case_id for c in intake.cases}
+    refused = {r.report_id: r.reason for r in intake.rejected}
+    sources = [
+        {"event_id": r.event_id, "agency_id": police_agency, "key_id": key_id,
+         "case_id": case_of.get(r.event_id), "refused": refused.get(r.event_id)}
+        for r in filed
+    ]  # fmt: skip
+    counts = CaseCounts(len(filed), len(intake.cases), len(intake.rejected))
+    with service.db.writing() as conn:
+        _insert(conn, reports, [row_of(r) for r in filed])
+        _insert(conn, report_sources, sources)
+        _insert(conn, case_files, [row_of(c) for c in intake.cases])
+        record(
+            conn, SYSTEM, service.now(), [AuditNote("demo.cases", "case_files", after=vars(counts))]
+        )
+    return counts
+
+
+# --- a check to try ------------------------------------------------------------------------
+def sample_check(tables: Mapping[str, pa.Table], institution_id: str, now: int) -> dict[str, Any]:
+    """A transfer a newcomer can ask about with the ``institution`` key: from a person's
+    account at that bank to the account a reported victim first paid (a first-hop mule),
+    when the world has one; else to another person's account."""
+    accounts = tables["accounts"]
+    own = accounts.filter(
+        pc.and_(
+            pc.equal(accounts["institution_id"], institution_id),
+            pc.is_valid(accounts["owner_person_id"]),
+        )
+    )
+    if not own.num_rows:
+        raise InputError(
+            "--demo", f"the simulated world has no person's account at {institution_id}"
+        )
+    payer = own["account_id"][0].as_py()
+    payee = own["account_id"][own.num_rows - 1].as_py()
+    paid = [t for r in tables["reports"]["transfer_ids"].to_pylist() for t in r]
+    if paid:
+        transfers = tables["transfers"]
+        first = transfers.filter(pc.equal(transfers["event_id"], paid[0]))
+        if first.num_rows:
+            payee = first["to_account"][0].as_py()
+    transfer = Transfer(
+        event_id=f"demo-check-{now}", ts=now, institution_id=institution_id, from_account=payer,
+        to_account=payee, amount_fen=800_000, channel=Channel.MOBILE,
+    )  # fmt: skip
+    return msgspec.to_builtins(transfer)
+
+
+def write_keys(path: Path, keys: list[DemoKey]) -> None:
+    """``{name: key}``, readable by its owner only (the keys are secrets)."""
+    text = json.dumps({k.name: k.key for k in keys}, indent=2) + "\n"
+    tmp = path.with_name(f".{path.name}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    os.replace(tmp, path)
+
+
+# --- the whole of it -----------------------------------------------------------------------
+def load_demo(
+    settings: ServeSettings,
+    size: DemoSize | None = None,
+    *,
+    force: bool = False,
+    clock: Clock | None = None,
+    progress: Progress | None = None,
+) -> DemoLoad:
+    """Simulate a world and load it into the service at `settings` (see the module doc)."""
+    report = progress or (lambda step, fraction: None)
+    config = (size or DemoSize()).config()
+    check_target(settings, force)
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    service = Service(settings, clock)
+    try:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        migrate.prepare(service.db)
+        if force:
+            with service.db.writing() as conn:
+                clear_service_data(conn)
+            shutil.rmtree(settings.snapshot_dir, ignore_errors=True)
+            (settings.data_dir / KEYS_FILE).unlink(missing_ok=True)
+        else:
+            _check_empty(service)
+        world = simulate(config, progress=lambda step, f: report(f"world: {step}", f))
+        tables = world.tables
+        seconds["simulate"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        made, keys, registry = load_entities(service, tables)
+        seconds["entities"] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        history = load_history(service, tables, progress=report)
+        seconds["history"] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        analyst = next(k for k in keys if k.role == ApiRole.POLICE_ANALYST)
+        cases = load_cases(service, tables, analyst.agency_id, analyst.key.split(".", 1)[0])
+        seconds["cases"] = time.perf_counter() - t1
+        bank = next(k for k in keys if k.name == "institution")
+        institution_id = next(a.institution_id for a in made if a.agency_id == bank.agency_id)
+        check = sample_check(tables, institution_id or "", service.now())
+        keys_file = settings.data_dir / KEYS_FILE
+        write_keys(keys_file, keys)
+    finally:
+        service.stop()
+    seconds["total"] = time.perf_counter() - t0
+    return DemoLoad(keys, len(made), registry, history, cases, keys_file, check, seconds)
+
+
+__all__ = [
+    "KEYS_FILE",
+    "WATERMARK_KEY",
+    "CaseCounts",
+    "DemoKey",
+    "DemoLoad",
+    "DemoSize",
+    "HistoryCounts",
+    "check_target",
+    "clear_service_data",
+    "demo_agencies",
+    "key_holders",
+    "load_cases",
+    "load_demo",
+    "load_entities",
+    "load_history",
+    "sample_check",
+    "write_keys",
+]

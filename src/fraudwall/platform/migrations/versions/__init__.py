@@ -1,0 +1,1 @@
+"""One file per revision of the service's schema (Alembic reads them; see `migrate`)."""
