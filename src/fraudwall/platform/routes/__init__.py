@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fraudwall.platform.routes import admin
+from fraudwall.platform.routes import admin, risk
 
-AREAS: list[APIRouter] = [admin.router]
+AREAS: list[APIRouter] = [admin.router, risk.router]
 
 __all__ = ["AREAS"]
