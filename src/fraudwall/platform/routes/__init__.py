@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fraudwall.platform.routes import admin, risk
+from fraudwall.platform.routes import admin, risk, statistics
 
-AREAS: list[APIRouter] = [admin.router, risk.router]
+AREAS: list[APIRouter] = [admin.router, risk.router, statistics.router]
 
 __all__ = ["AREAS"]
