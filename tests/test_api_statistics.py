@@ -86,8 +86,7 @@ def test_by_region_counts_by_the_victims_region(service_api: Api) -> None:
         "unknown": (1, 50_000, 0, 0),
     }
     assert answer["notes"] == [
-        "1 reports and 0 cases name people the registry does not hold: they count under "
-        "'unknown'"
+        "1 reports and 0 cases name people the registry does not hold: they count under 'unknown'"
     ]
 
 
@@ -160,9 +159,7 @@ def test_everyone_else_is_403_naming_the_roles(service_api: Api, caller: str) ->
 def test_a_bad_question_is_422_naming_the_parameter(
     service_api: Api, params: dict[str, Any], where: str, problem: str
 ) -> None:
-    r = service_api.client.get(
-        "/v1/statistics", params=params, headers=service_api.as_("analyst")
-    )
+    r = service_api.client.get("/v1/statistics", params=params, headers=service_api.as_("analyst"))
     assert r.status_code == 422, r.text
     assert r.json()["error"]["where"] == where
     assert problem in r.json()["error"]["problem"]
