@@ -100,6 +100,7 @@ def serve_cmd(
     import uvicorn
 
     from fraudwall.platform import ServeSettings, create_app
+    from fraudwall.platform.ops import configure_logging
 
     settings = ServeSettings(
         data_dir=data,
@@ -108,6 +109,7 @@ def serve_cmd(
         reorder_window_ms=int(reorder_window * 1000),
     )
     app = create_app(settings)
+    configure_logging()  # JSON lines on stderr, one per request (platform.ops)
     Console(stderr=True).print(f"fraudwall serving on http://{host}:{port} (docs at /docs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
