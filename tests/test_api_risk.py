@@ -9,6 +9,8 @@ from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from service_api import CALLERS, T0, Api
 from stored_rows import (
     call,
@@ -26,7 +28,7 @@ from fraudwall.errors import InputError
 from fraudwall.model import DAY_MS, Action, OrderKind, OrderState
 from fraudwall.platform import lookupkeys, risk
 from fraudwall.platform.risk import Evidence, RiskKind, RiskSources, Verdict
-from fraudwall.platform.schema import audit_log
+from fraudwall.platform.schema import audit_log, metadata, report_transfers
 
 AGENCIES = [c for c in CALLERS if c != "public"]
 FRAUD_NUMBER = "+8613800000003"
@@ -86,7 +88,7 @@ def test_a_number_the_engine_blocked_is_high_with_its_decisions(service_api: Api
     assert answer["verdict"] == "high"
     assert sorted(whats(answer)) == [
         "1 SMS from this number decided allow",
-        "1 calls from this number decided warn",
+        "1 call from this number decided warn",
         "2 calls from this number decided block",
     ]
     block = next(e for e in answer["evidence"] if "block" in e["what"])
@@ -123,7 +125,7 @@ def test_an_account_paid_by_reported_victims_and_frozen_is_high(service_api: Api
     assert reported["count"] == 2 and reported["amount_fen"] == 5_000_00
     assert (reported["first_ts"], reported["last_ts"]) == (T0 + 2 * DAY_MS, T0 + 2 * DAY_MS + 5)
     assert by_source["police orders"]["what"] == "under 1 freeze order (executed)"
-    assert "1 transfers to this account decided hold" in whats(answer)
+    assert "1 transfer to this account decided hold" in whats(answer)
     assert answer["sources"] == ["engine decisions", "victims' reports", "police orders"]
 
 
@@ -369,3 +371,72 @@ def test_risk_lookups_search_indexes_and_never_scan_a_table(service_api: Api) ->
             plan = [row[3] for row in raw.execute("EXPLAIN QUERY PLAN " + statement, params)]
             scans = [step for step in plan if step.startswith("SCAN ")]
             assert not scans, f"{statement}\n{plan}"
+
+
+# --- properties ----------------------------------------------------------------------------------
+SEPARATORS = st.sampled_from(["", " ", "-", " - ", ".", "  "])
+
+
+@given(
+    digits=st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+    prefix=st.sampled_from(["", "+86", "+86 ", "0086", "0086 ", "86", "(+86) "]),
+    cuts=st.lists(st.tuples(st.integers(1, 10), SEPARATORS), max_size=4),
+)
+def test_any_way_of_writing_a_mobile_number_reads_as_one(
+    digits: str, prefix: str, cuts: list[tuple[int, str]]
+) -> None:
+    written = digits
+    for at, sep in sorted(cuts, reverse=True):
+        written = written[:at] + sep + written[at:]
+    number = lookupkeys.phone_number(prefix + written)
+    assert number == "+86" + digits
+    assert lookupkeys.phone_number(number) == number
+
+
+LABEL = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,10}[a-z0-9])?", fullmatch=True)
+
+
+@given(
+    labels=st.lists(LABEL, min_size=2, max_size=4),
+    scheme=st.sampled_from(["", "http://", "https://", "HTTPS://"]),
+    port=st.sampled_from(["", ":80", ":8443"]),
+    path=st.sampled_from(["", "/", "/login?next=/pay", "#top"]),
+    upper=st.booleans(),
+)
+def test_any_link_to_a_host_reads_as_its_lower_case_host(
+    labels: list[str], scheme: str, port: str, path: str, upper: bool
+) -> None:
+    name = ".".join(labels)
+    written = scheme + (name.upper() if upper else name) + port + path
+    assert lookupkeys.host(written) == name
+    assert lookupkeys.host(lookupkeys.host(written)) == name
+
+
+REPORTS = st.lists(
+    st.tuples(
+        st.sampled_from(["R1", "R2", "R3", "R4"]),
+        st.lists(st.sampled_from(["T1", "T2", "T3", "T4", "T5"]), max_size=4),
+    ),
+    max_size=6,
+    unique_by=lambda r: r[0],
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(reports=REPORTS, split=st.integers(0, 6))
+def test_linking_reports_twice_in_any_split_is_linking_them_once(
+    reports: list[tuple[str, list[str]]], split: int
+) -> None:
+    """Each report names its transfers once in `report_transfers`, however often and in
+    whatever batches it is linked (a report is stored once, but a retry may link again)."""
+    made = [report(r, "P1", t, 100) for r, t in reports]
+    engine = sa.create_engine("sqlite://")
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        risk.link_reports(conn, made[:split])
+        risk.link_reports(conn, made)
+        risk.link_reports(conn, made[split:])
+        rows = conn.execute(sa.select(report_transfers)).all()
+    engine.dispose()
+    expected = {(t, r) for r, ts in reports for t in ts}
+    assert sorted((row.transfer_id, row.report_id) for row in rows) == sorted(expected)

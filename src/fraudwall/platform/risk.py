@@ -209,7 +209,11 @@ _ACTION_SEVERITY: Final = {
     Action.WARN: Verdict.MEDIUM,
     Action.ALLOW: Verdict.LOW,
 }
-_DECIDED_NOUN: Final = {"transfer": "transfers", "call": "calls", "sms": "SMS"}
+_DECIDED_NOUN: Final = {
+    "transfer": ("transfer", "transfers"),
+    "call": ("call", "calls"),
+    "sms": ("SMS", "SMS"),
+}
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -242,10 +246,10 @@ class EngineDecisions:
         )
         out = []
         for kind, action, n, first, last in conn.execute(q):
-            noun = _DECIDED_NOUN.get(kind, str(kind))
+            one, many = _DECIDED_NOUN.get(kind, (str(kind), str(kind)))
             out.append(
                 Evidence(
-                    what=f"{n} {noun} {self.side} decided {action}",
+                    what=f"{_plural(int(n), one, many)} {self.side} decided {action}",
                     source=self.name,
                     severity=_ACTION_SEVERITY.get(Action(action), Verdict.LOW),
                     count=int(n),
