@@ -123,6 +123,7 @@ def serve_cmd(
 
     from fraudwall.platform import PlatformDB, ServeSettings, create_app
     from fraudwall.platform.migrate import prepare
+    from fraudwall.platform.ops import configure_logging
 
     settings = ServeSettings(
         data_dir=data,
@@ -150,6 +151,7 @@ def serve_cmd(
         finally:
             database.close()
     app = create_app(settings)
+    configure_logging()  # JSON lines on stderr, one per request (platform.ops)
     console.print(f"fraudwall serving on http://{host}:{port} (docs at /docs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
 

@@ -2,7 +2,9 @@
 
 `create_app(settings)` builds it; `fraudwall serve` runs it with uvicorn. The app refuses
 to start if a /v1 route names no role (a forgotten permission fails at build, and at run
-time `auth.authorize` refuses it anyway).
+time `auth.authorize` refuses it anyway), or if a route outside /v1 is not on the one
+list of what is answered without a key (`routes.ops.PUBLIC_PATHS`). Every request goes
+through `middleware.RequestMiddleware` (request id, body limit, metrics, access log).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from fastapi.routing import APIRoute
 
 from fraudwall.platform.auth import ROLES_KEY, authorize
 from fraudwall.platform.errors import ERROR_RESPONSES, install_error_handlers
+from fraudwall.platform.middleware import RequestMiddleware
 from fraudwall.platform.routes import AREAS
+from fraudwall.platform.routes import ops as ops_routes
 from fraudwall.platform.service import Service
 from fraudwall.platform.settings import Clock, ServeSettings
 
@@ -50,6 +54,9 @@ def create_app(settings: ServeSettings | None = None, clock: Clock | None = None
             dependencies=[Depends(authorize)],
             responses=ERROR_RESPONSES,  # the one error shape, described for clients
         )
+    app.include_router(ops_routes.router)
+    _refuse_unlisted_public_routes(app)
+    app.add_middleware(RequestMiddleware, service=service)
     return app
 
 
@@ -58,6 +65,16 @@ def _refuse_unnamed_roles(router: APIRouter) -> None:
         if isinstance(route, APIRoute) and not (route.openapi_extra or {}).get(ROLES_KEY):
             path = API_PREFIX + route.path
             raise RuntimeError(f"{sorted(route.methods or ())} {path} names no role (auth.allow)")
+
+
+def _refuse_unlisted_public_routes(app: FastAPI) -> None:
+    """What is mounted outside /v1 (the operations router, the API's documentation) must
+    be on the one list of what is answered without a key."""
+    docs = [app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url]
+    paths = [getattr(r, "path", "") for r in ops_routes.router.routes] + [p for p in docs if p]
+    for path in paths:
+        if path not in ops_routes.PUBLIC_PATHS:
+            raise RuntimeError(f"{path} is answered without a key but not in PUBLIC_PATHS")
 
 
 __all__ = ["API_PREFIX", "create_app"]

@@ -129,7 +129,8 @@ def verify_audit(conn: sa.Connection) -> AuditCheck:
     a reordered one (the previous hash it names)."""
     check = AuditCheck()
     prev, expected_seq = GENESIS, 1
-    for r in conn.execute(sa.select(audit_log).order_by(audit_log.c.seq)):
+    walk = sa.select(audit_log).order_by(audit_log.c.seq).execution_options(yield_per=10_000)
+    for r in conn.execute(walk):
         row = dict(r._mapping)
         check.entries += 1
         seq = row["seq"]
@@ -143,7 +144,7 @@ def verify_audit(conn: sa.Connection) -> AuditCheck:
         if row["prev_hash"] != prev:
             check.problems.append(
                 f"entry {seq} ({row['action']} {row['subject']}) does not follow entry "
-                f"{seq - 1}: the log was reordered or an entry was replaced"
+                f"{seq - 1}: the log was reordered, or entry {seq - 1} or {seq} was replaced"
             )
             return check
         if entry_hash(prev, row) != row["hash"]:
@@ -155,12 +156,35 @@ def verify_audit(conn: sa.Connection) -> AuditCheck:
         prev, expected_seq = row["hash"], seq + 1
     head_seq, head_hash = _head(conn)
     last = expected_seq - 1
-    if head_seq != last or (last and head_hash != prev):
+    if head_seq > last:
         check.problems.append(
-            f"the log ends at entry {last} but its head says {head_seq}: "
-            + ("the last entries were removed" if head_seq > last else "the head was altered")
+            f"entry {last + 1}"
+            + (f"..{head_seq}" if head_seq > last + 1 else "")
+            + f" is missing: the log ends at entry {last} but its head says {head_seq} "
+            "(the last entries were removed)"
+        )
+    elif head_seq < last:
+        check.problems.append(
+            f"entry {head_seq + 1}"
+            + (f"..{last}" if last > head_seq + 1 else "")
+            + f" was added outside the service: the log's head says {head_seq}"
+        )
+    elif last and head_hash != prev:
+        check.problems.append(
+            f"entry {last} does not match the log's head: it was replaced, or the head altered"
         )
     return check
+
+
+def read_entries(conn: sa.Connection, from_seq: int, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` entries from sequence number `from_seq` on, oldest first."""
+    q = (
+        sa.select(audit_log)
+        .where(audit_log.c.seq >= from_seq)
+        .order_by(audit_log.c.seq)
+        .limit(limit)
+    )
+    return [dict(r._mapping) for r in conn.execute(q)]
 
 
 __all__ = [
@@ -168,6 +192,7 @@ __all__ = [
     "AuditCheck",
     "AuditNote",
     "entry_hash",
+    "read_entries",
     "record",
     "record_one",
     "verify_audit",

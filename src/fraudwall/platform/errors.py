@@ -125,7 +125,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("internal error on %s %s", request.method, request.url.path)
         body = error_body(request, request.url.path, "internal error (the server log has it)")
-        return JSONResponse(body, status_code=500)
+        # answered outside the request middleware, which tags every other response
+        request_id = body["request_id"]
+        headers = {"X-Request-ID": request_id} if request_id else None
+        return JSONResponse(body, status_code=500, headers=headers)
 
 
 __all__ = [

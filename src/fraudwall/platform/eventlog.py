@@ -16,7 +16,18 @@ import msgspec
 import pyarrow as pa
 import sqlalchemy as sa
 
-from fraudwall.model import BY_TABLE, Event, table_from_records
+from fraudwall.model import (
+    BY_TABLE,
+    AppInstall,
+    Call,
+    Event,
+    Login,
+    Sms,
+    Transfer,
+    UrlVisit,
+    table_from_records,
+)
+from fraudwall.platform.lookupkeys import stored_host
 from fraudwall.platform.schema import events
 
 ACCEPTED = "accepted"  # it happened (a streamed record)
@@ -48,7 +59,27 @@ def event_row(record: Event, agency_id: str, status: str, now: int) -> dict[str,
         "outcome_source": None,
         "received_ts": now,
         "absorbed_ts": None,
+        **lookup_columns(record),
     }
+
+
+def lookup_columns(record: Event) -> dict[str, str | None]:
+    """The columns risk checks and statistics find an event by (see `schema`'s
+    risk/statistics block): the side a check asks about (`party`), the device, the channel."""
+    party = device = channel = None
+    if isinstance(record, Transfer):
+        party, device, channel = record.to_account, record.device_id, record.channel.value
+    elif isinstance(record, Call):
+        party, device, channel = record.caller, record.caller_device, record.gateway.value
+    elif isinstance(record, Sms):
+        party, device, channel = record.sender, record.sender_device, record.gateway.value
+    elif isinstance(record, UrlVisit):
+        party, device = stored_host(record.domain), record.device_id
+    elif isinstance(record, AppInstall):
+        party, device = record.app_id, record.device_id
+    elif isinstance(record, Login):
+        party, device = record.account_id, record.device_id
+    return {"party": party, "device_id": device, "channel": channel}
 
 
 def stored_digests(conn: sa.Connection, event_ids: Sequence[str]) -> dict[str, str]:
@@ -87,6 +118,7 @@ __all__ = [
     "body_of",
     "digest_of",
     "event_row",
+    "lookup_columns",
     "records_of",
     "stored_digests",
     "tables_of",

@@ -12,14 +12,15 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from fraudwall.model import Account, Institution, Phone, Record
+from fraudwall.model import Account, Institution, Person, Phone, Record
 from fraudwall.model.sql import row_of
-from fraudwall.platform.schema import accounts, institutions, phones
+from fraudwall.platform.schema import accounts, institutions, people, phones
 
 REGISTRY: dict[str, tuple[type[Record], sa.Table]] = {
     "institutions": (Institution, institutions),
     "accounts": (Account, accounts),
     "phones": (Phone, phones),
+    "people": (Person, people),  # their region: statistics by region
 }
 
 

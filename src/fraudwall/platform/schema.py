@@ -19,6 +19,7 @@ from fraudwall.model import (
     Decision,
     Institution,
     Order,
+    Person,
     Phone,
     Report,
     WarningTask,
@@ -175,6 +176,32 @@ meta = sa.Table(
     sa.Column("value", sa.JSON, nullable=False),
 )
 
+# --- risk/statistics --------------------------------------------------------------------
+# What a risk check looks an event up by, as indexed columns, never by reading the bodies:
+# `party` is the side of the event a check asks about (a call's caller, an SMS's sender, a
+# transfer's payee, a URL visit's host, an install's app, a login's account), `device_id`
+# the device it came from, `channel` a transfer's channel or a call's or SMS's gateway
+# (statistics by channel). `eventlog.event_row` fills them (`lookupkeys` writes the values).
+events.append_column(sa.Column("party", sa.Text, nullable=True))
+events.append_column(sa.Column("device_id", sa.Text, nullable=True))
+events.append_column(sa.Column("channel", sa.Text, nullable=True))
+sa.Index("ix_events_kind_party", events.c.kind, events.c.party)
+sa.Index("ix_events_device_id", events.c.device_id)
+# The transfers each victim's report names, one row each (reports hold them as a JSON
+# list, which no index reaches): whoever stores a report calls `risk.link_reports`.
+report_transfers = sa.Table(
+    "report_transfers",
+    metadata,
+    sa.Column("transfer_id", sa.Text, primary_key=True),
+    sa.Column("report_id", sa.Text, sa.ForeignKey("reports.event_id"), primary_key=True),
+)
+sa.Index("ix_report_transfers_report_id", report_transfers.c.report_id)
+# People (region, for statistics by region; the demo and institutions load them).
+people = sql_table(Person, metadata)
+sa.Index("ix_orders_account_id", orders.c.account_id)
+sa.Index("ix_reports_ts", reports.c.ts)
+sa.Index("ix_case_files_report_ts", case_files.c.report_ts)
+
 __all__ = [
     "accounts",
     "agencies",
@@ -189,8 +216,10 @@ __all__ = [
     "meta",
     "metadata",
     "orders",
+    "people",
     "phones",
     "report_sources",
+    "report_transfers",
     "reports",
     "warning_tasks",
     "warnings",

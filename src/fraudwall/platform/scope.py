@@ -46,6 +46,14 @@ def check_sees(who: Principal, institution_id: str | None, what: str, ident: str
         raise NotFound(what, f"no {what} {ident!r}")
 
 
+def sees_risk_evidence(who: Principal) -> bool:
+    """Risk checks: every agency sees the evidence behind a verdict (the shared risk list is
+    meant for them; it is aggregate, with no customer's ids); the public app sees only the
+    verdict and the advice. Amounts about an account are shown to those who `sees` its
+    institution."""
+    return who.role is not ApiRole.PUBLIC_APP
+
+
 def check_speaks_for(who: Principal, institution_id: str, where: str = "institution_id") -> None:
     """An institution or telco writes only in its own name (police and the operator may
     write for any)."""
@@ -60,4 +68,11 @@ def check_speaks_for(who: Principal, institution_id: str, where: str = "institut
     )
 
 
-__all__ = ["check_sees", "check_speaks_for", "institution_scope", "sees", "visible"]
+__all__ = [
+    "check_sees",
+    "check_speaks_for",
+    "institution_scope",
+    "sees",
+    "sees_risk_evidence",
+    "visible",
+]

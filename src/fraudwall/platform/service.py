@@ -15,6 +15,7 @@ from fraudwall.platform import audit, migrate
 from fraudwall.platform.auth import Principal, principal_for
 from fraudwall.platform.db import PlatformDB
 from fraudwall.platform.enginehost import EngineHost
+from fraudwall.platform.ops import Metrics
 from fraudwall.platform.settings import Clock, ServeSettings, WallClock
 
 
@@ -26,6 +27,7 @@ class Service:
         self.clock: Clock = clock if clock is not None else WallClock()
         self.db = PlatformDB(settings.database)
         self.host = EngineHost(self)
+        self.metrics = Metrics(self)  # count_decisions, count_ingest: see platform.ops
         self.started = False
 
     def now(self) -> int:

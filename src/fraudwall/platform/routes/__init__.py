@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fraudwall.platform.routes import admin
+from fraudwall.platform.routes import admin, audit, risk, statistics
 
-AREAS: list[APIRouter] = [admin.router]
+AREAS: list[APIRouter] = [admin.router, risk.router, statistics.router, audit.router]
 
 __all__ = ["AREAS"]
