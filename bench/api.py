@@ -101,8 +101,8 @@ end
 request = function()
   counter = counter + 1
   local n = counter
-  local payer = (n * 7 + tid * 13) % %(accounts)d
-  local payee = (n * 11 + tid * 17 + 1) % %(accounts)d
+  local payer = (n * 7 + tid * 13) %% %(accounts)d
+  local payee = (n * 11 + tid * 17 + 1) %% %(accounts)d
   local body = string.format(
     '{"event_id":"w%%d-%%d","ts":%%d,"institution_id":"B01","from_account":"A%%d",' ..
     '"to_account":"A%%d","amount_fen":%%d,"channel":"mobile"}',
