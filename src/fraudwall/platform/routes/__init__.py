@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fraudwall.platform.routes import admin
+from fraudwall.platform.routes import admin, cases, orders, returns
 
-AREAS: list[APIRouter] = [admin.router]
+AREAS: list[APIRouter] = [admin.router, cases.router, orders.router, returns.router]
 
 __all__ = ["AREAS"]
