@@ -190,8 +190,12 @@ def test_a_later_case_joins_the_group_of_an_earlier_one(service_api: Api) -> Non
 
 def test_unknown_cases_and_groups_are_not_found(service_api: Api) -> None:
     api = service_api
-    for path in ("/v1/cases/NOPE", "/v1/cases/NOPE/trace", "/v1/cases/NOPE/flow",
-                 "/v1/case-groups/NOPE"):  # fmt: skip
+    for path in (
+        "/v1/cases/NOPE",
+        "/v1/cases/NOPE/trace",
+        "/v1/cases/NOPE/flow",
+        "/v1/case-groups/NOPE",
+    ):
         r = api.client.get(path, headers=api.as_("analyst"))
         assert r.status_code == 404, path
 
@@ -207,8 +211,15 @@ def test_the_trace_says_where_each_victims_money_is_in_fen(service_api: Api) -> 
     assert held["B1"] == {C1: 300_000}
     a1 = next(a for a in t["accounts"] if a["account_id"] == "A1")
     assert a1["institution_id"] == "B01" and a1["balance_fen"] == OPENING + 400_000
-    assert t["sinks"] == [{"account_id": "CASH", "sink_kind": "cash", "fen": 100_000,
-                           "transfers": 1, "by_victim": {C1: 100_000}}]  # fmt: skip
+    assert t["sinks"] == [
+        {
+            "account_id": "CASH",
+            "sink_kind": "cash",
+            "fen": 100_000,
+            "transfers": 1,
+            "by_victim": {C1: 100_000},
+        }
+    ]
     for v in t["victims"]:  # every fen is somewhere: held or gone
         assert v["held_fen"] + v["exited_fen"] == v["paid_fen"]
     one = api.client.get(f"/v1/cases/{C2}/trace", headers=api.as_("analyst")).json()
@@ -263,9 +274,17 @@ def test_case_groups_show_what_links_their_cases(service_api: Api) -> None:
     api = service_api
     setup_world(api)
     groups = api.client.get("/v1/case-groups", headers=api.as_("analyst")).json()
-    assert groups == [{"group_id": C1, "case_ids": [C1, C2], "victims": ["P1", "P2"],
-                       "paid_fen": 800_000, "loss_fen": 800_000, "linked_by": ["account"],
-                       "first_report_ts": T0 - H}]  # fmt: skip
+    assert groups == [
+        {
+            "group_id": C1,
+            "case_ids": [C1, C2],
+            "victims": ["P1", "P2"],
+            "paid_fen": 800_000,
+            "loss_fen": 800_000,
+            "linked_by": ["account"],
+            "first_report_ts": T0 - H,
+        }
+    ]
     detail = api.client.get(f"/v1/case-groups/{C1}", headers=api.as_("supervisor")).json()
     assert detail["shared"] == {"account:A1": [C1, C2]}
     assert [c["case_id"] for c in detail["cases"]] == [C1, C2]
