@@ -518,7 +518,8 @@ def decide_objection(
 
 def _store_change(desk: OrderDesk, row: Any, inputs: dict[str, Any], action: str) -> PlanView:
     """Store the plan's changed inputs; when its amount changed, the approval given or asked
-    for no longer holds: a new one is asked for if the amount is above the threshold."""
+    for no longer holds: a new one is asked for if the amount is above the threshold, in the
+    name of whoever changed the plan (so they cannot approve it either)."""
     conn = desk.conn
     before = _view(row)
     _, rnd = replay(inputs, actor_of(desk.who))
