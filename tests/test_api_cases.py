@@ -335,3 +335,22 @@ def test_reading_a_case_is_audited_with_who_read_it(service_api: Api) -> None:
 
         assert verify_audit(conn).ok
     assert R2["event_id"] == "R2"
+
+
+def test_cases_stored_without_their_links_keep_their_group(service_api: Api) -> None:
+    """Cases written straight into the store (as the demo loads a world's) have no links
+    stored: opening the next case finds theirs again rather than splitting their group."""
+    import sqlalchemy as sa
+
+    from fraudwall.platform.schema import case_links
+
+    api = service_api
+    setup_world(api)
+    with api.service.db.writing() as conn:
+        conn.execute(sa.delete(case_links))
+    ingest(api, [transfer("T5", T0 - 3 * H, "V3", "A1", 100_000, "B01")])
+    api.client.post("/v1/reports", headers=api.as_("analyst"), json=report("R3", "P3", ["T5"], 1))
+    r = api.client.post("/v1/cases", headers=api.as_("analyst"), json={}).json()
+    assert r["opened"][0]["group_id"] == C1 and r["regrouped"] == []
+    detail = api.client.get(f"/v1/case-groups/{C1}", headers=api.as_("analyst")).json()
+    assert detail["shared"] == {"account:A1": [C1, C2, "CASE-R3"]}

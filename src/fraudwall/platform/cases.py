@@ -233,11 +233,21 @@ def all_cases(conn: sa.Connection) -> list[CaseFile]:
 
 
 def stored_links(conn: sa.Connection, case_ids: Sequence[str]) -> dict[str, frozenset[str]]:
-    """What each case may share with another (empty when nothing), as intake found it."""
-    found: dict[str, set[str]] = {c: set() for c in case_ids}
+    """What each of the cases may share with another, as intake found it (a case with
+    nothing stored is left out: it shares nothing, or was stored without its links)."""
+    wanted = set(case_ids)
+    found: dict[str, set[str]] = {}
     for r in conn.execute(sa.select(case_links)):
-        found.setdefault(r.case_id, set()).add(r.link_key)
+        if r.case_id in wanted:
+            found.setdefault(r.case_id, set()).add(r.link_key)
     return {k: frozenset(v) for k, v in found.items()}
+
+
+def _store_links(conn: sa.Connection, case_id: str, keys: frozenset[str]) -> None:
+    if keys:
+        conn.execute(
+            case_links.insert(), [{"case_id": case_id, "link_key": k} for k in sorted(keys)]
+        )
 
 
 def open_from_reports(conn: sa.Connection, report_ids: Sequence[str] | None, now: int) -> Opened:
@@ -259,22 +269,14 @@ def open_from_reports(conn: sa.Connection, report_ids: Sequence[str] | None, now
         return result
     existing = all_cases(conn)
     before = {c.case_id: c for c in existing}
+    known_links = stored_links(conn, list(before))  # the rest are found again by intake
     intake = open_cases(
-        candidates,
-        world_tables(conn),
-        existing=existing,
-        opened_ts=now,
-        links=stored_links(conn, list(before)),
+        candidates, world_tables(conn), existing=existing, opened_ts=now, links=known_links
     )
     for case in intake.cases:
         old = before.get(case.case_id)
         if old is None:
             conn.execute(case_files.insert(), [row_of(case)])
-            keys = sorted(intake.links.get(case.case_id, frozenset()))
-            if keys:
-                conn.execute(
-                    case_links.insert(), [{"case_id": case.case_id, "link_key": k} for k in keys]
-                )
             conn.execute(
                 report_sources.update()
                 .where(report_sources.c.event_id == case.report_id)
@@ -288,6 +290,8 @@ def open_from_reports(conn: sa.Connection, report_ids: Sequence[str] | None, now
                 .values(group_id=case.group_id)
             )
             result.regrouped.append((case, old.group_id))
+        if case.case_id not in known_links:  # new, or stored without its links (a demo's)
+            _store_links(conn, case.case_id, intake.links.get(case.case_id, frozenset()))
     for rejected in intake.rejected:
         conn.execute(
             report_sources.update()

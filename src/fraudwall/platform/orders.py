@@ -481,7 +481,12 @@ def answer(desk: OrderDesk, order_id: str, given: Answer) -> tuple[OrderView, bo
         )
     if given.outcome not in OUTCOMES:
         raise InputError("outcome", f"{given.outcome}: answer executed, mismatch or no_funds")
-    cite = desk.book.citation(order_id)
+    try:
+        cite = desk.book.citation(order_id)
+    except OrderError:  # an order kept from elsewhere (a world's run) without its citation
+        raise Conflict(
+            "order_id", f"{order_id} cites no transfer here, so it cannot be checked or applied"
+        ) from None
     record = BankRecord(
         account_id=given.account_id or order.account_id,
         account_name=given.account_name,

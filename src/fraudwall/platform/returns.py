@@ -228,7 +228,12 @@ def plan_return(desk: OrderDesk, account_id: str, rule: Rule | None = None) -> P
     sole: list[bool] = []
     unique: list[bool] = []
     for group_id in sorted(members):
-        result = recovery.trace_cases(members[group_id], now)
+        try:
+            result = recovery.trace_cases(members[group_id], now)
+        except (KeyError, ValueError) as exc:
+            raise Conflict(
+                "account_id", f"case group {group_id} cannot be traced ({exc})"
+            ) from None
         reached = {r.account: r for r in result.accounts}.get(account_id)
         if reached is None:
             continue
