@@ -13,6 +13,7 @@ from funds_api import C1, C2, OPENING, audit_actions, audit_rows, setup_world
 from service_api import CALLERS, Api, H
 
 from fraudwall.platform import webhooks
+from fraudwall.platform.audit import verify_audit
 from fraudwall.platform.schema import deliveries
 
 MIN = 60_000
@@ -414,6 +415,8 @@ def test_a_failing_webhook_is_retried_and_polling_still_shows_the_order(service_
     with api.service.db.reading() as conn:
         row = conn.execute(sa.select(deliveries).where(deliveries.c.order_id == order_id)).one()
     assert row.pushed_ts == api.clock.now() and row.attempts == 2 and row.last_error is None
+    with api.service.db.reading() as conn:
+        assert verify_audit(conn).ok  # the pushes, audited by the service itself, chain too
 
 
 def test_a_webhook_set_later_gets_the_orders_still_awaiting_the_bank(service_api: Api) -> None:

@@ -10,6 +10,8 @@ import pytest
 from funds_api import C1, C2, OPENING, audit_actions, audit_rows, setup_world
 from service_api import CALLERS, Api, H
 
+from fraudwall.platform.audit import verify_audit
+
 DAY = 24 * H
 B1_BALANCE = OPENING + 400_000 - 100_000
 
@@ -263,6 +265,8 @@ def test_an_upheld_objection_replans_and_asks_for_approval_again(service_api: Ap
     done = r.json()["plan"]
     assert done["state"] == "executed" and done["amount_fen"] == 150_000
     assert order(api, freeze_id)["amount_fen"] == 50_000  # the rest stays frozen
+    with api.service.db.reading() as conn:
+        assert verify_audit(conn).ok  # every step is in the one chained log
 
 
 def test_a_return_needs_frozen_money_and_a_conserving_rule(service_api: Api) -> None:
