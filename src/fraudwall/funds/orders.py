@@ -18,7 +18,7 @@ due, so the state never depends on wall-clock time.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -184,11 +184,15 @@ class OrderBook:
         audit: AuditTrail | None = None,
         *,
         settled: Iterable[str] = (),
+        citations: Mapping[str, Citation] | None = None,
     ) -> OrderBook:
         """A book holding orders kept from an earlier run (e.g. in the case store): ids go on
-        from the highest number seen, the clock from the latest time any order records, and
-        `settled` names the return orders already drawn from the freezes."""
+        from the highest number seen, the clock from the latest time any order records,
+        `settled` names the return orders already drawn from the freezes and `citations`
+        gives the stop-payments their cited transfers back (a stop still awaiting the
+        bank's answer needs its citation to be applied)."""
         book = cls(audit)
+        book._cites.update(citations or {})
         for o in orders:
             if o.kind == OrderKind.RETURN:
                 continue  # returns live with their process; the freezes carry their effect

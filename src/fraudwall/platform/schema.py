@@ -151,6 +151,71 @@ deliveries = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
 )
 
+# --- cases/orders area: what cases, orders and returns keep beyond the domain types ------
+case_links = sa.Table(
+    "case_links",
+    metadata,
+    sa.Column("case_id", sa.Text, sa.ForeignKey("case_files.case_id"), primary_key=True),
+    # what the case may share with another (funds.open_cases): account:, device:, number:
+    sa.Column("link_key", sa.Text, primary_key=True),
+)
+sa.Index("ix_case_links_link_key", case_links.c.link_key)
+
+order_citations = sa.Table(
+    "order_citations",
+    metadata,
+    sa.Column("order_id", sa.Text, sa.ForeignKey("orders.order_id"), primary_key=True),
+    sa.Column("account_name", sa.Text, nullable=False),  # the holder's name, as the police cite
+    sa.Column("amount_fen", sa.BigInteger, nullable=False),  # the cited transfer's amount
+    _ts("ts"),  # and its time
+    sa.Column("transfer_id", sa.Text, nullable=True),
+)
+
+order_answers = sa.Table(
+    "order_answers",
+    metadata,
+    sa.Column("order_id", sa.Text, sa.ForeignKey("orders.order_id"), primary_key=True),
+    sa.Column("agency_id", sa.Text, nullable=False),  # the institution's agency that answered
+    sa.Column("key_id", sa.Text, nullable=False),
+    _ts("answered_ts"),
+    sa.Column("outcome", sa.Text, nullable=False),  # executed | mismatch | no_funds
+    # the bank's own record (funds.BankRecord)
+    sa.Column("account_id", sa.Text, nullable=False),
+    sa.Column("account_name", sa.Text, nullable=False),
+    sa.Column("transfer_amount_fen", sa.BigInteger, nullable=True),
+    _ts("transfer_ts", nullable=True),
+    sa.Column("balance_fen", sa.BigInteger, nullable=False),
+)
+
+return_plans = sa.Table(
+    "return_plans",
+    metadata,
+    sa.Column("plan_id", sa.Text, primary_key=True),
+    sa.Column("account_id", sa.Text, nullable=False),  # the frozen account paying back
+    sa.Column("institution_id", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),  # open | executed | rejected
+    sa.Column("approval", sa.Text, nullable=False),  # not_needed | pending | approved | rejected
+    sa.Column("approval_id", sa.Text, nullable=True),
+    sa.Column("amount_fen", sa.BigInteger, nullable=False),  # what the plan returns
+    _ts("notice_ends_ts", nullable=True),  # a pro-rata plan waits for its public notice
+    sa.Column("body", sa.Text, nullable=False),  # the round's inputs and plan, as JSON
+    sa.Column("requested_by", sa.Text, nullable=False),  # key_id of the maker
+    sa.Column("requested_agency", sa.Text, nullable=False),
+    _ts("created_ts"),
+    _ts("executed_ts", nullable=True),
+)
+sa.Index("ix_return_plans_account_id", return_plans.c.account_id)
+
+# approvals: why the checker decided as they did
+approvals.append_column(sa.Column("decision_note", sa.Text, nullable=True))
+# deliveries: one row per order event and agency of the institution it is addressed to
+deliveries.append_column(sa.Column("agency_id", sa.Text, nullable=True))
+deliveries.append_column(sa.Column("event", sa.Text, nullable=False, server_default="order.issued"))
+deliveries.append_column(sa.Column("body", sa.Text, nullable=True))  # what is pushed, as JSON
+deliveries.append_column(_ts("next_ts", nullable=True))  # next webhook attempt; None: none due
+sa.Index("ix_deliveries_order_id", deliveries.c.order_id)
+sa.Index("ix_deliveries_next_ts", deliveries.c.next_ts)
+
 # --- the audit log: append-only, each entry chained to the one before -------------------
 audit_log = sa.Table(
     "audit_log",
@@ -209,18 +274,22 @@ __all__ = [
     "approvals",
     "audit_log",
     "case_files",
+    "case_links",
     "decisions",
     "deliveries",
     "events",
     "institutions",
     "meta",
     "metadata",
+    "order_answers",
+    "order_citations",
     "orders",
     "people",
     "phones",
     "report_sources",
     "report_transfers",
     "reports",
+    "return_plans",
     "warning_tasks",
     "warnings",
 ]

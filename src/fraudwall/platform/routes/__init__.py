@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fraudwall.platform.routes import admin, audit, risk, statistics
+from fraudwall.platform.routes import admin, audit, cases, orders, returns, risk, statistics
 
-AREAS: list[APIRouter] = [admin.router, risk.router, statistics.router, audit.router]
+AREAS: list[APIRouter] = [
+    admin.router,
+    cases.router,
+    orders.router,
+    returns.router,
+    risk.router,
+    statistics.router,
+    audit.router,
+]
 
 __all__ = ["AREAS"]

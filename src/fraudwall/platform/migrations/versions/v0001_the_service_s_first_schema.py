@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: None
-Created: 2026-12-04 00:14:06.607270
+Created: 2026-12-04 00:28:29.522592
 
 Written by Alembic's autogenerate (`python -m fraudwall.platform.migrate --autogenerate`)
 and reviewed: a migration is frozen, it never reads `schema.metadata`.
@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("state", sa.Text(), nullable=False),
         sa.Column("decided_by", sa.Text(), nullable=True),
         sa.Column("decided_ts", sa.BigInteger(), nullable=True),
+        sa.Column("decision_note", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("approval_id", name=op.f("pk_approvals")),
     )
     op.create_table(
@@ -214,6 +215,26 @@ def upgrade() -> None:
         batch_op.create_index("ix_reports_ts", ["ts"], unique=False)
 
     op.create_table(
+        "return_plans",
+        sa.Column("plan_id", sa.Text(), nullable=False),
+        sa.Column("account_id", sa.Text(), nullable=False),
+        sa.Column("institution_id", sa.Text(), nullable=False),
+        sa.Column("state", sa.Text(), nullable=False),
+        sa.Column("approval", sa.Text(), nullable=False),
+        sa.Column("approval_id", sa.Text(), nullable=True),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("notice_ends_ts", sa.BigInteger(), nullable=True),
+        sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("requested_by", sa.Text(), nullable=False),
+        sa.Column("requested_agency", sa.Text(), nullable=False),
+        sa.Column("created_ts", sa.BigInteger(), nullable=False),
+        sa.Column("executed_ts", sa.BigInteger(), nullable=True),
+        sa.PrimaryKeyConstraint("plan_id", name=op.f("pk_return_plans")),
+    )
+    with op.batch_alter_table("return_plans", schema=None) as batch_op:
+        batch_op.create_index("ix_return_plans_account_id", ["account_id"], unique=False)
+
+    op.create_table(
         "warnings",
         sa.Column("warning_id", sa.Text(), nullable=False),
         sa.Column("ts", sa.BigInteger(), nullable=False),
@@ -240,6 +261,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("key_id", name=op.f("pk_api_keys")),
     )
     op.create_table(
+        "case_links",
+        sa.Column("case_id", sa.Text(), nullable=False),
+        sa.Column("link_key", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["case_files.case_id"], name=op.f("fk_case_links_case_id_case_files")
+        ),
+        sa.PrimaryKeyConstraint("case_id", "link_key", name=op.f("pk_case_links")),
+    )
+    with op.batch_alter_table("case_links", schema=None) as batch_op:
+        batch_op.create_index("ix_case_links_link_key", ["link_key"], unique=False)
+
+    op.create_table(
         "deliveries",
         sa.Column("delivery_id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("order_id", sa.Text(), nullable=False),
@@ -249,10 +282,47 @@ def upgrade() -> None:
         sa.Column("pushed_ts", sa.BigInteger(), nullable=True),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("agency_id", sa.Text(), nullable=True),
+        sa.Column("event", sa.Text(), server_default="order.issued", nullable=False),
+        sa.Column("body", sa.Text(), nullable=True),
+        sa.Column("next_ts", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["order_id"], ["orders.order_id"], name=op.f("fk_deliveries_order_id_orders")
         ),
         sa.PrimaryKeyConstraint("delivery_id", name=op.f("pk_deliveries")),
+    )
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.create_index("ix_deliveries_next_ts", ["next_ts"], unique=False)
+        batch_op.create_index("ix_deliveries_order_id", ["order_id"], unique=False)
+
+    op.create_table(
+        "order_answers",
+        sa.Column("order_id", sa.Text(), nullable=False),
+        sa.Column("agency_id", sa.Text(), nullable=False),
+        sa.Column("key_id", sa.Text(), nullable=False),
+        sa.Column("answered_ts", sa.BigInteger(), nullable=False),
+        sa.Column("outcome", sa.Text(), nullable=False),
+        sa.Column("account_id", sa.Text(), nullable=False),
+        sa.Column("account_name", sa.Text(), nullable=False),
+        sa.Column("transfer_amount_fen", sa.BigInteger(), nullable=True),
+        sa.Column("transfer_ts", sa.BigInteger(), nullable=True),
+        sa.Column("balance_fen", sa.BigInteger(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.order_id"], name=op.f("fk_order_answers_order_id_orders")
+        ),
+        sa.PrimaryKeyConstraint("order_id", name=op.f("pk_order_answers")),
+    )
+    op.create_table(
+        "order_citations",
+        sa.Column("order_id", sa.Text(), nullable=False),
+        sa.Column("account_name", sa.Text(), nullable=False),
+        sa.Column("amount_fen", sa.BigInteger(), nullable=False),
+        sa.Column("ts", sa.BigInteger(), nullable=False),
+        sa.Column("transfer_id", sa.Text(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["order_id"], ["orders.order_id"], name=op.f("fk_order_citations_order_id_orders")
+        ),
+        sa.PrimaryKeyConstraint("order_id", name=op.f("pk_order_citations")),
     )
     op.create_table(
         "report_sources",
@@ -302,9 +372,23 @@ def downgrade() -> None:
 
     op.drop_table("report_transfers")
     op.drop_table("report_sources")
+    op.drop_table("order_citations")
+    op.drop_table("order_answers")
+    with op.batch_alter_table("deliveries", schema=None) as batch_op:
+        batch_op.drop_index("ix_deliveries_order_id")
+        batch_op.drop_index("ix_deliveries_next_ts")
+
     op.drop_table("deliveries")
+    with op.batch_alter_table("case_links", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_links_link_key")
+
+    op.drop_table("case_links")
     op.drop_table("api_keys")
     op.drop_table("warnings")
+    with op.batch_alter_table("return_plans", schema=None) as batch_op:
+        batch_op.drop_index("ix_return_plans_account_id")
+
+    op.drop_table("return_plans")
     with op.batch_alter_table("reports", schema=None) as batch_op:
         batch_op.drop_index("ix_reports_ts")
 
