@@ -56,6 +56,7 @@ from fraudwall.platform.auth import ApiRole, Principal
 from fraudwall.platform.errors import Conflict, NotFound
 from fraudwall.platform.eventlog import ACCEPTED
 from fraudwall.platform.orderbook import LoadedBook, load_book
+from fraudwall.platform.risk import link_reports
 from fraudwall.platform.schema import (
     accounts,
     case_files,
@@ -190,12 +191,23 @@ def file_report(conn: sa.Connection, who: Principal, report: Report) -> tuple[Fi
                 hint="a repeat must be identical; a new report needs a new event_id",
             )
         return stored, False
-    conn.execute(reports.insert(), [row_of(report)])
-    conn.execute(
-        report_sources.insert(),
-        [{"event_id": report.event_id, "agency_id": who.agency_id, "key_id": who.key_id}],
-    )
+    store_reports(conn, [report], who.agency_id, who.key_id)
     return FiledReport(report, who.agency_id, None, None), True
+
+
+def store_reports(
+    conn: sa.Connection, filed: Sequence[Report], agency_id: str, key_id: str
+) -> None:
+    """Store new reports as filed by `agency_id` with `key_id`, with the links from their
+    transfers that risk checks read (`risk.link_reports`)."""
+    for start in range(0, len(filed), 5_000):
+        part = filed[start : start + 5_000]
+        conn.execute(reports.insert(), [row_of(r) for r in part])
+        conn.execute(
+            report_sources.insert(),
+            [{"event_id": r.event_id, "agency_id": agency_id, "key_id": key_id} for r in part],
+        )
+    link_reports(conn, filed)
 
 
 def _own_only(who: Principal) -> bool:

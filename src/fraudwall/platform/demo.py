@@ -33,7 +33,7 @@ import sqlalchemy as sa
 
 from fraudwall.engine import Engine, default_model, default_rules, time_batches
 from fraudwall.errors import InputError
-from fraudwall.funds import RecoveryPolicy, open_cases, reports_from_table
+from fraudwall.funds import reports_from_table
 from fraudwall.model import (
     BY_TABLE,
     EVENT_TABLES,
@@ -44,21 +44,18 @@ from fraudwall.model import (
     WarningChannel,
     records_from_table,
 )
-from fraudwall.model.sql import row_of
 from fraudwall.platform import auth, migrate
 from fraudwall.platform.audit import AuditNote, record
 from fraudwall.platform.auth import SYSTEM, AgencyKind, ApiRole
+from fraudwall.platform.cases import open_from_reports, store_reports
 from fraudwall.platform.eventlog import ACCEPTED, event_row
 from fraudwall.platform.registry import put_table
 from fraudwall.platform.schema import (
     agencies,
-    case_files,
     decisions,
     events,
     meta,
     metadata,
-    report_sources,
-    reports,
     warning_tasks,
     warnings,
 )
@@ -250,7 +247,7 @@ def load_entities(
     with service.db.writing() as conn:
         registry = {
             name: put_table(conn, name, tables[name])
-            for name in ("institutions", "accounts", "phones")
+            for name in ("institutions", "accounts", "phones", "people")
         }
         notes = []
         for a in made:
@@ -380,23 +377,14 @@ def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) ->
 def load_cases(
     service: Service, world_tables: Mapping[str, pa.Table], police_agency: str, key_id: str
 ) -> CaseCounts:
-    """The world's victims' reports, filed by the police agency, opened as cases against
-    the world's ledger (`funds.open_cases`, as `fraudwall cases open` does); a report that
-    cannot become a case keeps the reason."""
+    """The world's victims' reports, filed by the police agency and opened as cases as
+    `POST /v1/reports` and `POST /v1/cases` would (`platform.cases`); a report that cannot
+    become a case keeps the reason."""
     filed = reports_from_table(world_tables["reports"])
-    intake = open_cases(filed, world_tables, intake_ms=RecoveryPolicy().intake_ms)
-    case_of = {c.report_id: c.case_id for c in intake.cases}
-    refused = {r.report_id: r.reason for r in intake.rejected}
-    sources = [
-        {"event_id": r.event_id, "agency_id": police_agency, "key_id": key_id,
-         "case_id": case_of.get(r.event_id), "refused": refused.get(r.event_id)}
-        for r in filed
-    ]  # fmt: skip
-    counts = CaseCounts(len(filed), len(intake.cases), len(intake.rejected))
     with service.db.writing() as conn:
-        _insert(conn, reports, [row_of(r) for r in filed])
-        _insert(conn, report_sources, sources)
-        _insert(conn, case_files, [row_of(c) for c in intake.cases])
+        store_reports(conn, filed, police_agency, key_id)
+        opened = open_from_reports(conn, None, service.now())
+        counts = CaseCounts(len(filed), len(opened.opened), len(opened.refused))
         record(
             conn, SYSTEM, service.now(), [AuditNote("demo.cases", "case_files", after=vars(counts))]
         )
