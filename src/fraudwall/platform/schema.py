@@ -175,6 +175,12 @@ meta = sa.Table(
     sa.Column("value", sa.JSON, nullable=False),
 )
 
+# --- events/checks ------------------------------------------------------------------------
+# The engine's absorbing step each event was folded in by: the watermark of that step
+# (`enginehost`). A restart replays the steps after its snapshot exactly as they were taken.
+events.append_column(sa.Column("absorbed_upto", sa.BigInteger, nullable=True))
+sa.Index("ix_warning_status_institution_id", warning_tasks.c.institution_id)
+
 __all__ = [
     "accounts",
     "agencies",

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fraudwall.platform.routes import admin
+from fraudwall.platform.routes import admin, checks, events, warnings
 
-AREAS: list[APIRouter] = [admin.router]
+AREAS: list[APIRouter] = [admin.router, events.router, checks.router, warnings.router]
 
 __all__ = ["AREAS"]
