@@ -67,7 +67,8 @@ class CheckBatcher:
         self.loop = loop
         self.queue: asyncio.Queue[_Waiting] = asyncio.Queue()
         self.task = loop.create_task(self._run(), name="check-batcher")
-        self.batches = 0  # decided so far (the size of each is the load's)
+        self.batches = 0  # taken from the queue so far (each as large as the load made it)
+        self.taken = 0  # checks taken from the queue so far
 
     async def submit(self, item: Item) -> Checked:
         future: asyncio.Future[Checked] = self.loop.create_future()
@@ -79,8 +80,9 @@ class CheckBatcher:
             waiting = [await self.queue.get()]
             while len(waiting) < MAX_BATCH and not self.queue.empty():
                 waiting.append(self.queue.get_nowait())
-            await self.loop.run_in_executor(None, self._decide, waiting)
             self.batches += 1
+            self.taken += len(waiting)
+            await self.loop.run_in_executor(None, self._decide, waiting)
 
     def _decide(self, waiting: Sequence[_Waiting]) -> None:
         """In a worker thread: decide and store the batch, answer it, then absorb."""
