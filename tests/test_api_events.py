@@ -164,6 +164,11 @@ def test_repeats_within_a_batch(service_api: Api) -> None:
     (refused,) = out["rejected"]
     assert refused["line"] == 4
     assert refused["problem"] == "conflicts with line 3 of this batch (amount_fen differs)"
+    # the first record of an id is the earliest (then the first line), as model.find_repeats
+    out = post(api, "transfers", [transfer("W3", ts=T0), transfer("W3", ts=T0 - 1)]).json()
+    assert out["accepted"] == 1 and out["decisions"][0]["ts"] == T0 - 1
+    assert out["rejected"][0]["line"] == 1
+    assert out["rejected"][0]["problem"] == "conflicts with line 2 of this batch (ts differs)"
 
 
 def test_late_and_future_events_are_refused(service_api: Api) -> None:

@@ -270,32 +270,32 @@ def admit(
     `service.host.lock`."""
     host = service.host
     answers = [Answer() for _ in items]
-    same_as = _repeats_within(items, answers)
-    # against what is stored, and not too late
-    candidates = [i for i in range(len(items)) if i not in same_as and answers[i].error is None]
+    ids = [item.record.event_id for item in items]
     with service.db.reading() as conn:
-        digests = eventlog.stored_digests(conn, [items[i].record.event_id for i in candidates])
-        repeated = [i for i in candidates if items[i].record.event_id in digests]
-        same = [i for i in repeated if digests[items[i].record.event_id] == items[i].row["digest"]]
-        other = eventlog.stored_events(
-            conn, [items[i].record.event_id for i in repeated if i not in set(same)]
-        )
-        earlier = eventlog.stored_decision_table(conn, [items[i].record.event_id for i in same])
+        digests = eventlog.stored_digests(conn, list(dict.fromkeys(ids)))
+        same: set[str] = set()
+        differ: set[str] = set()
+        for e, item in zip(ids, items, strict=True):
+            if e in digests:
+                (same if digests[e] == item.row["digest"] else differ).add(e)
+        other = eventlog.stored_events(conn, sorted(differ))
+        earlier = eventlog.stored_decision_table(conn, sorted(same))
+    # each on its own: a repeat of what is stored, or not too late nor too early
     watermark, latest = host.watermark, service.now() + FUTURE_SKEW_MS
-    new: list[int] = []
-    for i in candidates:
-        record = items[i].record
-        if record.event_id in digests:
-            if record.event_id in other:
-                differs = _differing(record, eventlog.record_of_row(other[record.event_id]))
-                answers[i].error = Conflict(
-                    "event_id",
-                    f"{record.event_id!r} already accepted with other content "
-                    f"(differs in: {differs})",
-                    hint="a corrected event needs a new event_id",
-                )
-            else:
+    candidates: list[int] = []
+    for i, item in enumerate(items):
+        record = item.record
+        known = digests.get(record.event_id)
+        if known is not None:
+            if known == item.row["digest"]:
                 answers[i].repeat = True
+                continue
+            differs = _differing(record, eventlog.record_of_row(other[record.event_id]))
+            answers[i].error = Conflict(
+                "event_id",
+                f"{record.event_id!r} already accepted with other content (differs in: {differs})",
+                hint="a corrected event needs a new event_id",
+            )
         elif record.ts <= watermark:
             answers[i].error = InputError(
                 "ts",
@@ -310,7 +310,11 @@ def admit(
                 f"minutes ahead of the service's clock ({utc(service.now())})",
             )
         else:
-            new.append(i)
+            candidates.append(i)
+    # among the rest, one record per event id: a record refused on its own never counts,
+    # so the answer does not depend on what else a batch holds
+    same_as = _repeats_within(items, candidates, answers)
+    new = [i for i in candidates if i not in same_as and answers[i].error is None]
     # decide the new ones together, store them, absorb
     decided = DECISION_SCHEMA.empty_table()
     if new:
@@ -354,31 +358,37 @@ def admit(
     return Admitted(answers, pa.concat_tables([decided, earlier]))
 
 
-def _repeats_within(items: Sequence[Item], answers: list[Answer]) -> dict[int, int]:
-    """Repeats of an event id within the batch: the first record is the earliest by ts,
-    then by position (`model.find_repeats`' rule); an identical repeat is answered as
-    that one (returned: repeat -> first), another is refused naming what differs."""
-    first_of: dict[str, int] = {}
-    later: list[int] = []
-    for i, item in enumerate(items):
-        j = first_of.setdefault(item.record.event_id, i)
-        if j != i:
-            later.append(i)
-            if (item.record.ts, i) < (items[j].record.ts, j):
-                first_of[item.record.event_id] = i
+def _repeats_within(
+    items: Sequence[Item], among: Sequence[int], answers: list[Answer]
+) -> dict[int, int]:
+    """Repeats of an event id among the items `among`: the first record is the earliest
+    by ts, then by position (`model.find_repeats`' rule); an identical repeat is answered
+    as that one (returned: repeat -> first), another is refused naming what differs."""
+    seen: dict[str, int] = {}
+    repeated: set[str] = set()
+    for i in among:
+        if seen.setdefault(items[i].record.event_id, i) != i:
+            repeated.add(items[i].record.event_id)
+    if not repeated:
+        return {}
+    positions: dict[str, list[int]] = {}
+    for i in among:
+        if items[i].record.event_id in repeated:
+            positions.setdefault(items[i].record.event_id, []).append(i)
     same_as: dict[int, int] = {}
-    for i in sorted({*later, *(first_of[items[i].record.event_id] for i in later)}):
-        j = first_of[items[i].record.event_id]
-        if j == i:
-            continue
-        if items[i].row["digest"] == items[j].row["digest"]:
-            same_as[i] = j
-        else:
-            differs = _differing(items[i].record, items[j].record)
-            line = items[j].line or j + 1
-            answers[i].error = Conflict(
-                "event_id", f"conflicts with line {line} of this batch ({differs} differs)"
-            )
+    for found in positions.values():
+        j = min(found, key=lambda k: (items[k].record.ts, k))
+        for i in found:
+            if i == j:
+                continue
+            if items[i].row["digest"] == items[j].row["digest"]:
+                same_as[i] = j
+            else:
+                differs = _differing(items[i].record, items[j].record)
+                line = items[j].line or j + 1
+                answers[i].error = Conflict(
+                    "event_id", f"conflicts with line {line} of this batch ({differs} differs)"
+                )
     return same_as
 
 
