@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import operator
+import os
+import signal
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, Final
 
@@ -57,6 +59,13 @@ IMPLIED_OUTCOME: Final[Mapping[str, str]] = {
 }
 
 _IN_LIST: Final = 10_000  # ids per IN (...) list
+
+TEST_KILL_ENV: Final = "FRAUDWALL_TEST_KILL_AFTER_EVENTS"
+"""A test hook, not for users: ``SIGNAL:N`` (e.g. ``SIGKILL:120``) makes the process send
+itself that signal once N events have been written into the events table, inside the
+transaction of their batch before it commits, so that the crash test kills the server at
+an exact point (as `funds.store.TEST_KILL_ENV` does for the case store)."""
+_written = [0]
 _encoder = msgspec.json.Encoder()
 
 
@@ -208,6 +217,11 @@ def _execute_many(
         f"VALUES ({', '.join([mark] * len(names))})"
     )
     conn.exec_driver_sql(sql, values)
+    if table is events and (spec := os.environ.get(TEST_KILL_ENV)):
+        name, _, rows = spec.partition(":")
+        _written[0] += len(values)
+        if _written[0] >= int(rows):
+            os.kill(os.getpid(), signal.Signals[name])
     return len(values)
 
 
@@ -259,6 +273,7 @@ __all__ = [
     "IMPLIED_OUTCOME",
     "RECORDED",
     "REPORTED",
+    "TEST_KILL_ENV",
     "body_of",
     "decision_by_id",
     "digest_of",
