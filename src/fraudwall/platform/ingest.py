@@ -199,19 +199,24 @@ def parse_arrow(kind: str, cls: type[Event], body: bytes, max_events: int) -> Pa
     out = Parsed(kind)
     if split.rejected.num_rows:
         reasons = split.rejected[split.rejected.column_names[-1]].to_pylist()
-        ids = (
-            pc.cast(table["event_id"], pa.string(), safe=False)
-            .take(split.rejected_rows)
-            .to_pylist()
-            if "event_id" in table.column_names
-            else [None] * len(reasons)
-        )
+        ids = _ids_of(table, split.rejected_rows)
         for row, event_id, reason in zip(split.rejected_rows.tolist(), ids, reasons, strict=True):
             where, _, problem = str(reason).partition(": ")
             out.rejected.append(Rejected(row + 1, event_id, where, problem))
     out.records = [msgspec.convert(r, cls) for r in split.accepted.to_pylist()]
     out.lines = (split.accepted_rows + 1).tolist()
     return out
+
+
+def _ids_of(table: pa.Table, rows: np.ndarray) -> list[str | None]:
+    """The event ids of some rows as text, where the column has them (None where not)."""
+    if "event_id" in table.column_names:
+        try:
+            ids = table["event_id"].take(pa.array(rows)).cast(pa.string(), safe=False)
+            return list(ids.to_pylist())
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+            pass
+    return [None] * len(rows)
 
 
 # --- taking records once ----------------------------------------------------------------------

@@ -6,13 +6,13 @@ Thin: the work is `platform.checks` (micro-batches, outcomes) and `platform.iso2
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Final
 
 import msgspec
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel
 
 from fraudwall.errors import InputError
 from fraudwall.model import Channel, Decision, Outcome
@@ -75,23 +75,53 @@ for _kind, _roles in CHECKERS.items():
     )
 
 
-class OutcomeIn(BaseModel):
+class OutcomeIn(msgspec.Struct, forbid_unknown_fields=True):
+    """What happened to a checked transfer, call or SMS."""
+
     outcome: Outcome
+
+
+def _outcome_of(body: bytes) -> Outcome:
+    """The outcome a body reports (`InputError` naming the field)."""
+    try:
+        return msgspec.json.decode(body, type=OutcomeIn).outcome
+    except msgspec.ValidationError as exc:
+        message = str(exc)
+        if unknown := re.search(r"unknown field `([^`]*)`", message):
+            raise InputError(unknown.group(1), "unknown field") from None
+        if "missing required field" in message:
+            raise InputError("outcome", "missing required field") from None
+        if "$.outcome" in message:
+            allowed = ", ".join(o.value for o in Outcome)
+            raise InputError("outcome", f"must be one of {allowed}") from None
+        raise InputError("body", 'expected an object: {"outcome": ...}') from None
+    except msgspec.DecodeError as exc:
+        raise InputError("body", f"not valid JSON: {exc}") from None
 
 
 @router.post(
     "/check/{event_id}/outcome",
-    openapi_extra=allow(ApiRole.INSTITUTION, ApiRole.TELCO, ApiRole.ADMIN),
+    openapi_extra={
+        **allow(ApiRole.INSTITUTION, ApiRole.TELCO, ApiRole.ADMIN),
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": record_schema(OutcomeIn)}},
+        },
+    },
     responses={
         200: json_body(record_schema(checks.OutcomeOut), "the outcome as stored"),
-        **errors(401, 403, 404, 409, 422, 503),
+        **errors(401, 403, 404, 409, 413, 422, 503),
     },
 )
-def report_outcome(event_id: str, body: OutcomeIn, caller: Caller, service: ServiceDep) -> Response:
+async def report_outcome(
+    event_id: str, request: Request, caller: Caller, service: ServiceDep
+) -> Response:
     """What happened to a checked event (the institution that checked it reports it): the
     engine absorbs it with this outcome once the reorder window has passed. The same report
     again changes nothing; another, or one after the engine absorbed it, is a 409."""
-    return json_response(checks.report_outcome(service, caller, event_id, body.outcome))
+    outcome = _outcome_of(await read_body(request, _CHECK_BODY_LIMIT))
+    stored = await run_in_threadpool(checks.report_outcome, service, caller, event_id, outcome)
+    return json_response(stored)
 
 
 # --- ISO 20022 pacs.008 ------------------------------------------------------------------------

@@ -97,8 +97,20 @@ def _request_body(kind: str) -> dict[str, Any]:
             "required": True,
             "content": {
                 JSON_TYPE: {"schema": schema},
-                NDJSON: {"schema": {"type": "string", "description": f"{kind}, one a line"}},
-                ARROW: {"schema": {"type": "string", "format": "binary"}},
+                NDJSON: {
+                    "schema": {
+                        "type": "array",
+                        "items": schema,
+                        "description": f"{kind}, one record a line",
+                    }
+                },
+                ARROW: {
+                    "schema": {
+                        "type": "array",
+                        "items": schema,
+                        "description": f"{kind} as an Arrow IPC stream",
+                    }
+                },
             },
         }
     }
@@ -106,13 +118,14 @@ def _request_body(kind: str) -> dict[str, Any]:
 
 _INGEST_REJECTED: Final = {
     "type": "object",
-    "description": "every record was rejected: the first in `error`, each in `rejected`",
+    "description": "the body could not be read (`error`), or every record was rejected: "
+    "the first in `error`, each in `rejected`",
     "properties": {
         **_RESULT_SCHEMA["properties"],
         "error": errors(422)[422]["content"]["application/json"]["schema"]["properties"]["error"],
         "request_id": {"anyOf": [{"type": "string"}, {"type": "null"}]},
     },
-    "required": ["error", *_RESULT_SCHEMA.get("required", [])],
+    "required": ["error"],
 }
 
 for _kind, _roles in SENDERS.items():
