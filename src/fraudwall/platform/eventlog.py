@@ -97,15 +97,21 @@ def event_row(record: Event, agency_id: str, status: str, now: int) -> dict[str,
     }
 
 
-def _chunks(ids: Sequence[str]) -> Iterator[list[str]]:
-    for start in range(0, len(ids), _IN_LIST):  # bounded IN lists
-        yield list(ids[start : start + _IN_LIST])
+def _chunks(ids: Sequence[str], size: int = _IN_LIST) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):  # bounded IN lists
+        yield list(ids[start : start + size])
 
 
 def stored_digests(conn: sa.Connection, event_ids: Sequence[str]) -> dict[str, str]:
     """The digest of each of `event_ids` already stored (the rest are new). Asked in
-    plain SQL: SQLAlchemy's expanding IN costs more than the lookup for 50,000 ids."""
+    plain SQL (PostgreSQL: one array parameter): SQLAlchemy's expanding IN costs more than
+    the lookup for 50,000 ids."""
     found: dict[str, str] = {}
+    if conn.dialect.name == "postgresql":
+        sql = "SELECT event_id, digest FROM events WHERE event_id = ANY(%s)"
+        for part in _chunks(event_ids, 50_000):
+            found.update(conn.exec_driver_sql(sql, (part,)).tuples().all())
+        return found
     mark = _mark(conn)
     for part in _chunks(event_ids):
         marks = ", ".join([mark] * len(part))
@@ -211,12 +217,17 @@ def _execute_many(
     if not values:
         return 0
     quote = conn.dialect.identifier_preparer.quote
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) "
-        f"VALUES ({', '.join([mark] * len(names))})"
-    )
-    conn.exec_driver_sql(sql, values)
+    columns = ", ".join(quote(n) for n in names)
+    if conn.dialect.name == "postgresql":  # COPY: several times quicker than an executemany
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+    else:
+        marks = ", ".join([_mark(conn)] * len(names))
+        conn.exec_driver_sql(
+            f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks})", values
+        )
     if table is events and (spec := os.environ.get(TEST_KILL_ENV)):
         name, _, rows = spec.partition(":")
         _written[0] += len(values)
