@@ -170,13 +170,18 @@ def _decision(event_id: str, action: str) -> Decision:
     return Decision(event_id=event_id, kind="transfer", ts=T0, action=action, score=0.5)  # type: ignore[arg-type]
 
 
+def _transfers(ids: list[str]) -> dict[str, pa.Table]:
+    return {"transfers": pa.table({"event_id": ids, "ts": [T0] * len(ids)})}
+
+
 def test_a_check_without_a_reported_outcome_is_absorbed_as_its_decision_implies() -> None:
     pending = Pending()
     actions = ["allow", "warn", "delay", "hold", "block", "block"]
-    table = decision_table([_decision(f"E{i}", a) for i, a in enumerate(actions)])
+    ids = [f"E{i}" for i in range(len(actions))]
+    table = decision_table([_decision(e, a) for e, a in zip(ids, actions, strict=True)])
     checks: dict[str, str | None] = {f"E{i}": None for i in range(5)}
     checks["E4"] = "executed"  # reported: the bank let it through after review
-    pending.add({}, table, checks)
+    pending.add(_transfers(ids), table, checks)
     step = pending.ready(T0)
     assert step.outcomes.to_pylist() == [
         "executed",
@@ -188,8 +193,11 @@ def test_a_check_without_a_reported_outcome_is_absorbed_as_its_decision_implies(
     ]  # fmt: skip (E5 was streamed: it happened)
     assert step.assumed == {"E0": "executed", "E1": "executed", "E2": "executed", "E3": "held"}
     pending = Pending()
-    pending.add({}, table, {"E5": None})
+    pending.add(_transfers(ids), table, {"E5": None})
     assert pending.ready(T0).outcomes.to_pylist()[-1] == "blocked"
+    assert pending.ready(T0 - 1).size == 0
+    pending.drop(T0)
+    assert len(pending) == 0 and pending.checks == {}
 
 
 def test_checks_arriving_together_are_decided_together(service_api: Api) -> None:
@@ -255,6 +263,7 @@ def test_pending_outcomes_survive_a_batch_refused_by_the_database() -> None:
     pending = Pending()
     table = decision_table([_decision("E1", "allow")])
     saved = pending.saved()
-    pending.add({"transfers": pa.table({"ts": [T0]})}, table, {"E1": None})
+    pending.add(_transfers(["E1"]), table, {"E1": None})
+    assert len(pending) == 1
     pending.restore(saved)
-    assert len(pending) == 0 and pending.checks == {} and pending.decisions == []
+    assert len(pending) == 0 and pending.checks == {} and pending.oldest is None

@@ -132,13 +132,52 @@ class Step:
         return sum(t.num_rows for t in self.tables.values())
 
 
+@dataclass(frozen=True)
+class _Part:
+    """The events one batch added to `Pending`, with their decisions and times."""
+
+    oldest: int
+    newest: int
+    tables: dict[str, pa.Table]
+    decisions: pa.Table
+
+    def split(self, upto: int) -> tuple[_Part | None, _Part | None]:
+        """(what is at or before `upto`, what is after)."""
+        if self.newest <= upto:
+            return self, None
+        if self.oldest > upto:
+            return None, self
+        due, rest = {}, {}
+        for kind, table in self.tables.items():
+            at = pc.less_equal(table["ts"], upto)
+            due[kind], rest[kind] = table.filter(at), table.filter(pc.invert(at))
+        at = pc.less_equal(self.decisions["ts"], upto)
+        return (
+            _part(due, self.decisions.filter(at)),
+            _part(rest, self.decisions.filter(pc.invert(at))),
+        )
+
+
+def _part(tables: Mapping[str, pa.Table], decided: pa.Table) -> _Part | None:
+    present = {k: t for k, t in tables.items() if t.num_rows}
+    if not present:
+        return None
+    oldest = min(int(pc.min(t["ts"]).as_py()) for t in present.values())
+    newest = max(int(pc.max(t["ts"]).as_py()) for t in present.values())
+    return _Part(oldest, newest, present, decided)
+
+
+Saved = tuple[list[_Part], dict[str, str | None]]
+
+
 @dataclass
 class Pending:
     """Events accepted and not absorbed yet (ts above the watermark), as the engine will
-    take them, with their decisions; checks with the outcome reported so far (None: none)."""
+    take them, with their decisions; checks with the outcome reported so far (None: none).
+    Kept as the batches added them, each with its time span, so that a step touches only
+    the batches the watermark reached (checks arrive a few at a time, all the time)."""
 
-    tables: dict[str, list[pa.Table]] = field(default_factory=dict)
-    decisions: list[pa.Table] = field(default_factory=list)
+    parts: list[_Part] = field(default_factory=list)
     checks: dict[str, str | None] = field(default_factory=dict)
 
     def add(
@@ -147,37 +186,35 @@ class Pending:
         decided: pa.Table,
         checks: Mapping[str, str | None] | None = None,
     ) -> None:
-        for kind, table in tables.items():
-            if table.num_rows:
-                self.tables.setdefault(kind, []).append(table)
-        if decided.num_rows:
-            self.decisions.append(decided)
+        part = _part(tables, decided)
+        if part is not None:
+            self.parts.append(part)
         self.checks.update(checks or {})
 
     def __len__(self) -> int:
-        return sum(t.num_rows for parts in self.tables.values() for t in parts)
+        return sum(t.num_rows for p in self.parts for t in p.tables.values())
 
-    def saved(self) -> tuple[dict[str, list[pa.Table]], list[pa.Table], dict[str, str | None]]:
-        """What `restore` needs to undo what follows (references: tables never change)."""
-        return {k: list(v) for k, v in self.tables.items()}, list(self.decisions), dict(self.checks)
+    @property
+    def oldest(self) -> int | None:
+        return min((p.oldest for p in self.parts), default=None)
 
-    def restore(
-        self, saved: tuple[dict[str, list[pa.Table]], list[pa.Table], dict[str, str | None]]
-    ) -> None:
-        self.tables, self.decisions, self.checks = saved
+    def saved(self) -> Saved:
+        """What `restore` needs to undo what follows (parts never change)."""
+        return list(self.parts), dict(self.checks)
+
+    def restore(self, saved: Saved) -> None:
+        self.parts, self.checks = list(saved[0]), dict(saved[1])
 
     def ready(self, upto: int) -> Step:
-        """The events at or before `upto` (left in place until `drop`)."""
-        tables: dict[str, pa.Table] = {}
-        for kind, parts in self.tables.items():
-            table = _concat(parts)
-            self.tables[kind] = [table]
-            due = table.filter(pc.less_equal(table["ts"], upto))
-            if due.num_rows:
-                tables[kind] = eventlog.in_time_order(due)
-        all_decisions = _concat(self.decisions) if self.decisions else DECISION_SCHEMA.empty_table()
-        self.decisions = [all_decisions] if all_decisions.num_rows else []
-        due_decisions = all_decisions.filter(pc.less_equal(all_decisions["ts"], upto))
+        """The events at or before `upto`, in time order (left in place until `drop`)."""
+        due = [d for d, _ in (p.split(upto) for p in self.parts if p.oldest <= upto) if d]
+        by_kind: dict[str, list[pa.Table]] = {}
+        for part in due:
+            for kind, table in part.tables.items():
+                by_kind.setdefault(kind, []).append(table)
+        tables = {k: eventlog.in_time_order(_concat(v)) for k, v in by_kind.items()}
+        decided = [p.decisions for p in due if p.decisions.num_rows]
+        due_decisions = _concat(decided) if decided else DECISION_SCHEMA.empty_table()
         outcomes = _repeat(_EXECUTED, due_decisions.num_rows)
         assumed: dict[str, str] = {}
         if self.checks and due_decisions.num_rows:
@@ -197,20 +234,18 @@ class Pending:
 
     def drop(self, upto: int) -> None:
         """Forget the events at or before `upto` (absorbed)."""
-        for kind, parts in list(self.tables.items()):
-            table = _concat(parts)
-            rest = table.filter(pc.greater(table["ts"], upto))
-            if rest.num_rows:
-                self.tables[kind] = [rest]
-            else:
-                del self.tables[kind]
-        if self.decisions:
-            table = _concat(self.decisions)
-            gone = table.filter(pc.less_equal(table["ts"], upto))["event_id"].to_pylist()
-            rest = table.filter(pc.greater(table["ts"], upto))
-            self.decisions = [rest] if rest.num_rows else []
-            for event_id in gone:
-                self.checks.pop(event_id, None)
+        kept: list[_Part] = []
+        for part in self.parts:
+            if part.oldest > upto:
+                kept.append(part)
+                continue
+            due, rest = part.split(upto)
+            if due is not None and self.checks:
+                for event_id in due.decisions["event_id"].to_pylist():
+                    self.checks.pop(event_id, None)
+            if rest is not None:
+                kept.append(rest)
+        self.parts = kept
 
 
 def _concat(parts: Sequence[pa.Table]) -> pa.Table:
@@ -459,11 +494,16 @@ class EngineHost:
         if new is not None:
             self.accepted(new[0], new[1])
         upto = self.target()
+        oldest = self.pending.oldest
         moves = upto > self.watermark
-        step = self.pending.ready(upto) if moves else Step(upto, {}, DECISION_SCHEMA.empty_table(),
-                                                           pa.array([], pa.string()))  # fmt: skip
-        if new is None and not moves:
+        if new is None and (not moves or oldest is None or oldest > upto):
+            # nothing to absorb: the watermark moves in memory only (the stored one, a step
+            # behind, still holds: every stored event at or before it is absorbed)
+            self.watermark = upto
             return 0
+        reaches = moves and oldest is not None and oldest <= upto
+        nothing = Step(upto, {}, DECISION_SCHEMA.empty_table(), pa.array([], pa.string()))
+        step = self.pending.ready(upto) if reaches else nothing
         try:
             if step.size:
                 self.stale = True  # until the step is committed
@@ -473,17 +513,17 @@ class EngineHost:
             now = self.service.now()
             with self.service.db.writing() as conn:
                 if new is not None:
-                    new[2](conn, upto if moves else self.watermark, now)
-                if moves:
+                    new[2](conn, upto if reaches else self.watermark, now)
+                if reaches:
                     _store_step(conn, step, warned, self.watermark, now)
         except BaseException:
             self.pending.restore(saved)
             self.newest = newest
             raise
         self.stale = False
-        if moves:
+        if reaches:
             self.pending.drop(upto)
-            self.watermark = upto
+        self.watermark = upto
         return step.size
 
     def _absorb(self, step: Step) -> pa.Table:
