@@ -102,7 +102,8 @@ _NAMED: Final = {
     "phones": (("calls", "caller"), ("calls", "callee"), ("sms", "sender"),
                ("sms", "receiver")),
 }  # fmt: skip
-_FORGET_AFTER: Final = 1_000_000  # ids remembered as not in the registry, at most
+_FORGET_AFTER: Final = 1_000_000  # ids remembered as (not) in the registry, at most
+_FEW: Final = 256  # events in a batch small enough to check its keys one by one
 _EXECUTED: Final = Outcome.EXECUTED.value
 
 
@@ -271,6 +272,7 @@ class EngineHost:
         self.stale = False  # the engine holds what the database does not: rebuild first
         self.check_batcher: CheckBatcher | None = None  # `checks.CheckBatcher`, made on use
         self._not_registered: dict[str, set[str]] = {"accounts": set(), "phones": set()}
+        self._registered: dict[str, set[str]] = {"accounts": set(), "phones": set()}
         self._stop = threading.Event()
         self._snapshots: threading.Thread | None = None
 
@@ -329,6 +331,7 @@ class EngineHost:
         engine = self._restored(watermark)
         self.engine = engine
         self._not_registered = {"accounts": set(), "phones": set()}
+        self._registered = {"accounts": set(), "phones": set()}
         with db.reading() as conn:
             self._load_registry(conn)
             for step in _stored_steps(conn, engine.state.clock):
@@ -392,6 +395,7 @@ class EngineHost:
         engine has none for (most batches name none: one numpy lookup each)."""
         state = self.engine.state
         wanted: dict[str, list[str]] = {}
+        few = sum(t.num_rows for t in tables.values()) <= _FEW
         for name, named in _NAMED.items():
             columns = [
                 tables[kind][column].combine_chunks().cast(pa.string())
@@ -400,10 +404,23 @@ class EngineHost:
             ]
             if not columns:
                 continue
-            keys = pc.unique(pa.concat_arrays(columns)).drop_null()
+            if few:  # a check or a few: the keys seen before are settled, in Python
+                settled = self._registered[name]
+                unsettled = {k for c in columns for k in c.to_pylist()} - settled - {None}
+                unsettled -= self._not_registered[name]
+                if not unsettled:
+                    continue
+                keys = pa.array(sorted(unsettled), pa.string())
+            else:
+                keys = pc.unique(pa.concat_arrays(columns)).drop_null()
             ids = state.keys[name].lookup(keys, add=False)
             known = state.account_opened if name == "accounts" else state.phone_foreign
-            missing = keys.filter(pa.array(known.get(ids) < 0)).to_pylist()
+            has = known.get(ids) >= 0
+            if few:
+                if len(self._registered[name]) > _FORGET_AFTER:
+                    self._registered[name].clear()
+                self._registered[name].update(keys.filter(pa.array(has)).to_pylist())
+            missing = keys.filter(pa.array(~has)).to_pylist()
             if not missing:
                 continue
             skip = self._not_registered[name]

@@ -144,6 +144,8 @@ def stored_decisions(conn: sa.Connection, event_ids: Sequence[str]) -> dict[str,
 
 def stored_decision_table(conn: sa.Connection, event_ids: Sequence[str]) -> pa.Table:
     """The decisions stored for `event_ids` (those that have one) as a decisions table."""
+    if not event_ids:
+        return DECISION_SCHEMA.empty_table()
     rows: list[dict[str, Any]] = []
     for part in _chunks(event_ids):
         q = sa.select(decisions).where(decisions.c.event_id.in_(part))
