@@ -301,6 +301,9 @@ class EngineHost:
     def stop(self) -> None:
         """Snapshot the engine (after the last committed step)."""
         self._stop.set()
+        batcher = self.check_batcher
+        if batcher is not None and not batcher.loop.is_closed():
+            batcher.loop.call_soon_threadsafe(batcher.task.cancel)
         if self._snapshots is not None:
             self._snapshots.join()
             self._snapshots = None

@@ -325,6 +325,8 @@ def admit(
     if new:
         tables = _tables_of([items[i] for i in new])
         decided = host.decide(tables)
+        if (metrics := getattr(service, "metrics", None)) is not None:  # ops: decisions by action
+            metrics.count_decision_table(decided)
         checked = status == eventlog.CHECKED
         checks = {items[i].record.event_id: None for i in new} if checked else None
         rows = [items[i].row for i in new]
@@ -494,6 +496,8 @@ def ingest(service: Any, who: Principal, parsed: Parsed) -> IngestResult:
                 order.append(answer.at)
         decided = admitted.decisions.take(pa.array(order, pa.int64()))
     rejected.sort(key=lambda r: r.line)
+    if (metrics := getattr(service, "metrics", None)) is not None:  # ops: ingest counters
+        metrics.count_ingest(parsed.kind, accepted=accepted, rejected=len(rejected))
     return IngestResult(accepted, repeats, rejected, decided)
 
 
