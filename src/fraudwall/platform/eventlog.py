@@ -1,42 +1,84 @@
 """Events as the service stores them: each accepted event whole (its JSON), once.
 
 The events table is the service's log: what is there was acknowledged, and the engine's
-state can always be rebuilt from a snapshot plus the events after it (`events_between`).
+state can always be rebuilt from a snapshot plus the events after it (`absorbed_after`).
 A record's digest (sha256 of its canonical JSON) tells an identical repeat of an
 `event_id` from a conflicting one.
+
+An event is `accepted` (streamed: it happened, its outcome `executed` as `recorded`) or
+`checked` (a pre-transaction check: its outcome is `reported` by the institution, or
+`assumed` from the decision when none came before the engine absorbed it). Once absorbed
+it carries when (`absorbed_ts`) and the engine's watermark of that step (`absorbed_upto`),
+so that a restart replays the steps exactly as they were taken.
+
+Big batches are written with the driver's executemany (`insert_rows`): SQLAlchemy's Core
+insert processes each value of each row in Python, several times slower for 50,000 rows.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
-from typing import Any
+import operator
+import os
+import signal
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Final
 
 import msgspec
 import pyarrow as pa
 import sqlalchemy as sa
 
+from fraudwall.engine import DECISION_SCHEMA
 from fraudwall.model import (
     BY_TABLE,
     AppInstall,
     Call,
+    Decision,
     Event,
     Login,
+    Outcome,
+    Record,
     Sms,
     Transfer,
     UrlVisit,
+    arrow_schema,
     table_from_records,
 )
+from fraudwall.model.sql import record_of
+from fraudwall.platform import arrowjson
 from fraudwall.platform.lookupkeys import stored_host
-from fraudwall.platform.schema import events
+from fraudwall.platform.schema import decisions, events
 
-ACCEPTED = "accepted"  # it happened (a streamed record)
-CHECKED = "checked"  # a pre-transaction check, waiting for the institution's outcome
+ACCEPTED: Final = "accepted"  # it happened (a streamed record)
+CHECKED: Final = "checked"  # a pre-transaction check, waiting for the institution's outcome
+
+RECORDED: Final = "recorded"  # a streamed event: it happened as recorded
+REPORTED: Final = "reported"  # a check's outcome as the institution reported it
+ASSUMED: Final = "assumed"  # a check absorbed without a reported outcome: what its decision implies
+
+#: What a check's decision implies happened when no outcome was reported in time.
+IMPLIED_OUTCOME: Final[Mapping[str, str]] = {
+    "allow": Outcome.EXECUTED.value,
+    "warn": Outcome.EXECUTED.value,
+    "delay": Outcome.EXECUTED.value,
+    "hold": Outcome.HELD.value,
+    "block": Outcome.BLOCKED.value,
+}
+
+_IN_LIST: Final = 10_000  # ids per IN (...) list
+
+TEST_KILL_ENV: Final = "FRAUDWALL_TEST_KILL_AFTER_EVENTS"
+"""A test hook, not for users: ``SIGNAL:N`` (e.g. ``SIGKILL:120``) makes the process send
+itself that signal once N events have been written into the events table, inside the
+transaction of their batch before it commits, so that the crash test kills the server at
+an exact point (as `funds.store.TEST_KILL_ENV` does for the case store)."""
+_written = [0]
+_encoder = msgspec.json.Encoder()
 
 
 def body_of(record: Event) -> bytes:
     """The record's canonical JSON (msgspec writes fields in their declared order)."""
-    return msgspec.json.encode(record)
+    return _encoder.encode(record)
 
 
 def digest_of(body: bytes) -> str:
@@ -82,44 +124,212 @@ def lookup_columns(record: Event) -> dict[str, str | None]:
     return {"party": party, "device_id": device, "channel": channel}
 
 
+def _chunks(ids: Sequence[str], size: int = _IN_LIST) -> Iterator[list[str]]:
+    for start in range(0, len(ids), size):  # bounded IN lists
+        yield list(ids[start : start + size])
+
+
 def stored_digests(conn: sa.Connection, event_ids: Sequence[str]) -> dict[str, str]:
-    """The digest of each of `event_ids` already stored (the rest are new)."""
+    """The digest of each of `event_ids` already stored (the rest are new). Asked in
+    plain SQL (PostgreSQL: one array parameter): SQLAlchemy's expanding IN costs more than
+    the lookup for 50,000 ids."""
     found: dict[str, str] = {}
-    for start in range(0, len(event_ids), 10_000):  # bounded IN lists
-        part = list(event_ids[start : start + 10_000])
-        q = sa.select(events.c.event_id, events.c.digest).where(events.c.event_id.in_(part))
-        found.update({r.event_id: r.digest for r in conn.execute(q)})
+    if conn.dialect.name == "postgresql":
+        sql = "SELECT event_id, digest FROM events WHERE event_id = ANY(%s)"
+        for part in _chunks(event_ids, 50_000):
+            found.update(conn.exec_driver_sql(sql, (part,)).tuples().all())
+        return found
+    mark = _mark(conn)
+    for part in _chunks(event_ids):
+        marks = ", ".join([mark] * len(part))
+        sql = f"SELECT event_id, digest FROM events WHERE event_id IN ({marks})"
+        found.update(conn.exec_driver_sql(sql, tuple(part)).tuples().all())
     return found
 
 
+def _mark(conn: sa.Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
+
+
+def stored_events(conn: sa.Connection, event_ids: Sequence[str]) -> dict[str, Any]:
+    """The stored rows (every column) of those of `event_ids` that are stored."""
+    found: dict[str, Any] = {}
+    for part in _chunks(event_ids):
+        q = sa.select(events).where(events.c.event_id.in_(part))
+        found.update({r.event_id: r for r in conn.execute(q)})
+    return found
+
+
+def stored_decisions(conn: sa.Connection, event_ids: Sequence[str]) -> dict[str, Decision]:
+    """The decision stored for each of `event_ids` that has one."""
+    found: dict[str, Decision] = {}
+    for part in _chunks(event_ids):
+        q = sa.select(decisions).where(decisions.c.event_id.in_(part))
+        found.update({r.event_id: record_of(Decision, r) for r in conn.execute(q)})
+    return found
+
+
+def stored_decision_table(conn: sa.Connection, event_ids: Sequence[str]) -> pa.Table:
+    """The decisions stored for `event_ids` (those that have one) as a decisions table."""
+    if not event_ids:
+        return DECISION_SCHEMA.empty_table()
+    rows: list[dict[str, Any]] = []
+    for part in _chunks(event_ids):
+        q = sa.select(decisions).where(decisions.c.event_id.in_(part))
+        rows.extend(dict(r._mapping) for r in conn.execute(q))
+    return pa.Table.from_pylist(rows, schema=DECISION_SCHEMA)
+
+
+def event_by_id(conn: sa.Connection, event_id: str) -> Any:
+    """The stored row of one event, or None."""
+    return conn.execute(sa.select(events).where(events.c.event_id == event_id)).first()
+
+
+def decision_by_id(conn: sa.Connection, event_id: str) -> Decision | None:
+    row = conn.execute(sa.select(decisions).where(decisions.c.event_id == event_id)).first()
+    return None if row is None else record_of(Decision, row)
+
+
+def record_of_row(row: Any) -> Event:
+    """A stored row (with `kind` and `body`) back as its record."""
+    record = msgspec.json.decode(row.body, type=BY_TABLE[row.kind])
+    assert isinstance(record, Event)
+    return record
+
+
+# --- writing many rows at once ------------------------------------------------------------
+def insert_rows(conn: sa.Connection, table: sa.Table, rows: Iterable[Mapping[str, Any]]) -> int:
+    """Insert rows (mappings by column name, each with the columns of the first; a column
+    none has is null) in one executemany through the driver; lists in JSON columns are
+    written as their JSON text."""
+    rows = list(rows)
+    if not rows:
+        return 0
+    names = [c.name for c in table.columns if c.name in rows[0]]  # the rest: null
+    json_at = [i for i, n in enumerate(names) if isinstance(table.c[n].type, sa.JSON)]
+    take = operator.itemgetter(*names)
+    values = [(take(row),) for row in rows] if len(names) == 1 else [take(row) for row in rows]
+    if json_at:
+        values = [_json_cells(v, json_at) for v in values]
+    return _execute_many(conn, table, names, values)
+
+
+def _json_cells(values: tuple[Any, ...], at: Sequence[int]) -> tuple[Any, ...]:
+    cells = list(values)
+    for i in at:
+        if cells[i] is not None:
+            cells[i] = _encoder.encode(cells[i]).decode()
+    return tuple(cells)
+
+
+def insert_table(conn: sa.Connection, table: sa.Table, data: pa.Table) -> int:
+    """Insert an Arrow table whose columns are (some of) `table`'s, column by column."""
+    names = [c.name for c in table.columns if c.name in data.column_names]
+    columns: list[list[Any]] = []
+    for name in names:
+        column = data[name]
+        if isinstance(table.c[name].type, sa.JSON) and pa.types.is_list(column.type):
+            values = arrowjson.json_lists(column).to_pylist()
+        elif isinstance(table.c[name].type, sa.JSON):
+            values = [
+                None if v is None else _encoder.encode(v).decode() for v in column.to_pylist()
+            ]
+        else:
+            values = column.to_pylist()
+        columns.append(values)
+    return _execute_many(conn, table, names, list(zip(*columns, strict=True)))
+
+
+def _execute_many(
+    conn: sa.Connection, table: sa.Table, names: Sequence[str], values: list[tuple[Any, ...]]
+) -> int:
+    if not values:
+        return 0
+    quote = conn.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(n) for n in names)
+    if conn.dialect.name == "postgresql":  # COPY: several times quicker than an executemany
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy:
+            for row in values:
+                copy.write_row(row)
+    else:
+        marks = ", ".join([_mark(conn)] * len(names))
+        conn.exec_driver_sql(
+            f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks})", values
+        )
+    if table is events and (spec := os.environ.get(TEST_KILL_ENV)):
+        name, _, rows = spec.partition(":")
+        _written[0] += len(values)
+        if _written[0] >= int(rows):
+            os.kill(os.getpid(), signal.Signals[name])
+    return len(values)
+
+
+# --- records and tables ---------------------------------------------------------------------
 def records_of(rows: Iterable[Any]) -> dict[str, list[Event]]:
     """Stored rows (with `kind` and `body`) back as records, by table."""
     out: dict[str, list[Event]] = {}
     for r in rows:
-        cls = BY_TABLE[r.kind]
-        record = msgspec.json.decode(r.body, type=cls)
-        assert isinstance(record, Event)
-        out.setdefault(r.kind, []).append(record)
+        out.setdefault(r.kind, []).append(record_of_row(r))
     return out
+
+
+def table_of(kind: str, records: Sequence[Record]) -> pa.Table:
+    """Records of one table as an Arrow table of the model's schema, column by column."""
+    schema = arrow_schema(BY_TABLE[kind])
+    columns = [
+        pa.array([getattr(r, name) for r in records], type=schema.field(name).type)
+        for name in schema.names
+    ]
+    return pa.Table.from_arrays(columns, schema=schema)
+
+
+def table_of_bodies(kind: str, bodies: Sequence[str | bytes]) -> pa.Table:
+    """Records of one table, given as their JSON, as an Arrow table of the model's schema."""
+    decoder = msgspec.json.Decoder(BY_TABLE[kind])
+    return table_of(kind, [decoder.decode(b) for b in bodies])
 
 
 def tables_of(records: dict[str, list[Event]]) -> dict[str, pa.Table]:
     """Records by table as Arrow tables in time order (what the engine takes)."""
     out = {}
     for name, recs in records.items():
-        recs = sorted(recs, key=lambda e: e.ts)
+        recs = sorted(recs, key=lambda e: (e.ts, e.event_id))
         out[name] = table_from_records(BY_TABLE[name], recs)
     return out
 
 
+def in_time_order(table: pa.Table) -> pa.Table:
+    """Events in the order the engine takes them: by time, then event id."""
+    if table.num_rows < 2:
+        return table
+    return table.sort_by([("ts", "ascending"), ("event_id", "ascending")])
+
+
 __all__ = [
     "ACCEPTED",
+    "ASSUMED",
     "CHECKED",
+    "IMPLIED_OUTCOME",
+    "RECORDED",
+    "REPORTED",
+    "TEST_KILL_ENV",
     "body_of",
+    "decision_by_id",
     "digest_of",
+    "event_by_id",
     "event_row",
+    "in_time_order",
+    "insert_rows",
+    "insert_table",
     "lookup_columns",
+    "record_of_row",
     "records_of",
+    "stored_decision_table",
+    "stored_decisions",
     "stored_digests",
+    "stored_events",
+    "table_of",
+    "table_of_bodies",
     "tables_of",
 ]

@@ -90,6 +90,16 @@ events = sa.Table(
     sa.Column("outcome_source", sa.Text, nullable=True),  # reported | assumed | recorded
     _ts("received_ts"),
     _ts("absorbed_ts", nullable=True),  # when the engine folded it into its state
+    # the watermark of the engine's absorbing step that folded it in (`enginehost`): a
+    # restart replays the steps after its snapshot exactly as they were taken
+    _ts("absorbed_upto", nullable=True),
+    # what a risk check finds an event by (`eventlog.lookup_columns`), never the body: the
+    # side a check asks about (a call's caller, an SMS's sender, a transfer's payee, a URL
+    # visit's host, an install's app, a login's account), the device, and a transfer's
+    # channel or a call's or SMS's gateway (statistics by channel)
+    sa.Column("party", sa.Text, nullable=True),
+    sa.Column("device_id", sa.Text, nullable=True),
+    sa.Column("channel", sa.Text, nullable=True),
 )
 sa.Index("ix_events_ts", events.c.ts)
 sa.Index("ix_events_institution_id_ts", events.c.institution_id, events.c.ts)
@@ -242,14 +252,6 @@ meta = sa.Table(
 )
 
 # --- risk/statistics --------------------------------------------------------------------
-# What a risk check looks an event up by, as indexed columns, never by reading the bodies:
-# `party` is the side of the event a check asks about (a call's caller, an SMS's sender, a
-# transfer's payee, a URL visit's host, an install's app, a login's account), `device_id`
-# the device it came from, `channel` a transfer's channel or a call's or SMS's gateway
-# (statistics by channel). `eventlog.event_row` fills them (`lookupkeys` writes the values).
-events.append_column(sa.Column("party", sa.Text, nullable=True))
-events.append_column(sa.Column("device_id", sa.Text, nullable=True))
-events.append_column(sa.Column("channel", sa.Text, nullable=True))
 sa.Index("ix_events_kind_party", events.c.kind, events.c.party)
 sa.Index("ix_events_device_id", events.c.device_id)
 # The transfers each victim's report names, one row each (reports hold them as a JSON
@@ -266,6 +268,9 @@ people = sql_table(Person, metadata)
 sa.Index("ix_orders_account_id", orders.c.account_id)
 sa.Index("ix_reports_ts", reports.c.ts)
 sa.Index("ix_case_files_report_ts", case_files.c.report_ts)
+
+# --- events/checks ------------------------------------------------------------------------
+sa.Index("ix_warning_status_institution_id", warning_tasks.c.institution_id)
 
 __all__ = [
     "accounts",

@@ -56,7 +56,7 @@ class Service:
         audit.record(conn, who, self.now(), notes)
 
 
-def _service(request: Request) -> Service:
+async def _service(request: Request) -> Service:  # async: no worker thread for a lookup
     service: Service = request.app.state.service
     return service
 

@@ -8,10 +8,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from fraudwall.platform.routes import admin, audit, cases, orders, returns, risk, statistics
+from fraudwall.platform.routes import (
+    admin,
+    audit,
+    cases,
+    checks,
+    events,
+    orders,
+    returns,
+    risk,
+    statistics,
+    warnings,
+)
 
 AREAS: list[APIRouter] = [
     admin.router,
+    events.router,
+    checks.router,
+    warnings.router,
     cases.router,
     orders.router,
     returns.router,
