@@ -21,8 +21,8 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -31,33 +31,24 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
 
-from fraudwall.engine import Engine, default_model, default_rules, time_batches
 from fraudwall.errors import InputError
 from fraudwall.funds import reports_from_table
 from fraudwall.model import (
-    BY_TABLE,
-    EVENT_TABLES,
     Channel,
     InstitutionKind,
-    Outcome,
     Transfer,
-    WarningChannel,
-    records_from_table,
 )
 from fraudwall.platform import auth, migrate
 from fraudwall.platform.audit import AuditNote, record
 from fraudwall.platform.auth import SYSTEM, AgencyKind, ApiRole
 from fraudwall.platform.cases import open_from_reports, store_reports
-from fraudwall.platform.eventlog import ACCEPTED, event_row
+from fraudwall.platform.enginehost import WATERMARK_KEY
+from fraudwall.platform.ingest import HistoryLoaded, store_history
 from fraudwall.platform.registry import put_table
 from fraudwall.platform.schema import (
     agencies,
-    decisions,
     events,
-    meta,
     metadata,
-    warning_tasks,
-    warnings,
 )
 from fraudwall.platform.service import Service
 from fraudwall.platform.settings import Clock, ServeSettings
@@ -67,7 +58,7 @@ Progress = Callable[[str, float], None]
 """A progress callback: (step, fraction done 0..1), as `sim.simulate` takes."""
 
 KEYS_FILE: Final = "demo-keys.json"
-WATERMARK_KEY: Final = "engine_watermark"
+
 """`meta` key: the time (ms) of the last event the snapshotted engine absorbed."""
 #: what an agency of each institution kind is, and the prefix of its id
 _AGENCY_OF: Final = {
@@ -113,19 +104,6 @@ class DemoKey:
 
 
 @dataclass
-class HistoryCounts:
-    """What `load_history` stored."""
-
-    events: int = 0
-    decisions: int = 0
-    warnings: int = 0
-    duplicates: int = 0  # identical repeats of an event id, dropped
-    rejected: int = 0  # conflicting repeats, refused
-    watermark: int | None = None  # the last event's time
-    by_kind: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass
 class CaseCounts:
     reports: int = 0
     cases: int = 0
@@ -139,7 +117,7 @@ class DemoLoad:
     keys: list[DemoKey]
     agencies: int
     registry: dict[str, int]
-    history: HistoryCounts
+    history: HistoryLoaded
     cases: CaseCounts
     keys_file: Path
     check: dict[str, Any]  # a transfer to ask `POST /v1/check/transfer` about
@@ -265,112 +243,22 @@ def load_entities(
 
 # --- the history, through the engine -----------------------------------------------------
 def load_history(
-    service: Service,
-    world_tables: Mapping[str, pa.Table],
-    progress: Progress | None = None,
-    batch_events: int = 20_000,
-) -> HistoryCounts:
+    service: Service, world_tables: Mapping[str, pa.Table], progress: Progress | None = None
+) -> HistoryLoaded:
     """Replay the world's events through the engine in time order, as they would have
-    arrived, and store what the service keeps of them: each event (accepted, executed as
-    recorded, absorbed), each decision, each warning task with who is to send it; then
-    snapshot the engine into the data folder and record the last event's time
-    (``meta.engine_watermark``), so the server starts where the history ends.
-
-    Each batch is stored in one transaction. Events are those the engine took (a repeat
-    of an event id is left out, as the engine leaves it out)."""
+    arrived, and store them as the service stores recorded history (`ingest.store_history`:
+    each event accepted and absorbed, its decision, the warning tasks that followed); then
+    snapshot the engine, so the server starts where the history ends."""
     report = progress or (lambda step, fraction: None)
-    engine = Engine.for_world(world_tables, rules=default_rules(), model=default_model())
-    with service.db.reading() as conn:
-        agency_rows = conn.execute(
-            sa.select(agencies.c.agency_id, agencies.c.kind, agencies.c.institution_id)
-        ).all()
-    agency_of = {r.institution_id: r.agency_id for r in agency_rows if r.institution_id}
-    police = sorted(
-        r.institution_id for r in agency_rows if r.kind == AgencyKind.POLICE and r.institution_id
-    )
-    senders = _Senders(world_tables, police[0] if police else None)
-    counts = HistoryCounts()
-    total = sum(world_tables[n].num_rows for n in EVENT_TABLES if n in world_tables) or 1
-    now = service.now()
     report("history", 0.0)
-    for batch in time_batches(world_tables, batch_events):
-        result = engine.process(batch)
-        event_rows = list(_event_rows(result.taken, agency_of, now))
-        decision_rows = result.decisions.to_pylist()
-        warning_rows = result.warnings.to_pylist()
-        status_rows = [senders.status_row(w) for w in warning_rows]
-        with service.db.writing() as conn:
-            _insert(conn, events, event_rows)
-            _insert(conn, decisions, decision_rows)
-            _insert(conn, warnings, warning_rows)
-            _insert(conn, warning_tasks, status_rows)
-        counts.events += len(event_rows)
-        counts.decisions += len(decision_rows)
-        counts.warnings += len(warning_rows)
-        counts.duplicates += result.duplicates
-        counts.rejected += result.rejected.num_rows
-        for name, table in result.taken.items():
-            counts.by_kind[name] = counts.by_kind.get(name, 0) + table.num_rows
-        if event_rows:
-            newest = max(r["ts"] for r in event_rows)
-            counts.watermark = max(counts.watermark or newest, newest)
-        report("history", (counts.events + counts.duplicates + counts.rejected) / total)
-    engine.snapshot(service.settings.snapshot_dir)
-    with service.db.writing() as conn:
-        conn.execute(meta.delete().where(meta.c.key == WATERMARK_KEY))
-        conn.execute(meta.insert(), [{"key": WATERMARK_KEY, "value": counts.watermark}])
-        about = {k: v for k, v in vars(counts).items()}
-        record(conn, SYSTEM, now, [AuditNote("demo.history", "events", after=about)])
+    loaded = store_history(
+        service, world_tables, agency_id=OPERATOR_AGENCY,
+        progress=lambda fraction: report("history", fraction),
+    )  # fmt: skip
+    with service.host.lock:
+        service.host.snapshot()
     report("history", 1.0)
-    return counts
-
-
-def _event_rows(
-    taken: Mapping[str, pa.Table], agency_of: Mapping[str, str], now: int
-) -> Iterable[dict[str, Any]]:
-    """The events-table rows of a batch as taken: accepted, executed as recorded, absorbed."""
-    for name, table in taken.items():
-        if not table.num_rows:
-            continue
-        for rec in records_from_table(BY_TABLE[name], table):
-            agency = agency_of.get(rec.institution_id, OPERATOR_AGENCY)  # type: ignore[attr-defined]
-            row = event_row(rec, agency, ACCEPTED, now)  # type: ignore[arg-type]
-            row.update(outcome=Outcome.EXECUTED.value, outcome_source="recorded", absorbed_ts=now)
-            yield row
-
-
-class _Senders:
-    """Who is to send each warning task: the 96110 line is the police's; every other
-    channel (the bank's app push, an SMS, a reminder) belongs to the institution that
-    reported the event the warning follows (the bank of the transfer, the telco of the
-    call or SMS)."""
-
-    def __init__(self, tables: Mapping[str, pa.Table], police: str | None) -> None:
-        self.police = police
-        self.reporter: dict[str, str] = {}
-        for name in _DECIDED:
-            if name in tables:
-                t = tables[name]
-                self.reporter.update(
-                    zip(t["event_id"].to_pylist(), t["institution_id"].to_pylist(), strict=True)
-                )
-
-    def status_row(self, warning: Mapping[str, Any]) -> dict[str, Any]:
-        if warning["channel"] == WarningChannel.CALL_96110.value and self.police:
-            sender: str | None = self.police
-        else:
-            sender = self.reporter.get(warning["source_event_id"])
-        return {
-            "warning_id": warning["warning_id"],
-            "institution_id": sender,
-            "done_ts": None,
-            "done_by": None,
-        }
-
-
-def _insert(conn: sa.Connection, table: sa.Table, rows: list[dict[str, Any]]) -> None:
-    for start in range(0, len(rows), _INSERT_ROWS):
-        conn.execute(table.insert(), rows[start : start + _INSERT_ROWS])
+    return loaded
 
 
 # --- reports and cases -------------------------------------------------------------------
@@ -489,7 +377,6 @@ __all__ = [
     "DemoKey",
     "DemoLoad",
     "DemoSize",
-    "HistoryCounts",
     "check_target",
     "clear_service_data",
     "demo_agencies",

@@ -523,6 +523,7 @@ def store_history(
     *,
     agency_id: str = "history",
     batch_events: int = 100_000,
+    progress: Callable[[float], None] | None = None,
 ) -> HistoryLoaded:
     """Load recorded history into the service: decided and absorbed at once, and stored.
 
@@ -541,7 +542,8 @@ def store_history(
     recorded, absorbed, `agency_id` as their sender), their decisions, the warning tasks
     that followed, one audit entry (`history.load`) and the watermark moved to the slice's
     newest time. A crash part way keeps the slices committed; loading again adds the rest.
-    Runs in the calling thread and holds the engine's lock for each slice."""
+    Runs in the calling thread and holds the engine's lock for each slice; `progress` is
+    told the share of the events stored after each slice."""
     host = service.host
     present: dict[str, pa.Table] = {}
     for name in EVENT_TABLES:
@@ -576,9 +578,12 @@ def store_history(
             f"holds (up to {after}, {utc(after)})",
             hint="load history into a service before events are streamed to it",
         )
+    total = sum(t.num_rows for t in present.values())
     for batch in time_batches(present, batch_events):
         with host.lock:
             _store_slice(service, batch.tables, agency_id, loaded)
+        if progress is not None:
+            progress(loaded.events / total)
     return loaded
 
 
