@@ -125,7 +125,11 @@ def service_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]
     if request.param == "postgresql":
         db_url = fresh_postgres_url("fraudwall_api")
         upgrade(db_url)  # a server never migrates PostgreSQL itself: `fraudwall db upgrade`
-    settings = ServeSettings(data_dir=tmp_path / "data", db_url=db_url, snapshot_interval_s=0)
+    # keys are read from the database on every request here (no cache): a test that
+    # revokes a key in the database sees it refused at once
+    settings = ServeSettings(
+        data_dir=tmp_path / "data", db_url=db_url, snapshot_interval_s=0, key_cache_s=0
+    )
     try:
         yield from start_api(settings, FixedClock(T0))
     finally:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from fastapi import APIRouter
 from service_api import CALLERS, Api
@@ -80,3 +82,22 @@ def test_a_route_that_names_no_role_is_refused_at_build() -> None:
             app_module.create_app()
     finally:
         app_module.AREAS[:] = saved
+
+
+def test_a_key_revoked_through_the_service_is_refused_at_once_despite_the_cache(
+    tmp_path: Path,
+) -> None:
+    from service_api import T0, start_api
+
+    from fraudwall.platform import FixedClock, ServeSettings
+
+    settings = ServeSettings(data_dir=tmp_path / "data", snapshot_interval_s=0, key_cache_s=60)
+    for api in start_api(settings, FixedClock(T0)):
+        bank = api.as_("bank_a")
+        assert api.client.get("/v1/warnings", headers=bank).status_code == 200  # now cached
+        key_id = api.keys["bank_a"].split(".")[0]
+        r = api.client.delete(f"/v1/keys/{key_id}", headers=api.as_("admin"))
+        assert r.status_code == 200 and r.json()["revoked_ts"] is not None
+        assert api.client.get("/v1/warnings", headers=bank).status_code == 401
+        api.clock.advance(400 * 24 * 3_600_000)  # expiry is checked on every use, too
+        assert api.client.get("/v1/agencies", headers=api.as_("admin")).status_code == 401

@@ -18,10 +18,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Final
 
+import anyio.to_thread
 import sqlalchemy as sa
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
@@ -75,6 +77,7 @@ class Principal:
     agency_kind: AgencyKind
     institution_id: str | None  # the institution the agency speaks for (bank, telco, police)
     role: ApiRole
+    expires_ts: int = 2**62  # when the key stops working (ms UTC)
 
     @property
     def is_police(self) -> bool:
@@ -223,8 +226,45 @@ def principal_for(conn: sa.Connection, key: str, now: int) -> Principal | None:
     if row.revoked_ts is not None or row.expires_ts <= now:
         return None
     return Principal(
-        row.key_id, row.agency_id, AgencyKind(row.kind), row.institution_id, ApiRole(row.role)
+        row.key_id,
+        row.agency_id,
+        AgencyKind(row.kind),
+        row.institution_id,
+        ApiRole(row.role),
+        row.expires_ts,
     )
+
+
+class KeyCache:
+    """Keys looked up lately, so that a busy caller's key is not read from the database on
+    every request. An entry is kept for `ttl_s` seconds (monotonic time); a key revoked
+    through this service is dropped at once (`forget`), one revoked by another process
+    (`fraudwall keys revoke`) is refused within `ttl_s`. Expiry is checked on every use,
+    on the service's clock."""
+
+    def __init__(self, ttl_s: float) -> None:
+        self.ttl_s = ttl_s
+        self._entries: dict[str, tuple[float, Principal]] = {}
+
+    def cached(self, key: str) -> Principal | None:
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        at, principal = entry
+        if time.monotonic() - at > self.ttl_s:
+            self._entries.pop(key, None)
+            return None
+        return principal
+
+    def keep(self, key: str, principal: Principal) -> None:
+        if self.ttl_s > 0:
+            if len(self._entries) > 100_000:  # bounded: forget everyone rather than grow
+                self._entries.clear()
+            self._entries[key] = (time.monotonic(), principal)
+
+    def forget(self, key_id: str) -> None:
+        for key in [k for k, (_, p) in self._entries.items() if p.key_id == key_id]:
+            self._entries.pop(key, None)
 
 
 # --- the dependency every router gets ----------------------------------------------------
@@ -241,7 +281,7 @@ _bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: 
 _header = APIKeyHeader(name="X-API-Key", auto_error=False, description="or the key in X-API-Key")
 
 
-def authorize(
+async def authorize(
     request: Request,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
     header: Annotated[str | None, Depends(_header)],
@@ -260,7 +300,11 @@ def authorize(
             headers={"WWW-Authenticate": "Bearer"},
         )
     service = request.app.state.service
-    principal = service.principal(key)
+    principal = service.keys.cached(key)
+    if principal is None:  # not looked up lately: ask the database, off the event loop
+        principal = await anyio.to_thread.run_sync(service.principal, key)
+    elif principal.expires_ts <= service.now():
+        principal = None
     if principal is None:
         raise HTTPException(
             401, "unknown, expired or revoked API key", headers={"WWW-Authenticate": "Bearer"}
@@ -285,6 +329,7 @@ __all__ = [
     "ApiRole",
     "Caller",
     "IssuedKey",
+    "KeyCache",
     "Principal",
     "add_agency",
     "allow",

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 
 from fraudwall.platform import audit, migrate
-from fraudwall.platform.auth import Principal, principal_for
+from fraudwall.platform.auth import KeyCache, Principal, principal_for
 from fraudwall.platform.db import PlatformDB
 from fraudwall.platform.enginehost import EngineHost
 from fraudwall.platform.ops import Metrics
@@ -27,6 +27,7 @@ class Service:
         self.clock: Clock = clock if clock is not None else WallClock()
         self.db = PlatformDB(settings.database)
         self.host = EngineHost(self)
+        self.keys = KeyCache(settings.key_cache_s)
         self.metrics = Metrics(self)  # count_decisions, count_ingest: see platform.ops
         self.started = False
 
@@ -48,8 +49,18 @@ class Service:
         self.started = False
 
     def principal(self, key: str) -> Principal | None:
-        with self.db.reading() as conn:
-            return principal_for(conn, key, self.now())
+        """Who holds `key` now (None: unknown, expired or revoked); cached for a moment
+        (`auth.KeyCache`), expiry checked on every use."""
+        now = self.now()
+        principal = self.keys.cached(key)
+        if principal is None:
+            with self.db.reading() as conn:
+                principal = principal_for(conn, key, now)
+            if principal is not None:
+                self.keys.keep(key, principal)
+        if principal is None or principal.expires_ts <= now:
+            return None
+        return principal
 
     def audit(self, conn: Any, who: Principal, notes: list[audit.AuditNote]) -> None:
         """Append audit entries inside the caller's write transaction."""

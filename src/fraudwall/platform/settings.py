@@ -47,6 +47,9 @@ class ServeSettings:
     reorder_window_ms: int = 60_000
     #: engine snapshots: every this many seconds (0: only on shutdown)
     snapshot_interval_s: float = 300.0
+    #: how long a key looked up is trusted without asking the database again: a key revoked
+    #: by another process (`fraudwall keys revoke`) is refused within this many seconds
+    key_cache_s: float = 2.0
     #: request limits
     max_body_bytes: int = 64 * 1024 * 1024
     max_batch_events: int = 200_000

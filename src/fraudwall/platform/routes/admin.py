@@ -97,6 +97,7 @@ def issue_key(body: KeyIn, caller: Caller, service: ServiceDep) -> IssuedKeyOut:
 def revoke_key(key_id: str, caller: Caller, service: ServiceDep) -> KeyOut:
     with service.db.writing() as conn:
         auth.revoke_key(conn, key_id, service.now())
+        service.keys.forget(key_id)
         service.audit(conn, caller, [AuditNote("keys.revoke", key_id)])
         row = next(r for r in auth.list_keys(conn) if r["key_id"] == key_id)
     return KeyOut(**row)
