@@ -92,6 +92,9 @@ def _free_port() -> int:
 def _setup(where: list[str]) -> str:
     """A telco agency and its key (through the CLI, as an operator would); the key."""
     runner = CliRunner()
+    if "--db" in where:  # PostgreSQL is migrated by hand before the first use
+        done = runner.invoke(cli, ["db", "upgrade", *where])
+        assert done.exit_code == 0, done.output
     done = runner.invoke(cli, ["agencies", "add", "telco-a", "--kind", "telco",
                                "--institution", "T01", *where])  # fmt: skip
     assert done.exit_code == 0, done.output
