@@ -109,7 +109,10 @@ def seed(conn: sa.Connection, now: int) -> dict[str, str]:
 
 
 def start_api(settings: ServeSettings, clock: FixedClock) -> Iterator[Api]:
-    """The app on `settings`, with every caller of `CALLERS` and the small registry."""
+    """The app on `settings`, with every caller of `CALLERS` and the small registry (a
+    PostgreSQL database is migrated first, as `fraudwall db upgrade` would)."""
+    if settings.db_url is not None:
+        upgrade(settings.db_url)  # a server never migrates PostgreSQL itself
     app = create_app(settings, clock)
     with TestClient(app, raise_server_exceptions=False) as client:
         api = Api(client, clock)
@@ -124,7 +127,6 @@ def service_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]
     db_url = None
     if request.param == "postgresql":
         db_url = fresh_postgres_url("fraudwall_api")
-        upgrade(db_url)  # a server never migrates PostgreSQL itself: `fraudwall db upgrade`
     # keys are read from the database on every request here (no cache): a test that
     # revokes a key in the database sees it refused at once
     settings = ServeSettings(
