@@ -11,8 +11,9 @@ of the standard library. Figures:
 
 The traffic is a simulated city's (`WORLD`): its first days are loaded into the service
 as history (`ingest.store_history`, as `serve --demo` does), and the load is its last
-days: the busiest bank's transfers, each checked once, and the busiest telco's calls,
-streamed in. Synthetic random transfers would make nearly every one an alert with its
+days: the busiest telco's calls of the first of them streamed in, then the busiest bank's
+transfers of the others, each checked once (wrapping round with new ids if the run
+outlasts them). Synthetic random transfers would make nearly every one an alert with its
 explanation, which is not what a bank's traffic looks like.
 
 Peer: Tazama, the open transaction-monitoring anchor, published 2,497 checks/s at p99
@@ -40,6 +41,10 @@ DURATION_S = 20
 INGEST_BATCH = 20_000
 WORLD = {"people": 20_000, "days": 21, "seed": 5}
 LATER_DAYS = 3  # the world's last days: the load; the days before: history
+DAY_MS = 86_400_000
+#: the server's reorder window: a replay packs hours of a city's transfers into a second,
+#: so connections drift apart by more event time than live traffic would
+REORDER_WINDOW_S = 6 * 3600
 
 
 def _free_port() -> int:
@@ -55,7 +60,6 @@ def _setup(data: Path) -> tuple[dict[str, str], list[bytes], list[bytes]]:
     import msgspec
     import pyarrow.compute as pc
 
-    from fraudwall.model import DAY_MS
     from fraudwall.platform import ServeSettings, Service
     from fraudwall.platform.demo import load_entities
     from fraudwall.platform.ingest import store_history
@@ -64,11 +68,14 @@ def _setup(data: Path) -> tuple[dict[str, str], list[bytes], list[bytes]]:
     config = SimConfig(**WORLD)
     world = simulate(config).tables
     cut = config.start_ts + (config.days - LATER_DAYS) * DAY_MS
-    history, later = dict(world), {}
+    history = dict(world)
     for name in ("transfers", "calls", "sms", "app_installs", "url_visits", "logins", "reports"):
-        table = world[name]
-        history[name] = table.filter(pc.less_equal(table["ts"], cut))
-        later[name] = table.filter(pc.greater(table["ts"], cut))
+        history[name] = world[name].filter(pc.less_equal(world[name]["ts"], cut))
+
+    def between(name: str, lo: int, hi: int) -> Any:
+        ts = world[name]["ts"]
+        return world[name].filter(pc.and_(pc.greater(ts, lo), pc.less_equal(ts, hi)))
+
     service = Service(ServeSettings(data_dir=data, snapshot_interval_s=0))
     service.start()
     try:
@@ -80,8 +87,12 @@ def _setup(data: Path) -> tuple[dict[str, str], list[bytes], list[bytes]]:
     institution = {a.agency_id: a.institution_id for a in made}
     bank = institution[by_name["institution"].agency_id]
     telco = institution[by_name["telco"].agency_id]
-    transfers = later["transfers"].filter(pc.equal(later["transfers"]["institution_id"], bank))
-    calls = later["calls"].filter(pc.equal(later["calls"]["institution_id"], telco))
+    # the first later day streamed in (the telco's calls), then the rest checked (the bank's
+    # transfers): each event comes after those before it, as the engine takes them
+    calls = between("calls", cut, cut + DAY_MS)
+    calls = calls.filter(pc.equal(calls["institution_id"], telco))
+    transfers = between("transfers", cut + DAY_MS, config.start_ts + config.days * DAY_MS)
+    transfers = transfers.filter(pc.equal(transfers["institution_id"], bank))
     encode = msgspec.json.encode
     return (
         {k.name: k.key for k in keys},
@@ -92,7 +103,8 @@ def _setup(data: Path) -> tuple[dict[str, str], list[bytes], list[bytes]]:
 
 def _start_server(data: Path, port: int) -> subprocess.Popen[bytes]:
     exe = Path(sys.executable).with_name("fraudwall")
-    cmd = [str(exe), "serve", "--data", str(data), "--port", str(port), "--snapshot-every", "0"]
+    cmd = [str(exe), "serve", "--data", str(data), "--port", str(port), "--snapshot-every", "0",
+           "--reorder-window", str(REORDER_WINDOW_S)]  # fmt: skip
     log = data / "serve.log"  # its JSON access log: a line per request, as in production
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=out)
@@ -130,7 +142,12 @@ request = function()
   i = i + 1
   if i > #bodies then i = 1; round = round + 1 end
   local body = bodies[i]
-  if round > 0 then body = body:gsub('"event_id":"', '"event_id":"r' .. round .. '-', 1) end
+  if round > 0 then
+    -- the same transfers again, later: new ids, times moved on by whole rounds
+    body = body:gsub('"event_id":"', '"event_id":"r' .. round .. '-', 1)
+    body = body:gsub('"ts":(%%d+)', function(t)
+      return '"ts":' .. string.format("%%d", tonumber(t) + round * %(shift)d) end, 1)
+  end
   return wrk.format("POST", "/v1/check/transfer", {
     ["Content-Type"] = "application/json",
     ["Authorization"] = "Bearer %(key)s"}, body)
@@ -143,13 +160,14 @@ done = function(summary, latency, requests)
     summary.errors.write + summary.errors.timeout))
 end
 """
-WRK_THREADS = 2
+WRK_THREADS = 1  # one Lua state: the transfers go out in time order, 32 in flight
 
 
-def _checks_wrk(port: int, key: str, bodies: Path, seconds: int) -> dict[str, Any]:
+def _checks_wrk(port: int, key: str, bodies: Path, shift_ms: int, seconds: int) -> dict[str, Any]:
     script = bodies.with_suffix(".lua")
     script.write_text(
-        _WRK_LUA % {"bodies": bodies, "threads": WRK_THREADS, "key": key}, encoding="utf-8"
+        _WRK_LUA % {"bodies": bodies, "threads": WRK_THREADS, "key": key, "shift": shift_ms},
+        encoding="utf-8",
     )
     cmd = ["wrk", "-t", str(WRK_THREADS), "-c", str(CONNECTIONS), "-d", f"{seconds}s",
            "--latency", "-s", str(script), f"http://127.0.0.1:{port}"]  # fmt: skip
@@ -166,7 +184,9 @@ def _checks_wrk(port: int, key: str, bodies: Path, seconds: int) -> dict[str, An
     }
 
 
-async def _asyncio_checks(port: int, key: str, bodies: list[bytes], seconds: int) -> dict[str, Any]:
+async def _asyncio_checks(
+    port: int, key: str, bodies: list[bytes], shift_ms: int, seconds: int
+) -> dict[str, Any]:
     """The same load as wrk's, from asyncio streams (when wrk is not installed)."""
     latencies: list[float] = []
     errors = [0]
@@ -178,8 +198,11 @@ async def _asyncio_checks(port: int, key: str, bodies: list[bytes], seconds: int
         while time.perf_counter() < stop:
             n = next(taken)
             body = bodies[n % len(bodies)]
-            if n >= len(bodies):
-                body = body.replace(b'"event_id":"', f'"event_id":"r{n}-'.encode(), 1)
+            if n >= len(bodies):  # the same transfers again, later, with new ids
+                record = json.loads(body)
+                record["event_id"] = f"r{n}-{record['event_id']}"
+                record["ts"] += (n // len(bodies)) * shift_ms
+                body = json.dumps(record).encode()
             head = (
                 f"POST /v1/check/transfer HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}"
                 f"\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
@@ -242,12 +265,13 @@ def run() -> dict[str, Any]:
         port = _free_port()
         server = _start_server(data, port)
         try:
-            bank = keys["institution"]
-            if shutil.which("wrk"):
-                checks = _checks_wrk(port, bank, bodies, DURATION_S)
-            else:
-                checks = asyncio.run(_asyncio_checks(port, bank, transfers, DURATION_S))
             ingest = _ingest_client(port, keys["telco"], calls)
+            bank = keys["institution"]
+            shift = (LATER_DAYS + 1) * DAY_MS  # a round of the transfers later than the last
+            if shutil.which("wrk"):
+                checks = _checks_wrk(port, bank, bodies, shift, DURATION_S)
+            else:
+                checks = asyncio.run(_asyncio_checks(port, bank, transfers, shift, DURATION_S))
         finally:
             server.terminate()
             server.wait(timeout=300)
