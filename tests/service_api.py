@@ -126,7 +126,7 @@ def service_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]
     """The service on SQLite and on PostgreSQL (see the module doc)."""
     db_url = None
     if request.param == "postgresql":
-        db_url = fresh_postgres_url("fraudwall_api")
+        db_url = fresh_postgres_url("fraudwall_api", migrated=True)
     # keys are read from the database on every request here (no cache): a test that
     # revokes a key in the database sees it refused at once
     settings = ServeSettings(

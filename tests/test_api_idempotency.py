@@ -87,7 +87,9 @@ def schedules(draw: st.DrawFn, stream: list[Batch]) -> list[Batch]:
 
 @contextmanager
 def fresh_api(backend: str, folder: Path) -> Iterator[Api]:
-    db_url = fresh_postgres_url("fraudwall_idem") if backend == "postgresql" else None
+    db_url = (
+        fresh_postgres_url("fraudwall_idem", migrated=True) if backend == "postgresql" else None
+    )
     settings = ServeSettings(data_dir=folder, db_url=db_url, snapshot_interval_s=0)
     try:
         gen = start_api(settings, FixedClock(T0))
