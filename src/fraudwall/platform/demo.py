@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from fraudwall.errors import InputError
 from fraudwall.funds import reports_from_table
 from fraudwall.model import (
+    DAY_MS,
     Channel,
     InstitutionKind,
     Transfer,
@@ -84,11 +85,16 @@ class DemoSize:
     #: world this small still has a few dozen cases
     fraud_rate: float = 400.0
 
-    def config(self) -> SimConfig:
+    def config(self, now: int | None = None) -> SimConfig:
+        """The world's configuration; with `now` (ms UTC), its days end at the start of
+        now's day, so that the service holds recent history (statistics of the last 30
+        days, checks of today come right after it)."""
+        start = {} if now is None else {"start_ts": (now // DAY_MS - self.days) * DAY_MS}
         try:
             return SimConfig(
-                people=self.people, days=self.days, seed=self.seed, fraud_rate=self.fraud_rate
-            )
+                people=self.people, days=self.days, seed=self.seed, fraud_rate=self.fraud_rate,
+                **start,
+            )  # fmt: skip
         except msgspec.ValidationError as exc:
             raise InputError("--demo", f"world size: {exc}") from None
 
@@ -331,11 +337,11 @@ def load_demo(
 ) -> DemoLoad:
     """Simulate a world and load it into the service at `settings` (see the module doc)."""
     report = progress or (lambda step, fraction: None)
-    config = (size or DemoSize()).config()
     check_target(settings, force)
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     service = Service(settings, clock)
+    config = (size or DemoSize()).config(service.now())
     try:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         migrate.prepare(service.db)

@@ -137,13 +137,13 @@ def stored_digests(conn: sa.Connection, event_ids: Sequence[str]) -> dict[str, s
     if conn.dialect.name == "postgresql":
         sql = "SELECT event_id, digest FROM events WHERE event_id = ANY(%s)"
         for part in _chunks(event_ids, 50_000):
-            found.update(conn.exec_driver_sql(sql, (part,)).tuples().all())
+            found.update((row[0], row[1]) for row in conn.exec_driver_sql(sql, (part,)))
         return found
     mark = _mark(conn)
     for part in _chunks(event_ids):
         marks = ", ".join([mark] * len(part))
         sql = f"SELECT event_id, digest FROM events WHERE event_id IN ({marks})"
-        found.update(conn.exec_driver_sql(sql, tuple(part)).tuples().all())
+        found.update((row[0], row[1]) for row in conn.exec_driver_sql(sql, tuple(part)))
     return found
 
 
