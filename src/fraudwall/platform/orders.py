@@ -18,7 +18,7 @@ that point — a day or less left — is about to expire unconverted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
 
@@ -370,34 +370,29 @@ def _police_change(desk: OrderDesk, order_id: str) -> Order:
     return order
 
 
-def lift(desk: OrderDesk, order_id: str, reason: str) -> OrderView:
+def _decided(
+    desk: OrderDesk, order_id: str, reason: str, change: Callable[..., Order], action: str
+) -> OrderView:
+    """A police decision on an order (`change`: the book's lift, renew or release)."""
     _police_change(desk, order_id)
     try:
-        desk.book.lift(order_id, desk.now, actor=actor_of(desk.who), reason=reason)
+        change(order_id, desk.now, actor=actor_of(desk.who), reason=reason)
     except OrderError as exc:
         raise _refused(exc, "order_id") from None
-    desk.commit("orders.lift")
+    desk.commit(action)
     return views(desk, [desk.book.get(order_id)])[0]
+
+
+def lift(desk: OrderDesk, order_id: str, reason: str) -> OrderView:
+    return _decided(desk, order_id, reason, desk.book.lift, "orders.lift")
 
 
 def renew(desk: OrderDesk, order_id: str, reason: str) -> OrderView:
-    _police_change(desk, order_id)
-    try:
-        desk.book.renew(order_id, desk.now, actor=actor_of(desk.who), reason=reason)
-    except OrderError as exc:
-        raise _refused(exc, "order_id") from None
-    desk.commit("orders.renew")
-    return views(desk, [desk.book.get(order_id)])[0]
+    return _decided(desk, order_id, reason, desk.book.renew, "orders.renew")
 
 
 def release(desk: OrderDesk, order_id: str, reason: str) -> OrderView:
-    _police_change(desk, order_id)
-    try:
-        desk.book.release(order_id, desk.now, actor=actor_of(desk.who), reason=reason)
-    except OrderError as exc:
-        raise _refused(exc, "order_id") from None
-    desk.commit("orders.release")
-    return views(desk, [desk.book.get(order_id)])[0]
+    return _decided(desk, order_id, reason, desk.book.release, "orders.release")
 
 
 def freeze(
