@@ -30,7 +30,14 @@ from fraudwall.funds.flowtable import FlowTables, flow_graph, write_flow
 from fraudwall.funds.ledger import SINK_KINDS, Ledger
 from fraudwall.funds.orders import BankRecord, Citation, OrderBook, OrderError, StopTarget
 from fraudwall.funds.recovery import Alert, Recovery, RecoveryPolicy, StopRound, duration_text
-from fraudwall.funds.returns import RETURN_BASIS, Claim, ReturnError, ReturnProcess, ReturnTally
+from fraudwall.funds.returns import (
+    RETURN_BASIS,
+    Claim,
+    ReturnError,
+    ReturnProcess,
+    ReturnRound,
+    ReturnTally,
+)
 from fraudwall.funds.store import STORE_FILE, CaseStore, StoreTx, store_url
 from fraudwall.funds.summary import RecoverySummary, largest_group, summarize
 from fraudwall.funds.trace import CONSERVING, Rule, Trace, trace
@@ -58,6 +65,7 @@ __all__ = [
     "RecoverySummary",
     "ReturnError",
     "ReturnProcess",
+    "ReturnRound",
     "ReturnTally",
     "Rule",
     "StatedPayment",

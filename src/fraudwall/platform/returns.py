@@ -50,7 +50,7 @@ from fraudwall.platform.schema import approvals, return_plans
 from fraudwall.platform.webhooks import ISSUED
 
 if TYPE_CHECKING:
-    from fraudwall.funds.returns import ReturnRound
+    from fraudwall.funds import ReturnRound
 
 OPEN: Final = "open"
 EXECUTED: Final = "executed"
