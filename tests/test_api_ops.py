@@ -18,10 +18,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from service_api import T0, Api, start_api
 from stored_rows import order, store
 
-from fraudwall.model import HOUR_MS, OrderKind, OrderState
+from fraudwall.model import HOUR_MS, MINUTE_MS, OrderKind, OrderState
 from fraudwall.platform import FixedClock, ServeSettings, Service, create_app, ops
 from fraudwall.platform.db import DatabaseUnavailable
 from fraudwall.platform.middleware import RequestMiddleware, request_id_of
+from fraudwall.platform.ops import ORDER_ANSWER_MS
+from fraudwall.platform.orders import ANSWER_DUE_MS
 from fraudwall.platform.routes import ops as ops_routes
 
 RISK_ROUTE = "/v1/risk/{kind}/{value:path}"
@@ -121,13 +123,16 @@ def test_decisions_and_ingest_are_counted_when_the_areas_say_so(service_api: Api
 
 
 def test_orders_pending_and_overdue_are_read_from_the_database(service_api: Api) -> None:
+    """Overdue: not answered within the time the orders area gives a bank (one figure)."""
     api = service_api
+    due = ORDER_ANSWER_MS
+    assert due == ANSWER_DUE_MS
     store(
         api,
         orders=[
-            order("SP1", "B1", "B02", OrderKind.STOP_PAYMENT, issued_ts=T0 - 30 * HOUR_MS),
-            order("SP2", "B2", "B02", OrderKind.STOP_PAYMENT, issued_ts=T0 - HOUR_MS),
-            order("FZ1", "A1", "B01", OrderKind.FREEZE, issued_ts=T0 - 2 * HOUR_MS),
+            order("SP1", "B1", "B02", OrderKind.STOP_PAYMENT, issued_ts=T0 - due - MINUTE_MS),
+            order("SP2", "B2", "B02", OrderKind.STOP_PAYMENT, issued_ts=T0 - due + MINUTE_MS),
+            order("FZ1", "A1", "B01", OrderKind.FREEZE, issued_ts=T0 - due + 2 * MINUTE_MS),
             order("FZ2", "A2", "B01", OrderKind.FREEZE, OrderState.EXECUTED, T0 - 99 * HOUR_MS),
         ],
     )
@@ -137,7 +142,7 @@ def test_orders_pending_and_overdue_are_read_from_the_database(service_api: Api)
     assert sample(samples, "fraudwall_orders_pending", kind="freeze") == 1
     assert sample(samples, "fraudwall_orders_overdue", kind="stop_payment") == 1
     assert sample(samples, "fraudwall_orders_overdue", kind="freeze") == 0
-    api.clock.advance(23 * HOUR_MS)
+    api.clock.advance(3 * MINUTE_MS)
     samples = scrape(api)
     assert sample(samples, "fraudwall_orders_overdue", kind="stop_payment") == 2
     assert sample(samples, "fraudwall_orders_overdue", kind="freeze") == 1

@@ -12,7 +12,8 @@ middleware counts requests; the other areas call it for what only they know:
   table could not be told.
 
 Orders pending (issued, not yet answered by the institution) and overdue (pending for
-more than `ORDER_ANSWER_MS`) are gauges read from the database when Prometheus scrapes.
+more than `ORDER_ANSWER_MS`, as the orders area counts them) are gauges read from the
+database when Prometheus scrapes.
 
 Logs are JSON, one object per line (`JsonFormatter`; `configure_logging` installs it for
 ``fraudwall serve``): the access log has one line per request with its id, route
@@ -35,8 +36,9 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from fraudwall.errors import RunError
-from fraudwall.model import HOUR_MS, OrderState
+from fraudwall.model import MINUTE_MS, OrderState
 from fraudwall.platform.db import DatabaseUnavailable
+from fraudwall.platform.orders import ANSWER_DUE_MS
 from fraudwall.platform.schema import orders
 
 if TYPE_CHECKING:
@@ -44,8 +46,9 @@ if TYPE_CHECKING:
 
     from fraudwall.platform.service import Service
 
-ORDER_ANSWER_MS: Final = 24 * HOUR_MS
-"""An order not answered by its institution this long after it was issued is overdue."""
+ORDER_ANSWER_MS: Final = ANSWER_DUE_MS
+"""An order not answered by its institution this long after it was issued is overdue: the
+same figure `GET /v1/orders?overdue=true` uses (the funds part's bank response time)."""
 
 LATENCY_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0)
 METRICS_CONTENT_TYPE: Final = CONTENT_TYPE_LATEST
@@ -147,7 +150,7 @@ class OrdersCollector(Collector):
         )
         yield _by_kind(
             "fraudwall_orders_overdue",
-            f"Orders not answered within {ORDER_ANSWER_MS // HOUR_MS} h of issue, by kind",
+            f"Orders not answered within {ORDER_ANSWER_MS // MINUTE_MS} min of issue, by kind",
             overdue,
         )
 
