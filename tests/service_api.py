@@ -130,7 +130,11 @@ def service_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]
     # keys are read from the database on every request here (no cache): a test that
     # revokes a key in the database sees it refused at once
     settings = ServeSettings(
-        data_dir=tmp_path / "data", db_url=db_url, snapshot_interval_s=0, key_cache_s=0
+        data_dir=tmp_path / "data",
+        db_url=db_url,
+        snapshot_interval_s=0,
+        key_cache_s=0,
+        webhook_sweep_s=0,  # pushes happen when a test asks for them
     )
     try:
         yield from start_api(settings, FixedClock(T0))

@@ -9,12 +9,16 @@ through `middleware.RequestMiddleware` (request id, body limit, metrics, access 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
+from fraudwall.platform import webhooks
 from fraudwall.platform.auth import ROLES_KEY, authorize
 from fraudwall.platform.errors import ERROR_RESPONSES, install_error_handlers
 from fraudwall.platform.middleware import RequestMiddleware
@@ -24,6 +28,7 @@ from fraudwall.platform.service import Service
 from fraudwall.platform.settings import Clock, ServeSettings
 
 API_PREFIX = "/v1"
+log = logging.getLogger("fraudwall.platform")
 
 
 def create_app(settings: ServeSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -33,9 +38,14 @@ def create_app(settings: ServeSettings | None = None, clock: Clock | None = None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service.start()
+        pushing = None
+        if service.settings.webhook_sweep_s > 0:
+            pushing = asyncio.create_task(_push_orders(service), name="webhook-sweep")
         try:
             yield
         finally:
+            if pushing is not None:
+                pushing.cancel()
             service.stop()
 
     app = FastAPI(
@@ -58,6 +68,17 @@ def create_app(settings: ServeSettings | None = None, clock: Clock | None = None
     _refuse_unlisted_public_routes(app)
     app.add_middleware(RequestMiddleware, service=service)
     return app
+
+
+async def _push_orders(service: Service) -> None:
+    """Deliver the orders due to webhooks at an interval, also while no request comes
+    (a push that failed is retried when its pause is over; polling always works)."""
+    while True:
+        await asyncio.sleep(service.settings.webhook_sweep_s)
+        try:
+            await run_in_threadpool(webhooks.sweep, service)
+        except Exception:  # logged; the next sweep tries again
+            log.exception("pushing orders to webhooks failed")
 
 
 def _refuse_unnamed_roles(router: APIRouter) -> None:

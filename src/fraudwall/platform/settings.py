@@ -50,6 +50,8 @@ class ServeSettings:
     #: how long a key looked up is trusted without asking the database again: a key revoked
     #: by another process (`fraudwall keys revoke`) is refused within this many seconds
     key_cache_s: float = 2.0
+    #: seconds between pushes of due orders to institutions' webhooks (0: only on requests)
+    webhook_sweep_s: float = 10.0
     #: request limits
     max_body_bytes: int = 64 * 1024 * 1024
     max_batch_events: int = 200_000
