@@ -150,10 +150,31 @@ def serve_cmd(
             prepare(database)
         finally:
             database.close()
+    _check_address(host, port)
     app = create_app(settings)
     configure_logging()  # JSON lines on stderr, one per request (platform.ops)
     console.print(f"fraudwall serving on http://{host}:{port} (docs at /docs)")
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _check_address(host: str, port: int) -> None:
+    """Refuse, in one line, an address the server could not listen on (before it starts)."""
+    import socket
+
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        raise InputError("--host", f"{host!r}: {exc.strerror or exc}") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            raise InputError(
+                "--port", f"cannot listen on {host}:{port} ({exc.strerror or exc})",
+                hint="another program holds it: stop it or choose another --port",
+            ) from None  # fmt: skip
 
 
 def print_demo(console: Console, loaded: DemoLoad, base_url: str) -> None:
