@@ -80,7 +80,7 @@ def test_a_batch_accepts_the_good_and_names_each_bad_line_and_field(service_api:
     )
     assert rejected[4]["where"] == "ts" and "looks like seconds" in rejected[4]["problem"]
     assert (rejected[5]["where"], rejected[5]["problem"]) == ("colour", "unknown field")
-    assert "not valid JSON" in rejected[6]["problem"]
+    assert rejected[6]["where"] == "record" and "not valid JSON" in rejected[6]["problem"]
     assert count(api, events) == 2
 
 

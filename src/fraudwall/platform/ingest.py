@@ -145,7 +145,7 @@ def parse_lines(
             out.rejected.append(_rejected_text(cls, text, number))
             continue
         except msgspec.DecodeError as exc:
-            out.rejected.append(Rejected(number, None, "", f"not valid JSON: {exc}"))
+            out.rejected.append(Rejected(number, None, "record", f"not valid JSON: {exc}"))
             continue
         out.records.append(record)
         out.lines.append(number)
@@ -153,9 +153,10 @@ def parse_lines(
     ts = np.fromiter((r.ts for r in out.records), np.int64, len(out.records))
     odd = np.flatnonzero((ts > 0) & ((ts < EARLIEST_MS) | (ts > LATEST_MS)))
     if len(odd):
+        text_of = dict(zip(numbers, texts, strict=True))  # not numbers.index: n bad times
         for k in odd.tolist():
             at = out.lines[k]
-            out.rejected.append(_rejected_text(cls, texts[numbers.index(at)], at))
+            out.rejected.append(_rejected_text(cls, text_of[at], at))
         keep = np.ones(len(out.records), bool)
         keep[odd] = False
         out.records = [r for r, k in zip(out.records, keep, strict=True) if k]
@@ -172,8 +173,8 @@ def _rejected_text(cls: type[Event], text: bytes, number: int) -> Rejected:
     except RecordError as exc:
         return Rejected(number, event_id, exc.field, exc.problem)
     except (msgspec.DecodeError, ValueError) as exc:
-        return Rejected(number, event_id, "", f"not valid JSON: {exc}")
-    return Rejected(number, event_id, "", "not a valid record")  # pragma: no cover
+        return Rejected(number, event_id, "record", f"not valid JSON: {exc}")
+    return Rejected(number, event_id, "record", "not a valid record")  # pragma: no cover
 
 
 class _Id(msgspec.Struct):
