@@ -67,7 +67,7 @@ def _load(settings: ServeSettings, force: bool = False) -> DemoLoad:
 
 def test_the_demo_holds_the_world_its_history_and_its_cases(settings: ServeSettings) -> None:
     loaded = _load(settings)
-    world = simulate(TINY.config(T0)).tables  # the same world: same config, same seed
+    world = simulate(TINY.config()).tables  # the same world: same config, same seed
     events = sum(world[n].num_rows for n in EVENT_TABLES)
     decided = sum(world[n].num_rows for n in ("transfers", "calls", "sms"))
     intake = open_cases(reports_from_table(world["reports"]), world)
@@ -130,7 +130,7 @@ def test_demo_keys_json_has_a_working_key_for_every_role(settings: ServeSettings
 
 def test_the_check_to_try_is_the_institution_keys_own_transfer(settings: ServeSettings) -> None:
     loaded = _load(settings)
-    world = simulate(TINY.config(T0)).tables
+    world = simulate(TINY.config()).tables
     bank = next(k for k in loaded.keys if k.name == "institution")
     accounts = dict(
         zip(
