@@ -99,18 +99,6 @@ def record(conn: sa.Connection, who: Principal, now: int, notes: Iterable[AuditN
     return len(rows)
 
 
-def record_one(
-    conn: sa.Connection,
-    who: Principal,
-    now: int,
-    action: str,
-    subject: str,
-    before: Any = None,
-    after: Any = None,
-) -> None:
-    record(conn, who, now, [AuditNote(action, subject, before, after)])
-
-
 @dataclass
 class AuditCheck:
     """What `verify_audit` found: the entries read and the first problem, if any."""
@@ -194,6 +182,5 @@ __all__ = [
     "entry_hash",
     "read_entries",
     "record",
-    "record_one",
     "verify_audit",
 ]

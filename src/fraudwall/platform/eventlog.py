@@ -42,7 +42,6 @@ from fraudwall.model import (
     Transfer,
     UrlVisit,
     arrow_schema,
-    table_from_records,
 )
 from fraudwall.model.sql import record_of
 from fraudwall.platform import arrowjson
@@ -290,15 +289,6 @@ def table_of_bodies(kind: str, bodies: Sequence[str | bytes]) -> pa.Table:
     return table_of(kind, [decoder.decode(b) for b in bodies])
 
 
-def tables_of(records: dict[str, list[Event]]) -> dict[str, pa.Table]:
-    """Records by table as Arrow tables in time order (what the engine takes)."""
-    out = {}
-    for name, recs in records.items():
-        recs = sorted(recs, key=lambda e: (e.ts, e.event_id))
-        out[name] = table_from_records(BY_TABLE[name], recs)
-    return out
-
-
 def in_time_order(table: pa.Table) -> pa.Table:
     """Events in the order the engine takes them: by time, then event id."""
     if table.num_rows < 2:
@@ -331,5 +321,4 @@ __all__ = [
     "stored_events",
     "table_of",
     "table_of_bodies",
-    "tables_of",
 ]

@@ -55,9 +55,4 @@ def institution_of_account(conn: sa.Connection, account_id: str) -> str | None:
     return conn.execute(q).scalar()
 
 
-def telco_of_number(conn: sa.Connection, number: str) -> str | None:
-    q = sa.select(phones.c.telco_id).where(phones.c.number == number)
-    return conn.execute(q).scalar()
-
-
-__all__ = ["REGISTRY", "institution_of_account", "put_records", "put_table", "telco_of_number"]
+__all__ = ["REGISTRY", "institution_of_account", "put_records", "put_table"]
