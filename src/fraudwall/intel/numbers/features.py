@@ -1,0 +1,73 @@
+"""One row of numeric features per number that called or texted anyone (key `number`).
+
+The features come from four places, each its own module: how a number calls and texts
+(`behaviour`), what it is and runs on (`lines`), and what victims' reports say about whom
+it reached (`reported`). Everything is a group-by or join over the contacts frame
+(`contacts`): no loop per number or per call, so the same steps can run on a distributed
+dataframe engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+
+import polars as pl
+import pyarrow as pa
+
+from fraudwall.intel.numbers.behaviour import (
+    activity,
+    call_behaviour,
+    incoming,
+    text_behaviour,
+    with_clock,
+)
+from fraudwall.intel.numbers.contacts import contacts as contacts_of
+from fraudwall.intel.numbers.lines import device_use, phone_facts
+from fraudwall.intel.numbers.reported import report_features
+from fraudwall.model import LOCAL_OFFSET_MS
+
+KEY = "number"
+#: Working columns of `activity` that are not features (absolute times and counts).
+_NOT_FEATURES = ("first_ts", "last_ts", "contacts", "contacted", "active_hours")
+
+Progress = Callable[[str, float], None]
+
+
+def number_features(
+    tables: Mapping[str, pa.Table],
+    *,
+    offset_ms: int = LOCAL_OFFSET_MS,
+    known: Iterable[str] | None = None,
+    progress: Progress | None = None,
+) -> pa.Table:
+    """Per calling or texting number: the features of the module doc, sorted by number.
+    `offset_ms` is the local time's offset from UTC (night hours, days); `known` lists
+    known fraud numbers (default: inferred from victims' reports, see `reported`)."""
+    step = progress or (lambda _step, _fraction: None)
+    step("contacts", 0.0)
+    contacts = contacts_of(tables)
+    clocked = with_clock(contacts, offset_ms)
+    step("behaviour", 0.2)
+    active = activity(clocked)
+    out = (
+        active.join(call_behaviour(clocked), on=KEY, how="left")
+        .join(text_behaviour(clocked), on=KEY, how="left")
+        .join(incoming(contacts), on=KEY, how="left")
+        .with_columns(
+            (pl.col("contacts_in").fill_null(0) / pl.col("contacts")).alias("in_per_out"),
+            (pl.col("reached_by").fill_null(0) / pl.col("contacted")).alias("reached_by_per_reach"),
+        )
+        .drop("contacts_in", "reached_by")
+    )
+    step("lines and devices", 0.5)
+    out = out.join(phone_facts(tables, active), on=KEY, how="left")
+    out = out.join(device_use(tables, contacts), on=KEY, how="left")
+    step("reports", 0.7)
+    out = out.join(report_features(tables, contacts, known), on=KEY, how="left")
+    out = out.with_columns(
+        (pl.col("contacted").rank("average") / pl.len()).alias("reach_rank"),
+        (pl.col("contacts").rank("average") / pl.len()).alias("contacts_rank"),
+    ).drop(_NOT_FEATURES)
+    floats = [pl.col(c).cast(pl.Float64) for c in out.columns if c != KEY]
+    step("features", 1.0)
+    return out.select(pl.col(KEY), *floats).sort(KEY).to_arrow()

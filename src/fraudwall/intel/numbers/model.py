@@ -1,0 +1,77 @@
+"""The fraud-number model: labels from ground truth, training, scoring, evaluation.
+
+All of it is `EntityModel` (kind "number", key "number") over `number_features`; what is
+particular to numbers is only which numbers are positives: those the truth table lists as
+`entity_kind` phone with role `fraud_number`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fraudwall.errors import InputError
+from fraudwall.intel.entitymodel import EntityModel
+from fraudwall.intel.numbers.features import KEY, Progress, number_features
+from fraudwall.model import EntityKind, Role
+
+KIND: Final = "number"
+
+
+def fraud_number_labels(
+    tables: Mapping[str, pa.Table], numbers: pa.Array | pa.ChunkedArray
+) -> np.ndarray:
+    """Whether each of `numbers` is a fraud number by the ground truth (`truth` rows of
+    entity_kind phone, role fraud_number); an `InputError` when there is no truth."""
+    truth = tables.get("truth")
+    if truth is None:
+        raise InputError("truth", "the world has no ground truth to label numbers with")
+    for col in ("entity_kind", "entity_id", "role"):
+        if col not in truth.column_names:
+            raise InputError("truth", f"missing column {col}")
+    fraud = pc.and_(
+        pc.equal(truth["entity_kind"], str(EntityKind.PHONE)),
+        pc.equal(truth["role"], str(Role.FRAUD_NUMBER)),
+    )
+    ids = pc.filter(truth["entity_id"], fraud)
+    hit = pc.is_in(numbers.cast(pa.string()), value_set=pa.chunked_array(ids).combine_chunks())
+    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def train(
+    tables: Mapping[str, pa.Table],
+    *,
+    seed: int = 0,
+    source: str = "",
+    progress: Progress | None = None,
+) -> EntityModel:
+    """A fraud-number model trained on a world's calls, texts, reports and truth."""
+    features = number_features(tables, progress=progress)
+    labels = fraud_number_labels(tables, features[KEY])
+    return EntityModel.fit(KIND, KEY, features, labels, seed=seed, source=source)
+
+
+def score(
+    model: EntityModel, tables: Mapping[str, pa.Table], *, progress: Progress | None = None
+) -> pa.Table:
+    """Each calling or texting number's score, flag and top reasons."""
+    _check_kind(model)
+    return model.score(number_features(tables, progress=progress))
+
+
+def evaluate(
+    model: EntityModel, tables: Mapping[str, pa.Table], *, progress: Progress | None = None
+) -> dict[str, float | int]:
+    """Precision, recall, F1, AUPRC and the threshold against a world's truth."""
+    _check_kind(model)
+    features = number_features(tables, progress=progress)
+    return model.evaluate(features, fraud_number_labels(tables, features[KEY]))
+
+
+def _check_kind(model: EntityModel) -> None:
+    if model.kind != KIND or model.key != KEY:
+        raise InputError("model", f"a model of {model.kind!r}, not of fraud numbers")
