@@ -50,8 +50,10 @@ def train(
     progress: Progress | None = None,
 ) -> EntityModel:
     """A fraud-number model trained on a world's calls, texts, reports and truth."""
-    features = number_features(tables, progress=progress)
+    step = progress or (lambda _step, _fraction: None)
+    features = number_features(tables, progress=lambda s, f: step(s, 0.6 * f))
     labels = fraud_number_labels(tables, features[KEY])
+    step("fit", 0.6)
     return EntityModel.fit(KIND, KEY, features, labels, seed=seed, source=source)
 
 
