@@ -128,6 +128,9 @@ def test_fan_out_short_calls_answered_and_hours(rows: dict[str, dict[str, Any]])
     assert f["night_share"] == pytest.approx(1 / 6)
     assert rows[K]["night_share"] == 1.0 and rows[K]["intl_share"] == 1.0
     assert rows[G]["spoofed_share"] == 1.0 and f["spoofed_share"] == 0.0
+    # the history runs from K's call at 01:00 to F's at day 1 23:00: 46 hours over 2 days
+    assert f["span_share"] == pytest.approx(37 / 46)  # 10:00 to day 1 23:00
+    assert f["active_day_share"] == 1.0 and rows[K]["active_day_share"] == 0.5
 
 
 def test_call_back_share_counts_only_those_who_call_after_being_called(
@@ -209,7 +212,7 @@ def test_missing_optional_tables_leave_their_features_unknown() -> None:
     assert rows[F]["callees_per_call"] == pytest.approx(5 / 6)
     assert rows[F]["numbers_on_device_max_log"] == pytest.approx(math.log(4))
     assert rows[F]["later_victims_log"] == 0.0
-    assert "sim_age_days" not in rows[F]
+    assert rows[F]["sim_age_days"] is None and rows[F]["multi_sim_device_share"] is None
 
 
 def test_bad_call_records_are_refused_by_table_and_column() -> None:

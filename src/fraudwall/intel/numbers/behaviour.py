@@ -43,7 +43,12 @@ def with_clock(contacts: pl.DataFrame, offset_ms: int = LOCAL_OFFSET_MS) -> pl.D
 
 
 def activity(clocked: pl.DataFrame) -> pl.DataFrame:
-    """Per number: how much, when and to how many it reaches out (calls and texts)."""
+    """Per number: how much, when and to how many it reaches out (calls and texts), and
+    for how much of the history (`span_share`, `active_day_share`: a burner line lives
+    days, an ordinary line all along, however long the history is)."""
+    ts = clocked["ts"].to_numpy()
+    history_ms = max(int(ts.max()) - int(ts.min()), 1) if len(ts) else 1
+    history_days = max(clocked["day"].n_unique(), 1)
     night = (pl.col("hour") >= NIGHT_FROM_H) | (pl.col("hour") < NIGHT_TO_H)
     return (
         clocked.group_by("number")
@@ -64,7 +69,8 @@ def activity(clocked: pl.DataFrame) -> pl.DataFrame:
             (pl.col("contacted") / pl.col("contacts")).alias("contacted_per_contact"),
             (pl.col("contacts") / pl.col("active_hours")).alias("contacts_per_active_hour"),
             (pl.col("active_hours") / pl.col("active_days")).alias("hours_per_active_day"),
-            ((pl.col("last_ts") - pl.col("first_ts")) / DAY_MS).alias("span_days"),
+            ((pl.col("last_ts") - pl.col("first_ts")) / history_ms).alias("span_share"),
+            (pl.col("active_days") / history_days).alias("active_day_share"),
         )
     )
 

@@ -10,6 +10,7 @@ dataframe engine.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from typing import Final
 
 import polars as pl
 import pyarrow as pa
@@ -23,12 +24,31 @@ from fraudwall.intel.numbers.behaviour import (
 )
 from fraudwall.intel.numbers.contacts import contacts as contacts_of
 from fraudwall.intel.numbers.lines import device_use, phone_facts
-from fraudwall.intel.numbers.reported import report_features
+from fraudwall.intel.numbers.reported import REPORT_FEATURES, report_features
 from fraudwall.model import LOCAL_OFFSET_MS
 
 KEY = "number"
 #: Working columns of `activity` that are not features (absolute times and counts).
-_NOT_FEATURES = ("first_ts", "last_ts", "contacts", "contacted", "active_hours")
+_NOT_FEATURES = ("first_ts", "last_ts", "contacts", "contacted", "active_hours", "active_days")
+#: Every feature, in order: a source without phones, devices, reports or links gets the
+#: same columns (null), so one model scores data of any of these shapes.
+FEATURES: Final = (
+    # behaviour: calls and texts
+    "contacts_log", "contacted_log", "contacted_per_contact", "contacts_per_active_hour",
+    "hours_per_active_day", "active_day_share", "span_share", "night_share", "intl_share",
+    "call_share", "in_per_out", "reached_by_per_reach", "reach_rank", "contacts_rank",
+    "calls_out_log", "callees_log", "callees_per_call", "callee_fanout_day_max_log",
+    "callee_fanout_day_mean", "calls_per_active_hour", "answered_share", "short_call_share",
+    "answered_seconds_median_log", "spoofed_share", "call_back_share",
+    "texts_out_log", "receivers_log", "receivers_per_text", "receiver_fanout_day_max_log",
+    "reply_share", "link_share",
+    # lines and devices
+    "foreign", "no_telco", "no_owner", "owner_numbers", "service_line", "landline",
+    "sim_age_days", "devices_used", "device_change_share", "numbers_on_device_max_log",
+    "multi_sim_device_share", "not_owners_device_share",
+    # victims' reports
+    *REPORT_FEATURES,
+)  # fmt: skip
 
 Progress = Callable[[str, float], None]
 
@@ -68,6 +88,9 @@ def number_features(
         (pl.col("contacted").rank("average") / pl.len()).alias("reach_rank"),
         (pl.col("contacts").rank("average") / pl.len()).alias("contacts_rank"),
     ).drop(_NOT_FEATURES)
-    floats = [pl.col(c).cast(pl.Float64) for c in out.columns if c != KEY]
+    floats = [
+        (pl.col(c) if c in out.columns else pl.lit(None)).cast(pl.Float64).alias(c)
+        for c in FEATURES
+    ]
     step("features", 1.0)
     return out.select(pl.col(KEY), *floats).sort(KEY).to_arrow()
