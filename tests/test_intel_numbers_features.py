@@ -211,7 +211,7 @@ def test_missing_optional_tables_leave_their_features_unknown() -> None:
     }
     assert rows[F]["callees_per_call"] == pytest.approx(5 / 6)
     assert rows[F]["numbers_on_device_max_log"] == pytest.approx(math.log(4))
-    assert rows[F]["later_victims_log"] == 0.0
+    assert rows[F]["later_victims_log"] is None  # no reports: unknown, not none
     assert rows[F]["sim_age_days"] is None and rows[F]["multi_sim_device_share"] is None
 
 

@@ -1,10 +1,10 @@
 """One row of numeric features per number that called or texted anyone (key `number`).
 
-The features come from four places, each its own module: how a number calls and texts
+The features come from three places, each its own module: how a number calls and texts
 (`behaviour`), what it is and runs on (`lines`), and what victims' reports say about whom
-it reached (`reported`). Everything is a group-by or join over the contacts frame
-(`contacts`): no loop per number or per call, so the same steps can run on a distributed
-dataframe engine.
+it reached (`reported`); `FEATURES` lists them all. Everything is a group-by or join over
+the contacts frame (`contacts`): no loop per number or per call, so the same steps can run
+on a distributed dataframe engine.
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ from fraudwall.intel.numbers.reported import REPORT_FEATURES, report_features
 from fraudwall.model import LOCAL_OFFSET_MS
 
 KEY = "number"
-#: Working columns of `activity` that are not features (absolute times and counts).
-_NOT_FEATURES = ("first_ts", "last_ts", "contacts", "contacted", "active_hours", "active_days")
 #: Every feature, in order: a source without phones, devices, reports or links gets the
 #: same columns (null), so one model scores data of any of these shapes.
 FEATURES: Final = (
@@ -87,7 +85,7 @@ def number_features(
     out = out.with_columns(
         (pl.col("contacted").rank("average") / pl.len()).alias("reach_rank"),
         (pl.col("contacts").rank("average") / pl.len()).alias("contacts_rank"),
-    ).drop(_NOT_FEATURES)
+    )
     floats = [
         (pl.col(c) if c in out.columns else pl.lit(None)).cast(pl.Float64).alias(c)
         for c in FEATURES

@@ -58,7 +58,10 @@ def report_features(
     tables: Mapping[str, pa.Table], contacts: pl.DataFrame, known: Iterable[str] | None = None
 ) -> pl.DataFrame:
     """Per number that contacted anyone: the features of the module doc. `known` gives the
-    known fraud numbers (a risk list, numbers victims named) instead of inferring them."""
+    known fraud numbers (a risk list, numbers victims named) instead of inferring them.
+    Without a reports table (and no `known`), nothing is known: the features are null."""
+    if known is None and "reports" not in tables:
+        return contacts.select("number").unique()
     edges = contacts.select("number", "other").unique()
     reached = edges.group_by("number").agg(pl.len().alias("reach"))
     hits = contacts.join(victim_phones(tables), on="other", how="inner").filter(
