@@ -10,9 +10,11 @@ through `middleware.RequestMiddleware` (request id, body limit, metrics, access 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, Final
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
@@ -29,6 +31,15 @@ from fraudwall.platform.settings import Clock, ServeSettings
 
 API_PREFIX = "/v1"
 log = logging.getLogger("fraudwall.platform")
+
+
+#: The service counts and logs every request itself (`middleware`, `/metrics`); FastAPI's
+#: own OpenTelemetry hooks (from 0.16x) would look the environment up on every request.
+_NO_OPENTELEMETRY: Final[dict[str, Any]] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 
 def create_app(settings: ServeSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -53,6 +64,7 @@ def create_app(settings: ServeSettings | None = None, clock: Clock | None = None
         summary="Banks, payment institutions, telcos and police fighting telecom fraud together",
         version="1",
         lifespan=lifespan,
+        **_NO_OPENTELEMETRY,
     )
     app.state.service = service
     install_error_handlers(app)

@@ -142,6 +142,10 @@ class _Part:
     tables: dict[str, pa.Table]
     decisions: pa.Table
 
+    @property
+    def size(self) -> int:
+        return sum(t.num_rows for t in self.tables.values())
+
     def split(self, upto: int) -> tuple[_Part | None, _Part | None]:
         """(what is at or before `upto`, what is after)."""
         if self.newest <= upto:
@@ -194,6 +198,11 @@ class Pending:
 
     def __len__(self) -> int:
         return sum(t.num_rows for p in self.parts for t in p.tables.values())
+
+    def due(self, upto: int) -> int:
+        """How many events of whole batches lie at or before `upto` (a lower bound of what
+        `ready` would take; cheap: no table is read)."""
+        return sum(p.size for p in self.parts if p.newest <= upto)
 
     @property
     def oldest(self) -> int | None:
@@ -486,10 +495,15 @@ class EngineHost:
             return self.watermark
         return max(self.watermark, self.newest - int(self.settings.reorder_window_ms))
 
-    def absorb_ready(self) -> int:
+    def absorb_ready(self, at_least: int = 1) -> int:
         """Absorb every stored event the watermark has passed (see the module doc), and
-        store what followed; returns how many events (hold `lock`)."""
+        store what followed; returns how many events (hold `lock`). With `at_least`, wait
+        (absorb nothing, leave the watermark) until that many events are due: a step has a
+        fixed cost, and checks come a few at a time. The watermark then lags behind its
+        target; an event between the two is still taken, in time order."""
         self.recover()
+        if at_least > 1 and self.pending.due(self.target()) < at_least:
+            return 0
         return self._step(None)
 
     def accept_and_absorb(
