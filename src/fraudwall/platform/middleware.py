@@ -16,6 +16,7 @@ check). For each HTTP request, `RequestMiddleware`
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -37,11 +38,17 @@ _SANE_ID: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 UNMATCHED: Final = "(unmatched)"
 
 
+#: New request ids: this process's random prefix and a counter (unique without asking the
+#: system for randomness on every request)
+_PROCESS_PREFIX: Final = uuid.uuid4().hex[:16]
+_SEQUENCE: Final = itertools.count(1)
+
+
 def request_id_of(headers: Headers) -> str:
     """The client's request id if it is a sane token (letters, digits, ``._:-``, at most
     128), else a new one."""
     given = headers.get(REQUEST_ID_HEADER, "")
-    return given if _SANE_ID.match(given) else uuid.uuid4().hex
+    return given if _SANE_ID.match(given) else f"{_PROCESS_PREFIX}{next(_SEQUENCE):016x}"
 
 
 class BodyTooLarge(HTTPException):
