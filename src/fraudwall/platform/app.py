@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from fraudwall.platform import webhooks
 from fraudwall.platform.auth import ROLES_KEY, authorize
 from fraudwall.platform.errors import ERROR_RESPONSES, install_error_handlers
+from fraudwall.platform.leanroute import LeanRoutes, lean_routes
 from fraudwall.platform.middleware import RequestMiddleware
 from fraudwall.platform.routes import AREAS
 from fraudwall.platform.routes import ops as ops_routes
@@ -78,6 +79,7 @@ def create_app(settings: ServeSettings | None = None, clock: Clock | None = None
         )
     app.include_router(ops_routes.router)
     _refuse_unlisted_public_routes(app)
+    app.add_middleware(LeanRoutes, routes=lean_routes(API_PREFIX, AREAS))
     app.add_middleware(RequestMiddleware, service=service)
     return app
 

@@ -28,6 +28,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fraudwall.platform.leanroute import TEMPLATE_KEY
 from fraudwall.platform.ops import ACCESS_LOG
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ def _template(scope: Scope) -> str | None:
     """The template of the route a (child) scope was matched to, with its router's prefix:
     FastAPI keeps the included route's context in ``scope["fastapi"]`` (before 0.120 the
     route itself carried the whole path)."""
+    if lean := scope.get(TEMPLATE_KEY):  # answered by `leanroute.LeanRoutes`
+        return str(lean)
     fastapi_scope = scope.get("fastapi")
     context = (
         fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None
