@@ -127,11 +127,7 @@ class AmlsimImport:
     shape: str  # "sample" (nodes.csv) or "output" (accounts.csv)
     tables: dict[str, pa.Table]
     rejected: pa.Table  # REJECTED_SCHEMA
-    source: dict[str, Any]
-
-    def rejected_by_file(self) -> dict[str, int]:
-        files = self.rejected["file"].to_pylist()
-        return {name: files.count(name) for name in dict.fromkeys(files)}
+    source: dict[str, Any]  # format, shape, files and their SHA-256, rules, rejected counts
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -162,7 +158,7 @@ def _read_csv(path: Path) -> _Csv:
         raise InputError(str(path), f"not UTF-8 text ({exc.reason})") from None
     if not header or not any(h.strip() for h in header):
         raise InputError(str(path), "empty: no header line")
-    names = [h.strip().lower() for h in header]
+    names = [h.strip().lstrip("\ufeff").strip().lower() for h in header]  # a BOM is no name
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         raise InputError(str(path), f"column {repeated[0]!r} appears twice in the header")
