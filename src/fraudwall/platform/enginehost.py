@@ -67,7 +67,7 @@ from fraudwall.model import (
     WarningTask,
     arrow_schema,
 )
-from fraudwall.platform import eventlog
+from fraudwall.platform import bulkinsert, eventlog
 from fraudwall.platform.schema import (
     decisions,
     events,
@@ -676,12 +676,12 @@ def store_warnings(conn: sa.Connection, warned: pa.Table, sources: Mapping[str, 
     if not rows:
         return 0
     senders = sender_of(conn, list(rows.values()), sources)
-    eventlog.insert_rows(conn, warnings, rows.values())
+    bulkinsert.insert_rows(conn, warnings, rows.values())
     status = [
         {"warning_id": w, "institution_id": senders.get(w), "done_ts": None, "done_by": None}
         for w in rows
     ]
-    eventlog.insert_rows(conn, warning_tasks, status)
+    bulkinsert.insert_rows(conn, warning_tasks, status)
     return len(rows)
 
 
