@@ -6,9 +6,11 @@ with its source, evidence, confidence, first and last sighting and expiry.
 - `store`: where entries live (SQLite by default, PostgreSQL by URL), merged per
   (kind, value, source), looked up column-wise as of a time (`RiskListStore`);
 - `csvfiles`: lists shared between institutions as CSV, bad rows to a rejected file;
+- `answer`: one value checked, with the evidence (links by their domains too);
 - `view`: what the engine reads (`model.RiskListView`), made from the store.
 """
 
+from fraudwall.intel.risklists.answer import Answer, answer_on, domains_above
 from fraudwall.intel.risklists.csvfiles import (
     ImportResult,
     export_csv,
@@ -50,6 +52,7 @@ __all__ = [
     "LOOKUP_SCHEMA",
     "METADATA",
     "STORE_FILE",
+    "Answer",
     "CheckedEntries",
     "ImportResult",
     "ListKind",
@@ -57,8 +60,10 @@ __all__ = [
     "RiskEntry",
     "RiskListStore",
     "Stored",
+    "answer_on",
     "check_entries",
     "default_url",
+    "domains_above",
     "engine_view",
     "entries_on",
     "entries_table",

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pyarrow as pa
@@ -41,6 +41,9 @@ from fraudwall.intel.risklists.entries import (
     normalise_column,
 )
 from fraudwall.model import RiskListView
+
+if TYPE_CHECKING:
+    from fraudwall.intel.risklists.answer import Answer
 
 DEFAULT_DATA: Final = Path("fraudwall-data")
 """The service's data folder by default (`platform.settings.DEFAULT_DATA`, `serve --data`)."""
@@ -360,6 +363,13 @@ class RiskListStore:
         """`entries_on` in a transaction of its own."""
         with self.reading() as conn:
             return entries_on(conn, kind, values, live_at)
+
+    def check(self, kind: ListKind | str, raw: str, at_ts: int) -> Answer:
+        """One value with the evidence (`answer.answer_on`)."""
+        from fraudwall.intel.risklists.answer import answer_on
+
+        with self.reading() as conn:
+            return answer_on(conn, kind, raw, at_ts)
 
     def engine_view(self, at_ts: int, min_confidence: float = 0.0) -> RiskListView:
         """What the engine reads (`view.engine_view`): accounts and numbers listed at or
