@@ -106,6 +106,25 @@ def test_a_row_is_refused_for_its_first_problem_naming_the_field() -> None:
     ]
 
 
+def test_numbers_written_as_text_are_read_only_when_they_are_numbers() -> None:
+    good = {"kind": "account", "value": "M1", "source": "s", "evidence": "",
+            "confidence": "0.5", "first_seen_ts": str(T0), "last_seen_ts": f" {T0} ",
+            "expires_ts": str(T0 + DAY)}  # fmt: skip
+    cells = [
+        ("confidence", "nan", "not a number"),
+        ("confidence", "1e999", "must be within 0..1"),
+        ("confidence", "", "not a number"),
+        ("first_seen_ts", "1.78e12", "not a whole number of ms UTC"),
+        ("last_seen_ts", "9" * 20, "not a whole number of ms UTC"),
+        ("expires_ts", "tomorrow", "not a whole number of ms UTC"),
+    ]
+    rows = [good] + [{**good, name: text} for name, text, _ in cells]
+    result = check_entries(pa.Table.from_pylist(rows))
+    assert result.accepted_rows.tolist() == [0]
+    assert result.accepted.to_pylist()[0]["last_seen_ts"] == T0
+    assert [(r.field, r.reason) for r in result.rejected] == [(n, why) for n, _, why in cells]
+
+
 def test_adding_a_bad_entry_stores_nothing(store: RiskListStore) -> None:
     with pytest.raises(InputError, match=r"entry 1: confidence: must be within 0..1"):
         store.add([entry(value="M1"), entry(value="M2", confidence=-0.1)])

@@ -222,7 +222,7 @@ def _text(column: pa.ChunkedArray | pa.Array) -> pa.Array:
 
 
 _NUMBER_TEXT: Final = {
-    pa.int64(): r"^\s*[+-]?[0-9]+\s*$",
+    pa.int64(): r"^\s*[+-]?[0-9]{1,18}\s*$",  # no overflow: times are 13 digits
     pa.float64(): r"^\s*[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?\s*$",
 }
 
