@@ -6,6 +6,7 @@ with its source, evidence, confidence, first and last sighting and expiry.
 - `store`: where entries live (SQLite by default, PostgreSQL by URL), merged per
   (kind, value, source), looked up column-wise as of a time (`RiskListStore`);
 - `csvfiles`: lists shared between institutions as CSV, bad rows to a rejected file;
+- `fill`: entries from a detector's scores and from confirmed cases;
 - `answer`: one value checked, with the evidence (links by their domains too);
 - `view`: what the engine reads (`model.RiskListView`), made from the store.
 """
@@ -31,6 +32,12 @@ from fraudwall.intel.risklists.entries import (
     normalise,
     normalise_column,
 )
+from fraudwall.intel.risklists.fill import (
+    CASE_KEEP_MS,
+    CASE_SOURCE,
+    entries_from_cases,
+    entries_from_scores,
+)
 from fraudwall.intel.risklists.store import (
     DEFAULT_DATA,
     LOOKUP_SCHEMA,
@@ -43,10 +50,13 @@ from fraudwall.intel.risklists.store import (
     lookup_on,
     risk_entries,
     upsert_on,
+    view_on,
 )
 from fraudwall.intel.risklists.view import engine_view, listed_spans
 
 __all__ = [
+    "CASE_KEEP_MS",
+    "CASE_SOURCE",
     "DEFAULT_DATA",
     "ENTRY_SCHEMA",
     "LOOKUP_SCHEMA",
@@ -65,6 +75,8 @@ __all__ = [
     "default_url",
     "domains_above",
     "engine_view",
+    "entries_from_cases",
+    "entries_from_scores",
     "entries_on",
     "entries_table",
     "entry_records",
@@ -79,4 +91,5 @@ __all__ = [
     "rejected_csv_path",
     "risk_entries",
     "upsert_on",
+    "view_on",
 ]

@@ -40,6 +40,7 @@ from fraudwall.intel.risklists.entries import (
     list_kind,
     normalise_column,
 )
+from fraudwall.intel.risklists.view import engine_view
 from fraudwall.model import RiskListView
 
 if TYPE_CHECKING:
@@ -168,6 +169,14 @@ def lookup_on(
         },
         schema=LOOKUP_SCHEMA,
     )
+
+
+def view_on(conn: sa.Connection, at_ts: int, min_confidence: float = 0.0) -> RiskListView:
+    """What the engine reads (`view.engine_view`, for `Engine.use_risk_lists`): accounts
+    and numbers listed at or after `at_ts` with at least `min_confidence`."""
+    kinds = (ListKind.ACCOUNT, ListKind.NUMBER)
+    current = [entries_on(conn, kind, ends_after=at_ts) for kind in kinds]
+    return engine_view(pa.concat_tables(current), at_ts, min_confidence)
 
 
 @dataclass(frozen=True)
@@ -372,14 +381,9 @@ class RiskListStore:
             return answer_on(conn, kind, raw, at_ts)
 
     def engine_view(self, at_ts: int, min_confidence: float = 0.0) -> RiskListView:
-        """What the engine reads (`view.engine_view`): accounts and numbers listed at or
-        after `at_ts`, with at least `min_confidence`."""
-        from fraudwall.intel.risklists.view import engine_view
-
+        """`view_on` in a transaction of its own."""
         with self.reading() as conn:
-            kinds = (ListKind.ACCOUNT, ListKind.NUMBER)
-            current = [entries_on(conn, kind, ends_after=at_ts) for kind in kinds]
-        return engine_view(pa.concat_tables(current), at_ts, min_confidence)
+            return view_on(conn, at_ts, min_confidence)
 
 
 __all__ = [
@@ -394,4 +398,5 @@ __all__ = [
     "lookup_on",
     "risk_entries",
     "upsert_on",
+    "view_on",
 ]
