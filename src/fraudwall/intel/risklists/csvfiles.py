@@ -134,7 +134,7 @@ def import_csv(
     filled = pc.if_else(pc.equal(given, ""), fallback, given)
     table = raw.set_column(raw.schema.get_field_index("source"), "source", filled)
     result = check_entries(table)
-    stored = store.add(result.accepted) if result.accepted.num_rows else Stored(0, 0)
+    stored = store.add(result) if result.accepted.num_rows else Stored(0, 0)
     reasons: dict[str, int] = {}
     for r in result.rejected:
         key = f"{r.field}: {r.reason}"

@@ -247,27 +247,34 @@ def _numbers(column: pa.ChunkedArray, to: pa.DataType) -> tuple[np.ndarray, np.n
     return pc.fill_null(array, fill).to_numpy(zero_copy_only=False), ok
 
 
+def _form_or_why(form: Callable[[str, str], str], value: str) -> tuple[str, str]:
+    if not value.strip():
+        return "", "empty"
+    try:
+        return form(value, "value"), ""
+    except InputError as exc:
+        return "", exc.problem
+
+
 def _normalised(kinds: pa.Array, raw: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """Each value in its kind's form, and why not where it has none: one call per
-    distinct (kind, value), not per row (a shared list repeats values across sources)."""
+    """Each value in its kind's form, and why not where it has none (`kinds` already
+    lower-case): one call per distinct (kind, value), not per row (a shared list repeats
+    values across sources)."""
     pairs = pc.binary_join_element_wise(kinds, raw, "\x1f").dictionary_encode()
-    forms, whys = [], []
-    for pair in pairs.dictionary.to_pylist():
-        kind, _, value = pair.partition("\x1f")
-        form, why = "", ""
-        if kind not in _KIND_VALUES:
-            pass  # refused for its kind
-        elif not value.strip():
-            why = "empty"
-        else:
-            try:
-                form = _FORMS[ListKind(kind)](value, "value")
-            except InputError as exc:
-                why = exc.problem
-        forms.append(form)
-        whys.append(why)
+    distinct = pairs.dictionary
+    split = pc.split_pattern(distinct, "\x1f", max_splits=1)
+    kind_of = pc.list_element(split, 0).to_numpy(zero_copy_only=False)
+    value_of = pc.list_element(split, 1).to_numpy(zero_copy_only=False)
+    forms = np.full(len(distinct), "", object)
+    whys = np.full(len(distinct), "", object)  # an unknown kind is refused for its kind
+    for kind in _KIND_VALUES & set(np.unique(kind_of).tolist()):
+        mine = np.flatnonzero(kind_of == kind)
+        form = _FORMS[ListKind(kind)]
+        done = [_form_or_why(form, v) for v in value_of[mine]]
+        if done:
+            forms[mine], whys[mine] = (np.array(c, object) for c in zip(*done, strict=True))
     at = pairs.indices.to_numpy(zero_copy_only=False)
-    return np.array(forms, object)[at], np.array(whys, object)[at]
+    return forms[at], whys[at]
 
 
 _KIND_VALUES: Final = frozenset(k.value for k in ListKind)

@@ -33,6 +33,7 @@ from fraudwall.common.sqldb import WRITE_OPTION, sqlite_engine, write_lock
 from fraudwall.errors import InputError, RunError
 from fraudwall.intel.risklists.entries import (
     ENTRY_SCHEMA,
+    CheckedEntries,
     ListKind,
     RiskEntry,
     checked,
@@ -67,8 +68,9 @@ risk_entries: Final = sa.Table(
     sa.Column("first_seen_ts", sa.BigInteger, nullable=False),
     sa.Column("last_seen_ts", sa.BigInteger, nullable=False),
     sa.Column("expires_ts", sa.BigInteger, nullable=False),
+    # The key is the index lookups use: a second one on (kind, expires_ts) tempted
+    # SQLite's planner to scan a whole kind for every batch of values asked.
     sa.PrimaryKeyConstraint("kind", "value", "source", name="pk_risk_entries"),
-    sa.Index("ix_risk_entries_kind_expires_ts", "kind", "expires_ts"),
 )
 
 #: What `lookup_on` answers, one row per value asked (in its form): listed or not at the
@@ -212,11 +214,18 @@ def _one_per_key(entries: pa.Table) -> pa.Table:
     return kept.set_column(at, "first_seen_ts", pa.array(first, pa.int64()))
 
 
-def upsert_on(conn: sa.Connection, entries: pa.Table | Iterable[RiskEntry]) -> Stored:
-    """Add entries (checked first: `InputError` naming the first bad one, and nothing is
-    stored), merging each into what is stored (see the module doc)."""
-    table = entries if isinstance(entries, pa.Table) else entries_table(entries)
-    table = _one_per_key(checked(table))
+def upsert_on(
+    conn: sa.Connection, entries: pa.Table | Iterable[RiskEntry] | CheckedEntries
+) -> Stored:
+    """Add entries, merging each into what is stored (see the module doc). Entries are
+    checked first (`InputError` naming the first bad one, and nothing is stored), unless
+    they come as the rows `check_entries` accepted."""
+    if isinstance(entries, CheckedEntries):
+        table = entries.accepted
+    else:
+        table = entries if isinstance(entries, pa.Table) else entries_table(entries)
+        table = checked(table)
+    table = _one_per_key(table)
     if not table.num_rows:
         return Stored(0, 0)
     t = risk_entries.c
@@ -351,7 +360,7 @@ class RiskListStore:
                 )
             yield conn
 
-    def add(self, entries: pa.Table | Iterable[RiskEntry]) -> Stored:
+    def add(self, entries: pa.Table | Iterable[RiskEntry] | CheckedEntries) -> Stored:
         """Add and merge entries (see the module doc); all or none are stored."""
         with self.writing() as conn:
             return upsert_on(conn, entries)
