@@ -18,13 +18,13 @@ from rich.markup import escape
 
 from fraudwall.cli.boundary import reported_as
 from fraudwall.cli.console import print_paths
+from fraudwall.cli.serve import DEFAULT_DATA  # the service's data folder: one default
 from fraudwall.errors import InputError
 from fraudwall.model import utc
 
 if TYPE_CHECKING:
     from fraudwall.intel.risklists import RiskListStore
 
-DEFAULT_DATA = Path("fraudwall-data")  # as `fraudwall serve --data`
 
 risk_app = typer.Typer(
     no_args_is_help=True,
@@ -41,7 +41,7 @@ DbUrl = Annotated[
     typer.Option(
         "--db",
         help="The risk list store: a SQLite file, sqlite:///PATH or postgresql://USER@HOST/DB "
-        "[default: DATA/risklists.sqlite]",
+        "(default: DATA/risklists.sqlite)",
         show_default=False,
     ),
 ]
@@ -87,15 +87,18 @@ def check_cmd(
     at: Annotated[
         str | None,
         typer.Option(
-            "--at", help="As of this time (ms UTC or ISO) [default: now].", show_default=False
+            "--at", help="As of this time (ms UTC or ISO) (default: now).", show_default=False
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Answer as one JSON object.")] = False,
     data: DataDir = DEFAULT_DATA,
     db: DbUrl = None,
 ) -> None:
-    """Is VALUE on the risk lists? With every entry's source, evidence, confidence, first
-    and last sighting and expiry (expired entries shown, marked)."""
+    """Is VALUE on the risk lists? Every entry for it, with the evidence.
+
+    Each entry's source, evidence, confidence, first and last sighting and expiry; expired
+    entries are shown too, marked. A link is also listed by its domain.
+    """
     from fraudwall.intel.risklists import list_kind, normalise
 
     at_ts = _time(at, "--at")
@@ -148,21 +151,24 @@ def import_cmd(
         str | None,
         typer.Option(
             "--source",
-            help="The source of every entry imported [default: each row's, else import:FILE]",
+            help="The source of every entry imported (default: each row's, else import:FILE)",
             show_default=False,
         ),
     ] = None,
     rejected: Annotated[
         Path | None,
         typer.Option(
-            "--rejected", help="Where bad rows go [default: FILE.rejected.csv].", show_default=False
+            "--rejected", help="Where bad rows go (default: FILE.rejected.csv).", show_default=False
         ),
     ] = None,
     data: DataDir = DEFAULT_DATA,
     db: DbUrl = None,
 ) -> None:
-    """Import a list: good rows are stored (merged with what is there), bad ones go to the
-    rejected file with their row, field and reason. Exits 1 when any row was rejected."""
+    """Import a list (CSV): good rows stored, bad ones to a rejected file with the reason.
+
+    Good rows are merged with what is stored; each bad one goes to the rejected file with
+    its row, field and reason. Exits 1 when any row was rejected.
+    """
     from fraudwall.intel.risklists import import_csv
 
     console = Console()
@@ -196,7 +202,7 @@ def export_cmd(
     data: DataDir = DEFAULT_DATA,
     db: DbUrl = None,
 ) -> None:
-    """Export the stored entries (expired ones too) as a CSV that `risk import` reads."""
+    """Export the stored entries (expired ones too) as CSV that `risk import` reads."""
     from fraudwall.intel.risklists import export_csv, list_kind
 
     if kind is not None:
