@@ -107,3 +107,12 @@ def test_the_lists_survive_a_snapshot(tmp_path: Path) -> None:
         for k, ts in enumerate([T0, T0 + DAY])
     ]
     assert listed == [True, False]
+
+
+def test_the_engine_and_the_lists_know_each_other_only_through_the_model() -> None:
+    src = Path(__file__).parents[1] / "src" / "fraudwall"
+    engine_text = "\n".join(p.read_text() for p in (src / "engine").rglob("*.py"))
+    lists_text = "\n".join(p.read_text() for p in (src / "intel" / "risklists").rglob("*.py"))
+    assert "fraudwall.intel" not in engine_text
+    for part in ("engine", "platform", "funds", "sim", "cli"):
+        assert f"fraudwall.{part}" not in lists_text
