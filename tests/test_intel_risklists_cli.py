@@ -68,7 +68,7 @@ def test_import_then_check_answers_with_the_evidence(lists: Path, tmp_path: Path
 
 def test_export_writes_a_list_that_imports_elsewhere(lists: Path, tmp_path: Path) -> None:
     fw("risk", "import", str(lists), "--data", str(tmp_path / "data"))
-    assert (tmp_path / "data" / "risklists.sqlite").is_file()  # the data folder's store
+    assert (tmp_path / "data" / "fraudwall.sqlite").is_file()  # the service's own database
     out_file = tmp_path / "accounts.csv"
     code, out = fw("risk", "export", str(out_file), "--kind", "account",
                    "--data", str(tmp_path / "data"))  # fmt: skip

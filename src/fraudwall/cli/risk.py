@@ -1,8 +1,9 @@
 """`fraudwall risk check|import|export`: the risk lists, a thin skin over `intel.risklists`.
 
-The lists live in ``fraudwall-data/risklists.sqlite`` unless told otherwise: the same
-data folder `fraudwall serve` uses by default (``--data DIR``), beside the service's own
-database; ``--db`` names another store (a SQLite file, or a ``postgresql://`` URL).
+The lists live with the rest of the service's data unless told otherwise: in the
+service's database of the data folder `fraudwall serve` uses (``--data DIR``), so what
+is imported here is what the service's risk checks and its engine read; ``--db`` names
+another store (a SQLite file, or a ``postgresql://`` URL).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ DbUrl = Annotated[
     typer.Option(
         "--db",
         help="The risk list store: a SQLite file, sqlite:///PATH or postgresql://USER@HOST/DB "
-        "(default: DATA/risklists.sqlite)",
+        "(default: the service's database in DATA)",
         show_default=False,
     ),
 ]
@@ -49,16 +50,41 @@ KINDS = "number, account, url, domain, app, device"
 
 
 def _open(data: Path, db: str | None, *, create: bool) -> RiskListStore:
-    from fraudwall.intel.risklists import RiskListStore, default_url
+    from fraudwall.intel.risklists import RiskListStore
 
     if db is None:
-        url = default_url(data)
+        with reported_as("--data"):
+            url = _service_database(data, create=create)
     elif "://" in db:
         url = db
     else:
         url = f"sqlite:///{Path(db).resolve()}"
     with reported_as("--db" if db is not None else "--data"):
         return RiskListStore(url, create=create)
+
+
+def _service_database(data: Path, *, create: bool) -> str:
+    """The URL of the service's database in `data`, brought to the newest schema (which
+    holds the risk lists); refused when there is none and none is to be made."""
+    from fraudwall.platform import ServeSettings
+    from fraudwall.platform.db import PlatformDB
+    from fraudwall.platform.migrate import prepare
+    from fraudwall.platform.settings import DB_FILE
+
+    if not create and not (data / DB_FILE).is_file():
+        raise InputError(
+            str(data / DB_FILE),
+            "no risk lists here",
+            hint="`fraudwall risk import FILE.csv` makes them, or give --data or --db",
+        )
+    data.mkdir(parents=True, exist_ok=True)
+    settings = ServeSettings(data_dir=data)
+    database = PlatformDB(settings.database)
+    try:
+        prepare(database)
+    finally:
+        database.close()
+    return settings.database
 
 
 def _time(text: str | None, option: str) -> int:

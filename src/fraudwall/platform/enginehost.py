@@ -56,6 +56,7 @@ from fraudwall.engine import (
     default_rules,
 )
 from fraudwall.errors import InputError
+from fraudwall.intel import risklists
 from fraudwall.model import (
     Account,
     Device,
@@ -344,14 +345,27 @@ class EngineHost:
         self.engine = engine
         self._not_registered = {"accounts": set(), "phones": set()}
         self._registered = {"accounts": set(), "phones": set()}
+        self.newest = NO_WATERMARK if newest is None else int(newest)
         with db.reading() as conn:
             self._load_registry(conn)
+            self._use_risk_lists(conn)
             for step in _stored_steps(conn, engine.state.clock):
                 self._absorb(step)
             self.pending = _pending_of(conn, watermark)
         self.watermark = watermark
-        self.newest = NO_WATERMARK if newest is None else int(newest)
         self.stale = False
+
+    def risk_lists_changed(self) -> None:
+        """Entries were added to the shared risk lists: the engine reads them again."""
+        with self.lock, self.service.db.reading() as conn:
+            self._use_risk_lists(conn)
+
+    def _use_risk_lists(self, conn: sa.Connection) -> None:
+        """The risk lists as the engine reads them (listed accounts and numbers with their
+        spans), as of the newest event (the service's clock before any): a listing counts
+        for an event inside its span, whatever the time it is decided at."""
+        at = self.newest if self.newest != NO_WATERMARK else self.service.now()
+        self.engine.use_risk_lists(risklists.view_on(conn, at))
 
     def _restored(self, watermark: int) -> Engine:
         folder = self.settings.snapshot_dir
