@@ -135,6 +135,7 @@ def service_api(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Api]
         snapshot_interval_s=0,
         key_cache_s=0,
         webhook_sweep_s=0,  # pushes happen when a test asks for them
+        idle_absorb_s=0,  # checks are absorbed when a test moves the watermark
     )
     try:
         yield from start_api(settings, FixedClock(T0))

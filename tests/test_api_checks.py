@@ -166,6 +166,28 @@ def test_the_engine_absorbs_a_check_with_its_outcome_or_the_one_its_decision_imp
     assert same.status_code == 200 and same.json()["absorbed_ts"] == T0
 
 
+def test_under_load_checks_are_absorbed_in_steps_and_all_when_quiet(service_api: Api) -> None:
+    """An absorbing step has a fixed cost, so checks wait until a few hundred are due (or
+    the service is quiet); the watermark lags meanwhile and nothing is lost or refused."""
+    api = service_api
+    host = api.service.host
+    for eid in ("S1", "S2", "S3"):
+        body = transfer(eid, ts=T0)
+        assert api.client.post(
+            "/v1/check/transfer", json=body, headers=api.as_("bank_a")
+        ).is_success
+    late = transfer("S4", ts=T0 + 2 * MIN)  # its target watermark passes S1-S3
+    assert api.client.post("/v1/check/transfer", json=late, headers=api.as_("bank_a")).is_success
+    assert host.target() == T0 + MIN and host.pending.due(host.target()) == 3
+    assert watermark(api) is None and _event(api, "S1").absorbed_ts is None  # 3 < ABSORB_AT_LEAST
+    between = transfer("S5", ts=T0 + MIN // 2)  # after the lagging watermark: still taken
+    assert api.client.post("/v1/check/transfer", json=between, headers=api.as_("bank_a")).is_success
+    with host.lock:  # what the batcher does once no check came for idle_absorb_s
+        assert host.absorb_ready() == 4
+    assert watermark(api) == T0 + MIN
+    assert [_event(api, e).absorbed_upto for e in ("S1", "S5", "S4")] == [T0 + MIN] * 2 + [None]
+
+
 def _decision(event_id: str, action: str) -> Decision:
     return Decision(event_id=event_id, kind="transfer", ts=T0, action=action, score=0.5)  # type: ignore[arg-type]
 

@@ -29,8 +29,8 @@ from typer.testing import CliRunner
 from fraudwall.cli.main import app as cli
 from fraudwall.model import LineKind, Phone
 from fraudwall.platform import ServeSettings, Service, create_app
+from fraudwall.platform.bulkinsert import TEST_KILL_ENV
 from fraudwall.platform.db import PlatformDB
-from fraudwall.platform.eventlog import TEST_KILL_ENV
 from fraudwall.platform.registry import put_records
 from fraudwall.platform.schema import decisions, events, meta, warning_tasks, warnings
 

@@ -105,7 +105,7 @@ def test_a_number_nobody_knows_is_unknown_with_no_evidence(service_api: Api) -> 
     assert answer["value"] == "+8613900000003"
     assert answer["verdict"] == "unknown"
     assert answer["evidence"] == []
-    assert answer["sources"] == ["engine decisions"]
+    assert answer["sources"] == ["engine decisions", "risk-lists"]
     assert "Nothing is known" in answer["advice"]["en"]
 
 
@@ -126,7 +126,12 @@ def test_an_account_paid_by_reported_victims_and_frozen_is_high(service_api: Api
     assert (reported["first_ts"], reported["last_ts"]) == (T0 + 2 * DAY_MS, T0 + 2 * DAY_MS + 5)
     assert by_source["police orders"]["what"] == "under 1 freeze order (executed)"
     assert "1 transfer to this account decided hold" in whats(answer)
-    assert answer["sources"] == ["engine decisions", "victims' reports", "police orders"]
+    assert answer["sources"] == [
+        "engine decisions",
+        "victims' reports",
+        "police orders",
+        "risk-lists",
+    ]
 
 
 def test_one_reported_case_is_medium_and_an_ended_order_is_medium(service_api: Api) -> None:
@@ -318,7 +323,7 @@ class ListedNumbers:
     name = "intelligence list"
     kind = RiskKind.NUMBER
 
-    def evidence(self, conn: sa.Connection, value: str) -> list[Evidence]:
+    def evidence(self, conn: sa.Connection, value: str, at_ts: int) -> list[Evidence]:
         if value != "+8613900000003":
             return []
         return [Evidence("on the fraud-number list", self.name, Verdict.HIGH, 1, T0, T0)]
@@ -330,10 +335,10 @@ def test_a_source_added_to_the_registry_is_consulted(service_api: Api) -> None:
     with pytest.raises(ValueError, match="is registered"):
         sources.add(ListedNumbers())
     with service_api.service.db.reading() as conn:
-        found = risk.assess(conn, RiskKind.NUMBER, "+8613900000003", sources)
-        unknown = risk.assess(conn, RiskKind.NUMBER, "+8613900000002", sources)
+        found = risk.assess(conn, RiskKind.NUMBER, "+8613900000003", T0, sources)
+        unknown = risk.assess(conn, RiskKind.NUMBER, "+8613900000002", T0, sources)
     assert found.verdict is Verdict.HIGH
-    assert found.sources == ["engine decisions", "intelligence list"]
+    assert found.sources == ["engine decisions", "risk-lists", "intelligence list"]
     assert unknown.verdict is Verdict.UNKNOWN
 
 
@@ -360,7 +365,7 @@ def test_risk_lookups_search_indexes_and_never_scan_a_table(service_api: Api) ->
                 (RiskKind.URL, FRAUD_HOST),
                 (RiskKind.APP, "com.dianzan.zhuan"),
             ]:
-                risk.assess(conn, kind, value)
+                risk.assess(conn, kind, value, T0)
     finally:
         sa.event.remove(engine, "before_cursor_execute", capture)
     assert len(statements) >= 6
@@ -440,3 +445,52 @@ def test_linking_reports_twice_in_any_split_is_linking_them_once(
     engine.dispose()
     expected = {(t, r) for r, ts in reports for t in ts}
     assert sorted((row.transfer_id, row.report_id) for row in rows) == sorted(expected)
+
+
+# --- the shared risk lists (intel) ---------------------------------------------------------------
+def test_the_risk_check_answers_from_the_shared_risk_lists(service_api: Api) -> None:
+    """A live entry of high confidence makes a value high risk; once it expires, it is only
+    a low mark (the history is shown, it no longer warns)."""
+    from fraudwall.intel.risklists import RiskEntry, upsert_on
+
+    api = service_api
+    listed = [
+        RiskEntry("account", "6222000011112222", "mules-model", "score 0.97", 0.97,
+                  T0 - DAY_MS, T0 - DAY_MS, T0 + DAY_MS),
+        RiskEntry("domain", "pay-example.cn", "import:shared.csv", "phishing", 0.6,
+                  T0 - DAY_MS, T0 - DAY_MS, T0 + DAY_MS),
+    ]  # fmt: skip
+    with api.service.db.writing() as conn:
+        upsert_on(conn, listed)
+    r = api.client.get("/v1/risk/account/6222000011112222", headers=api.as_("analyst"))
+    assert r.status_code == 200 and r.json()["verdict"] == "high"
+    what = [e["what"] for e in r.json()["evidence"] if e["source"] == "risk-lists"]
+    assert what and "mules-model" in what[0] and "score" not in what[0]
+    link = api.client.get(
+        "/v1/risk/url/" + quote("https://login.pay-example.cn/a", safe=""),
+        headers=api.as_("public"),
+    )
+    assert link.json()["verdict"] == "medium"  # listed by its domain, at confidence 0.6
+    api.clock.advance(2 * DAY_MS)
+    later = api.client.get("/v1/risk/account/6222000011112222", headers=api.as_("analyst"))
+    assert later.json()["verdict"] == "low"
+
+
+def test_a_payee_put_on_the_risk_lists_is_blocked_on_the_next_check(service_api: Api) -> None:
+    from event_records import transfer
+
+    from fraudwall.intel.risklists import RiskEntry, upsert_on
+
+    api = service_api
+    first = api.client.post(
+        "/v1/check/transfer", json=transfer("RL1", dst="B7"), headers=api.as_("bank_a")
+    )
+    assert "payee_on_risk_list" not in first.json()["rules"]
+    entry = RiskEntry("account", "B7", "confirmed-case", "{}", 1.0, T0 - DAY_MS, T0, T0 + DAY_MS)
+    with api.service.db.writing() as conn:
+        upsert_on(conn, [entry])
+    api.service.host.risk_lists_changed()
+    second = api.client.post(
+        "/v1/check/transfer", json=transfer("RL2", ts=T0 + 1, dst="B7"), headers=api.as_("bank_a")
+    )
+    assert second.json()["action"] == "block" and "payee_on_risk_list" in second.json()["rules"]

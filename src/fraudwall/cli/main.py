@@ -17,7 +17,9 @@ from rich.markup import escape
 from fraudwall.cli.boundary import GuardedGroup, reported_as
 from fraudwall.cli.console import print_counts, print_figures, print_paths, progress_bar
 from fraudwall.cli.funds import cases_app, trace_cmd
+from fraudwall.cli.importers import import_app
 from fraudwall.cli.numbers import numbers_app
+from fraudwall.cli.risk import risk_app
 from fraudwall.cli.serve import agencies_app, audit_app, db_app, keys_app, serve_cmd
 from fraudwall.common import check_output_file
 from fraudwall.demo import run_demo
@@ -418,6 +420,8 @@ app.add_typer(agencies_app, name="agencies")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
+app.add_typer(import_app, name="import")
+app.add_typer(risk_app, name="risk")
 app.add_typer(numbers_app, name="numbers")
 
 

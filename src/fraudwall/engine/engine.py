@@ -71,6 +71,7 @@ from fraudwall.model import (
     Call,
     Decision,
     Outcome,
+    RiskListView,
     Sms,
     Transfer,
     WarningTask,
@@ -270,6 +271,12 @@ class Engine:
     def reload_rules(self, path: Path | str) -> RuleSet:
         """Load a new rule file; on any error the engine keeps its rules and the error says why."""
         return self.rules.reload(path, FEATURES)
+
+    def use_risk_lists(self, view: RiskListView) -> None:
+        """Decide from now on with these risk lists (in place of those held so far): a
+        transfer to a listed account, or a call or SMS from a listed number, at a time
+        within its listing's span (`model.RiskListView`); an expired listing never counts."""
+        self.state.use_risk_lists(view)
 
     def snapshot(self, directory: Path | str) -> Path:
         """Write the state as one consistent set (`EngineState.save`), with the ids of the

@@ -258,6 +258,10 @@ def contact_features(
     sim_age = _days(ts, activated)
     reputation = np.where(np.isnan(sim_age), 0.3, 0.3 + 0.7 * np.clip(sim_age / 180, 0, 1))
     reputation[(flagged >= 0) & (flagged <= ts)] = 0.0
+    # A number on the risk lists has at most the reputation its listing leaves it.
+    listed = _listed(state.phone_listed.get(c.caller), state.phone_listed_until.get(c.caller), ts)
+    doubt = 1.0 - state.phone_listed_confidence.get(c.caller)
+    reputation = np.where(listed, np.fmin(reputation, doubt), reputation)
 
     order, callers = c.by_caller, state.caller_24h
     fanout = callers.before_each("fanout", c.caller, ts, c.callee, order=order)
@@ -517,7 +521,7 @@ def transfer_features(
     device = state.account_last_device.get(b)
     on_device = state.device_7d.estimate("accounts", np.maximum(device, 0), ts)
     shared = np.where(device >= 0, np.maximum(np.rint(on_device) - 1, 0), 0)
-    listed = state.account_listed.get(b)
+    listed = _listed(state.account_listed.get(b), state.account_listed_until.get(b), ts)
     reported = state.account_reported.get(b)
     stopped_from = state.account_stopped_from.get(a)
     stopped = state.account_stopped_until.get(a)
@@ -536,7 +540,7 @@ def transfer_features(
         ),
         "payee_passthrough_24h": passthrough,
         "payee_shared_device_accounts": shared,
-        "payee_on_risk_list": (listed >= 0) & (listed <= ts),
+        "payee_on_risk_list": listed,
         "payee_in_reported_case": (reported >= 0) & (reported <= ts),
         "payer_first_to_payee": first,
         "payer_amount_ratio": t.amount / usual,
@@ -556,6 +560,12 @@ def transfer_features(
             newest[signal] = latest.asof(t.person, ts, *_upd(events, signal), q_order=by_person)
         f[feature] = _within(ts, newest[signal], window)
     return f
+
+
+def _listed(since: np.ndarray, until: np.ndarray, ts: np.ndarray) -> np.ndarray:
+    """On a risk list at `ts`: listed (`since` >= 0) from `since`, and either with no end
+    (`until` -1) or not yet expired (`ts` < `until`)."""
+    return (since >= 0) & (since <= ts) & ((until < 0) | (ts < until))
 
 
 def _upd(events: dict[str, PersonEvents], name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

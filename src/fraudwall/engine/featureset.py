@@ -72,7 +72,7 @@ REGISTRY: Final[tuple[Feature, ...]] = (
             "other accounts used on the payee account's latest device in the last 7 days "
             "(estimated, rounded)"),
     Feature("payee_on_risk_list", _TRANSFER, Unit.BOOL, "收款账户在涉诈风险名单上",
-            "the payee account is on the shared risk list"),
+            "the payee account is on the shared risk list (from its listing until its expiry)"),
     Feature("payee_in_reported_case", _TRANSFER, Unit.BOOL, "收款账户涉及已报案件",
             "a victim's report named the payee account"),
     Feature("payer_first_to_payee", _TRANSFER, Unit.BOOL, "首次向该账户转账",
@@ -114,7 +114,7 @@ REGISTRY: Final[tuple[Feature, ...]] = (
             model=False),
     Feature("caller_reputation", _CONTACT, Unit.SCORE, "来电号码信誉低",
             "0 for a flagged fraud number, else from 0.3 for a new or unknown SIM up to 1 at "
-            "180 days old"),
+            "180 days old; a number on the risk lists keeps at most 1 - its confidence"),
     Feature("international_gateway", _CONTACT, Unit.BOOL, "境外线路呼入",
             "the call or SMS came in through an international gateway"),
     Feature("spoofed", _CONTACT, Unit.BOOL, "境外线路冒用境内号码",

@@ -15,7 +15,8 @@ One `EngineState` holds what the engine knows between batches (DESIGN §5):
 - the newest time of each cross-kind signal per person (a risky contact, a call in
   progress, a remote-control app, a risky URL), read as of each event;
 - flags set by decisions and reports (numbers judged fraudulent, accounts named in a
-  victim's report or a stop-payment order);
+  victim's report or a stop-payment order), and the risk lists' accounts and numbers with
+  the span each is listed for (`use_risk_lists`);
 - the events absorbed lately, by id (`recent`): a repeat is not taken again.
 
 Everything is plain arrays, so the state snapshots to one `.npz` file plus the key
@@ -56,7 +57,7 @@ from fraudwall.engine.rowpool import RowPool
 from fraudwall.engine.warnings import CallQuota
 from fraudwall.engine.windows import LastSeen, Latest
 from fraudwall.errors import InputError
-from fraudwall.model import DAY_MS, HOUR_MS, MINUTE_MS
+from fraudwall.model import DAY_MS, HOUR_MS, MINUTE_MS, RiskListView
 
 #: How long the engine remembers transfers (to resolve a report's transfer ids) and
 #: contacts (to send a 12381 warning to everyone a newly flagged number reached).
@@ -65,10 +66,11 @@ CONTACT_MEMORY_MS = 3 * DAY_MS
 #: How far behind the newest event an event may arrive and still count exactly in the
 #: rolling windows; an entity idle for a window plus this gives its window rows back.
 LATENESS_MS = HOUR_MS
-#: 5: the events absorbed lately, by id (`recent`); 4: rolling windows in row pools (one
+#: 6: the risk lists' spans (an account's end, numbers listed with a confidence); 5: the
+#: events absorbed lately, by id (`recent`); 4: rolling windows in row pools (one
 #: id -> row map for several columns), the warning state (96110 calls, numbers each person
 #: was warned about), stop-payment spans.
-STATE_FORMAT = 5
+STATE_FORMAT = 6
 
 KEY_NAMES = (
     "accounts", "phones", "people", "devices", "pay_pairs", "contact_pairs", "warned_pairs"
@@ -204,11 +206,15 @@ class EngineState:
     # flags and lists (a time: when it was set; -1 never)
     account_reported: IdColumn = field(default_factory=IdColumn)
     account_listed: IdColumn = field(default_factory=IdColumn)
+    account_listed_until: IdColumn = field(default_factory=IdColumn)  # -1: no end
     account_stopped_from: IdColumn = field(default_factory=IdColumn)  # -1: from any time
     account_stopped_until: IdColumn = field(default_factory=IdColumn)
     account_last_device: IdColumn = field(default_factory=IdColumn)
     phone_flagged: IdColumn = field(default_factory=IdColumn)
     phone_blocks: IdColumn = field(default_factory=IdColumn)  # contacts blocked so far
+    phone_listed: IdColumn = field(default_factory=IdColumn)  # on the risk lists from
+    phone_listed_until: IdColumn = field(default_factory=IdColumn)
+    phone_listed_confidence: IdColumn = field(default_factory=lambda: IdColumn(np.float64, np.nan))
     # explanations reused, per kind (their feature sets differ)
     caller_top: TopFeatures = field(default_factory=TopFeatures)
     sender_top: TopFeatures = field(default_factory=TopFeatures)
@@ -303,9 +309,26 @@ class EngineState:
             self.device_owner.set(ids, people.lookup(t["owner_person_id"]))
 
     def list_accounts(self, accounts: Any, ts: int) -> None:
-        """Put accounts on the risk list (from intelligence or another institution)."""
+        """Put accounts on the risk list from `ts` on, with no end (one institution's
+        word); `use_risk_lists` replaces the lists whole."""
         ids = self.keys["accounts"].lookup(accounts)
         self.account_listed.maximum(ids, ts)
+
+    def use_risk_lists(self, view: RiskListView) -> None:
+        """Take the risk lists as `view` has them, in place of those held so far: a value
+        the view leaves out is no longer listed, and each listed one counts from its
+        `from_ts` until (not at) its `until_ts`."""
+        accounts, numbers = view.accounts, view.numbers
+        self.account_listed, self.account_listed_until = IdColumn(), IdColumn()
+        ids = self.keys["accounts"].lookup(accounts.values)
+        self.account_listed.set(ids, accounts.from_ts)
+        self.account_listed_until.set(ids, accounts.until_ts)
+        self.phone_listed, self.phone_listed_until = IdColumn(), IdColumn()
+        self.phone_listed_confidence = IdColumn(np.float64, np.nan)
+        ids = self.keys["phones"].lookup(numbers.values)
+        self.phone_listed.set(ids, numbers.from_ts)
+        self.phone_listed_until.set(ids, numbers.until_ts)
+        self.phone_listed_confidence.set(ids, numbers.confidence)
 
     def flag_phones(self, numbers: Any, ts: int) -> np.ndarray:
         """Mark numbers as fraudulent from ts on; returns their ids."""

@@ -42,6 +42,7 @@ from fraudwall.model.repeats import (
     find_repeats,
     repeat_reasons,
 )
+from fraudwall.model.risklists import ListedSpans, RiskListView
 from fraudwall.model.schema import (
     REASON,
     REF_TYPES,
@@ -136,6 +137,7 @@ __all__ = [
     "Institution",
     "InstitutionKind",
     "LineKind",
+    "ListedSpans",
     "Login",
     "Order",
     "OrderKind",
@@ -148,6 +150,7 @@ __all__ = [
     "RecordsRead",
     "RepeatIndex",
     "Report",
+    "RiskListView",
     "Role",
     "SchemaError",
     "Sms",

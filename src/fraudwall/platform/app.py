@@ -10,9 +10,11 @@ through `middleware.RequestMiddleware` (request id, body limit, metrics, access 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, Final
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
@@ -21,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from fraudwall.platform import webhooks
 from fraudwall.platform.auth import ROLES_KEY, authorize
 from fraudwall.platform.errors import ERROR_RESPONSES, install_error_handlers
+from fraudwall.platform.leanroute import LeanRoutes, lean_routes
 from fraudwall.platform.middleware import RequestMiddleware
 from fraudwall.platform.routes import AREAS
 from fraudwall.platform.routes import ops as ops_routes
@@ -29,6 +32,15 @@ from fraudwall.platform.settings import Clock, ServeSettings
 
 API_PREFIX = "/v1"
 log = logging.getLogger("fraudwall.platform")
+
+
+#: The service counts and logs every request itself (`middleware`, `/metrics`); FastAPI's
+#: own OpenTelemetry hooks (from 0.16x) would look the environment up on every request.
+_NO_OPENTELEMETRY: Final[dict[str, Any]] = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
 
 
 def create_app(settings: ServeSettings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -53,6 +65,7 @@ def create_app(settings: ServeSettings | None = None, clock: Clock | None = None
         summary="Banks, payment institutions, telcos and police fighting telecom fraud together",
         version="1",
         lifespan=lifespan,
+        **_NO_OPENTELEMETRY,
     )
     app.state.service = service
     install_error_handlers(app)
@@ -66,6 +79,7 @@ def create_app(settings: ServeSettings | None = None, clock: Clock | None = None
         )
     app.include_router(ops_routes.router)
     _refuse_unlisted_public_routes(app)
+    app.add_middleware(LeanRoutes, routes=lean_routes(API_PREFIX, AREAS))
     app.add_middleware(RequestMiddleware, service=service)
     return app
 

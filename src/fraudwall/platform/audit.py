@@ -22,6 +22,7 @@ from typing import Any, Final
 import sqlalchemy as sa
 
 from fraudwall.platform.auth import Principal
+from fraudwall.platform.bulkinsert import insert_rows
 from fraudwall.platform.schema import audit_log, meta
 
 GENESIS: Final = "0" * 64
@@ -91,7 +92,7 @@ def record(conn: sa.Connection, who: Principal, now: int, notes: Iterable[AuditN
         rows.append(row)
     if not rows:
         return 0
-    conn.execute(audit_log.insert(), rows)
+    insert_rows(conn, audit_log, rows)
     head = {"seq": seq, "hash": prev}
     updated = conn.execute(meta.update().where(meta.c.key == HEAD_KEY).values(value=head))
     if updated.rowcount == 0:

@@ -19,6 +19,7 @@ import hashlib
 import re
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any, Final
@@ -27,6 +28,7 @@ import anyio.to_thread
 import sqlalchemy as sa
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.datastructures import Headers
 
 from fraudwall.errors import InputError
 from fraudwall.model import DAY_MS
@@ -289,10 +291,15 @@ async def authorize(
     """Who is asking, if their role may call this route (see the module doc)."""
     route = request.scope.get("route")
     extra = getattr(route, "openapi_extra", None) or {}
-    named = extra.get(ROLES_KEY)
+    key = bearer.credentials if bearer is not None else header
+    return await admit(request, extra.get(ROLES_KEY), key)
+
+
+async def admit(request: Request, named: Sequence[str] | None, key: str | None) -> Principal:
+    """The principal of `key`, if its role is one of `named` (401 or 403 otherwise); kept
+    in ``request.state.principal`` for the access log."""
     if not named:  # a route that forgot its permission fails closed
         raise HTTPException(403, "this route names no role that may call it")
-    key = bearer.credentials if bearer is not None else header
     if not key:
         raise HTTPException(
             401,
@@ -317,6 +324,15 @@ async def authorize(
     return principal
 
 
+def api_key_of(headers: Headers) -> str | None:
+    """The key as `authorize`'s two security schemes read it: ``Authorization: Bearer
+    KEY`` (any case of "Bearer"), else ``X-API-Key``."""
+    scheme, _, credentials = headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return headers.get("x-api-key") or None
+
+
 Caller = Annotated[Principal, Depends(authorize)]
 """The caller of a route, authorized: what route functions take."""
 
@@ -332,7 +348,9 @@ __all__ = [
     "KeyCache",
     "Principal",
     "add_agency",
+    "admit",
     "allow",
+    "api_key_of",
     "authorize",
     "issue_key",
     "list_agencies",

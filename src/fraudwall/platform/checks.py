@@ -8,7 +8,8 @@ whatever has queued while the previous batch was being decided — no fixed wait
 lone check is answered at once and under load the batches grow — decides it in a worker
 thread under the engine's lock (`ingest.admit`: each event once, none too late), stores
 the events (status ``checked``) and decisions in one transaction, answers every request,
-and then lets the engine absorb what its watermark has passed.
+and then lets the engine absorb what its watermark has passed — under load once
+`ABSORB_AT_LEAST` events are due, else after `idle_absorb_s` without a check.
 
 A repeat of a checked event is answered with the first decision. The institution then
 reports what happened (`report_outcome`); the engine absorbs the event with it once the
@@ -41,6 +42,10 @@ log = logging.getLogger("fraudwall.platform")
 CHECKED_KINDS: Final[dict[str, type[Event]]] = {"transfer": Transfer, "call": Call, "sms": Sms}
 #: The most checks decided together.
 MAX_BATCH: Final = 4096
+#: Under load, the engine absorbs checked events once this many are due (an absorbing
+#: step costs about the same for 30 events as for 500), and whatever is due once no check
+#: came for `ServeSettings.idle_absorb_s`.
+ABSORB_AT_LEAST: Final = 512
 
 
 @dataclass
@@ -76,8 +81,14 @@ class CheckBatcher:
         return await future
 
     async def _run(self) -> None:
+        idle_s = self.service.settings.idle_absorb_s
         while True:
-            waiting = [await self.queue.get()]
+            try:
+                first = await asyncio.wait_for(self.queue.get(), idle_s or None)
+            except TimeoutError:  # quiet: bring the engine up to its watermark
+                await self.loop.run_in_executor(None, self._absorb, 1)
+                first = await self.queue.get()
+            waiting = [first]
             while len(waiting) < MAX_BATCH and not self.queue.empty():
                 waiting.append(self.queue.get_nowait())
             self.batches += 1
@@ -100,9 +111,13 @@ class CheckBatcher:
             self.loop.call_soon_threadsafe(_fail, waiting, exc)
             return
         self.loop.call_soon_threadsafe(_answer, waiting, answers)
+        self._absorb(ABSORB_AT_LEAST)
+
+    def _absorb(self, at_least: int) -> None:
+        """In a worker thread: absorb what the watermark passed, once `at_least` is due."""
         try:
-            with host.lock:
-                host.absorb_ready()
+            with self.service.host.lock:
+                self.service.host.absorb_ready(at_least)
         except Exception:  # the next use rebuilds the engine from the database (`recover`)
             log.exception("absorbing after checks failed")
 

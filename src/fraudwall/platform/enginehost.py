@@ -56,6 +56,7 @@ from fraudwall.engine import (
     default_rules,
 )
 from fraudwall.errors import InputError
+from fraudwall.intel import risklists
 from fraudwall.model import (
     Account,
     Device,
@@ -67,7 +68,7 @@ from fraudwall.model import (
     WarningTask,
     arrow_schema,
 )
-from fraudwall.platform import eventlog
+from fraudwall.platform import bulkinsert, eventlog
 from fraudwall.platform.schema import (
     decisions,
     events,
@@ -142,6 +143,10 @@ class _Part:
     tables: dict[str, pa.Table]
     decisions: pa.Table
 
+    @property
+    def size(self) -> int:
+        return sum(t.num_rows for t in self.tables.values())
+
     def split(self, upto: int) -> tuple[_Part | None, _Part | None]:
         """(what is at or before `upto`, what is after)."""
         if self.newest <= upto:
@@ -194,6 +199,11 @@ class Pending:
 
     def __len__(self) -> int:
         return sum(t.num_rows for p in self.parts for t in p.tables.values())
+
+    def due(self, upto: int) -> int:
+        """How many events of whole batches lie at or before `upto` (a lower bound of what
+        `ready` would take; cheap: no table is read)."""
+        return sum(p.size for p in self.parts if p.newest <= upto)
 
     @property
     def oldest(self) -> int | None:
@@ -335,14 +345,27 @@ class EngineHost:
         self.engine = engine
         self._not_registered = {"accounts": set(), "phones": set()}
         self._registered = {"accounts": set(), "phones": set()}
+        self.newest = NO_WATERMARK if newest is None else int(newest)
         with db.reading() as conn:
             self._load_registry(conn)
+            self._use_risk_lists(conn)
             for step in _stored_steps(conn, engine.state.clock):
                 self._absorb(step)
             self.pending = _pending_of(conn, watermark)
         self.watermark = watermark
-        self.newest = NO_WATERMARK if newest is None else int(newest)
         self.stale = False
+
+    def risk_lists_changed(self) -> None:
+        """Entries were added to the shared risk lists: the engine reads them again."""
+        with self.lock, self.service.db.reading() as conn:
+            self._use_risk_lists(conn)
+
+    def _use_risk_lists(self, conn: sa.Connection) -> None:
+        """The risk lists as the engine reads them (listed accounts and numbers with their
+        spans), as of the newest event (the service's clock before any): a listing counts
+        for an event inside its span, whatever the time it is decided at."""
+        at = self.newest if self.newest != NO_WATERMARK else self.service.now()
+        self.engine.use_risk_lists(risklists.view_on(conn, at))
 
     def _restored(self, watermark: int) -> Engine:
         folder = self.settings.snapshot_dir
@@ -486,10 +509,15 @@ class EngineHost:
             return self.watermark
         return max(self.watermark, self.newest - int(self.settings.reorder_window_ms))
 
-    def absorb_ready(self) -> int:
+    def absorb_ready(self, at_least: int = 1) -> int:
         """Absorb every stored event the watermark has passed (see the module doc), and
-        store what followed; returns how many events (hold `lock`)."""
+        store what followed; returns how many events (hold `lock`). With `at_least`, wait
+        (absorb nothing, leave the watermark) until that many events are due: a step has a
+        fixed cost, and checks come a few at a time. The watermark then lags behind its
+        target; an event between the two is still taken, in time order."""
         self.recover()
+        if at_least > 1 and self.pending.due(self.target()) < at_least:
+            return 0
         return self._step(None)
 
     def accept_and_absorb(
@@ -662,12 +690,12 @@ def store_warnings(conn: sa.Connection, warned: pa.Table, sources: Mapping[str, 
     if not rows:
         return 0
     senders = sender_of(conn, list(rows.values()), sources)
-    eventlog.insert_rows(conn, warnings, rows.values())
+    bulkinsert.insert_rows(conn, warnings, rows.values())
     status = [
         {"warning_id": w, "institution_id": senders.get(w), "done_ts": None, "done_by": None}
         for w in rows
     ]
-    eventlog.insert_rows(conn, warning_tasks, status)
+    bulkinsert.insert_rows(conn, warning_tasks, status)
     return len(rows)
 
 

@@ -53,7 +53,7 @@ from fraudwall.model import (
     utc,
 )
 from fraudwall.model.units import EARLIEST_MS, LATEST_MS
-from fraudwall.platform import arrowjson, eventlog, scope
+from fraudwall.platform import arrowjson, bulkinsert, eventlog, scope
 from fraudwall.platform.audit import AuditNote
 from fraudwall.platform.auth import SYSTEM, Principal
 from fraudwall.platform.enginehost import store_warnings, write_watermark
@@ -340,8 +340,8 @@ def admit(
             for row in rows:
                 if row["ts"] <= upto:
                     row["absorbed_ts"], row["absorbed_upto"] = now, upto
-            eventlog.insert_rows(conn, events, rows)
-            eventlog.insert_table(conn, decisions_table, decided)
+            bulkinsert.insert_rows(conn, events, rows)
+            bulkinsert.insert_table(conn, decisions_table, decided)
             for who, notes in audit_of([items[i] for i in new]):
                 service.audit(conn, who, notes)
 
@@ -625,8 +625,8 @@ def _store_slice(
             row.update(absorbed_ts=now, absorbed_upto=upto)
             rows.append(row)
     with service.db.writing() as conn:
-        eventlog.insert_rows(conn, events, rows)
-        eventlog.insert_table(conn, decisions_table, decided)
+        bulkinsert.insert_rows(conn, events, rows)
+        bulkinsert.insert_table(conn, decisions_table, decided)
         new_warnings = store_warnings(conn, warned, present) if warned.num_rows else 0
         watermark = max(host.watermark, upto)
         write_watermark(conn, watermark)

@@ -16,6 +16,7 @@ check). For each HTTP request, `RequestMiddleware`
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import re
@@ -27,6 +28,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from fraudwall.platform.leanroute import TEMPLATE_KEY
 from fraudwall.platform.ops import ACCESS_LOG
 
 if TYPE_CHECKING:
@@ -37,11 +39,17 @@ _SANE_ID: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 UNMATCHED: Final = "(unmatched)"
 
 
+#: New request ids: this process's random prefix and a counter (unique without asking the
+#: system for randomness on every request)
+_PROCESS_PREFIX: Final = uuid.uuid4().hex[:16]
+_SEQUENCE: Final = itertools.count(1)
+
+
 def request_id_of(headers: Headers) -> str:
     """The client's request id if it is a sane token (letters, digits, ``._:-``, at most
     128), else a new one."""
     given = headers.get(REQUEST_ID_HEADER, "")
-    return given if _SANE_ID.match(given) else uuid.uuid4().hex
+    return given if _SANE_ID.match(given) else f"{_PROCESS_PREFIX}{next(_SEQUENCE):016x}"
 
 
 class BodyTooLarge(HTTPException):
@@ -56,6 +64,8 @@ def _template(scope: Scope) -> str | None:
     """The template of the route a (child) scope was matched to, with its router's prefix:
     FastAPI keeps the included route's context in ``scope["fastapi"]`` (before 0.120 the
     route itself carried the whole path)."""
+    if lean := scope.get(TEMPLATE_KEY):  # answered by `leanroute.LeanRoutes`
+        return str(lean)
     fastapi_scope = scope.get("fastapi")
     context = (
         fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None

@@ -29,6 +29,7 @@ from collections import Counter as Tally
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Final, TextIO
 
+import pyarrow.compute as pc
 import sqlalchemy as sa
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client import generate_latest as exposition
@@ -107,14 +108,10 @@ class Metrics:
         """Count an engine decision table (columns ``kind`` and ``action``) whole."""
         if table.num_rows == 0:
             return
-        counted = table.group_by(["kind", "action"]).aggregate([([], "count_all")])
-        for kind, action, n in zip(
-            counted.column("kind").to_pylist(),
-            counted.column("action").to_pylist(),
-            counted.column("count_all").to_pylist(),
-            strict=True,
-        ):
-            self.decisions.labels(str(kind), str(action)).inc(n)
+        pairs = pc.binary_join_element_wise(table["kind"], table["action"], "\x1f")
+        for counted in pc.value_counts(pairs).to_pylist():
+            kind, action = str(counted["values"]).split("\x1f")
+            self.decisions.labels(kind, action).inc(counted["counts"])
 
     def count_ingest(self, kind: str, *, accepted: int = 0, rejected: int = 0) -> None:
         """Count records accepted and refused by ingest for one table."""

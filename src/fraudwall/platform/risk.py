@@ -32,7 +32,8 @@ from typing import Final, Protocol
 import msgspec
 import sqlalchemy as sa
 
-from fraudwall.model import Action, OrderKind, OrderState, Report, Transfer
+from fraudwall.intel import risklists
+from fraudwall.model import Action, OrderKind, OrderState, Report, Transfer, utc
 from fraudwall.platform import lookupkeys
 from fraudwall.platform.schema import (
     decisions,
@@ -85,8 +86,9 @@ class RiskSource(Protocol):
     @property
     def kind(self) -> RiskKind: ...
 
-    def evidence(self, conn: sa.Connection, value: str) -> list[Evidence]:
-        """What it knows about `value` (already in its normal form: `normalise`)."""
+    def evidence(self, conn: sa.Connection, value: str, at_ts: int) -> list[Evidence]:
+        """What it knows about `value` (already in its normal form: `normalise`) at
+        `at_ts` (ms UTC)."""
         ...
 
 
@@ -137,11 +139,16 @@ def verdict_of(evidence: Iterable[Evidence]) -> Verdict:
 
 
 def assess(
-    conn: sa.Connection, kind: RiskKind, value: str, sources: RiskSources | None = None
+    conn: sa.Connection,
+    kind: RiskKind,
+    value: str,
+    at_ts: int,
+    sources: RiskSources | None = None,
 ) -> Assessment:
-    """Ask every source of `kind` about `value` (normalised) and weigh the answers."""
+    """Ask every source of `kind` about `value` (normalised) as of `at_ts`, and weigh the
+    answers."""
     consulted = (sources or SOURCES).of(kind)
-    found = [e for s in consulted for e in s.evidence(conn, value)]
+    found = [e for s in consulted for e in s.evidence(conn, value, at_ts)]
     found.sort(key=lambda e: (-_RANK[e.severity], -e.last_ts, e.what))
     verdict = verdict_of(found)
     zh, en = advice(kind, verdict)
@@ -231,7 +238,7 @@ class EngineDecisions:
         self.event_kinds = event_kinds
         self.side = side  # "from this number", "to this account"
 
-    def evidence(self, conn: sa.Connection, value: str) -> list[Evidence]:
+    def evidence(self, conn: sa.Connection, value: str, at_ts: int) -> list[Evidence]:
         q = (
             sa.select(
                 decisions.c.kind,
@@ -277,7 +284,7 @@ class ReportedPayees:
     name = "victims' reports"
     kind = RiskKind.ACCOUNT
 
-    def evidence(self, conn: sa.Connection, value: str) -> list[Evidence]:
+    def evidence(self, conn: sa.Connection, value: str, at_ts: int) -> list[Evidence]:
         q = (
             sa.select(report_transfers.c.report_id, events.c.body)
             .select_from(
@@ -324,7 +331,7 @@ class PoliceOrders:
     name = "police orders"
     kind = RiskKind.ACCOUNT
 
-    def evidence(self, conn: sa.Connection, value: str) -> list[Evidence]:
+    def evidence(self, conn: sa.Connection, value: str, at_ts: int) -> list[Evidence]:
         q = (
             sa.select(
                 orders.c.kind,
@@ -366,7 +373,7 @@ class SeenBeforeReports:
         self.event_kind = event_kind
         self.seen = seen  # "visited", "installed"
 
-    def evidence(self, conn: sa.Connection, value: str) -> list[Evidence]:
+    def evidence(self, conn: sa.Connection, value: str, at_ts: int) -> list[Evidence]:
         mine = sa.and_(events.c.kind == self.event_kind, events.c.party == value)
         seen = conn.execute(
             sa.select(
@@ -432,14 +439,55 @@ class SeenBeforeReports:
         return out
 
 
+class RiskLists:
+    """The shared risk lists (`intel.risklists`: detectors' findings, confirmed cases,
+    lists imported from other institutions): each entry on the value (and, for a link, on
+    the domains above its host), live or expired, with its source and confidence. A live
+    entry of confidence 0.8 or more is high, a lower one medium, an expired one low. The
+    entry's own evidence text may name cases, so only its source is shown."""
+
+    def __init__(self, kind: RiskKind, listed_as: str) -> None:
+        self.kind = kind
+        self.name = "risk-lists"
+        self.listed_as = listed_as  # the intel list kind the values are found under
+
+    def evidence(self, conn: sa.Connection, value: str, at_ts: int) -> list[Evidence]:
+        entries = risklists.answer_on(conn, self.listed_as, value, at_ts).entries.to_pylist()
+        out = []
+        for e in entries:
+            if e["status"] == "not yet":
+                continue
+            live = e["status"] == "live"
+            severity = Verdict.LOW
+            if live:
+                severity = Verdict.HIGH if e["confidence"] >= 0.8 else Verdict.MEDIUM
+            state = f"until {utc(e['expires_ts'])}" if live else f"expired {utc(e['expires_ts'])}"
+            out.append(
+                Evidence(
+                    what=f"on the {e['source']} risk list for {e['value']} "
+                    f"(confidence {e['confidence']:.2f}, {state})",
+                    source=self.name,
+                    severity=severity,
+                    count=1,
+                    first_ts=int(e["first_seen_ts"]),
+                    last_ts=int(e["last_seen_ts"]),
+                )
+            )
+        return out
+
+
 def default_sources() -> Iterator[RiskSource]:
-    """The sources the engine and the cases fill (see the module doc)."""
+    """The sources the engine and the cases fill, and the shared risk lists."""
     yield EngineDecisions(RiskKind.NUMBER, ("calls", "sms"), "from this number")
     yield EngineDecisions(RiskKind.ACCOUNT, (Transfer.table,), "to this account")
     yield ReportedPayees()
     yield PoliceOrders()
     yield SeenBeforeReports(RiskKind.URL, "url_visits", "visited")
     yield SeenBeforeReports(RiskKind.APP, "app_installs", "installed")
+    yield RiskLists(RiskKind.NUMBER, "number")
+    yield RiskLists(RiskKind.ACCOUNT, "account")
+    yield RiskLists(RiskKind.URL, "domain")  # a link is checked by its host
+    yield RiskLists(RiskKind.APP, "app")
 
 
 SOURCES: Final = RiskSources(default_sources())

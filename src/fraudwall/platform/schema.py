@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from fraudwall.intel.risklists.store import METADATA as RISK_LIST_METADATA
 from fraudwall.model import (
     Account,
     CaseFile,
@@ -272,6 +273,12 @@ sa.Index("ix_case_files_report_ts", case_files.c.report_ts)
 # --- events/checks ------------------------------------------------------------------------
 sa.Index("ix_warning_status_institution_id", warning_tasks.c.institution_id)
 
+# --- risk lists (intel) ------------------------------------------------------------------
+# intel defines them (its own store can live apart); the service keeps them with the rest
+for _table in RISK_LIST_METADATA.sorted_tables:
+    _table.to_metadata(metadata)
+risk_entries = metadata.tables["risk_entries"]
+
 __all__ = [
     "accounts",
     "agencies",
@@ -295,6 +302,7 @@ __all__ = [
     "report_transfers",
     "reports",
     "return_plans",
+    "risk_entries",
     "warning_tasks",
     "warnings",
 ]

@@ -52,6 +52,9 @@ class ServeSettings:
     key_cache_s: float = 2.0
     #: seconds between pushes of due orders to institutions' webhooks (0: only on requests)
     webhook_sweep_s: float = 10.0
+    #: checked events are absorbed as they come due in steps of a few hundred under load,
+    #: and whatever is due after this many seconds without a check (0: only under load)
+    idle_absorb_s: float = 0.5
     #: request limits
     max_body_bytes: int = 64 * 1024 * 1024
     max_batch_events: int = 200_000

@@ -53,24 +53,31 @@ EVENT_PREFIX = {
 
 @dataclass
 class World:
-    """A simulated world: its configuration and its tables, in the model's schemas.
+    """A world: its configuration and its tables, in the model's schemas.
 
     `world_id` names the world's content once it has been written (`write_world`):
     stores and results derived from a world keep it, so they are never read against
-    another one.
+    another one. A world imported from public data (`fraudwall import`) was never
+    simulated: it has no `config` (None) and says where it came from in `source`
+    (format, input files and their checksums, how times were made), which the manifest
+    keeps beside the tables.
     """
 
-    config: SimConfig
+    config: SimConfig | None
     tables: dict[str, pa.Table]
     world_id: str | None = None
+    source: dict[str, Any] | None = None
 
     def manifest(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
-            "seed": self.config.seed,
-            "config": msgspec.structs.asdict(self.config),
+            "seed": None if self.config is None else self.config.seed,
+            "config": None if self.config is None else msgspec.structs.asdict(self.config),
             "counts": {name: self.tables[name].num_rows for name in WORLD_TABLES},
         }
+        if self.source is not None:  # only imported worlds: a simulated manifest is unchanged
+            doc["source"] = self.source
+        return doc
 
     @property
     def events(self) -> int:

@@ -56,9 +56,10 @@ class Manifest(msgspec.Struct, frozen=True):
     """The parts of manifest.json a reader relies on (it holds more, for people)."""
 
     schema_version: str
-    config: SimConfig
+    config: SimConfig | None  # None for a world imported from public data
     tables: dict[str, TableEntry]
     world_id: str
+    source: dict[str, Any] | None = None  # where an imported world came from
 
 
 @dataclass(frozen=True)
@@ -243,7 +244,7 @@ def read_world(path: Path, tables: Collection[str] | None = None) -> World:
             raise InputError(str(file), f"table {name} {problem}", hint=_VERIFY)
         if name in wanted:
             read[name] = _read_table(file, name)
-    return World(manifest.config, read, manifest.world_id)
+    return World(manifest.config, read, manifest.world_id, manifest.source)
 
 
 def verify_world(path: Path) -> WorldVerdict:

@@ -24,6 +24,7 @@ from fraudwall.platform.routes import (
 AREAS: list[APIRouter] = [
     admin.router,
     events.router,
+    checks.lean,
     checks.router,
     warnings.router,
     cases.router,

@@ -20,11 +20,14 @@ from fraudwall.platform import checks, scope
 from fraudwall.platform.auth import ApiRole, Caller, allow
 from fraudwall.platform.errors import Conflict, error_body
 from fraudwall.platform.iso20022 import CONTENT_TYPES, MessageError, read_pacs008
+from fraudwall.platform.leanroute import LeanRoute
 from fraudwall.platform.openapi_records import errors, json_body, json_response, record_schema
 from fraudwall.platform.routes.events import read_body
 from fraudwall.platform.service import ServiceDep
 
 router = APIRouter(tags=["checks"])
+#: the checks themselves, called before every transfer, call or SMS (see `leanroute`)
+lean = APIRouter(tags=["checks"], route_class=LeanRoute)
 
 #: Who checks what: banks and payment institutions their transfers, telcos calls and SMS.
 CHECKERS: Final[dict[str, tuple[ApiRole, ...]]] = {
@@ -54,7 +57,7 @@ def _check_route(kind: str) -> Callable[..., Awaitable[Response]]:
 
 
 for _kind, _roles in CHECKERS.items():
-    router.add_api_route(
+    lean.add_api_route(
         f"/check/{_kind}",
         _check_route(_kind),
         methods=["POST"],
@@ -203,4 +206,4 @@ async def check_pacs008(
     return json_response(out)
 
 
-__all__ = ["CHECKERS", "router"]
+__all__ = ["CHECKERS", "lean", "router"]

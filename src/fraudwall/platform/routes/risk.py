@@ -70,13 +70,13 @@ def check_risk(
     holder = None
     if kind is RiskKind.ACCOUNT and shows:
         with service.db.writing() as conn:
-            found = risk.assess(conn, kind, looked_up)
+            found = risk.assess(conn, kind, looked_up, service.now())
             holder = institution_of_account(conn, looked_up)
             note = {"verdict": found.verdict.value, "evidence": len(found.evidence)}
             service.audit(conn, caller, [AuditNote("risk.account", looked_up, after=note)])
     else:
         with service.db.reading() as conn:
-            found = risk.assess(conn, kind, looked_up)
+            found = risk.assess(conn, kind, looked_up, service.now())
     out = RiskOut(
         kind=kind,
         value=looked_up,
