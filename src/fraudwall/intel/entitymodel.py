@@ -213,22 +213,16 @@ class EntityModel:
         `top` reasons: the features that raised its score the most, with their values."""
         x = feature_matrix(table, self.features)
         scores = self.predict(table)
-        reasons: list[list[dict[str, Any]]] = []
+        reasons = pa.array([], pa.list_(REASON_SCHEMA))
         if table.num_rows:
             contrib = np.asarray(self.booster.predict(x, pred_contrib=True))[:, :-1]
-            order = np.argsort(-contrib, axis=1)[:, :top]
-            for row, cols in enumerate(order):
-                reasons.append([
-                    {"feature": self.features[c], "value": float(x[row, c]),
-                     "weight": round(float(contrib[row, c]), 4)}
-                    for c in cols if contrib[row, c] > 0
-                ])  # fmt: skip
+            reasons = _top_reasons(x, contrib, self.features, top)
         return pa.table(
             {
                 self.key: table[self.key],
                 "score": pa.array(scores, pa.float64()),
                 "flagged": pa.array(scores >= self.threshold, pa.bool_()),
-                "reasons": pa.array(reasons, pa.list_(REASON_SCHEMA)),
+                "reasons": reasons,
             }
         )
 
@@ -287,6 +281,26 @@ class EntityModel:
         if booster.num_feature() != len(features):
             raise InputError(where, "damaged model file (feature count does not match)")
         return model
+
+
+def _top_reasons(
+    x: np.ndarray, contrib: np.ndarray, features: Sequence[str], top: int
+) -> pa.ListArray:
+    """Per row, up to `top` features with the largest positive contributions, largest
+    first: (feature, its value, its contribution), built column-wise."""
+    rows, width = contrib.shape
+    k = min(top, width)
+    order = np.argsort(-contrib, axis=1, kind="stable")[:, :k]
+    weight = np.take_along_axis(contrib, order, axis=1)
+    keep = weight > 0  # a feature that lowered the score is no reason to flag
+    row_of = np.repeat(np.arange(rows), k).reshape(rows, k)[keep]
+    cols = order[keep]
+    names = pa.array(np.asarray(features, dtype=object)[cols], pa.string())
+    values = pa.array(x[row_of, cols], pa.float64())
+    weights = pa.array(np.round(weight[keep], 4), pa.float64())
+    structs = pa.StructArray.from_arrays([names, values, weights], fields=list(REASON_SCHEMA))
+    offsets = np.r_[0, np.cumsum(keep.sum(axis=1))].astype(np.int32)
+    return pa.ListArray.from_arrays(pa.array(offsets), structs, type=pa.list_(REASON_SCHEMA))
 
 
 def _is_numeric(typ: pa.DataType) -> bool:
