@@ -1,0 +1,100 @@
+"""`account_features`: one row of numeric features per account, from the history alone.
+
+Joins what `behaviour`, `patterns` and `shared` find per account onto every account seen
+in the transfers or the accounts table. Counts an account has none of are 0; what cannot
+be measured for it (the time money stays in an account that never pays on, hops from a
+victim in a ledger with no reports) is null, which the trees treat as its own value.
+Ground truth is never read here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+import polars as pl
+import pyarrow as pa
+
+from fraudwall.intel.mules import behaviour, patterns, shared
+from fraudwall.intel.mules.ledger import Ledger, frame, ledger_of
+
+KEY: Final = "account_id"
+#: Features that count something: 0 when an account has none of it.
+COUNTS: Final = (
+    "in_count",
+    "out_count",
+    "in_degree",
+    "out_degree",
+    "fan_in_day",
+    "fan_out_day",
+    "sg_source",
+    "sg_middle",
+    "sg_sink",
+    "gs_senders",
+    "gs_receivers",
+    "gather_scatter",
+    "cycle2",
+    "cycle3",
+    "cycle4",
+    "reported_neighbours",
+    "reported_2hop",
+    "reported",
+)
+
+
+def account_features(tables: Mapping[str, pa.Table], *, window_ms: int | None = None) -> pa.Table:
+    """One row per account of `transfers` (from_account, to_account) or `accounts`: the key
+    `account_id` and float64 features (see the package doc). `window_ms` is how long one
+    pattern may take (default: a quarter of the ledger's span, at least a day)."""
+    ledger = ledger_of(tables, window_ms=window_ms)
+    return features_of(ledger, tables).to_arrow()
+
+
+def features_of(ledger: Ledger, tables: Mapping[str, pa.Table]) -> pl.DataFrame:
+    """`account_features` as a polars frame, over a ledger already read."""
+    accounts = frame(tables, "accounts")
+    transfers = frame(tables, "transfers")
+    parts = [behaviour.behaviour_features(ledger, accounts)]
+    paths = patterns.two_hop(ledger)
+    parts.append(patterns.scatter_gather(paths))
+    parts.append(patterns.cycles(ledger, paths))
+    payees = shared.reported_payees(frame(tables, "reports"), transfers)
+    parts.append(patterns.chain_position(ledger, payees, _exits(ledger, accounts)))
+    parts.append(shared.exposure(ledger, payees))
+    owners = _owners(accounts)
+    logins = frame(tables, "logins")
+    for what, name in (("device_id", "device"), ("ip", "ip")):
+        use = shared.usage(logins, transfers, what)
+        if use.height:
+            parts.append(shared.shared_resource(use, owners, name))
+    if owners is not None:
+        parts.append(shared.owner_features(owners))
+    out = ledger.accounts
+    for part in parts:
+        out = out.join(part, on=KEY, how="left")
+    counts = [c for c in COUNTS if c in out.columns]
+    out = out.with_columns(pl.col(counts).fill_null(0))
+    numeric = [c for c in out.columns if c != KEY]
+    return out.with_columns(pl.col(numeric).cast(pl.Float64)).sort(KEY)
+
+
+def _owners(accounts: pl.DataFrame | None) -> pl.DataFrame | None:
+    if accounts is None or "owner_person_id" not in accounts.columns:
+        return None
+    return accounts.select(
+        pl.col(KEY).cast(pl.String), owner=pl.col("owner_person_id").cast(pl.String)
+    )
+
+
+def _exits(ledger: Ledger, accounts: pl.DataFrame | None) -> pl.DataFrame:
+    """Where money leaves the ledger: external accounts when the accounts table says which,
+    else accounts that take money from several and pay none."""
+    if accounts is not None and "kind" in accounts.columns:
+        external = accounts.filter(pl.col("kind").cast(pl.String) == "external").select(
+            pl.col(KEY).cast(pl.String)
+        )
+        if external.height:
+            return external
+    payers = ledger.pairs.select(account_id="src").unique()
+    takers = ledger.pairs.group_by("dst").agg(k=pl.len()).filter(pl.col("k") >= 2)
+    return takers.select(account_id="dst").join(payers, on=KEY, how="anti")
