@@ -42,6 +42,27 @@ COUNTS: Final = (
 )
 
 
+#: Every feature, in order: each world gets all of them (null where it has not the tables
+#: to measure one), so a model trained on one world scores another.
+FEATURES: Final = (
+    # behaviour
+    "in_count", "out_count", "in_degree", "out_degree", "in_amount_rank", "out_amount_rank",
+    "log_in_amount", "log_out_amount", "log_mean_in", "log_mean_out", "in_degree_share",
+    "pass_through", "out_in_ratio", "repeat_share", "night_share", "first_seen_share",
+    "active_span_share", "max_gap_share", "busiest_day_share", "active_day_share",
+    "per_active_day", "wake_burst", "round_share", "under_limit_share", "in_round_share",
+    "forwarded_day_share", "forwarded_share", "stay_share", "stay_rank", "fan_in_day",
+    "fan_out_day", "age_log_days", "opened_in_ledger", "slept_log_days",
+    # graph patterns
+    "sg_source", "sg_middle", "sg_sink", "gs_senders", "gs_receivers", "gather_scatter",
+    "cycle2", "cycle3", "cycle4", "hops_to_exit", "hops_from_victim",
+    # shared use and exposure
+    "reported", "reported_neighbours", "reported_2hop", "reported_in_share",
+    "devices", "device_max_sharing", "device_peers", "device_other_owners",
+    "ips", "ip_max_sharing", "ip_peers", "ip_other_owners", "owner_accounts",
+)  # fmt: skip
+
+
 def account_features(tables: Mapping[str, pa.Table], *, window_ms: int | None = None) -> pa.Table:
     """One row per account of `transfers` (from_account, to_account) or `accounts`: the key
     `account_id` and float64 features (see the package doc). `window_ms` is how long one
@@ -72,10 +93,9 @@ def features_of(ledger: Ledger, tables: Mapping[str, pa.Table]) -> pl.DataFrame:
     out = ledger.accounts
     for part in parts:
         out = out.join(part, on=KEY, how="left")
-    counts = [c for c in COUNTS if c in out.columns]
-    out = out.with_columns(pl.col(counts).fill_null(0))
-    numeric = [c for c in out.columns if c != KEY]
-    return out.with_columns(pl.col(numeric).cast(pl.Float64)).sort(KEY)
+    absent = [pl.lit(None, pl.Float64).alias(c) for c in FEATURES if c not in out.columns]
+    out = out.with_columns(absent).with_columns(pl.col(COUNTS).fill_null(0))
+    return out.select(KEY, *(pl.col(c).cast(pl.Float64) for c in FEATURES)).sort(KEY)
 
 
 def _owners(accounts: pl.DataFrame | None) -> pl.DataFrame | None:
