@@ -17,6 +17,7 @@ from rich.markup import escape
 from fraudwall.cli.boundary import GuardedGroup, reported_as
 from fraudwall.cli.console import print_counts, print_figures, print_paths, progress_bar
 from fraudwall.cli.funds import cases_app, trace_cmd
+from fraudwall.cli.mules import mules_app
 from fraudwall.cli.serve import agencies_app, audit_app, db_app, keys_app, serve_cmd
 from fraudwall.common import check_output_file
 from fraudwall.demo import run_demo
@@ -417,6 +418,7 @@ app.add_typer(agencies_app, name="agencies")
 app.add_typer(keys_app, name="keys")
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
+app.add_typer(mules_app, name="mules")
 
 
 if __name__ == "__main__":  # pragma: no cover
