@@ -19,27 +19,15 @@ from fraudwall.intel.mules import behaviour, patterns, shared
 from fraudwall.intel.mules.ledger import Ledger, frame, ledger_of
 
 KEY: Final = "account_id"
-#: Features that count something: 0 when an account has none of it.
+#: Features that count something: 0 when an account has none of it (or the world has
+#: nothing to count it from: no logins, no reports).
 COUNTS: Final = (
-    "in_count",
-    "out_count",
-    "in_degree",
-    "out_degree",
-    "fan_in_day",
-    "fan_out_day",
-    "sg_source",
-    "sg_middle",
-    "sg_sink",
-    "gs_senders",
-    "gs_receivers",
-    "gather_scatter",
-    "cycle2",
-    "cycle3",
-    "cycle4",
-    "reported_neighbours",
-    "reported_2hop",
-    "reported",
-)
+    "in_count", "out_count", "in_degree", "out_degree", "fan_in_day", "fan_out_day",
+    "sg_source", "sg_middle", "sg_sink", "gs_senders", "gs_receivers", "gather_scatter",
+    "cycle2", "cycle3", "cycle4", "reported_neighbours", "reported_2hop", "reported",
+    "devices", "device_max_sharing", "device_peers", "device_other_owners",
+    "ips", "ip_max_sharing", "ip_peers", "ip_other_owners",
+)  # fmt: skip
 
 
 #: Every feature, in order: each world gets all of them (null where it has not the tables
