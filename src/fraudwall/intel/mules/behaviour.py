@@ -21,15 +21,19 @@ NIGHT_HOURS: Final = (0, 6)  # local hours [0, 6)
 ROUND_FEN: Final = 10_000
 #: "Just under a limit": within 10% below 10^k or 5·10^k yuan (structuring), from 100 yuan.
 UNDER_LIMIT_FROM_FEN: Final = 10_000
+#: A small amount is among the smallest tenth of the ledger's transfers (test payments,
+#: bait, splitting into crumbs).
+SMALL_RANK: Final = 0.1
 
 
 def events(ledger: Ledger) -> pl.DataFrame:
-    """Each transfer twice, once per side: account_id, other, ts, amount, incoming, and the
-    amount's percentile among all transfers."""
+    """Each transfer twice, once per side: account_id, other, ts, amount, incoming, the
+    amount's percentile among all transfers and its log ratio to their median."""
     t = ledger.transfers.with_columns(
-        amount_rank=(pl.col("amount").rank("average") / pl.len()).cast(pl.Float64)
+        amount_rank=(pl.col("amount").rank("average") / pl.len()).cast(pl.Float64),
+        amount_rel=(pl.col("amount") / pl.col("amount").median()).log(),
     )
-    common = [pl.col("ts"), pl.col("amount"), pl.col("amount_rank")]
+    common = [pl.col("ts"), pl.col("amount"), pl.col("amount_rank"), pl.col("amount_rel")]
     out = t.select(
         pl.col("src").alias("account_id"),
         pl.col("dst").alias("other"),
@@ -73,6 +77,10 @@ def _side_features(ev: pl.DataFrame) -> pl.DataFrame:
         out_sum=pl.col("amount").filter(outg).sum(),
         in_amount_rank=pl.col("amount_rank").filter(inc).mean(),
         out_amount_rank=pl.col("amount_rank").filter(outg).mean(),
+        in_min_rel=pl.col("amount_rel").filter(inc).min(),
+        out_min_rel=pl.col("amount_rel").filter(outg).min(),
+        in_small_share=(pl.col("amount_rank") <= SMALL_RANK).filter(inc).mean(),
+        out_small_share=(pl.col("amount_rank") <= SMALL_RANK).filter(outg).mean(),
         counterparties=pl.col("other").n_unique(),
     )
     both = pl.max_horizontal("in_sum", "out_sum")

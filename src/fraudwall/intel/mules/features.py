@@ -15,7 +15,7 @@ from typing import Final
 import polars as pl
 import pyarrow as pa
 
-from fraudwall.intel.mules import behaviour, patterns, shared
+from fraudwall.intel.mules import behaviour, neighbours, patterns, shared
 from fraudwall.intel.mules.ledger import Ledger, frame, ledger_of
 
 KEY: Final = "account_id"
@@ -35,6 +35,7 @@ COUNTS: Final = (
 FEATURES: Final = (
     # behaviour
     "in_count", "out_count", "in_degree", "out_degree", "in_amount_rank", "out_amount_rank",
+    "in_small_share", "out_small_share", "in_min_rel", "out_min_rel",
     "log_in_amount", "log_out_amount", "log_mean_in", "log_mean_out", "in_degree_share",
     "pass_through", "out_in_ratio", "repeat_share", "night_share", "first_seen_share",
     "active_span_share", "max_gap_share", "busiest_day_share", "active_day_share",
@@ -48,6 +49,8 @@ FEATURES: Final = (
     "reported", "reported_neighbours", "reported_2hop", "reported_in_share",
     "devices", "device_max_sharing", "device_peers", "device_other_owners",
     "ips", "ip_max_sharing", "ip_peers", "ip_other_owners", "owner_accounts",
+    # counterparties
+    *neighbours.neighbour_names(),
 )  # fmt: skip
 
 
@@ -63,7 +66,8 @@ def features_of(ledger: Ledger, tables: Mapping[str, pa.Table]) -> pl.DataFrame:
     """`account_features` as a polars frame, over a ledger already read."""
     accounts = frame(tables, "accounts")
     transfers = frame(tables, "transfers")
-    parts = [behaviour.behaviour_features(ledger, accounts)]
+    own = behaviour.behaviour_features(ledger, accounts)
+    parts = [own, neighbours.neighbour_features(ledger.pairs, own)]
     paths = patterns.two_hop(ledger)
     parts.append(patterns.scatter_gather(paths))
     parts.append(patterns.cycles(ledger, paths))
