@@ -43,9 +43,11 @@ ModelOpt = Annotated[Path, typer.Option("--model", help="A model file from `mule
 
 
 def _tables(world: Path, update: ProgressFn) -> dict[str, pa.Table]:
+    from fraudwall.intel.mules.features import TABLES
+
     update("read world", 0.05)
-    with reported_as(""):
-        return dict(read_world(world).tables)
+    with reported_as(""):  # only the tables the features and labels read
+        return dict(read_world(world, tables=TABLES).tables)
 
 
 def _features(tables: dict[str, pa.Table], update: ProgressFn) -> pa.Table:

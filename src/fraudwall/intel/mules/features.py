@@ -19,6 +19,8 @@ from fraudwall.intel.mules import behaviour, neighbours, patterns, shared
 from fraudwall.intel.mules.ledger import Ledger, frame, ledger_of
 
 KEY: Final = "account_id"
+#: The tables the features read (only transfers is needed), and truth for the labels.
+TABLES: Final = ("transfers", "accounts", "logins", "reports", "truth")
 #: Features that count something: 0 when an account has none of it (or the world has
 #: nothing to count it from: no logins, no reports).
 COUNTS: Final = (
