@@ -54,12 +54,12 @@ def behaviour_features(ledger: Ledger, accounts: pl.DataFrame | None) -> pl.Data
     ev = events(ledger)
     span = float(ledger.span)
     side = _side_features(ev)
-    timing = _timing_features(ev, ledger)
-    amounts = _amount_shapes(ev, ledger)
+    days = daily(ev, ledger)
+    timing = _timing_features(ev, ledger, days)
     stay = _stay(ev, span)
-    fans = _fans(ev)
+    fans = _fans(days)
     out = side.join(timing, on="account_id", how="left")
-    for part in (amounts, stay, fans):
+    for part in (stay, fans):
         out = out.join(part, on="account_id", how="left")
     if accounts is not None:
         out = out.join(_age(accounts, timing, ledger), on="account_id", how="left")
@@ -69,6 +69,7 @@ def behaviour_features(ledger: Ledger, accounts: pl.DataFrame | None) -> pl.Data
 def _side_features(ev: pl.DataFrame) -> pl.DataFrame:
     inc, outg = pl.col("incoming"), ~pl.col("incoming")
     per = ev.group_by("account_id").agg(
+        *_amount_shapes(),
         in_count=inc.sum(),
         out_count=outg.sum(),
         in_degree=pl.col("other").filter(inc).n_unique(),
@@ -98,34 +99,25 @@ def _side_features(ev: pl.DataFrame) -> pl.DataFrame:
     ).drop("in_sum", "out_sum", "counterparties")
 
 
-def _timing_features(ev: pl.DataFrame, ledger: Ledger) -> pl.DataFrame:
+def _timing_features(ev: pl.DataFrame, ledger: Ledger, days: pl.DataFrame) -> pl.DataFrame:
     """When the account is active: first and last relative to the ledger, its longest idle
     gap, how bursty its days are, its night share."""
     span = float(ledger.span)
-    gaps = (
-        ev.select("account_id", "ts")
-        .sort("account_id", "ts")
-        .with_columns(gap=pl.col("ts").diff().over("account_id"))
-    )
-    per = gaps.group_by("account_id").agg(
+    hour = ((pl.col("ts") + UTC_OFFSET_MS) % DAY_MS) // HOUR_MS
+    per = ev.group_by("account_id").agg(
         first_ts=pl.col("ts").min(),
         last_ts=pl.col("ts").max(),
-        max_gap=pl.col("gap").max(),
+        max_gap=pl.col("ts").sort().diff().max(),  # per account: no global sort by id
         n=pl.len(),
+        night_share=hour.is_between(NIGHT_HOURS[0], NIGHT_HOURS[1], closed="left").mean(),
     )
     days = (
-        ev.with_columns(day=(pl.col("ts") - ledger.start) // DAY_MS)
-        .group_by("account_id", "day")
-        .agg(day_n=pl.len())
+        days.group_by("account_id", "day")
+        .agg(day_n=pl.col("n").sum())
         .group_by("account_id")
         .agg(active_days=pl.len(), busiest_day=pl.col("day_n").max())
     )
-    night = ev.group_by("account_id").agg(
-        night_share=(((pl.col("ts") + UTC_OFFSET_MS) % DAY_MS) // HOUR_MS)
-        .is_between(NIGHT_HOURS[0], NIGHT_HOURS[1], closed="left")
-        .mean()
-    )
-    out = per.join(days, on="account_id").join(night, on="account_id")
+    out = per.join(days, on="account_id")
     span_days = max(span / DAY_MS, 1.0)
     out = out.with_columns(
         first_seen_share=(pl.col("first_ts") - ledger.start) / span,
@@ -142,18 +134,20 @@ def _timing_features(ev: pl.DataFrame, ledger: Ledger) -> pl.DataFrame:
     return out.drop("max_gap", "n", "active_days", "busiest_day")
 
 
-def _amount_shapes(ev: pl.DataFrame, ledger: Ledger) -> pl.DataFrame:
-    """Round amounts and amounts just under a round limit, as shares of the account's."""
+def _amount_shapes() -> list[pl.Expr]:
+    """Round amounts and amounts just under a round limit, as shares of the account's
+    (aggregations over its side of the transfers)."""
     yuan = pl.col("amount").cast(pl.Float64) / 100.0
     lead = yuan / (10.0 ** yuan.log10().floor())  # leading digits in [1, 10)
     under = (pl.col("amount") >= UNDER_LIMIT_FROM_FEN) & (
         lead.is_between(9.0, 10.0, closed="left") | lead.is_between(4.5, 5.0, closed="left")
     )
-    return ev.group_by("account_id").agg(
-        round_share=(pl.col("amount") % ROUND_FEN == 0).mean(),
-        under_limit_share=under.mean(),
-        in_round_share=(pl.col("amount") % ROUND_FEN == 0).filter(pl.col("incoming")).mean(),
-    )
+    round_ = pl.col("amount") % ROUND_FEN == 0
+    return [
+        round_.mean().alias("round_share"),
+        under.mean().alias("under_limit_share"),
+        round_.filter(pl.col("incoming")).mean().alias("in_round_share"),
+    ]
 
 
 def _stay(ev: pl.DataFrame, span: float) -> pl.DataFrame:
@@ -181,12 +175,16 @@ def _stay(ev: pl.DataFrame, span: float) -> pl.DataFrame:
     ).drop("stay_median")
 
 
-def _fans(ev: pl.DataFrame) -> pl.DataFrame:
-    """Fan-in and fan-out within a day: the most distinct senders (receivers) in one day,
-    and that as a share of all the account's senders (receivers)."""
-    day = (pl.col("ts") // DAY_MS).alias("day")
-    per_day = ev.group_by("account_id", "incoming", day).agg(k=pl.col("other").n_unique())
-    best = per_day.group_by("account_id").agg(
+def daily(ev: pl.DataFrame, ledger: Ledger) -> pl.DataFrame:
+    """Per account, day of the ledger (from its first transfer) and side: transfers `n` and
+    distinct counterparties `k`."""
+    day = ((pl.col("ts") - ledger.start) // DAY_MS).alias("day")
+    return ev.group_by("account_id", day, "incoming").agg(n=pl.len(), k=pl.col("other").n_unique())
+
+
+def _fans(days: pl.DataFrame) -> pl.DataFrame:
+    """Fan-in and fan-out within a day: the most distinct senders (receivers) in one day."""
+    best = days.group_by("account_id").agg(
         fan_in_day=pl.col("k").filter(pl.col("incoming")).max(),
         fan_out_day=pl.col("k").filter(~pl.col("incoming")).max(),
     )
