@@ -193,8 +193,9 @@ def _fans(days: pl.DataFrame) -> pl.DataFrame:
 
 def _age(accounts: pl.DataFrame, timing: pl.DataFrame, ledger: Ledger) -> pl.DataFrame:
     """Account age at its first transfer (log days), whether it was opened within the
-    ledger, and how long it slept before (log days since its last activity before)."""
-    cols = [pl.col("account_id").cast(pl.String)]
+    ledger, and how long it slept before (log days since its last activity before);
+    `accounts` with the ledger's dense ids."""
+    cols = [pl.col("account_id")]
     if "opened_ts" in accounts.columns:
         cols.append(pl.col("opened_ts").cast(pl.Int64))
     if "last_active_ts" in accounts.columns:

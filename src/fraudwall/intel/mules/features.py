@@ -66,20 +66,24 @@ def account_features(tables: Mapping[str, pa.Table], *, window_ms: int | None = 
 
 def features_of(ledger: Ledger, tables: Mapping[str, pa.Table]) -> pl.DataFrame:
     """`account_features` as a polars frame, over a ledger already read."""
-    accounts = frame(tables, "accounts")
+    accounts = _encoded(ledger, frame(tables, "accounts"), KEY)
+    logins = _encoded(ledger, frame(tables, "logins"), KEY)
     transfers = frame(tables, "transfers")
     own = behaviour.behaviour_features(ledger, accounts)
     parts = [own, neighbours.neighbour_features(ledger.pairs, own)]
     paths = patterns.two_hop(ledger)
     parts.append(patterns.scatter_gather(paths))
     parts.append(patterns.cycles(ledger, paths))
-    payees = shared.reported_payees(frame(tables, "reports"), transfers)
+    payees = ledger.encode(shared.reported_payees(frame(tables, "reports"), transfers))
     parts.append(patterns.chain_position(ledger, payees, _exits(ledger, accounts)))
     parts.append(shared.exposure(ledger, payees))
     owners = _owners(accounts)
-    logins = frame(tables, "logins")
+    payers = None
+    if transfers is not None:
+        used = [c for c in ("device_id", "ip") if c in transfers.columns]
+        payers = _encoded(ledger, transfers.select("from_account", *used), "from_account")
     for what, name in (("device_id", "device"), ("ip", "ip")):
-        use = shared.usage(logins, transfers, what)
+        use = shared.usage(logins, payers, what)
         if use.height:
             parts.append(shared.shared_resource(use, owners, name))
     if owners is not None:
@@ -89,24 +93,28 @@ def features_of(ledger: Ledger, tables: Mapping[str, pa.Table]) -> pl.DataFrame:
         out = out.join(part, on=KEY, how="left")
     absent = [pl.lit(None, pl.Float64).alias(c) for c in FEATURES if c not in out.columns]
     out = out.with_columns(absent).with_columns(pl.col(COUNTS).fill_null(0))
-    return out.select(KEY, *(pl.col(c).cast(pl.Float64) for c in FEATURES)).sort(KEY)
+    out = out.select(KEY, *(pl.col(c).cast(pl.Float64) for c in FEATURES))
+    return ledger.decode(out).sort(KEY)
+
+
+def _encoded(ledger: Ledger, table: pl.DataFrame | None, column: str) -> pl.DataFrame | None:
+    """A table naming accounts in `column`, with the ledger's dense ids (None if absent)."""
+    if table is None or column not in table.columns:
+        return None
+    return ledger.encode(table, column)
 
 
 def _owners(accounts: pl.DataFrame | None) -> pl.DataFrame | None:
     if accounts is None or "owner_person_id" not in accounts.columns:
         return None
-    return accounts.select(
-        pl.col(KEY).cast(pl.String), owner=pl.col("owner_person_id").cast(pl.String)
-    )
+    return accounts.select(KEY, owner=pl.col("owner_person_id").cast(pl.String))
 
 
 def _exits(ledger: Ledger, accounts: pl.DataFrame | None) -> pl.DataFrame:
     """Where money leaves the ledger: external accounts when the accounts table says which,
     else accounts that take money from several and pay none."""
     if accounts is not None and "kind" in accounts.columns:
-        external = accounts.filter(pl.col("kind").cast(pl.String) == "external").select(
-            pl.col(KEY).cast(pl.String)
-        )
+        external = accounts.filter(pl.col("kind").cast(pl.String) == "external").select(KEY)
         if external.height:
             return external
     payers = ledger.pairs.select(account_id="src").unique()

@@ -2,7 +2,9 @@
 accounts seen, and the time scale of the ledger.
 
 Everything downstream is relational (group-bys, joins, as-of joins) over these polars
-frames, so the same steps could run on a distributed dataframe engine. Times stay int64 ms
+frames, so the same steps could run on a distributed dataframe engine. Accounts are dense
+integers within a ledger (`names` maps them back): grouping and joining on integers is
+several times faster than on the ids' strings. Times stay int64 ms
 and money int64 fen; features that compare accounts use shares, ranks and spans relative to
 the ledger, so a ledger of day steps (AMLSim) reads like one of milliseconds.
 """
@@ -32,10 +34,31 @@ class Ledger:
     transfers: pl.DataFrame  # src, dst, ts (ms), amount (fen), sorted by ts
     pairs: pl.DataFrame  # src != dst: n, amount, first, last (ms) per ordered pair
     accounts: pl.DataFrame  # account_id: every account of transfers or of the accounts table
+    names: pl.DataFrame  # account_id (dense UInt32) -> name (the account's id in the world)
     start: int  # first transfer (ms)
     span: int  # last minus first transfer (ms), at least one day
     window: int  # how long one pattern may take (ms)
     clock: bool  # whether times carry a time of day (False for day-step ledgers)
+
+    def encode(self, frame: pl.DataFrame, column: str = "account_id") -> pl.DataFrame:
+        """`frame` with the world's account ids in `column` turned into the ledger's dense
+        ones; rows naming an account the ledger does not know are dropped."""
+        key = self.names.rename({"account_id": "_dense", "name": column})
+        return (
+            frame.with_columns(pl.col(column).cast(pl.String))
+            .join(key, on=column, how="inner")
+            .drop(column)
+            .rename({"_dense": column})
+        )
+
+    def decode(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """`frame` with its dense `account_id` turned back into the world's ids."""
+        return (
+            frame.join(self.names, on="account_id", how="left")
+            .drop("account_id")
+            .rename({"name": "account_id"})
+            .select("account_id", pl.exclude("account_id"))
+        )
 
 
 def frame(tables: Mapping[str, pa.Table], name: str) -> pl.DataFrame | None:
@@ -55,21 +78,32 @@ def ledger_of(tables: Mapping[str, pa.Table], *, window_ms: int | None = None) -
             raise InputError(f"transfers.{column}", "missing column")
     t = pl.from_arrow(raw.select(list(TRANSFER_COLUMNS)))
     assert isinstance(t, pl.DataFrame)
-    transfers = (
-        t.select(
-            src=pl.col("from_account").cast(pl.String),
-            dst=pl.col("to_account").cast(pl.String),
-            ts=pl.col("ts").cast(pl.Int64),
-            amount=pl.col("amount_fen").cast(pl.Int64),
-        )
-        .drop_nulls()
-        .sort("ts", "src", "dst")
-    )
-    ids = [transfers.select(account_id="src"), transfers.select(account_id="dst")]
+    t = t.select(
+        pl.col("from_account").cast(pl.String),
+        pl.col("to_account").cast(pl.String),
+        ts=pl.col("ts").cast(pl.Int64),
+        amount=pl.col("amount_fen").cast(pl.Int64),
+    ).drop_nulls()
+    ids = [t.select(name="from_account"), t.select(name="to_account")]
     accounts = frame(tables, "accounts")
     if accounts is not None and "account_id" in accounts.columns:
-        ids.append(accounts.select(pl.col("account_id").cast(pl.String)))
-    universe = pl.concat(ids).drop_nulls().unique().sort("account_id")
+        ids.append(accounts.select(name=pl.col("account_id").cast(pl.String)))
+    names = (
+        pl.concat(ids)
+        .drop_nulls()
+        .unique()
+        .sort("name")
+        .with_row_index("account_id")
+        .with_columns(pl.col("account_id").cast(pl.UInt32))
+    )
+    src = names.rename({"account_id": "src", "name": "from_account"})
+    dst = names.rename({"account_id": "dst", "name": "to_account"})
+    transfers = (
+        t.join(src, on="from_account")
+        .join(dst, on="to_account")
+        .select("src", "dst", "ts", "amount")
+        .sort("ts")
+    )
     pairs = (
         transfers.filter(pl.col("src") != pl.col("dst"))
         .group_by("src", "dst")
@@ -79,7 +113,6 @@ def ledger_of(tables: Mapping[str, pa.Table], *, window_ms: int | None = None) -
             first=pl.col("ts").min(),
             last=pl.col("ts").max(),
         )
-        .sort("src", "dst")
     )
     if transfers.height:
         start = int(transfers["ts"].min())  # type: ignore[arg-type]
@@ -90,4 +123,7 @@ def ledger_of(tables: Mapping[str, pa.Table], *, window_ms: int | None = None) -
         times_of_day = 0
     span = max(end - start, DAY_MS)
     window = window_ms if window_ms is not None else max(DAY_MS, int(span * WINDOW_SHARE))
-    return Ledger(transfers, pairs, universe, start, span, window, clock=times_of_day > 1)
+    return Ledger(
+        transfers, pairs, names.select("account_id"), names, start, span, window,
+        clock=times_of_day > 1,
+    )  # fmt: skip

@@ -22,25 +22,18 @@ from fraudwall.intel.mules.patterns import HUB_PATHS
 WIDE_RESOURCE: Final = 200
 
 
-def usage(logins: pl.DataFrame | None, transfers: pl.DataFrame | None, what: str) -> pl.DataFrame:
-    """(account_id, resource) pairs from logins and from the payer side of transfers, for
-    `what` in ("device_id", "ip")."""
+def usage(logins: pl.DataFrame | None, payers: pl.DataFrame | None, what: str) -> pl.DataFrame:
+    """(account_id, resource) pairs from logins (account_id) and from the payer side of
+    transfers (from_account), for `what` in ("device_id", "ip"); ids as the frames have them."""
     parts = []
     if logins is not None and {"account_id", what} <= set(logins.columns):
+        parts.append(logins.select("account_id", resource=pl.col(what).cast(pl.String)))
+    if payers is not None and {"from_account", what} <= set(payers.columns):
         parts.append(
-            logins.select(
-                pl.col("account_id").cast(pl.String), resource=pl.col(what).cast(pl.String)
-            )
-        )
-    if transfers is not None and {"from_account", what} <= set(transfers.columns):
-        parts.append(
-            transfers.select(
-                account_id=pl.col("from_account").cast(pl.String),
-                resource=pl.col(what).cast(pl.String),
-            )
+            payers.select(account_id="from_account", resource=pl.col(what).cast(pl.String))
         )
     if not parts:
-        return pl.DataFrame(schema={"account_id": pl.String, "resource": pl.String})
+        return pl.DataFrame(schema={"account_id": pl.UInt32, "resource": pl.String})
     return pl.concat(parts).drop_nulls().unique()
 
 
