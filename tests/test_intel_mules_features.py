@@ -185,3 +185,14 @@ def test_a_world_without_transfers_is_refused_by_name() -> None:
     bad = ledger([("a", "b", 0, 1)])["transfers"].drop_columns(["amount_fen"])
     with pytest.raises(InputError, match=r"transfers\.amount_fen"):
         account_features({"transfers": bad})
+
+
+def test_a_hub_is_not_enumerated_as_the_middle_of_paths() -> None:
+    # 101 payers and 100 payees: 10,100 two-hop paths through the shop, above the limit
+    small = [(f"p{i}", "shop", i, 20) for i in range(100)] + [("shop", f"q{i}", 200 + i, 20)
+                                                              for i in range(100)]  # fmt: skip
+    f = features(ledger(small))["shop"]
+    assert f["gather_scatter"] == 100  # 100 x 100 paths: still enumerated
+    hub = features(ledger([*small, ("p100", "shop", 150, 20)]))["shop"]
+    assert hub["gather_scatter"] == 0 and hub["sg_middle"] == 0
+    assert hub["in_degree"] == 101 and hub["fan_out_day"] == 100  # its own counts stay

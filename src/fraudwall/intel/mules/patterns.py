@@ -46,7 +46,8 @@ def middles(pairs: pl.DataFrame) -> pl.DataFrame:
     out_deg = pairs.group_by("src").agg(o=pl.len()).rename({"src": "account_id"})
     in_deg = pairs.group_by("dst").agg(i=pl.len()).rename({"dst": "account_id"})
     both = out_deg.join(in_deg, on="account_id")
-    return both.filter(pl.col("o") * pl.col("i") <= HUB_PATHS).select("account_id")
+    paths = pl.col("o").cast(pl.Int64) * pl.col("i").cast(pl.Int64)  # no u32 overflow
+    return both.filter(paths <= HUB_PATHS).select("account_id")
 
 
 def two_hop(ledger: Ledger) -> pl.DataFrame:

@@ -111,7 +111,7 @@ def exposure(ledger: Ledger, payees: pl.DataFrame) -> pl.DataFrame:
         .agg(reported_neighbours=pl.col("other").n_unique())
     )
     degree = neighbours.group_by("account_id").agg(d=pl.len())
-    thin = degree.filter(pl.col("d") * pl.col("d") <= HUB_PATHS).select("account_id")
+    thin = degree.filter(pl.col("d").cast(pl.Int64) ** 2 <= HUB_PATHS).select("account_id")
     via = neighbours.join(thin, left_on="other", right_on="account_id")
     two = (
         neighbours.join(reported, on="account_id", how="semi")
