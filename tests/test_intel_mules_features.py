@@ -188,11 +188,13 @@ def test_a_world_without_transfers_is_refused_by_name() -> None:
 
 
 def test_a_hub_is_not_enumerated_as_the_middle_of_paths() -> None:
-    # 101 payers and 100 payees: 10,100 two-hop paths through the shop, above the limit
-    small = [(f"p{i}", "shop", i, 20) for i in range(100)] + [("shop", f"q{i}", 200 + i, 20)
-                                                              for i in range(100)]  # fmt: skip
+    # 100 payers then 100 payees: 10,000 two-hop paths through the shop, at the limit;
+    # one payer more makes 10,100, above it
+    payers = [(f"p{i}", "shop", i, 20) for i in range(100)]
+    payees = [("shop", f"q{i}", 200 + i, 20) for i in range(100)]
+    small = payers + payees
     f = features(ledger(small))["shop"]
-    assert f["gather_scatter"] == 100  # 100 x 100 paths: still enumerated
+    assert f["gather_scatter"] == 100
     hub = features(ledger([*small, ("p100", "shop", 150, 20)]))["shop"]
     assert hub["gather_scatter"] == 0 and hub["sg_middle"] == 0
     assert hub["in_degree"] == 101 and hub["fan_out_day"] == 100  # its own counts stay
