@@ -5,6 +5,8 @@ and a boosted model on them.
   day, age, dormancy, night share, round amounts and amounts just under limits;
 - `patterns`: scatter-gather, gather-scatter, temporal cycles of 2-4 hops, chain position;
 - `shared`: devices, IPs and owners shared with other accounts, exposure to reported ones;
+- `neighbours`: the behaviour of the account's senders and receivers;
+- `ledger`: the transfers as the others read them (dense account ids, pairs, time scale);
 - `features`: all of them per account (`account_features`), column-wise with polars;
 - `model`: labels from ground truth, `train`, `score`, `evaluate` with `EntityModel`.
 
