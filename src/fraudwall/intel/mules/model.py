@@ -1,0 +1,56 @@
+"""The mule model: labels from ground truth, training and scoring with `EntityModel`."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fraudwall.errors import InputError
+from fraudwall.intel.entitymodel import EntityModel
+from fraudwall.intel.mules.features import KEY, account_features
+from fraudwall.model.enums import EntityKind, Role
+
+KIND: Final = "account"
+#: The truth roles of a mule account: it takes fraud money in and passes it on or out.
+MULE_ROLES: Final = (Role.MULE.value, Role.FIRST_HOP_MULE.value, Role.CASH_OUT.value)
+
+
+def mule_labels(
+    tables: Mapping[str, pa.Table], account_ids: pa.Array | pa.ChunkedArray
+) -> np.ndarray:
+    """Whether each account is a mule: the ground truth names it (entity_kind account) in a
+    mule role (mule, first-hop mule, cash-out)."""
+    truth = tables.get("truth")
+    if truth is None:
+        raise InputError("truth", "the world has no ground truth to label accounts with")
+    for column in ("entity_kind", "entity_id", "role"):
+        if column not in truth.column_names:
+            raise InputError(f"truth.{column}", "missing column")
+    kind = pc.equal(truth["entity_kind"].cast(pa.string()), EntityKind.ACCOUNT.value)
+    role = pc.is_in(truth["role"].cast(pa.string()), pa.array(MULE_ROLES))
+    mules = truth.filter(pc.and_(kind, role))["entity_id"].cast(pa.string()).unique()
+    ids = account_ids.cast(pa.string())
+    return np.asarray(pc.is_in(ids, mules).to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def train(tables: Mapping[str, pa.Table], *, seed: int = 0, source: str = "") -> EntityModel:
+    """A mule model trained on a world's history and truth (threshold chosen on a held-out
+    share of the accounts, see `EntityModel.fit`)."""
+    features = account_features(tables)
+    labels = mule_labels(tables, features[KEY])
+    return EntityModel.fit(KIND, KEY, features, labels, seed=seed, source=source)
+
+
+def score(model: EntityModel, tables: Mapping[str, pa.Table]) -> pa.Table:
+    """Every account's mule score, flag and top reasons."""
+    return model.score(account_features(tables))
+
+
+def evaluate(model: EntityModel, tables: Mapping[str, pa.Table]) -> dict[str, float | int]:
+    """Precision, recall, F1, AUPRC and the threshold of `model` against a world's truth."""
+    features = account_features(tables)
+    return model.evaluate(features, mule_labels(tables, features[KEY]))
