@@ -16,6 +16,7 @@ from fraudwall.intel.entitymodel import (
     best_f1_threshold,
     classification_metrics,
     holdout_split,
+    margin_threshold,
 )
 
 
@@ -87,3 +88,18 @@ def test_holdout_is_stratified_and_seeded() -> None:
     a, b = holdout_split(y, 0.25, 7), holdout_split(y, 0.25, 7)
     assert np.array_equal(a, b)
     assert a[y].sum() == 10 and a[~y].sum() == 40
+
+
+def test_the_threshold_sits_in_the_middle_of_the_held_out_margin() -> None:
+    # F1 is best (1.0) for any threshold in (0.2, 0.8]: the middle in log-odds is 0.5
+    y = np.array([1, 1, 0, 0], dtype=bool)
+    assert margin_threshold(y, np.array([0.9, 0.8, 0.2, 0.1])) == pytest.approx(0.5)
+    # best F1 (0.8) flags the top three; the next score below 0.7 is 0.1
+    y = np.array([1, 0, 1, 0], dtype=bool)
+    s = np.array([0.9, 0.8, 0.7, 0.1])
+    mid = margin_threshold(y, s)
+    expected = 1 / (1 + np.exp(-(np.log(0.7 / 0.3) + np.log(0.1 / 0.9)) / 2))
+    assert mid == pytest.approx(expected)
+    assert 0.1 < mid < 0.7 and classification_metrics(y, s, mid)["f1"] == 0.8
+    # nothing below the best threshold: it stays where it is
+    assert margin_threshold(np.array([1, 1], dtype=bool), np.array([0.6, 0.7])) == 0.6

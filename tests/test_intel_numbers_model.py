@@ -15,9 +15,8 @@ from typer.testing import CliRunner
 
 from fraudwall.cli.main import app
 from fraudwall.errors import InputError
-from fraudwall.intel import EntityModel, classification_metrics
+from fraudwall.intel import EntityModel
 from fraudwall.intel.numbers import evaluate, fraud_number_labels, number_features, score, train
-from fraudwall.intel.numbers.model import margin_threshold
 from fraudwall.sim import SimConfig, World, simulate, write_world
 
 runner = CliRunner()
@@ -117,23 +116,3 @@ def test_cli_errors_are_one_line_without_a_traceback(
         assert "Traceback" not in result.output
         shown = " ".join(result.output.split())  # as one line, whatever the terminal's width
         assert "error: " in shown and problem in shown.split("error: ", 1)[1], shown
-
-
-def test_the_threshold_sits_in_the_middle_of_the_held_out_margin() -> None:
-    # F1 is best (1.0) for any threshold in (0.2, 0.8]: the middle in log-odds is 0.5
-    y = np.array([1, 1, 0, 0], dtype=bool)
-    assert margin_threshold(y, np.array([0.9, 0.8, 0.2, 0.1])) == pytest.approx(0.5)
-    # best F1 (0.8) flags the top three; the next score below 0.7 is 0.1
-    y = np.array([1, 0, 1, 0], dtype=bool)
-    s = np.array([0.9, 0.8, 0.7, 0.1])
-    mid = margin_threshold(y, s)
-    expected = 1 / (1 + np.exp(-(np.log(0.7 / 0.3) + np.log(0.1 / 0.9)) / 2))
-    assert mid == pytest.approx(expected)
-    assert 0.1 < mid < 0.7 and classification_metrics(y, s, mid)["f1"] == 0.8
-    # nothing below the best threshold: it stays where it is
-    assert margin_threshold(np.array([1, 1], dtype=bool), np.array([0.6, 0.7])) == 0.6
-
-
-def test_the_trained_model_states_its_threshold_rule(model: EntityModel) -> None:
-    assert model.trained_on["threshold_rule"].startswith("middle")
-    assert model.threshold <= model.trained_on["threshold_margin_top"]

@@ -6,9 +6,11 @@ they share from there, so that a mule model and a fraud-number model train, scor
 save and evaluate the same way:
 
 - `EntityModel.fit` holds out a seeded, stratified share of the entities, trains a LightGBM
-  on the rest (early stopping on the held-out share), and picks the threshold that
-  maximises F1 on the held-out share: the threshold is chosen on data the trees did not
-  see, and it is stated in the model (`threshold`, `holdout_f1`);
+  on the rest (early stopping on the held-out share), and picks the threshold with the
+  best F1 on the held-out share, in the middle (log-odds) of the stretch of thresholds
+  that all give it (`margin_threshold`): chosen on data the trees did not see, with room
+  on both sides for a world whose scores sit a little lower or higher, and stated in the
+  model (`threshold`, `holdout_f1`);
 - `score` gives each entity its score, whether it is flagged, and its top reasons (the
   features that pushed its score up the most, from LightGBM's per-feature contributions);
 - `evaluate` gives precision, recall, F1 and AUPRC against labels;
@@ -131,6 +133,22 @@ def best_f1_threshold(labels: np.ndarray, scores: np.ndarray) -> tuple[float, fl
     return float(s[last_of_tie][best]), float(f1[best])
 
 
+def margin_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
+    """The threshold with the best F1 on `scores`, placed in the middle (on the log-odds
+    scale) of the stretch of thresholds that all give that F1: every threshold between
+    the lowest score flagged at the best F1 and the next score below it flags the same
+    entities, and the top of that stretch (`best_f1_threshold`) sits right at the weakest
+    positive, so a world whose positives score a little lower would lose them all."""
+    top, _ = best_f1_threshold(labels, scores)
+    below = np.asarray(scores, dtype=np.float64)
+    below = below[below < top]
+    if not len(below):
+        return top
+    a, b = np.clip([top, float(below.max())], 1e-12, 1 - 1e-12)
+    middle = (np.log(a / (1 - a)) + np.log(b / (1 - b))) / 2
+    return float(1 / (1 + np.exp(-middle)))
+
+
 def holdout_split(labels: np.ndarray, share: float, seed: int) -> np.ndarray:
     """A seeded, stratified mask of the rows held out (about `share` of each class)."""
     y = np.asarray(labels, dtype=bool)
@@ -189,7 +207,8 @@ class EntityModel:
             callbacks=[lgb.early_stopping(EARLY_STOP, verbose=False)],
         )
         held_scores = np.asarray(booster.predict(x[held], num_iteration=booster.best_iteration))
-        threshold, held_f1 = best_f1_threshold(y[held], held_scores)
+        threshold = margin_threshold(y[held], held_scores)
+        held_f1 = best_f1_threshold(y[held], held_scores)[1]
         trained_on = {
             "source": source,
             "entities": len(y),
@@ -198,6 +217,7 @@ class EntityModel:
             "seed": seed,
             "rounds": int(booster.best_iteration or booster.current_iteration()),
             "holdout_f1": round(held_f1, 4),
+            "threshold_rule": "middle (log-odds) of the held-out best-F1 margin",
             "holdout_auprc": round(average_precision(y[held], held_scores), 4),
         }
         return cls(kind, key, names, booster, threshold, trained_on)
@@ -318,4 +338,5 @@ __all__ = [
     "classification_metrics",
     "feature_matrix",
     "holdout_split",
+    "margin_threshold",
 ]

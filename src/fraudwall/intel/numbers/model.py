@@ -2,8 +2,7 @@
 
 All of it is `EntityModel` (kind "number", key "number") over `number_features`; what is
 particular to numbers is which numbers are positives (those the truth table lists as
-`entity_kind` phone with role `fraud_number`) and where in the held-out margin the
-threshold sits (`margin_threshold`).
+`entity_kind` phone with role `fraud_number`).
 """
 
 from __future__ import annotations
@@ -16,12 +15,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.errors import InputError
-from fraudwall.intel.entitymodel import EntityModel, best_f1_threshold, holdout_split
+from fraudwall.intel.entitymodel import EntityModel
 from fraudwall.intel.numbers.features import KEY, Progress, number_features
 from fraudwall.model import EntityKind, Role
 
 KIND: Final = "number"
-HOLDOUT: Final = 0.25  # EntityModel.fit's default held-out share
 
 
 def fraud_number_labels(
@@ -56,33 +54,9 @@ def train(
     features = number_features(tables, progress=lambda s, f: step(s, 0.6 * f))
     labels = fraud_number_labels(tables, features[KEY])
     step("fit", 0.6)
-    model = EntityModel.fit(KIND, KEY, features, labels, seed=seed, holdout=HOLDOUT, source=source)
-    held = holdout_split(labels, HOLDOUT, seed)  # the split `fit` held out
-    edge = model.threshold
-    model.threshold = margin_threshold(labels[held], model.predict(features.filter(held)))
-    model.trained_on["threshold_rule"] = "middle (log-odds) of the held-out best-F1 margin"
-    model.trained_on["threshold_margin_top"] = round(edge, 6)
+    model = EntityModel.fit(KIND, KEY, features, labels, seed=seed, source=source)
     step("fit", 1.0)
     return model
-
-
-def margin_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
-    """The threshold with the best F1 on held-out `scores`, placed in the middle (on the
-    log-odds scale) of the stretch of thresholds that all give that F1.
-
-    Every threshold between the lowest score flagged at the best F1 and the next score
-    below it flags the same entities; `best_f1_threshold` takes the top of that stretch,
-    right at the weakest held-out positive, so a new world whose fraud scores a little
-    lower (a shorter history, a smaller population) loses them all. The middle keeps the
-    held-out F1 and leaves room on both sides."""
-    top, _ = best_f1_threshold(labels, scores)
-    below = scores[scores < top]
-    if not len(below):
-        return top
-    eps = 1e-12
-    a, b = np.clip([top, float(below.max())], eps, 1 - eps)
-    mid = (np.log(a / (1 - a)) + np.log(b / (1 - b))) / 2
-    return float(1 / (1 + np.exp(-mid)))
 
 
 def score(
