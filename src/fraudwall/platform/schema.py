@@ -273,6 +273,44 @@ sa.Index("ix_case_files_report_ts", case_files.c.report_ts)
 # --- events/checks ------------------------------------------------------------------------
 sa.Index("ix_warning_status_institution_id", warning_tasks.c.institution_id)
 
+# --- intelligence: detectors' scores and gangs (intel), as last published ------------------
+entity_scores = sa.Table(
+    "entity_scores",
+    metadata,
+    sa.Column("kind", sa.Text, primary_key=True),  # account, number
+    sa.Column("value", sa.Text, primary_key=True),
+    sa.Column("score", sa.Double, nullable=False),
+    sa.Column("flagged", sa.Boolean, nullable=False),
+    sa.Column("reasons", sa.JSON, nullable=False),  # [{feature, value, weight}], top first
+    sa.Column("model", sa.Text, nullable=False),  # what scored it (the model's source)
+    sa.Column("scored_ts", sa.BigInteger, nullable=False),
+)
+gangs = sa.Table(
+    "gangs",
+    metadata,
+    sa.Column("gang_id", sa.Text, primary_key=True),
+    sa.Column("rank", sa.Integer, nullable=False),  # 1: the largest loss
+    sa.Column("loss_fen", sa.BigInteger, nullable=False),
+    sa.Column("cases", sa.Integer, nullable=False),
+    sa.Column("members", sa.Integer, nullable=False),
+    sa.Column("found_ts", sa.BigInteger, nullable=False),
+)
+gang_members = sa.Table(
+    "gang_members",
+    metadata,
+    sa.Column("gang_id", sa.Text, sa.ForeignKey("gangs.gang_id"), primary_key=True),
+    sa.Column("entity_kind", sa.Text, primary_key=True),  # account, number, device, ip, ...
+    sa.Column("entity_id", sa.Text, primary_key=True),
+)
+gang_cases = sa.Table(
+    "gang_cases",
+    metadata,
+    sa.Column("gang_id", sa.Text, sa.ForeignKey("gangs.gang_id"), primary_key=True),
+    sa.Column("case_id", sa.Text, primary_key=True),  # the victim's report
+    sa.Column("evidence", sa.JSON, nullable=False),  # what links it to the gang
+)
+sa.Index("ix_gang_cases_case_id", gang_cases.c.case_id)
+
 # --- risk lists (intel) ------------------------------------------------------------------
 # intel defines them (its own store can live apart); the service keeps them with the rest
 for _table in RISK_LIST_METADATA.sorted_tables:
@@ -289,7 +327,11 @@ __all__ = [
     "case_links",
     "decisions",
     "deliveries",
+    "entity_scores",
     "events",
+    "gang_cases",
+    "gang_members",
+    "gangs",
     "institutions",
     "meta",
     "metadata",

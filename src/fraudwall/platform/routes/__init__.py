@@ -14,6 +14,7 @@ from fraudwall.platform.routes import (
     cases,
     checks,
     events,
+    intel,
     orders,
     returns,
     risk,
@@ -31,6 +32,7 @@ AREAS: list[APIRouter] = [
     orders.router,
     returns.router,
     risk.router,
+    intel.router,
     statistics.router,
     audit.router,
 ]
