@@ -21,10 +21,12 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-# The model shipped in the package: trained on a world of another seed than the demo's.
+# The models shipped in the package: trained on a world of another seed than the demo's.
 model: $(STAMP)
 	$(BIN)/fraudwall simulate --people 20000 --days 30 --seed 11 --fraud-rate 200 --out out/train-world
 	$(BIN)/fraudwall train --world out/train-world --out src/fraudwall/engine/default_model.json
+	$(BIN)/fraudwall mules train out/train-world --out src/fraudwall/intel/mules/default_model.json
+	$(BIN)/fraudwall numbers train out/train-world --out src/fraudwall/intel/numbers/default_model.json
 
 # docs/features.md: every feature, from the feature registry (a test keeps it current).
 docs: $(STAMP)

@@ -15,6 +15,21 @@ logins and reports add what they can when present.
 """
 
 from fraudwall.intel.mules.features import account_features
-from fraudwall.intel.mules.model import MULE_ROLES, evaluate, mule_labels, score, train
+from fraudwall.intel.mules.model import (
+    MULE_ROLES,
+    default_model,
+    evaluate,
+    mule_labels,
+    score,
+    train,
+)
 
-__all__ = ["MULE_ROLES", "account_features", "evaluate", "mule_labels", "score", "train"]
+__all__ = [
+    "MULE_ROLES",
+    "account_features",
+    "default_model",
+    "evaluate",
+    "mule_labels",
+    "score",
+    "train",
+]

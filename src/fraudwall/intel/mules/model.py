@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Final
 
 import numpy as np
@@ -54,3 +55,12 @@ def evaluate(model: EntityModel, tables: Mapping[str, pa.Table]) -> dict[str, fl
     """Precision, recall, F1, AUPRC and the threshold of `model` against a world's truth."""
     features = account_features(tables)
     return model.evaluate(features, mule_labels(tables, features[KEY]))
+
+
+DEFAULT_MODEL: Final = Path(__file__).with_name("default_model.json")
+
+
+def default_model() -> EntityModel:
+    """The model shipped with the package (`make model`: trained on a simulated world of
+    another seed than the demo's; its `trained_on` says which)."""
+    return EntityModel.load(DEFAULT_MODEL, kind=KIND)

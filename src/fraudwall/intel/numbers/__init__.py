@@ -7,6 +7,21 @@ gives each number a score, a flag and the features that raised its score.
 """
 
 from fraudwall.intel.numbers.features import number_features
-from fraudwall.intel.numbers.model import KIND, evaluate, fraud_number_labels, score, train
+from fraudwall.intel.numbers.model import (
+    KIND,
+    default_model,
+    evaluate,
+    fraud_number_labels,
+    score,
+    train,
+)
 
-__all__ = ["KIND", "evaluate", "fraud_number_labels", "number_features", "score", "train"]
+__all__ = [
+    "KIND",
+    "default_model",
+    "evaluate",
+    "fraud_number_labels",
+    "number_features",
+    "score",
+    "train",
+]

@@ -8,6 +8,7 @@ particular to numbers is which numbers are positives (those the truth table list
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Final
 
 import numpy as np
@@ -79,3 +80,12 @@ def evaluate(
 def _check_kind(model: EntityModel) -> None:
     if model.kind != KIND or model.key != KEY:
         raise InputError("model", f"a model of {model.kind!r}, not of fraud numbers")
+
+
+DEFAULT_MODEL: Final = Path(__file__).with_name("default_model.json")
+
+
+def default_model() -> EntityModel:
+    """The model shipped with the package (`make model`: trained on a simulated world of
+    another seed than the demo's; its `trained_on` says which)."""
+    return EntityModel.load(DEFAULT_MODEL, kind=KIND)
