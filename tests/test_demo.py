@@ -534,6 +534,15 @@ def test_the_engine_stage_reports_lives_changed(tmp_path: Path) -> None:
     report = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert "Real-time engine" in report and "Rules backtested" in report
 
+    intel = summary["intel"]  # detectors measured on the whole history, lists from the cut
+    for key in ("mules_f1", "mules_auprc", "fraud_numbers_f1", "fraud_numbers_auprc"):
+        assert 0.0 <= intel[key] <= 1.0
+    assert intel["mules_f1"] > 0.5 and intel["fraud_numbers_auprc"] > 0.5
+    assert 0 < intel["cut_day"] < config.days
+    assert intel["listed_accounts"] >= intel["engine_listed_accounts"] > 0
+    assert set(intel["list_rules"]) == {"payee_on_risk_list", "known_fraud_caller"}
+    assert "Intelligence: mules, fraud numbers, gangs" in report
+
     funds = summary["funds"]
     for key in ("traced_share", "stopped_fen", "frozen_fen", "returned_fen", "returned_share",
                 "median_ms_to_first_stop"):  # fmt: skip

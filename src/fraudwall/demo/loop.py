@@ -27,6 +27,7 @@ import pyarrow.compute as pc
 
 from fraudwall.engine import BatchResult, Engine, EngineModel, EventBatch, Replay, replay
 from fraudwall.funds import Alert, Recovery, RecoveryPolicy, StopRound, reports_from_table
+from fraudwall.model import RiskListView
 
 #: The rule that refuses a stopped account's payments out (engine/default_rules.toml).
 STOPPED_RULE = "payer_stopped"
@@ -45,9 +46,13 @@ class Loop:
     kept_transfers: int = 0  # payments out of stopped accounts the engine refused
     kept_fen: int = 0
     alerts: int = 0  # the engine's stops of payments into accounts of reported cases
+    risk_lists: RiskListView | None = None  # given to the engine before its first batch
 
     def before(self, engine: Engine, batch: EventBatch) -> None:
         """Run the chain to the batch's end; tell the engine of every order applied."""
+        if self.risk_lists is not None:
+            engine.use_risk_lists(self.risk_lists)
+            self.risk_lists = None
         last = batch.end - 1
         self.rounds += self.recovery.run_until(last)
         spans = self.recovery.stop_spans(last)
@@ -96,12 +101,14 @@ def replay_with_recovery(
     policy: RecoveryPolicy,
     stop_probability: float,
     batch_events: int,
+    risk_lists: RiskListView | None = None,
 ) -> tuple[Replay, Loop]:
     """Replay the world through the engine with its reports going through the recovery
-    chain in the same timeline (see the module doc)."""
+    chain in the same timeline (see the module doc); with `risk_lists`, the engine reads
+    them from the start (each listing counts within its own span)."""
     recovery = Recovery(tables, policy)
     recovery.receive(reports_from_table(tables["reports"]))
-    loop = Loop(recovery)
+    loop = Loop(recovery, risk_lists=risk_lists)
     result = replay(
         tables,
         model=model,

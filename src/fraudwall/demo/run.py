@@ -39,8 +39,9 @@ def default_stages() -> list[Stage]:
     """
     from fraudwall.demo.engine_stage import EngineStage
     from fraudwall.demo.funds_stage import FundsStage
+    from fraudwall.demo.intel_stage import IntelStage
 
-    return [WorldStage(), EngineStage(), FundsStage()]
+    return [WorldStage(), EngineStage(), IntelStage(), FundsStage()]
 
 
 def check_stages(stages: Sequence[Stage]) -> None:
