@@ -8,7 +8,6 @@ from event_records import audit_actions
 from service_api import CALLERS, T0, Api
 
 from fraudwall.intel.entitymodel import REASON_SCHEMA
-from fraudwall.model import DAY_MS
 from fraudwall.platform.intelfindings import publish_gangs, publish_scores
 
 
@@ -25,11 +24,9 @@ def _scored(key: str, values: list[str], scores: list[float]) -> pa.Table:
 
 
 def _publish(api: Api) -> None:
-    seen = pa.table({"account_id": ["6222000011112222"], "first_ts": [T0 - DAY_MS],
-                     "last_ts": [T0]})  # fmt: skip
     with api.service.db.writing() as conn:
         accounts = _scored("account_id", ["6222000011112222", "6222000099990000"], [0.97, 0.1])
-        publish_scores(conn, "account", accounts, "mules-model", 0.5, T0, seen)
+        publish_scores(conn, "account", accounts, "mules-model", 0.5, T0)
         numbers = _scored("number", ["+8613900000009"], [0.88])
         publish_scores(conn, "number", numbers, "numbers-model", 0.5, T0)
         gangs = pa.table({"gang_id": ["G2", "G1"], "loss_fen": [5_000_00, 90_000_00]})

@@ -99,6 +99,12 @@ def test_the_demo_holds_the_world_its_history_and_its_cases(settings: ServeSetti
         assert list(filers) == ["police-psb"]
     db.close()
     assert (settings.snapshot_dir / "manifest.json").exists()
+    # intelligence: every account and calling number scored, the flagged ones listed
+    assert loaded.intel.accounts_scored == _count(settings, schema.entity_scores) - (
+        loaded.intel.numbers_scored
+    )
+    assert loaded.intel.accounts_scored > 0 and loaded.intel.numbers_scored > 0
+    assert _count(settings, schema.risk_entries) == loaded.intel.listed
 
 
 def test_demo_keys_json_has_a_working_key_for_every_role(settings: ServeSettings) -> None:

@@ -182,12 +182,13 @@ def print_demo(console: Console, loaded: DemoLoad, base_url: str) -> None:
     import json
     import shlex
 
-    h, c = loaded.history, loaded.cases
+    h, c, i = loaded.history, loaded.cases, loaded.intel
     console.print(
         f"demo loaded in {loaded.seconds['total']:.1f} s: {loaded.agencies} agencies, "
         f"{loaded.registry['accounts']:,} accounts, {loaded.registry['phones']:,} numbers, "
         f"{h.events:,} events, {h.decisions:,} decisions, {h.warnings:,} warning tasks, "
-        f"{c.reports:,} reports, {c.cases:,} cases"
+        f"{c.reports:,} reports, {c.cases:,} cases; intelligence: {i.accounts_scored:,} "
+        f"accounts and {i.numbers_scored:,} numbers scored, {i.listed:,} listed"
     )
     table = Table(
         title=f"a key per role, in {loaded.keys_file} as {{role: key}}",

@@ -44,6 +44,7 @@ from fraudwall.platform.auth import SYSTEM, AgencyKind, ApiRole
 from fraudwall.platform.cases import open_from_reports, store_reports
 from fraudwall.platform.enginehost import WATERMARK_KEY
 from fraudwall.platform.ingest import HistoryLoaded, store_history
+from fraudwall.platform.intelfindings import publish_scores
 from fraudwall.platform.registry import put_table
 from fraudwall.platform.schema import (
     agencies,
@@ -121,6 +122,7 @@ class DemoLoad:
     registry: dict[str, int]
     history: HistoryLoaded
     cases: CaseCounts
+    intel: IntelCounts
     keys_file: Path
     check: dict[str, Any]  # a transfer to ask `POST /v1/check/transfer` about
     seconds: dict[str, float]
@@ -281,6 +283,37 @@ def load_cases(
     return counts
 
 
+# --- what intelligence finds in the history ----------------------------------------------
+@dataclass
+class IntelCounts:
+    accounts_scored: int = 0
+    numbers_scored: int = 0
+    listed: int = 0  # flagged accounts and numbers put on the risk lists
+    gangs: int = 0
+
+
+def load_intel(service: Service, world_tables: Mapping[str, pa.Table]) -> IntelCounts:
+    """The history through the detectors shipped with the package (`intel.mules`,
+    `intel.numbers`), published as police would find it (`intelfindings`): every account's
+    and calling number's score with its reasons, the flagged ones on the risk lists, which
+    the risk check answers from and the engine reads from now on."""
+    from fraudwall.intel import mules, numbers
+
+    found = IntelCounts()
+    now = service.now()
+    mule_model, number_model = mules.default_model(), numbers.default_model()
+    accounts = mules.score(mule_model, world_tables)
+    callers = numbers.score(number_model, world_tables)
+    with service.db.writing() as conn:
+        a = publish_scores(conn, "account", accounts, "mules-model", mule_model.threshold, now)
+        n = publish_scores(conn, "number", callers, "numbers-model", number_model.threshold, now)
+        found.accounts_scored, found.numbers_scored = a.scores, n.scores
+        found.listed = a.listed + n.listed
+        record(conn, SYSTEM, now, [AuditNote("demo.intel", "entity_scores", after=vars(found))])
+    service.host.risk_lists_changed()
+    return found
+
+
 # --- a check to try ------------------------------------------------------------------------
 def sample_check(tables: Mapping[str, pa.Table], institution_id: str, now: int) -> dict[str, Any]:
     """A transfer a newcomer can ask about with the ``institution`` key: from a person's
@@ -361,6 +394,11 @@ def load_demo(
         analyst = next(k for k in keys if k.role == ApiRole.POLICE_ANALYST)
         cases = load_cases(service, tables, analyst.agency_id, analyst.key.split(".", 1)[0])
         seconds["cases"] = time.perf_counter() - t1
+        t1 = time.perf_counter()
+        report("intel", 0.0)
+        intel = load_intel(service, tables)
+        report("intel", 1.0)
+        seconds["intel"] = time.perf_counter() - t1
         bank = next(k for k in keys if k.name == "institution")
         institution_id = next(a.institution_id for a in made if a.agency_id == bank.agency_id)
         check = sample_check(tables, institution_id or "", service.now())
@@ -369,7 +407,7 @@ def load_demo(
     finally:
         service.stop()
     seconds["total"] = time.perf_counter() - t0
-    return DemoLoad(keys, len(made), registry, history, cases, keys_file, check, seconds)
+    return DemoLoad(keys, len(made), registry, history, cases, intel, keys_file, check, seconds)
 
 
 __all__ = [
@@ -379,6 +417,7 @@ __all__ = [
     "DemoKey",
     "DemoLoad",
     "DemoSize",
+    "IntelCounts",
     "check_target",
     "clear_service_data",
     "demo_agencies",
@@ -387,6 +426,7 @@ __all__ = [
     "load_demo",
     "load_entities",
     "load_history",
+    "load_intel",
     "sample_check",
     "write_keys",
 ]

@@ -48,12 +48,10 @@ def publish_scores(
     model: str,
     threshold: float,
     now: int,
-    last_seen: pa.Table | None = None,
 ) -> Published:
     """Keep `scored` (an `EntityModel.score` table: key, score, flagged, reasons) as the
     scores of `kind`, replacing the last ones, and put the flagged values on the risk
-    lists as `model`'s. `last_seen` (key, first_ts, last_ts) dates the listings; without it
-    they start at `now`."""
+    lists as `model`'s, listed from `now` (when they were found) for `LISTED_FOR_MS`."""
     if kind not in SCORED_KINDS:
         raise InputError("kind", f"scores are of {', '.join(SCORED_KINDS)}, not {kind!r}")
     key = scored.column_names[0]
@@ -68,14 +66,8 @@ def publish_scores(
     ]  # fmt: skip
     conn.execute(entity_scores.delete().where(entity_scores.c.kind == kind))
     insert_rows(conn, entity_scores, rows)
-    first: Any = now
-    last: Any = now
-    if last_seen is not None:  # each value's first and last time in the history
-        at = pc.index_in(values, value_set=last_seen[key].cast(pa.string()))
-        first = pc.fill_null(last_seen["first_ts"].take(at), now).to_numpy()
-        last = pc.fill_null(last_seen["last_ts"].take(at), now).to_numpy()
     entries = risklists.entries_from_scores(
-        SCORED_KINDS[kind], values, np.asarray(scored["score"]), threshold, model, first, last,
+        SCORED_KINDS[kind], values, np.asarray(scored["score"]), threshold, model, now, now,
         LISTED_FOR_MS,
     )  # fmt: skip
     listed = risklists.upsert_on(conn, entries)
