@@ -24,9 +24,10 @@ from stored_rows import (
     visit,
 )
 
+from fraudwall.common import lookupkeys
 from fraudwall.errors import InputError
 from fraudwall.model import DAY_MS, Action, OrderKind, OrderState
-from fraudwall.platform import lookupkeys, risk
+from fraudwall.platform import risk
 from fraudwall.platform.risk import Evidence, RiskKind, RiskSources, Verdict
 from fraudwall.platform.schema import audit_log, metadata, report_transfers
 

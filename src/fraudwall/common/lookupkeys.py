@@ -7,9 +7,9 @@ lower-case host for links) both when an event is stored (`eventlog.event_row` fi
 events' lookup columns with these) and when a risk check asks, so the two meet in one
 index. A value that cannot be brought to its form is refused naming it.
 
-Shared ground (`common`): the service (`platform.lookupkeys` holds the same forms for
-numbers, accounts, hosts and apps) and the risk lists (`intel.risklists`) must write a
-value alike, or a listed value is never found.
+Shared ground (`common`): the service (its events' lookup columns, the risk check) and
+the risk lists (`intel.risklists`) must write a value alike, or a listed value is never
+found.
 """
 
 from __future__ import annotations

@@ -53,10 +53,11 @@ def history_before(tables: Mapping[str, pa.Table], cut: int) -> dict[str, pa.Tab
 
 def _flagged(model: EntityModel, features: pa.Table, kind: str, source: str, cut: int) -> pa.Table:
     scored = model.score(features, top=1)
+    values = scored[model.key].cast(pa.string())
+    scores = scored["score"].to_numpy()
     return entries_from_scores(
-        kind, scored[model.key].cast(pa.string()), scored["score"].to_numpy(), model.threshold, source,
-        cut, cut, LISTED_FOR_MS,
-    )  # fmt: skip
+        kind, values, scores, model.threshold, source, cut, cut, LISTED_FOR_MS
+    )
 
 
 class IntelStage:

@@ -25,6 +25,7 @@ import msgspec
 import pyarrow as pa
 import sqlalchemy as sa
 
+from fraudwall.common.lookupkeys import stored_host
 from fraudwall.engine import DECISION_SCHEMA
 from fraudwall.model import (
     BY_TABLE,
@@ -41,7 +42,6 @@ from fraudwall.model import (
     arrow_schema,
 )
 from fraudwall.model.sql import record_of
-from fraudwall.platform.lookupkeys import stored_host
 from fraudwall.platform.schema import decisions, events
 
 ACCEPTED: Final = "accepted"  # it happened (a streamed record)

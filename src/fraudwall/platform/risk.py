@@ -32,9 +32,9 @@ from typing import Final, Protocol
 import msgspec
 import sqlalchemy as sa
 
+from fraudwall.common import lookupkeys
 from fraudwall.intel import risklists
 from fraudwall.model import Action, OrderKind, OrderState, Report, Transfer, utc
-from fraudwall.platform import lookupkeys
 from fraudwall.platform.schema import (
     decisions,
     events,

@@ -13,7 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from fraudwall.platform import intelfindings, lookupkeys
+from fraudwall.common import lookupkeys
+from fraudwall.platform import intelfindings
 from fraudwall.platform.audit import AuditNote
 from fraudwall.platform.auth import POLICE, ApiRole, Caller, allow
 from fraudwall.platform.errors import NotFound
