@@ -16,10 +16,9 @@ from rich.markup import escape
 
 from fraudwall.cli.boundary import GuardedGroup, reported_as
 from fraudwall.cli.console import print_counts, print_figures, print_paths, progress_bar
+from fraudwall.cli.detectors import mules_app, numbers_app
 from fraudwall.cli.funds import cases_app, trace_cmd
 from fraudwall.cli.importers import import_app
-from fraudwall.cli.mules import mules_app
-from fraudwall.cli.numbers import numbers_app
 from fraudwall.cli.risk import risk_app
 from fraudwall.cli.serve import agencies_app, audit_app, db_app, keys_app, serve_cmd
 from fraudwall.common import check_output_file

@@ -14,8 +14,9 @@ Only `transfers` (event_id, ts, from_account, to_account, amount_fen) is needed;
 logins and reports add what they can when present.
 """
 
-from fraudwall.intel.mules.features import account_features
+from fraudwall.intel.mules.features import TABLES, account_features
 from fraudwall.intel.mules.model import (
+    KIND,
     MULE_ROLES,
     default_model,
     evaluate,
@@ -25,7 +26,9 @@ from fraudwall.intel.mules.model import (
 )
 
 __all__ = [
+    "KIND",
     "MULE_ROLES",
+    "TABLES",
     "account_features",
     "default_model",
     "evaluate",

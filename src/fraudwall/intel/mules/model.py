@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Final
 
@@ -16,6 +16,7 @@ from fraudwall.intel.mules.features import KEY, account_features
 from fraudwall.model.enums import EntityKind, Role
 
 KIND: Final = "account"
+Progress = Callable[[str, float], None]  # (step, fraction of the whole done)
 #: The truth roles of a mule account: it takes fraud money in and passes it on or out.
 MULE_ROLES: Final = (Role.MULE.value, Role.FIRST_HOP_MULE.value, Role.CASH_OUT.value)
 
@@ -38,23 +39,49 @@ def mule_labels(
     return np.asarray(pc.is_in(ids, mules).to_numpy(zero_copy_only=False), dtype=bool)
 
 
-def train(tables: Mapping[str, pa.Table], *, seed: int = 0, source: str = "") -> EntityModel:
+def train(
+    tables: Mapping[str, pa.Table],
+    *,
+    seed: int = 0,
+    source: str = "",
+    progress: Progress | None = None,
+) -> EntityModel:
     """A mule model trained on a world's history and truth (threshold chosen on a held-out
     share of the accounts, see `EntityModel.fit`)."""
+    step = progress or _quiet
+    step("features", 0.0)
     features = account_features(tables)
     labels = mule_labels(tables, features[KEY])
-    return EntityModel.fit(KIND, KEY, features, labels, seed=seed, source=source)
+    step("fit", 0.5)
+    model = EntityModel.fit(KIND, KEY, features, labels, seed=seed, source=source)
+    step("fit", 1.0)
+    return model
 
 
-def score(model: EntityModel, tables: Mapping[str, pa.Table]) -> pa.Table:
+def score(
+    model: EntityModel, tables: Mapping[str, pa.Table], *, progress: Progress | None = None
+) -> pa.Table:
     """Every account's mule score, flag and top reasons."""
-    return model.score(account_features(tables))
-
-
-def evaluate(model: EntityModel, tables: Mapping[str, pa.Table]) -> dict[str, float | int]:
-    """Precision, recall, F1, AUPRC and the threshold of `model` against a world's truth."""
+    step = progress or _quiet
+    step("features", 0.0)
     features = account_features(tables)
+    step("score", 0.6)
+    return model.score(features)
+
+
+def evaluate(
+    model: EntityModel, tables: Mapping[str, pa.Table], *, progress: Progress | None = None
+) -> dict[str, float | int]:
+    """Precision, recall, F1, AUPRC and the threshold of `model` against a world's truth."""
+    step = progress or _quiet
+    step("features", 0.0)
+    features = account_features(tables)
+    step("score", 0.6)
     return model.evaluate(features, mule_labels(tables, features[KEY]))
+
+
+def _quiet(step: str, fraction: float) -> None:
+    """No progress to show."""
 
 
 DEFAULT_MODEL: Final = Path(__file__).with_name("default_model.json")

@@ -6,7 +6,7 @@ when the source has them) into one row of behaviour per number; `train` fits an
 gives each number a score, a flag and the features that raised its score.
 """
 
-from fraudwall.intel.numbers.features import number_features
+from fraudwall.intel.numbers.features import TABLES, number_features
 from fraudwall.intel.numbers.model import (
     KIND,
     default_model,
@@ -18,6 +18,7 @@ from fraudwall.intel.numbers.model import (
 
 __all__ = [
     "KIND",
+    "TABLES",
     "default_model",
     "evaluate",
     "fraud_number_labels",

@@ -28,6 +28,8 @@ from fraudwall.intel.numbers.reported import REPORT_FEATURES, report_features
 from fraudwall.model import LOCAL_OFFSET_MS
 
 KEY = "number"
+#: The tables the features and the labels read.
+TABLES: Final = ("calls", "sms", "phones", "devices", "reports", "truth")
 #: Every feature, in order: a source without phones, devices, reports or links gets the
 #: same columns (null), so one model scores data of any of these shapes.
 FEATURES: Final = (
