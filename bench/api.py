@@ -5,7 +5,7 @@ One `fraudwall serve` process on this machine; the load comes from another proce
 of the standard library. Figures:
 
 - pre-transaction checks (`POST /v1/check/transfer`) per second, with p50 / p99 latency,
-  at a fixed concurrency;
+  at a fixed concurrency, and the server's CPU time per check (from /proc);
 - NDJSON ingest (`POST /v1/events/calls`, batches of `INGEST_BATCH`) in events per
   second, end to end (parse, validate, decide, store, absorb).
 
@@ -45,6 +45,15 @@ DAY_MS = 86_400_000
 #: the server's reorder window: a replay packs hours of a city's transfers into a second,
 #: so connections drift apart by more event time than live traffic would
 REORDER_WINDOW_S = 6 * 3600
+
+
+def _cpu_s(pid: int) -> float | None:
+    """The CPU time (user + system) a process has used, from /proc (None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _free_port() -> int:
@@ -268,10 +277,15 @@ def run() -> dict[str, Any]:
             ingest = _ingest_client(port, keys["telco"], calls)
             bank = keys["institution"]
             shift = (LATER_DAYS + 1) * DAY_MS  # a round of the transfers later than the last
+            cpu0 = _cpu_s(server.pid)
             if shutil.which("wrk"):
                 checks = _checks_wrk(port, bank, bodies, shift, DURATION_S)
             else:
                 checks = asyncio.run(_asyncio_checks(port, bank, transfers, shift, DURATION_S))
+            cpu1 = _cpu_s(server.pid)
+            if cpu0 is not None and cpu1 is not None:  # the server's CPU per check answered
+                answered = checks["checks_per_s"] * DURATION_S
+                checks["server_cpu_us_per_check"] = round((cpu1 - cpu0) / answered * 1e6)
         finally:
             server.terminate()
             server.wait(timeout=300)
