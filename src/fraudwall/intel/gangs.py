@@ -101,7 +101,7 @@ def report_payees(tables: Mapping[str, pa.Table]) -> pa.Table:
     named = pa.table(
         {"report_id": reports["event_id"].take(parent), "event_id": pc.list_flatten(lists)}
     )
-    joined = named.join(transfers.select(["event_id", "to_account"]), "event_id")
+    joined = named.join(transfers.select(["event_id", "to_account"]), "event_id", join_type="inner")
     if joined.num_rows != named.num_rows:
         known = pc.is_in(named["event_id"], value_set=transfers["event_id"])
         missing = named.filter(pc.invert(known)).slice(0, 1).to_pylist()[0]
