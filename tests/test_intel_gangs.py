@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
+from typer.testing import CliRunner
 
+from fraudwall.cli.main import app
 from fraudwall.errors import InputError
 from fraudwall.intel.gangs import link_cases, pairwise_f1, true_gangs
+from fraudwall.sim import SimConfig, simulate, write_world
 
 DAY = 86_400_000
 
@@ -90,3 +95,22 @@ def test_a_report_naming_an_unknown_transfer_is_refused() -> None:
     )
     with pytest.raises(InputError, match="T404"):
         link_cases(world)
+
+
+def test_the_gangs_command_writes_its_files_and_scores_a_simulated_world(tmp_path: Path) -> None:
+    world = simulate(SimConfig(people=2_000, days=10, seed=6, fraud_rate=900.0))
+    folder = write_world(world, tmp_path / "world")
+    out = tmp_path / "gangs"
+    done = CliRunner().invoke(app, ["gangs", str(folder), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert "pairs of cases" in done.output
+    gangs = pq.read_table(out / "gangs.parquet")
+    links = pq.read_table(out / "case_links.parquet")
+    assert gangs.num_rows > 0 and (out / "gangs.graphml").stat().st_size > 0
+    losses = gangs["loss_fen"].to_pylist()
+    assert losses == sorted(losses, reverse=True)
+    scores = pairwise_f1(link_cases(world.tables).group_of(), true_gangs(world.tables))
+    assert scores["f1"] is not None and scores["f1"] > 0.6
+    assert set(links["case_id"].to_pylist()) <= set(world.tables["reports"]["event_id"].to_pylist())
+    again = CliRunner().invoke(app, ["gangs", str(folder), "--out", str(out)])
+    assert again.exit_code == 2 and "--force" in again.output  # an earlier run is not lost

@@ -18,6 +18,7 @@ from fraudwall.cli.boundary import GuardedGroup, reported_as
 from fraudwall.cli.console import print_counts, print_figures, print_paths, progress_bar
 from fraudwall.cli.detectors import mules_app, numbers_app
 from fraudwall.cli.funds import cases_app, trace_cmd
+from fraudwall.cli.gangs import gangs_cmd
 from fraudwall.cli.importers import import_app
 from fraudwall.cli.risk import risk_app
 from fraudwall.cli.serve import agencies_app, audit_app, db_app, keys_app, serve_cmd
@@ -424,6 +425,7 @@ app.add_typer(import_app, name="import")
 app.add_typer(risk_app, name="risk")
 app.add_typer(numbers_app, name="numbers")
 app.add_typer(mules_app, name="mules")
+app.command("gangs")(gangs_cmd)
 
 
 if __name__ == "__main__":  # pragma: no cover
