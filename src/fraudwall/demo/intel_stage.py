@@ -8,10 +8,10 @@ then replayed with those lists (the same replay as the engine stage, with the po
 stop-payments in the same timeline), so a transfer to a listed account or a call from a
 listed number after that day is decided differently. The engine blocks on a detector's
 listing only at confidence `ENGINE_CONFIDENCE` or more: everything flagged is listed (for
-the risk check and the analysts), the surest part is acted on. The funds stage carries on from
-that replay. The detectors are also measured on the whole history against the truth
-(F1, AUPRC), and the gangs behind the reported cases are found and compared with the true
-gangs (pairwise F1 over pairs of cases).
+the risk check and the analysts), the surest part is acted on. The funds stage carries on
+from that replay (the gangs are handed on as `GANGS`). The detectors are also measured on
+the whole history against the truth (F1, AUPRC), and the gangs behind the reported cases
+are found and compared with the true gangs (pairwise F1 over pairs of cases).
 """
 
 from __future__ import annotations
@@ -22,13 +22,15 @@ from typing import Any, Final
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from matplotlib.figure import Figure
 
 from fraudwall.demo.loop import LOOP, replay_with_recovery
-from fraudwall.demo.stages import BarChart, DemoContext, StageResult, count
+from fraudwall.demo.stages import BarChart, DemoContext, ReportFigure, StageResult, count
 from fraudwall.engine import STOP_PROBABILITY, default_model
 from fraudwall.funds import RecoveryPolicy
 from fraudwall.intel import mules, numbers
 from fraudwall.intel.entitymodel import EntityModel
+from fraudwall.intel.gangs import link_cases, pairwise_f1, true_gangs
 from fraudwall.intel.risklists import engine_view, entries_from_scores
 from fraudwall.model import DAY_MS, EVENT_TABLES, yuan
 
@@ -40,6 +42,8 @@ ENGINE_CONFIDENCE: Final = 0.9
 #: The rules a listing acts through (engine/default_rules.toml).
 LIST_RULES: Final = ("payee_on_risk_list", "known_fraud_caller")
 BATCH_EVENTS: Final = 100_000
+#: The name the gangs are handed on under (`DemoContext.shared`).
+GANGS: Final = "gangs"
 
 
 def history_before(tables: Mapping[str, pa.Table], cut: int) -> dict[str, pa.Table]:
@@ -88,6 +92,10 @@ class IntelStage:
         callers = numbers.number_features(tables)
         labels = numbers.fraud_number_labels(tables, callers["number"])
         number_eval = number_model.evaluate(callers, labels)
+        say("intel: linking the reported cases into gangs…")
+        found = link_cases(tables)
+        linked = pairwise_f1(found.group_of(), true_gangs(tables))
+        ctx.shared[GANGS] = found
 
         start, end = _span(tables)
         cut = start + int((end - start) * self.cut_share) // DAY_MS * DAY_MS
@@ -125,6 +133,12 @@ class IntelStage:
             "fraud_numbers_auprc": number_eval["auprc"],
             "fraud_numbers_precision": number_eval["precision"],
             "fraud_numbers_recall": number_eval["recall"],
+            "gangs_pairwise_f1": linked["f1"],
+            "gangs_pairwise_precision": linked["precision"],
+            "gangs_pairwise_recall": linked["recall"],
+            "gangs": found.gangs.num_rows,
+            "gang_cases": linked["cases"],
+            "largest_gangs": found.gangs.slice(0, 5).to_pylist(),
             "models": {
                 "mules": mule_model.trained_on.get("source"),
                 "numbers": number_model.trained_on.get("source"),
@@ -151,6 +165,10 @@ class IntelStage:
                 f"{number_eval['f1']:.3f} / {number_eval['auprc']:.3f}",
             ),
             (
+                "gangs behind the reported cases (pairwise F1)",
+                f"{count(found.gangs.num_rows)} ({_f1(linked['f1'])})",
+            ),
+            (
                 f"listed from day {summary['cut_day']} (accounts, numbers)",
                 f"{count(summary['listed_accounts'])}, {count(summary['listed_numbers'])}",
             ),
@@ -173,7 +191,55 @@ class IntelStage:
                 ],
             )
         ]
-        return StageResult("Intelligence: mules, fraud numbers, gangs", summary, rows, bars=bars)
+        figures = []
+        if found.gangs.num_rows:
+            top = found.gangs.slice(0, 1).to_pylist()[0]
+            figures.append(
+                ReportFigure(
+                    f"The largest gang: {top['cases']} reported cases, {yuan(top['loss_fen'])}",
+                    draw_gang(found.graph, top["gang_id"]),
+                    "Victims' reports (red) tied to the accounts they paid (blue), the devices "
+                    "and IPs running them (green) and the money's next hops, within two steps "
+                    "of a report; ordinary hubs cut.",
+                )
+            )
+        return StageResult(
+            "Intelligence: mules, fraud numbers, gangs", summary, rows, bars=bars, figures=figures
+        )
+
+
+def _f1(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+_COLOURS: Final = {"report": "#e03131", "account": "#1c7ed6", "device": "#2b8a3e",
+                   "ip": "#37b24d", "number": "#f08c00"}  # fmt: skip
+
+
+def draw_gang(graph: Any, gang_id: str, steps: int = 2, most: int = 400) -> Figure:
+    """One gang's reports and what lies within `steps` of them (at most `most` nodes),
+    laid out by force (seeded)."""
+    import igraph as ig
+
+    gang = graph.subgraph([v.index for v in graph.vs if v["gang"] == gang_id])
+    reports = [v.index for v in gang.vs if v["kind"] == "report"]
+    near = sorted({u for r in reports for u in gang.neighborhood(r, order=steps)})[:most]
+    core: ig.Graph = gang.subgraph(near)
+    start = np.random.default_rng(0).random((len(core.vs), 2)).tolist()  # the same picture each run
+    layout = core.layout_fruchterman_reingold(seed=start, niter=300)
+    xy = np.asarray(layout.coords) if len(core.vs) else np.zeros((0, 2))
+    fig = Figure(figsize=(8, 6))
+    ax = fig.subplots()
+    for a, b in core.get_edgelist():
+        ax.plot(*xy[[a, b]].T, color="#adb5bd", linewidth=0.4, zorder=1)
+    for kind, colour in _COLOURS.items():
+        at = [v.index for v in core.vs if v["kind"] == kind]
+        if at:
+            size = 40 if kind == "report" else 12
+            ax.scatter(xy[at, 0], xy[at, 1], s=size, color=colour, label=kind, zorder=2)
+    ax.legend(loc="upper right", fontsize=8, frameon=False)
+    ax.set_axis_off()
+    return fig
 
 
 def _span(tables: Mapping[str, pa.Table]) -> tuple[int, int]:

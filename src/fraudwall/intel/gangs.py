@@ -152,6 +152,7 @@ def _graph(tables: Mapping[str, pa.Table], hub_degree: int) -> tuple[ig.Graph, n
     a, b, w = _edges(tables)
     every = pa.chunked_array([*a, *b])
     labels = pc.unique(every)
+    labels = labels.take(pc.array_sort_indices(labels))  # one order whatever Arrow's threads do
     src = np.concatenate([pc.index_in(x, value_set=labels).to_numpy() for x in a])
     dst = np.concatenate([pc.index_in(y, value_set=labels).to_numpy() for y in b])
     weight = np.concatenate([np.full(len(x), wt) for x, wt in zip(a, w, strict=True)])
