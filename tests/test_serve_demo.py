@@ -105,6 +105,7 @@ def test_the_demo_holds_the_world_its_history_and_its_cases(settings: ServeSetti
     )
     assert loaded.intel.accounts_scored > 0 and loaded.intel.numbers_scored > 0
     assert _count(settings, schema.risk_entries) == loaded.intel.listed
+    assert _count(settings, schema.gangs) == loaded.intel.gangs > 0
 
 
 def test_demo_keys_json_has_a_working_key_for_every_role(settings: ServeSettings) -> None:

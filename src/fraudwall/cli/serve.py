@@ -188,7 +188,8 @@ def print_demo(console: Console, loaded: DemoLoad, base_url: str) -> None:
         f"{loaded.registry['accounts']:,} accounts, {loaded.registry['phones']:,} numbers, "
         f"{h.events:,} events, {h.decisions:,} decisions, {h.warnings:,} warning tasks, "
         f"{c.reports:,} reports, {c.cases:,} cases; intelligence: {i.accounts_scored:,} "
-        f"accounts and {i.numbers_scored:,} numbers scored, {i.listed:,} listed"
+        f"accounts and {i.numbers_scored:,} numbers scored, {i.listed:,} listed, "
+        f"{i.gangs:,} gangs"
     )
     table = Table(
         title=f"a key per role, in {loaded.keys_file} as {{role: key}}",

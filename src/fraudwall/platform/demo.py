@@ -44,7 +44,7 @@ from fraudwall.platform.auth import SYSTEM, AgencyKind, ApiRole
 from fraudwall.platform.cases import open_from_reports, store_reports
 from fraudwall.platform.enginehost import WATERMARK_KEY
 from fraudwall.platform.ingest import HistoryLoaded, store_history
-from fraudwall.platform.intelfindings import publish_scores
+from fraudwall.platform.intelfindings import publish_gangs, publish_scores
 from fraudwall.platform.registry import put_table
 from fraudwall.platform.schema import (
     agencies,
@@ -294,21 +294,28 @@ class IntelCounts:
 
 def load_intel(service: Service, world_tables: Mapping[str, pa.Table]) -> IntelCounts:
     """The history through the detectors shipped with the package (`intel.mules`,
-    `intel.numbers`), published as police would find it (`intelfindings`): every account's
-    and calling number's score with its reasons, the flagged ones on the risk lists, which
-    the risk check answers from and the engine reads from now on."""
+    `intel.numbers`) and the gang finder (`intel.gangs`), published as police would find it
+    (`intelfindings`): every account's and calling number's score with its reasons, the
+    flagged ones on the risk lists, which the risk check answers from and the engine reads
+    from now on, and the gangs behind the reported cases."""
     from fraudwall.intel import mules, numbers
+    from fraudwall.intel.gangs import link_cases
 
     found = IntelCounts()
     now = service.now()
     mule_model, number_model = mules.default_model(), numbers.default_model()
     accounts = mules.score(mule_model, world_tables)
     callers = numbers.score(number_model, world_tables)
+    gangs = link_cases(world_tables)
+    links = gangs.case_links.set_column(
+        2, "evidence", pa.array([json.loads(e) for e in gangs.case_links["evidence"].to_pylist()])
+    )
     with service.db.writing() as conn:
         a = publish_scores(conn, "account", accounts, "mules-model", mule_model.threshold, now)
         n = publish_scores(conn, "number", callers, "numbers-model", number_model.threshold, now)
         found.accounts_scored, found.numbers_scored = a.scores, n.scores
         found.listed = a.listed + n.listed
+        found.gangs = publish_gangs(conn, gangs.gangs, gangs.members, links, now)
         record(conn, SYSTEM, now, [AuditNote("demo.intel", "entity_scores", after=vars(found))])
     service.host.risk_lists_changed()
     return found
