@@ -167,7 +167,8 @@ def run() -> dict[str, Any]:
         "model_seed": MODEL_SEED,
         "test_accounts": int(test.sum()),
         "test_mules": int(labels[test].sum()),
-        "threshold_rule": "best F1 on the held-out quarter of the training set, in the middle of its margin (EntityModel)",
+        "threshold_rule": "best F1 on the held-out quarter of the training set, in the middle "
+        "of its margin (EntityModel)",
     }
 
     t2 = time.perf_counter()
