@@ -108,8 +108,8 @@ def generate(
         return base - slot - j
 
     # fan-in: 15 victims each pay mule 0 within a day; it forwards to 1 -> 2 -> 3 (a chain)
-    victims = rng.integers(0, cities, (g, 15)) * size + merchants + rng.integers(
-        0, size // 2, (g, 15)
+    victims = (
+        rng.integers(0, cities, (g, 15)) * size + merchants + rng.integers(0, size // 2, (g, 15))
     )
     add(victims.ravel(), np.repeat(member(0), 15),
         (t0[:, None] + rng.integers(0, DAY_MS, (g, 15))).ravel(),

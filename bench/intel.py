@@ -95,13 +95,12 @@ def _measure() -> dict[str, Any]:
     got = model.evaluate(features, full_labels)
     accounts = features.num_rows
     per_fw = features_s / accounts
-    per_fw_sample = fw_sample_s / fw_sample.num_rows
     per_peer = peer_s / len(peer)
     return {
         "polars_threads": pl.thread_pool_size(),
         "transfers": world.transfers.num_rows,
         "accounts": accounts,
-        "planted_mules": int(len(world.mules)),
+        "planted_mules": len(world.mules),
         "generate_s": round(gen_s, 2),
         "features_s": round(features_s, 2),
         "score_s": round(score_s, 2),
