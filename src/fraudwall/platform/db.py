@@ -17,12 +17,17 @@ from typing import Final
 
 import sqlalchemy as sa
 
-from fraudwall.common.sqldb import WRITE_OPTION, sqlite_engine, write_lock
+from fraudwall.common.sqldb import WRITE_OPTION, WalCheckpointer, sqlite_engine, write_lock
 from fraudwall.errors import InputError, RunError
 from fraudwall.platform.schema import metadata
 
 LOCK_WAIT_S: Final = 30
 """How long a write waits for another holding the lock before the request gets a 503."""
+
+SQLITE_CACHE_MIB: Final = 64
+"""Each SQLite connection's page cache: an ingested batch inserts into several indexes at
+scattered places, and with SQLite's 2 MiB default it reads the same pages again and again
+(BENCHMARKS.md, issue 12)."""
 
 PG_LOCK_KEY: Final = 0x66772D736572
 """The PostgreSQL advisory lock of the service's writes ("fw-ser" in ASCII)."""
@@ -56,9 +61,10 @@ def database_url(value: str) -> str:
 class PlatformDB:
     """The service's database at `url` (see `database_url`); `create_all` makes its tables
     when they are not there (the embedded default; `fraudwall db upgrade` runs the
-    migrations instead)."""
+    migrations instead). On SQLite, `serving` checkpoints the write-ahead log from a
+    thread of its own (`WalCheckpointer`) rather than in the commits of requests."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, serving: bool = False) -> None:
         self.url = database_url(url)
         parsed = sa.make_url(self.url)
         self.dialect = parsed.get_backend_name()
@@ -67,13 +73,24 @@ class PlatformDB:
             path = Path(parsed.database or "")
             path.parent.mkdir(parents=True, exist_ok=True)
             self.engine = sqlite_engine(
-                str(path), create=True, timeout_s=LOCK_WAIT_S, wal=True, pooled=True
+                str(path),
+                create=True,
+                timeout_s=LOCK_WAIT_S,
+                wal=True,
+                pooled=True,
+                cache_mib=SQLITE_CACHE_MIB,
+                autocheckpoint=not serving,
             )
+            self._checkpointer = WalCheckpointer(str(path)) if serving else None
         else:
             self.engine = sa.create_engine(parsed, pool_size=8, max_overflow=8, pool_pre_ping=True)
+            self._checkpointer = None
 
     def close(self) -> None:
         self.engine.dispose()
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
 
     def create_all(self) -> None:
         with self.writing() as conn:

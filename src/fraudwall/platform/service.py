@@ -25,7 +25,7 @@ class Service:
     def __init__(self, settings: ServeSettings, clock: Clock | None = None) -> None:
         self.settings = settings
         self.clock: Clock = clock if clock is not None else WallClock()
-        self.db = PlatformDB(settings.database)
+        self.db = PlatformDB(settings.database, serving=True)
         self.host = EngineHost(self)
         self.keys = KeyCache(settings.key_cache_s)
         self.metrics = Metrics(self)  # count_decisions, count_ingest: see platform.ops
