@@ -29,6 +29,7 @@ from typing import Any, Final
 import lightgbm as lgb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from fraudwall.common.files import write_file_atomically
 from fraudwall.errors import InputError
@@ -50,11 +51,43 @@ DEFAULT_PARAMS: Final[Mapping[str, Any]] = {
     "deterministic": True,
     "force_row_wise": True,
 }
+#: Settings for kinds with only tens to a few thousand entities (apps, domains): smaller
+#: leaves, so a world's hundred apps still grow trees.
+SMALL_PARAMS: Final[Mapping[str, Any]] = {
+    "num_leaves": 7,
+    "min_data_in_leaf": 3,
+    "min_data_in_bin": 1,
+    "learning_rate": 0.05,
+    "feature_fraction": 0.8,
+}
 MAX_ROUNDS: Final = 600
 EARLY_STOP: Final = 40
 REASON_SCHEMA: Final = pa.struct(
     [("feature", pa.string()), ("value", pa.float64()), ("weight", pa.float64())]
 )
+
+
+def truth_labels(
+    tables: Mapping[str, pa.Table],
+    ids: pa.Array | pa.ChunkedArray,
+    entity_kind: str,
+    roles: Sequence[str],
+    what: str = "entities",
+) -> np.ndarray:
+    """Whether each of `ids` is named by the ground truth (`truth`: entity_kind,
+    entity_id, role) as an entity of `entity_kind` in one of `roles`; an `InputError`
+    when the world has no truth or it lacks a column."""
+    truth = tables.get("truth")
+    if truth is None:
+        raise InputError("truth", f"the world has no ground truth to label {what} with")
+    for column in ("entity_kind", "entity_id", "role"):
+        if column not in truth.column_names:
+            raise InputError(f"truth.{column}", "missing column")
+    kind = pc.equal(truth["entity_kind"].cast(pa.string()), entity_kind)
+    role = pc.is_in(truth["role"].cast(pa.string()), pa.array(list(roles), pa.string()))
+    named = truth.filter(pc.and_(kind, role))["entity_id"].cast(pa.string()).unique()
+    hit = pc.is_in(ids.cast(pa.string()), named)
+    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def feature_matrix(table: pa.Table, features: Sequence[str]) -> np.ndarray:
@@ -332,6 +365,7 @@ def _numeric_columns(table: pa.Table, key: str) -> tuple[str, ...]:
 
 
 __all__ = [
+    "SMALL_PARAMS",
     "EntityModel",
     "average_precision",
     "best_f1_threshold",
@@ -339,4 +373,5 @@ __all__ = [
     "feature_matrix",
     "holdout_split",
     "margin_threshold",
+    "truth_labels",
 ]
