@@ -77,14 +77,14 @@ def registered_domain(host: str) -> str:
     return ".".join(labels[-2:])
 
 
-def brand_labels(domains: Iterable[str] = BRAND_DOMAINS) -> tuple[str, ...]:
+def brand_labels(domains: Iterable[str] = BRAND_DOMAINS, min_length: int = 3) -> tuple[str, ...]:
     """The distinctive label of each brand domain (``icbc`` of ``icbc.com.cn``, ``12306``
-    of ``12306.cn``), at least three characters long, without repeats."""
+    of ``12306.cn``), at least `min_length` characters long, without repeats."""
     out = []
     for d in domains:
         reg = registered_domain(d)
         label = reg.split(".")[0]
-        if len(label) >= 3 and label not in out:
+        if len(label) >= min_length and label not in out:
             out.append(label)
     return tuple(out)
 

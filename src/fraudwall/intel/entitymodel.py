@@ -182,10 +182,20 @@ def margin_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
     return float(1 / (1 + np.exp(-middle)))
 
 
-def holdout_split(labels: np.ndarray, share: float, seed: int) -> np.ndarray:
-    """A seeded, stratified mask of the rows held out (about `share` of each class)."""
+def holdout_split(
+    labels: np.ndarray, share: float, seed: int, groups: np.ndarray | None = None
+) -> np.ndarray:
+    """A seeded, stratified mask of the rows held out (about `share` of each class).
+    With `groups` (one per row), whole groups are held out or kept — the same entity
+    seen at several times is never on both sides — a group counting as positive when
+    any of its rows is."""
     y = np.asarray(labels, dtype=bool)
     rng = np.random.default_rng(seed)
+    if groups is not None:
+        names, of_row = np.unique(np.asarray(groups), return_inverse=True)
+        positive = np.zeros(len(names), dtype=bool)
+        np.logical_or.at(positive, of_row, y)
+        return holdout_split(positive, share, seed)[of_row]
     held = np.zeros(len(y), dtype=bool)
     for cls in (False, True):
         rows = np.flatnonzero(y == cls)
@@ -218,9 +228,12 @@ class EntityModel:
         holdout: float = 0.25,
         params: Mapping[str, Any] | None = None,
         source: str = "",
+        groups: np.ndarray | None = None,
     ) -> EntityModel:
         """Train on `table` (one row per entity) with binary `labels` (see the module doc).
-        `features` defaults to every numeric column but the key."""
+        `features` defaults to every numeric column but the key. `groups` (one per row)
+        keeps the rows of one group on one side of the held-out split: a table of the
+        same entities at several times (`snapshots`) passes their keys."""
         y = np.asarray(labels, dtype=bool)
         if len(y) != table.num_rows:
             raise InputError("labels", f"{len(y)} labels for {table.num_rows} entities")
@@ -228,7 +241,7 @@ class EntityModel:
             raise InputError("labels", "need at least two positive and two negative entities")
         names = tuple(features) if features is not None else _numeric_columns(table, key)
         x = feature_matrix(table, names)
-        held = holdout_split(y, holdout, seed)
+        held = holdout_split(y, holdout, seed, groups)
         settings = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
         train = lgb.Dataset(x[~held], y[~held].astype(np.int8), feature_name=list(names))
         valid = lgb.Dataset(x[held], y[held].astype(np.int8), reference=train)

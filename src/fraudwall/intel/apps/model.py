@@ -17,9 +17,14 @@ import pyarrow.compute as pc
 
 from fraudwall.errors import InputError
 from fraudwall.intel.apps.features import KEY, MODEL_FEATURES, Progress, app_features
+from fraudwall.intel.devicetrail import snapshot_times
 from fraudwall.intel.entitymodel import SMALL_PARAMS, EntityModel, truth_labels
 from fraudwall.model import EntityKind, Role
 
+#: The world is read as it was known a third, two thirds and all the way through its
+#: history (`devicetrail.snapshot_times`); the held-out split keeps each entity's
+#: snapshots together.
+SNAPSHOTS: Final = (1 / 3, 2 / 3, 1.0)
 KIND: Final = "app"
 
 
@@ -39,7 +44,15 @@ def train(
 ) -> EntityModel:
     """A malicious-app model trained on a world's installs, what followed them and truth."""
     step = progress or (lambda _step, _fraction: None)
-    features = app_features(tables, progress=lambda s, f: step(s, 0.8 * f))
+    times = snapshot_times(tables, SNAPSHOTS)
+    parts = []
+    for i, as_of in enumerate(times):
+        parts.append(
+            app_features(
+                tables, as_of=as_of, progress=lambda s, f, i=i: step(s, 0.8 * (i + f) / len(times))
+            )
+        )
+    features = pa.concat_tables(parts)
     labels = malicious_app_labels(tables, features[KEY])
     step("fit", 0.8)
     model = EntityModel.fit(
@@ -51,7 +64,10 @@ def train(
         seed=seed,
         source=source,
         params=SMALL_PARAMS,
+        groups=features[KEY].to_numpy(),
     )
+    model.trained_on["snapshots"] = list(SNAPSHOTS)
+    model.trained_on["distinct_entities"] = parts[-1].num_rows
     step("fit", 1.0)
     return model
 
