@@ -107,8 +107,11 @@ def train(
         params=SMALL_PARAMS,
         groups=features[KEY].to_numpy(),
     )
-    model.trained_on["snapshots"] = list(SNAPSHOTS)
-    model.trained_on["distinct_entities"] = parts[-1].num_rows
+    whole = labels[-parts[-1].num_rows :]  # the last snapshot: every entity, once
+    model.trained_on.update(
+        rows=len(labels), entities=len(whole), positives=int(whole.sum()),
+        snapshots=[round(s, 4) for s in SNAPSHOTS],
+    )  # fmt: skip
     step("fit", 1.0)
     return model
 
