@@ -15,6 +15,8 @@ gives each app a score, a flag and the features that raised it.
 from fraudwall.intel.apps.features import FEATURES, KEY, TABLES, app_features
 from fraudwall.intel.apps.model import (
     KIND,
+    LIST_KIND,
+    SOURCE,
     default_model,
     evaluate,
     malicious_app_labels,
@@ -29,6 +31,8 @@ __all__ = [
     "FEATURES",
     "KEY",
     "KIND",
+    "LIST_KIND",
+    "SOURCE",
     "TABLES",
     "app_features",
     "default_model",

@@ -21,6 +21,10 @@ from fraudwall.intel.devicetrail import snapshot_times
 from fraudwall.intel.entitymodel import SMALL_PARAMS, EntityModel, truth_labels
 from fraudwall.model import EntityKind, Role
 
+#: The risk list a flagged one goes on, and the source it is listed as
+#: (`risklists.entries_from_model_scores`).
+LIST_KIND: Final = "app"
+SOURCE: Final = "apps-model"
 #: The world is read as it was known a third, two thirds and all the way through its
 #: history (`devicetrail.snapshot_times`); the held-out split keeps each entity's
 #: snapshots together.

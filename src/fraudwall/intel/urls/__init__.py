@@ -22,6 +22,8 @@ from fraudwall.intel.urls.lookalike import (
 )
 from fraudwall.intel.urls.model import (
     KIND,
+    LIST_KIND,
+    SOURCE,
     default_model,
     evaluate,
     fraud_domain_labels,
@@ -35,6 +37,8 @@ __all__ = [
     "FEATURES",
     "KEY",
     "KIND",
+    "LIST_KIND",
+    "SOURCE",
     "TABLES",
     "default_model",
     "domain_facts",

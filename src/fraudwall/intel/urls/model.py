@@ -35,6 +35,10 @@ from fraudwall.intel.urls.features import (
 )
 from fraudwall.model import EntityKind, Role
 
+#: The risk list a flagged one goes on, and the source it is listed as
+#: (`risklists.entries_from_model_scores`).
+LIST_KIND: Final = "domain"
+SOURCE: Final = "urls-model"
 #: The world is read as it was known a third, two thirds and all the way through its
 #: history (`devicetrail.snapshot_times`); the held-out split keeps each entity's
 #: snapshots together.
