@@ -29,7 +29,6 @@ from typing import Final
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from fraudwall.errors import InputError
 from fraudwall.model import DAY_MS, HOUR_MS
@@ -299,26 +298,6 @@ def trail_features(
     return out.select(key, *(pl.col(c).cast(pl.Float64) for c in TRAIL_FEATURES))
 
 
-#: The tables whose times make the history's span.
-HISTORY_TABLES: Final = ("transfers", "calls", "sms", "app_installs", "url_visits", "logins")
-
-
-def snapshot_times(tables: Mapping[str, pa.Table], shares: tuple[float, ...]) -> list[int | None]:
-    """The times `shares` of the way through the history (1.0 and over: None, all of
-    it): a detector trained on the world as it was known at each learns what a new app
-    or domain looks like early in a history as well as late, and holds no single
-    moment's scale (how old "old" is) as the mark of fraud."""
-    spans = [
-        (int(pc.min(t["ts"]).as_py()), int(pc.max(t["ts"]).as_py()))
-        for name in HISTORY_TABLES
-        if (t := tables.get(name)) is not None and "ts" in t.column_names and t.num_rows
-    ]
-    if not spans:
-        return [None]
-    lo, hi = min(a for a, _ in spans), max(b for _, b in spans)
-    return [None if share >= 1.0 else lo + int((hi - lo) * share) for share in shares]
-
-
 def _log1p(expr: pl.Expr) -> pl.Expr:
     return (expr.cast(pl.Float64) + 1.0).log()
 
@@ -345,7 +324,6 @@ def _history(
 
 __all__ = [
     "BEFORE_MS",
-    "HISTORY_TABLES",
     "LARGE_FEN",
     "LINK_PATTERN",
     "NEW_PAYEE_WINDOWS_MS",
@@ -358,7 +336,6 @@ __all__ = [
     "frame",
     "new_payee_payments",
     "since_last",
-    "snapshot_times",
     "texts_received",
     "trail_features",
     "until_next",

@@ -1,4 +1,5 @@
-"""The malicious-app model: labels from ground truth, training, scoring, evaluation.
+"""The malicious-app model: labels from ground truth, training (on snapshots of the world,
+`intel.snapshots`), scoring, evaluation.
 
 All of it is `EntityModel` (kind "app", key "app_id") over `app_features`; what is
 particular to apps is which are positives (those the truth lists as entity_kind app,
@@ -17,18 +18,14 @@ import pyarrow.compute as pc
 
 from fraudwall.errors import InputError
 from fraudwall.intel.apps.features import KEY, MODEL_FEATURES, Progress, app_features
-from fraudwall.intel.devicetrail import snapshot_times
 from fraudwall.intel.entitymodel import SMALL_PARAMS, EntityModel, truth_labels
+from fraudwall.intel.snapshots import fit_on_snapshots
 from fraudwall.model import EntityKind, Role
 
 #: The risk list a flagged one goes on, and the source it is listed as
 #: (`risklists.entries_from_model_scores`).
 LIST_KIND: Final = "app"
 SOURCE: Final = "apps-model"
-#: The world is read as it was known a third, two thirds and all the way through its
-#: history (`devicetrail.snapshot_times`); the held-out split keeps each entity's
-#: snapshots together.
-SNAPSHOTS: Final = (1 / 3, 2 / 3, 1.0)
 KIND: Final = "app"
 
 
@@ -47,36 +44,10 @@ def train(
     progress: Progress | None = None,
 ) -> EntityModel:
     """A malicious-app model trained on a world's installs, what followed them and truth."""
-    step = progress or (lambda _step, _fraction: None)
-    times = snapshot_times(tables, SNAPSHOTS)
-    parts = []
-    for i, as_of in enumerate(times):
-        parts.append(
-            app_features(
-                tables, as_of=as_of, progress=lambda s, f, i=i: step(s, 0.8 * (i + f) / len(times))
-            )
-        )
-    features = pa.concat_tables(parts)
-    labels = malicious_app_labels(tables, features[KEY])
-    step("fit", 0.8)
-    model = EntityModel.fit(
-        KIND,
-        KEY,
-        features,
-        labels,
-        features=MODEL_FEATURES,
-        seed=seed,
-        source=source,
-        params=SMALL_PARAMS,
-        groups=features[KEY].to_numpy(),
-    )
-    whole = labels[-parts[-1].num_rows :]  # the last snapshot: every entity, once
-    model.trained_on.update(
-        rows=len(labels), entities=len(whole), positives=int(whole.sum()),
-        snapshots=[round(s, 4) for s in SNAPSHOTS],
+    return fit_on_snapshots(
+        KIND, KEY, tables, app_features, malicious_app_labels, features=MODEL_FEATURES,
+        params=SMALL_PARAMS, seed=seed, source=source, progress=progress,
     )  # fmt: skip
-    step("fit", 1.0)
-    return model
 
 
 def score(

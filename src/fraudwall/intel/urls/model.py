@@ -1,4 +1,5 @@
-"""The fraud-domain model: labels from ground truth, training, scoring, evaluation.
+"""The fraud-domain model: labels from ground truth, training (on snapshots of the world,
+`intel.snapshots`), scoring, evaluation.
 
 All of it is `EntityModel` (kind "url", key "domain") over `domain_features`. The truth
 names fraud *links* (entity_kind url, role fraud_url); a domain is a positive when a
@@ -18,13 +19,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.errors import InputError
-from fraudwall.intel.devicetrail import snapshot_times
 from fraudwall.intel.entitymodel import (
     SMALL_PARAMS,
     EntityModel,
     classification_metrics,
     truth_labels,
 )
+from fraudwall.intel.snapshots import fit_on_snapshots
 from fraudwall.intel.urls.features import (
     KEY,
     MODEL_FEATURES,
@@ -39,10 +40,6 @@ from fraudwall.model import EntityKind, Role
 #: (`risklists.entries_from_model_scores`).
 LIST_KIND: Final = "domain"
 SOURCE: Final = "urls-model"
-#: The world is read as it was known a third, two thirds and all the way through its
-#: history (`devicetrail.snapshot_times`); the held-out split keeps each entity's
-#: snapshots together.
-SNAPSHOTS: Final = (1 / 3, 2 / 3, 1.0)
 KIND: Final = "url"
 
 
@@ -88,36 +85,10 @@ def train(
     progress: Progress | None = None,
 ) -> EntityModel:
     """A fraud-domain model trained on a world's visits, texts, what followed and truth."""
-    step = progress or (lambda _step, _fraction: None)
-    times = snapshot_times(tables, SNAPSHOTS)
-    parts = []
-    for i, as_of in enumerate(times):
-        parts.append(
-            domain_features(
-                tables, as_of=as_of, progress=lambda s, f, i=i: step(s, 0.8 * (i + f) / len(times))
-            )
-        )
-    features = pa.concat_tables(parts)
-    labels = fraud_domain_labels(tables, features[KEY])
-    step("fit", 0.8)
-    model = EntityModel.fit(
-        KIND,
-        KEY,
-        features,
-        labels,
-        features=MODEL_FEATURES,
-        seed=seed,
-        source=source,
-        params=SMALL_PARAMS,
-        groups=features[KEY].to_numpy(),
-    )
-    whole = labels[-parts[-1].num_rows :]  # the last snapshot: every entity, once
-    model.trained_on.update(
-        rows=len(labels), entities=len(whole), positives=int(whole.sum()),
-        snapshots=[round(s, 4) for s in SNAPSHOTS],
+    return fit_on_snapshots(
+        KIND, KEY, tables, domain_features, fraud_domain_labels, features=MODEL_FEATURES,
+        params=SMALL_PARAMS, seed=seed, source=source, progress=progress,
     )  # fmt: skip
-    step("fit", 1.0)
-    return model
 
 
 def score(
