@@ -16,7 +16,16 @@ shares, column-wise (as-of joins per person, group-bys), for `intel.apps` and
   (the `reports` table only — never the ground truth — and only reports before `as_of`);
 - `link_text_before_share`: those who received a text carrying a link within a day
   before; `visit_before_share`: those whose device visited a site within a day before;
-- reach and age: how many events and devices, when the key was first seen in the history.
+- reach and age: how many events and devices, when the key was first seen in the history
+  (`first_seen_share` of the way through it, `age_days` before its end, and
+  `first_seen_late`: that share times the devices + 1, about 1 for a key met steadily
+  from the start whatever its reach).
+
+Each of the people counts is a `*_share` smoothed towards the world's rate by `PRIOR`
+people (one installer who happened to pay someone new is not "100 %"), and a `*_lift`:
+that share over the world's rate (how many times likelier than for anyone who met any
+key), which means the same in a history where paying someone new is common and in one
+where it is rare.
 
 Everything is counted up to `as_of` (default: the last event of the history), so a
 score made on day 15 uses nothing from day 16.
@@ -53,11 +62,22 @@ LINK_PATTERN: Final = (
 #: niche app and miss the fraud app that spreads.
 VOLUME_FEATURES: Final = ("events_log", "devices_log", "events_per_device", "active_day_share",
                           "later_reported_log")  # fmt: skip
+#: What is counted of the people who met a key: each as a share (smoothed) and a lift.
+TRAIL_FLAGS: Final = ("new_payee_6h", "new_payee_48h", "new_payee_large_48h", "later_reported",
+                      "link_text_before", "visit_before")  # fmt: skip
+#: Shares are smoothed towards the world's rate by this many people: a key met by one
+#: person who happened to pay someone new is not "100 %" of anything.
+PRIOR: Final = 2.0
+#: A lift divides by the world's rate, at least this.
+MIN_BASE: Final = 1e-3
+#: The smoothed shares: shown to the analyst; the models read the lifts, which mean the
+#: same in a world where paying someone new is common and in one where it is rare.
+SHARE_FEATURES: Final = tuple(f"{flag}_share" for flag in TRAIL_FLAGS)
 TRAIL_FEATURES: Final = (
-    "events_log", "devices_log", "events_per_device", "first_seen_share", "age_days",
-    "active_day_share", "new_payee_6h_share", "new_payee_48h_share", "new_payee_large_48h_share",
-    "later_reported_share",
-    "later_reported_log", "link_text_before_share", "visit_before_share",
+    "events_log", "devices_log", "events_per_device", "first_seen_share", "first_seen_late",
+    "age_days", "active_day_share", "later_reported_log",
+    *(f"{flag}_share" for flag in TRAIL_FLAGS),
+    *(f"{flag}_lift" for flag in TRAIL_FLAGS),
 )  # fmt: skip
 
 
@@ -271,30 +291,42 @@ def trail_features(
     ).with_columns(pl.col("_ts0").alias("ts")).drop("_ts0")  # fmt: skip
 
     def within(col: str, ms: int) -> pl.Expr:
-        return (pl.col(col).is_not_null() & (pl.col(col) <= ms)).mean()
+        return pl.col(col).is_not_null() & (pl.col(col) <= ms)
 
-    later = pl.col("report_ts").is_not_null() & (pl.col("report_ts") > pl.col("ts"))
-    shares = met.group_by(key).agg(
-        *[within("payee_after", ms).alias(f"new_payee_{name}_share")
-          for name, ms in NEW_PAYEE_WINDOWS_MS.items()],
-        within("large_payee_after", NEW_PAYEE_WINDOWS_MS["48h"]).alias(
-            "new_payee_large_48h_share"),
-        later.mean().alias("later_reported_share"),
-        later.sum().alias("later_reported"),
-        within("link_before", BEFORE_MS).alias("link_text_before_share"),
-        within("visit_before", BEFORE_MS).alias("visit_before_share"),
-    )  # fmt: skip
+    flags = {
+        **{f"new_payee_{name}": within("payee_after", ms)
+           for name, ms in NEW_PAYEE_WINDOWS_MS.items()},
+        "new_payee_large_48h": within("large_payee_after", NEW_PAYEE_WINDOWS_MS["48h"]),
+        "later_reported": pl.col("report_ts").is_not_null() & (pl.col("report_ts") > pl.col("ts")),
+        "link_text_before": within("link_before", BEFORE_MS),
+        "visit_before": within("visit_before", BEFORE_MS),
+    }  # fmt: skip
+    met = met.with_columns(*(e.cast(pl.Float64).alias(n) for n, e in flags.items()))
+    base = met.select(*(pl.col(n).mean() for n in flags)).row(0, named=True)
+    shares = met.group_by(key).agg(pl.len().alias("met"), *(pl.col(n).sum() for n in flags))
+    rates = []
+    for name in flags:
+        rate = base[name] or 0.0
+        smoothed = (pl.col(name) + PRIOR * rate) / (pl.col("met") + PRIOR)
+        rates += [
+            smoothed.alias(f"{name}_share"),
+            (smoothed / max(rate, MIN_BASE)).alias(f"{name}_lift"),
+        ]
+    shares = shares.with_columns(*rates, pl.col("later_reported").alias("later_reported_n"))
     out = reach.join(shares, on=key, how="left").with_columns(
         _log1p(pl.col("events")).alias("events_log"),
         _log1p(pl.col("devices")).alias("devices_log"),
         (pl.col("events") / pl.col("devices")).alias("events_per_device"),
         ((pl.col("first_ts") - start) / span).alias("first_seen_share"),
+        (((pl.col("first_ts") - start) / span) * (pl.col("devices") + 1)).alias(
+            "first_seen_late"),
         ((end - pl.col("first_ts")) / DAY_MS).alias("age_days"),
         (
-            pl.col("active_days") / (((end - pl.col("first_ts")) // DAY_MS) + 1).clip(lower_bound=1)
+            pl.col("active_days")
+            / (((end - pl.col("first_ts")) // DAY_MS) + 1).clip(lower_bound=1)
         ).alias("active_day_share"),
-        _log1p(pl.col("later_reported")).alias("later_reported_log"),
-    )
+        _log1p(pl.col("later_reported_n")).alias("later_reported_log"),
+    )  # fmt: skip
     return out.select(key, *(pl.col(c).cast(pl.Float64) for c in TRAIL_FEATURES))
 
 
@@ -327,8 +359,10 @@ __all__ = [
     "LARGE_FEN",
     "LINK_PATTERN",
     "NEW_PAYEE_WINDOWS_MS",
+    "SHARE_FEATURES",
     "SHOP_KINDS",
     "TRAIL_FEATURES",
+    "TRAIL_FLAGS",
     "VOLUME_FEATURES",
     "before",
     "device_people",

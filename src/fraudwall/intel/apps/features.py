@@ -30,6 +30,7 @@ from fraudwall.errors import InputError
 from fraudwall.intel.apps.permissions import PERMISSION_FEATURES, permission_features
 from fraudwall.intel.brands import name_closeness
 from fraudwall.intel.devicetrail import (
+    SHARE_FEATURES,
     TRAIL_FEATURES,
     VOLUME_FEATURES,
     before,
@@ -73,8 +74,9 @@ FEATURES: Final = (
     "named_text_before_share",
 )
 
-#: What the model reads: every feature but the volumes (`devicetrail.VOLUME_FEATURES`).
-MODEL_FEATURES: Final = tuple(f for f in FEATURES if f not in VOLUME_FEATURES)
+#: What the model reads: every feature but the volumes and the shares (`devicetrail`:
+#: it reads their lifts).
+MODEL_FEATURES: Final = tuple(f for f in FEATURES if f not in (*VOLUME_FEATURES, *SHARE_FEATURES))
 
 Progress = Callable[[str, float], None]
 

@@ -47,6 +47,7 @@ def train(
     return fit_on_snapshots(
         KIND, KEY, tables, app_features, malicious_app_labels, features=MODEL_FEATURES,
         params=SMALL_PARAMS, seed=seed, source=source, progress=progress,
+        events="app_installs",
     )  # fmt: skip
 
 

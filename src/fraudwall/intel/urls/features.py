@@ -31,6 +31,7 @@ from fraudwall.intel.brands import registered_domain
 from fraudwall.intel.devicetrail import (
     BEFORE_MS,
     LINK_PATTERN,
+    SHARE_FEATURES,
     TRAIL_FEATURES,
     VOLUME_FEATURES,
     before,
@@ -55,10 +56,16 @@ TEXT_FEATURES: Final = (
     "visit_after_text_share",
 )  # fmt: skip
 FEATURES: Final = (*LOOKALIKE_FEATURES, *TRAIL_FEATURES, *TEXT_FEATURES)
-#: What the model reads: every feature but the volumes.
+#: What the model reads: every feature but the volumes, the shares (it reads their
+#: lifts) and the distance to the nearest brand: most honest sites are far from every
+#: brand, so being far from one is no mark of fraud (being one or two edits from one,
+#: a homoglyph of one, or wearing one inside the name is, and those it reads).
 MODEL_FEATURES: Final = tuple(
-    f for f in FEATURES if f not in (*VOLUME_FEATURES, "mention_texts_log")
-)
+    f
+    for f in FEATURES
+    if f not in (*VOLUME_FEATURES, *SHARE_FEATURES, "mention_texts_log", "brand_edits",
+                 "brand_distance")
+)  # fmt: skip
 _HOST: Final = r"^(?:[A-Za-z][A-Za-z0-9+.-]*://)?(?:[^@/?#]*@)?([^/?#:\s]+)"
 
 Progress = Callable[[str, float], None]

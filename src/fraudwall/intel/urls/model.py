@@ -88,6 +88,7 @@ def train(
     return fit_on_snapshots(
         KIND, KEY, tables, domain_features, fraud_domain_labels, features=MODEL_FEATURES,
         params=SMALL_PARAMS, seed=seed, source=source, progress=progress,
+        events="url_visits",
     )  # fmt: skip
 
 
