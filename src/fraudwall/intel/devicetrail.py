@@ -39,7 +39,7 @@ from typing import Final
 import polars as pl
 import pyarrow as pa
 
-from fraudwall.errors import InputError
+from fraudwall.intel.tables import before, frame
 from fraudwall.model import DAY_MS, HOUR_MS
 
 #: After an event: a payment to a new payee this soon is "right after" it.
@@ -79,27 +79,6 @@ TRAIL_FEATURES: Final = (
     *(f"{flag}_share" for flag in TRAIL_FLAGS),
     *(f"{flag}_lift" for flag in TRAIL_FLAGS),
 )  # fmt: skip
-
-
-def frame(
-    tables: Mapping[str, pa.Table], name: str, needed: tuple[str, ...]
-) -> pl.DataFrame | None:
-    """Table `name` as a polars frame (None when the world has none); an `InputError`
-    names a needed column that is missing."""
-    table = tables.get(name)
-    if table is None:
-        return None
-    missing = [c for c in needed if c not in table.column_names]
-    if missing:
-        raise InputError(name, f"missing column(s) {', '.join(missing)}")
-    df = pl.from_arrow(table)
-    assert isinstance(df, pl.DataFrame)
-    return df
-
-
-def before(df: pl.DataFrame, as_of: int | None) -> pl.DataFrame:
-    """The rows of `df` (with a `ts`) before `as_of` (all when None)."""
-    return df if as_of is None else df.filter(pl.col("ts") < as_of)
 
 
 def device_people(tables: Mapping[str, pa.Table]) -> pl.DataFrame:
@@ -364,10 +343,8 @@ __all__ = [
     "TRAIL_FEATURES",
     "TRAIL_FLAGS",
     "VOLUME_FEATURES",
-    "before",
     "device_people",
     "first_reports",
-    "frame",
     "new_payee_payments",
     "since_last",
     "texts_received",

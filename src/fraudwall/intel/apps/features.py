@@ -33,13 +33,12 @@ from fraudwall.intel.devicetrail import (
     SHARE_FEATURES,
     TRAIL_FEATURES,
     VOLUME_FEATURES,
-    before,
     device_people,
-    frame,
     texts_received,
     trail_features,
     with_person,
 )
+from fraudwall.intel.tables import before, frame
 from fraudwall.model import DAY_MS
 
 KEY: Final = "app_id"

@@ -34,15 +34,14 @@ from fraudwall.intel.devicetrail import (
     SHARE_FEATURES,
     TRAIL_FEATURES,
     VOLUME_FEATURES,
-    before,
     device_people,
     first_reports,
-    frame,
     since_last,
     texts_received,
     trail_features,
     with_person,
 )
+from fraudwall.intel.tables import before, frame
 from fraudwall.intel.urls.lookalike import LOOKALIKE_FEATURES, lookalike_features
 
 KEY: Final = "domain"
