@@ -27,6 +27,8 @@ model: $(STAMP)
 	$(BIN)/fraudwall train --world out/train-world --out src/fraudwall/engine/default_model.json
 	$(BIN)/fraudwall mules train out/train-world --out src/fraudwall/intel/mules/default_model.json
 	$(BIN)/fraudwall numbers train out/train-world --out src/fraudwall/intel/numbers/default_model.json
+	$(BIN)/fraudwall apps train out/train-world --out src/fraudwall/intel/apps/default_model.json
+	$(BIN)/fraudwall urls train out/train-world --out src/fraudwall/intel/urls/default_model.json
 
 # docs/features.md: every feature, from the feature registry (a test keeps it current).
 docs: $(STAMP)

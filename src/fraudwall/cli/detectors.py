@@ -1,4 +1,4 @@
-"""`fraudwall mules|numbers train|score|eval`: a detector of `fraudwall.intel` on a world.
+"""`fraudwall mules|numbers|apps|urls train|score|eval`: a detector of `fraudwall.intel` on a world.
 
 Every detector has the same face in the library (`TABLES` to read, `KIND`, `train`,
 `score`, `evaluate`, each taking a progress callback), so one set of commands serves them
@@ -65,6 +65,20 @@ NUMBERS: Final = Detector(
     "fraud-number model",
     "Fraud numbers: train a model on a world's calls, SMS and truth, score, evaluate.",
     "calls, sms, phones, ...",
+)  # fmt: skip
+
+
+APPS: Final = Detector(
+    "apps", "fraudwall.intel.apps", "app_id", "apps", "malicious apps", "malicious-app model",
+    "Malicious apps: train a model on a world's installs, what followed them and truth, "
+    "score, evaluate.",
+    "app_installs, devices, transfers, sms, ...",
+)  # fmt: skip
+URLS: Final = Detector(
+    "urls", "fraudwall.intel.urls", "domain", "domains", "fraud domains", "fraud-domain model",
+    "Fraud links and domains: train a model on a world's visits, texts, what followed them "
+    "and truth, score, evaluate.",
+    "url_visits, sms, devices, transfers, ...",
 )  # fmt: skip
 
 
@@ -209,5 +223,18 @@ def write_scores(scores: pa.Table, out: Path) -> None:
 
 mules_app = detector_app(MULES)
 numbers_app = detector_app(NUMBERS)
+apps_app = detector_app(APPS)
+urls_app = detector_app(URLS)
 
-__all__ = ["MULES", "NUMBERS", "Detector", "detector_app", "mules_app", "numbers_app"]
+__all__ = [
+    "APPS",
+    "MULES",
+    "NUMBERS",
+    "URLS",
+    "Detector",
+    "apps_app",
+    "detector_app",
+    "mules_app",
+    "numbers_app",
+    "urls_app",
+]

@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from fraudwall.cli.boundary import GuardedGroup, reported_as
 from fraudwall.cli.console import print_counts, print_figures, print_paths, progress_bar
-from fraudwall.cli.detectors import mules_app, numbers_app
+from fraudwall.cli.detectors import apps_app, mules_app, numbers_app, urls_app
 from fraudwall.cli.funds import cases_app, trace_cmd
 from fraudwall.cli.gangs import gangs_cmd
 from fraudwall.cli.importers import import_app
@@ -425,6 +425,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(risk_app, name="risk")
 app.add_typer(numbers_app, name="numbers")
 app.add_typer(mules_app, name="mules")
+app.add_typer(apps_app, name="apps")
+app.add_typer(urls_app, name="urls")
 app.command("gangs")(gangs_cmd)
 
 

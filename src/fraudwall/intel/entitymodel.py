@@ -29,6 +29,7 @@ from typing import Any, Final
 import lightgbm as lgb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from fraudwall.common.files import write_file_atomically
 from fraudwall.errors import InputError
@@ -50,11 +51,45 @@ DEFAULT_PARAMS: Final[Mapping[str, Any]] = {
     "deterministic": True,
     "force_row_wise": True,
 }
+#: Settings for kinds with only tens to a few thousand entities (apps, domains): smaller
+#: leaves, so a world's hundred apps still grow trees.
+SMALL_PARAMS: Final[Mapping[str, Any]] = {
+    "num_leaves": 7,
+    "min_data_in_leaf": 3,
+    "min_data_in_bin": 1,
+    "learning_rate": 0.05,
+    # each tree sees 40 % of the features: no one feature that happens to separate one
+    # world cleanly carries the whole model (its reasons name several marks instead)
+    "feature_fraction": 0.4,
+}
 MAX_ROUNDS: Final = 600
 EARLY_STOP: Final = 40
 REASON_SCHEMA: Final = pa.struct(
     [("feature", pa.string()), ("value", pa.float64()), ("weight", pa.float64())]
 )
+
+
+def truth_labels(
+    tables: Mapping[str, pa.Table],
+    ids: pa.Array | pa.ChunkedArray,
+    entity_kind: str,
+    roles: Sequence[str],
+    what: str = "entities",
+) -> np.ndarray:
+    """Whether each of `ids` is named by the ground truth (`truth`: entity_kind,
+    entity_id, role) as an entity of `entity_kind` in one of `roles`; an `InputError`
+    when the world has no truth or it lacks a column."""
+    truth = tables.get("truth")
+    if truth is None:
+        raise InputError("truth", f"the world has no ground truth to label {what} with")
+    for column in ("entity_kind", "entity_id", "role"):
+        if column not in truth.column_names:
+            raise InputError(f"truth.{column}", "missing column")
+    kind = pc.equal(truth["entity_kind"].cast(pa.string()), entity_kind)
+    role = pc.is_in(truth["role"].cast(pa.string()), pa.array(list(roles), pa.string()))
+    named = truth.filter(pc.and_(kind, role))["entity_id"].cast(pa.string()).unique()
+    hit = pc.is_in(ids.cast(pa.string()), named)
+    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def feature_matrix(table: pa.Table, features: Sequence[str]) -> np.ndarray:
@@ -149,10 +184,20 @@ def margin_threshold(labels: np.ndarray, scores: np.ndarray) -> float:
     return float(1 / (1 + np.exp(-middle)))
 
 
-def holdout_split(labels: np.ndarray, share: float, seed: int) -> np.ndarray:
-    """A seeded, stratified mask of the rows held out (about `share` of each class)."""
+def holdout_split(
+    labels: np.ndarray, share: float, seed: int, groups: np.ndarray | None = None
+) -> np.ndarray:
+    """A seeded, stratified mask of the rows held out (about `share` of each class).
+    With `groups` (one per row), whole groups are held out or kept — the same entity
+    seen at several times is never on both sides — a group counting as positive when
+    any of its rows is."""
     y = np.asarray(labels, dtype=bool)
     rng = np.random.default_rng(seed)
+    if groups is not None:
+        names, of_row = np.unique(np.asarray(groups), return_inverse=True)
+        positive = np.zeros(len(names), dtype=bool)
+        np.logical_or.at(positive, of_row, y)
+        return holdout_split(positive, share, seed)[of_row]
     held = np.zeros(len(y), dtype=bool)
     for cls in (False, True):
         rows = np.flatnonzero(y == cls)
@@ -185,9 +230,12 @@ class EntityModel:
         holdout: float = 0.25,
         params: Mapping[str, Any] | None = None,
         source: str = "",
+        groups: np.ndarray | None = None,
     ) -> EntityModel:
         """Train on `table` (one row per entity) with binary `labels` (see the module doc).
-        `features` defaults to every numeric column but the key."""
+        `features` defaults to every numeric column but the key. `groups` (one per row)
+        keeps the rows of one group on one side of the held-out split: a table of the
+        same entities at several times (`snapshots`) passes their keys."""
         y = np.asarray(labels, dtype=bool)
         if len(y) != table.num_rows:
             raise InputError("labels", f"{len(y)} labels for {table.num_rows} entities")
@@ -195,7 +243,7 @@ class EntityModel:
             raise InputError("labels", "need at least two positive and two negative entities")
         names = tuple(features) if features is not None else _numeric_columns(table, key)
         x = feature_matrix(table, names)
-        held = holdout_split(y, holdout, seed)
+        held = holdout_split(y, holdout, seed, groups)
         settings = {**DEFAULT_PARAMS, **(params or {}), "seed": seed}
         train = lgb.Dataset(x[~held], y[~held].astype(np.int8), feature_name=list(names))
         valid = lgb.Dataset(x[held], y[held].astype(np.int8), reference=train)
@@ -332,6 +380,7 @@ def _numeric_columns(table: pa.Table, key: str) -> tuple[str, ...]:
 
 
 __all__ = [
+    "SMALL_PARAMS",
     "EntityModel",
     "average_precision",
     "best_f1_threshold",
@@ -339,4 +388,5 @@ __all__ = [
     "feature_matrix",
     "holdout_split",
     "margin_threshold",
+    "truth_labels",
 ]

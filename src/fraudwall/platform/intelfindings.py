@@ -3,9 +3,10 @@
 The detectors (`intel.mules`, `intel.numbers`) and the gang finder (`intel.gangs`) run in
 batch over the history; what they find is *published* to the service in one transaction:
 
-- `publish_scores`: each account's or number's score, flag and top reasons (replacing what
-  the same kind had), and the flagged ones on the shared risk lists (`intel.risklists`,
-  source the model's name), which the risk check answers from and the engine reads;
+- `publish_scores`: each account's, number's, app's or domain's score, flag and top
+  reasons (replacing what the same kind had), and the flagged ones on the shared risk
+  lists (`intel.risklists`, source the model's name, the reasons as evidence), which the
+  risk check answers from and the engine reads;
 - `publish_gangs`: the gangs, their members and their cases with the evidence that links
   each case to its gang (replacing the gangs published before).
 
@@ -18,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Final
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import sqlalchemy as sa
@@ -30,7 +30,7 @@ from fraudwall.platform.bulkinsert import insert_rows
 from fraudwall.platform.schema import entity_scores, gang_cases, gang_members, gangs
 
 #: what a score is about, and the risk list it feeds
-SCORED_KINDS: Final = {"account": "account", "number": "number"}
+SCORED_KINDS: Final = {"account": "account", "number": "number", "app": "app", "url": "domain"}
 #: how long a flagged value stays on the risk lists after it was last seen
 LISTED_FOR_MS: Final = 90 * DAY_MS
 
@@ -66,10 +66,9 @@ def publish_scores(
     ]  # fmt: skip
     conn.execute(entity_scores.delete().where(entity_scores.c.kind == kind))
     insert_rows(conn, entity_scores, rows)
-    entries = risklists.entries_from_scores(
-        SCORED_KINDS[kind], values, np.asarray(scored["score"]), threshold, model, now, now,
-        LISTED_FOR_MS,
-    )  # fmt: skip
+    entries = risklists.entries_from_model_scores(
+        scored, SCORED_KINDS[kind], threshold, model, now, now, LISTED_FOR_MS
+    )
     listed = risklists.upsert_on(conn, entries)
     return Published(len(rows), listed.new + listed.merged)
 

@@ -8,10 +8,8 @@ from typing import Final
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from fraudwall.errors import InputError
-from fraudwall.intel.entitymodel import EntityModel
+from fraudwall.intel.entitymodel import EntityModel, truth_labels
 from fraudwall.intel.mules.features import KEY, account_features
 from fraudwall.model.enums import EntityKind, Role
 
@@ -26,17 +24,7 @@ def mule_labels(
 ) -> np.ndarray:
     """Whether each account is a mule: the ground truth names it (entity_kind account) in a
     mule role (mule, first-hop mule, cash-out)."""
-    truth = tables.get("truth")
-    if truth is None:
-        raise InputError("truth", "the world has no ground truth to label accounts with")
-    for column in ("entity_kind", "entity_id", "role"):
-        if column not in truth.column_names:
-            raise InputError(f"truth.{column}", "missing column")
-    kind = pc.equal(truth["entity_kind"].cast(pa.string()), EntityKind.ACCOUNT.value)
-    role = pc.is_in(truth["role"].cast(pa.string()), pa.array(MULE_ROLES))
-    mules = truth.filter(pc.and_(kind, role))["entity_id"].cast(pa.string()).unique()
-    ids = account_ids.cast(pa.string())
-    return np.asarray(pc.is_in(ids, mules).to_numpy(zero_copy_only=False), dtype=bool)
+    return truth_labels(tables, account_ids, EntityKind.ACCOUNT.value, MULE_ROLES, "accounts")
 
 
 def train(

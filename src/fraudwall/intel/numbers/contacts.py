@@ -10,13 +10,14 @@ calls and texts are read, checked and normalised once, here. A contact is one ro
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Final
 
 import polars as pl
 import pyarrow as pa
 
 from fraudwall.errors import InputError
+from fraudwall.intel.tables import frame
 
 CALL_COLUMNS: Final = ("caller", "callee", "ts", "duration_ms", "gateway")
 SMS_COLUMNS: Final = ("sender", "receiver", "ts", "gateway")
@@ -35,20 +36,6 @@ CONTACT_SCHEMA: Final = {
     "device": pl.String,
     "link": pl.Boolean,
 }
-
-
-def frame(tables: Mapping[str, pa.Table], name: str, needed: Sequence[str]) -> pl.DataFrame | None:
-    """Table `name` as a polars frame, None when the world has no such table; an
-    `InputError` names a required column that is missing."""
-    table = tables.get(name)
-    if table is None:
-        return None
-    missing = [c for c in needed if c not in table.column_names]
-    if missing:
-        raise InputError(name, f"missing column(s) {', '.join(missing)}")
-    df = pl.from_arrow(table)
-    assert isinstance(df, pl.DataFrame)
-    return df
 
 
 def contacts(tables: Mapping[str, pa.Table]) -> pl.DataFrame:

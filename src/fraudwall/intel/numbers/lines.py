@@ -14,7 +14,7 @@ from typing import Final
 import polars as pl
 import pyarrow as pa
 
-from fraudwall.intel.numbers.contacts import frame
+from fraudwall.intel.tables import frame
 from fraudwall.model import DAY_MS
 
 #: Device kinds that hold many SIMs at once (a SIM box) as the devices table names them.

@@ -13,10 +13,9 @@ from typing import Final
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from fraudwall.errors import InputError
-from fraudwall.intel.entitymodel import EntityModel
+from fraudwall.intel.entitymodel import EntityModel, truth_labels
 from fraudwall.intel.numbers.features import KEY, Progress, number_features
 from fraudwall.model import EntityKind, Role
 
@@ -28,19 +27,9 @@ def fraud_number_labels(
 ) -> np.ndarray:
     """Whether each of `numbers` is a fraud number by the ground truth (`truth` rows of
     entity_kind phone, role fraud_number); an `InputError` when there is no truth."""
-    truth = tables.get("truth")
-    if truth is None:
-        raise InputError("truth", "the world has no ground truth to label numbers with")
-    for col in ("entity_kind", "entity_id", "role"):
-        if col not in truth.column_names:
-            raise InputError("truth", f"missing column {col}")
-    fraud = pc.and_(
-        pc.equal(truth["entity_kind"], str(EntityKind.PHONE)),
-        pc.equal(truth["role"], str(Role.FRAUD_NUMBER)),
+    return truth_labels(
+        tables, numbers, EntityKind.PHONE.value, (Role.FRAUD_NUMBER.value,), "numbers"
     )
-    ids = pc.filter(truth["entity_id"], fraud)
-    hit = pc.is_in(numbers.cast(pa.string()), value_set=pa.chunked_array(ids).combine_chunks())
-    return np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def train(

@@ -23,7 +23,7 @@ from typing import Final
 import polars as pl
 import pyarrow as pa
 
-from fraudwall.intel.numbers.contacts import frame
+from fraudwall.intel.tables import frame
 from fraudwall.model import DAY_MS
 
 KNOWN_WINDOW_MS: Final = 30 * DAY_MS

@@ -36,6 +36,7 @@ from fraudwall.intel.risklists.fill import (
     CASE_KEEP_MS,
     CASE_SOURCE,
     entries_from_cases,
+    entries_from_model_scores,
     entries_from_scores,
 )
 from fraudwall.intel.risklists.store import (
@@ -76,6 +77,7 @@ __all__ = [
     "domains_above",
     "engine_view",
     "entries_from_cases",
+    "entries_from_model_scores",
     "entries_from_scores",
     "entries_on",
     "entries_table",

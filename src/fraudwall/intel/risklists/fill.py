@@ -6,6 +6,8 @@ Both build a table of entries column-wise (`ENTRY_SCHEMA`, to `RiskListStore.add
   scores at or over its threshold, the score as the confidence, its reasons as the
   evidence, seen over the span the detector looked at, kept for `keep_ms` after the last
   sighting;
+- `entries_from_model_scores`: the same from an `EntityModel.score` table, the
+  reasons written as JSON evidence — what every detector's listing goes through;
 - `entries_from_cases`: the accounts victims paid in accepted cases (`model.CaseFile`:
   the payees of the transfers a case names), as "confirmed-case", seen from the first
   such payment to the last, with the cases and what they paid as the evidence.
@@ -69,6 +71,55 @@ def entries_from_scores(
     )
 
 
+#: How many of a flagged value's reasons its evidence names.
+EVIDENCE_REASONS: Final = 3
+
+
+def entries_from_model_scores(
+    scored: pa.Table,
+    kind: ListKind | str,
+    threshold: float,
+    source: str,
+    first_seen_ts: np.ndarray | int,
+    last_seen_ts: np.ndarray | int,
+    keep_ms: int,
+) -> pa.Table:
+    """The values a detector flags, as entries: `scored` is an `EntityModel.score`
+    table (its key first, then score, reasons), the values at or over `threshold` are
+    listed as `source`'s with their score as the confidence and, as the evidence, a
+    JSON object naming the detector's verdict and what raised it::
+
+        {"score": 0.97, "threshold": 0.82,
+         "reasons": [{"feature": "new_payee_48h_share", "value": 0.9}, ...]}
+
+    One piece for every detector (mule accounts, fraud numbers, malicious apps, fraud
+    domains): what they list differs only in `kind`."""
+    for column in ("score", "reasons"):
+        if column not in scored.column_names:
+            raise InputError(f"scores.{column}", "missing column")
+    values = scored.column(0).cast(pa.string())
+    scores = np.asarray(scored["score"].to_numpy(zero_copy_only=False), np.float64)
+    over = np.flatnonzero(scores >= threshold)
+    evidence = np.full(len(scores), "", object)
+    reasons = scored["reasons"].take(pa.array(over, pa.int64())).to_pylist()
+    for i, why in zip(over.tolist(), reasons, strict=True):
+        evidence[i] = json.dumps(
+            {
+                "score": round(float(scores[i]), 4),
+                "threshold": round(float(threshold), 4),
+                "reasons": [
+                    {"feature": r["feature"], "value": round(float(r["value"]), 4)}
+                    for r in (why or [])[:EVIDENCE_REASONS]
+                ],
+            },
+            ensure_ascii=False,
+        )
+    return entries_from_scores(
+        kind, values, scores, threshold, source, first_seen_ts, last_seen_ts, keep_ms,
+        evidence=pa.array(evidence, pa.string()),
+    )  # fmt: skip
+
+
 def entries_from_cases(
     cases: pa.Table,
     transfers: pa.Table,
@@ -110,4 +161,11 @@ def entries_from_cases(
     )
 
 
-__all__ = ["CASE_KEEP_MS", "CASE_SOURCE", "entries_from_cases", "entries_from_scores"]
+__all__ = [
+    "CASE_KEEP_MS",
+    "CASE_SOURCE",
+    "EVIDENCE_REASONS",
+    "entries_from_cases",
+    "entries_from_model_scores",
+    "entries_from_scores",
+]
