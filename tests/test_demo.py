@@ -536,14 +536,15 @@ def test_the_engine_stage_reports_lives_changed(tmp_path: Path) -> None:
 
     intel = summary["intel"]  # detectors measured on the whole history, lists from the cut
     for key in ("mules_f1", "mules_auprc", "fraud_numbers_f1", "fraud_numbers_auprc",
-                "gangs_pairwise_f1"):  # fmt: skip
+                "apps_f1", "apps_auprc", "urls_f1", "urls_auprc", "gangs_pairwise_f1"):  # fmt: skip
         assert 0.0 <= intel[key] <= 1.0
     assert intel["gangs"] > 0 and "The largest gang" in report
     assert intel["mules_f1"] > 0.5 and intel["fraud_numbers_auprc"] > 0.5
     assert 0 < intel["cut_day"] < config.days
     assert intel["listed_accounts"] >= intel["engine_listed_accounts"] > 0
     assert set(intel["list_rules"]) == {"payee_on_risk_list", "known_fraud_caller"}
-    assert "Intelligence: mules, fraud numbers, gangs" in report
+    assert intel["listed_apps"] + intel["listed_domains"] > 0
+    assert "Intelligence: mules, fraud numbers, apps, domains, gangs" in report
 
     funds = summary["funds"]
     for key in ("traced_share", "stopped_fen", "frozen_fen", "returned_fen", "returned_share",

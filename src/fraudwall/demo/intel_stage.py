@@ -1,5 +1,5 @@
-"""The demo's intelligence stage: mule accounts, fraud numbers and gangs found in the
-history, and what listing them changes.
+"""The demo's intelligence stage: mule accounts, fraud numbers, malicious apps, fraud
+domains and gangs found in the history, and what listing them changes.
 
 It runs the way a deployment would: the batch detectors (the models shipped with the
 package, trained on a world of another seed) look at the history up to a day (`cut_share`
@@ -28,10 +28,10 @@ from fraudwall.demo.loop import LOOP, replay_with_recovery
 from fraudwall.demo.stages import BarChart, DemoContext, ReportFigure, StageResult, count
 from fraudwall.engine import STOP_PROBABILITY, default_model
 from fraudwall.funds import RecoveryPolicy
-from fraudwall.intel import mules, numbers
+from fraudwall.intel import apps, mules, numbers, urls
 from fraudwall.intel.entitymodel import EntityModel
 from fraudwall.intel.gangs import link_cases, pairwise_f1, true_gangs
-from fraudwall.intel.risklists import engine_view, entries_from_scores
+from fraudwall.intel.risklists import engine_view, entries_from_model_scores
 from fraudwall.model import DAY_MS, EVENT_TABLES, yuan
 
 #: Listings from the detectors stay this long after the day they were made.
@@ -55,13 +55,10 @@ def history_before(tables: Mapping[str, pa.Table], cut: int) -> dict[str, pa.Tab
     return out
 
 
-def _flagged(model: EntityModel, features: pa.Table, kind: str, source: str, cut: int) -> pa.Table:
-    scored = model.score(features, top=1)
-    values = scored[model.key].cast(pa.string())
-    scores = scored["score"].to_numpy()
-    return entries_from_scores(
-        kind, values, scores, model.threshold, source, cut, cut, LISTED_FOR_MS
-    )
+def _flagged(model: EntityModel, scored: pa.Table, kind: str, source: str, cut: int) -> pa.Table:
+    """What `model` flags in `scored` (its `score` table), listed from `cut` for
+    `LISTED_FOR_MS` with its reasons as the evidence."""
+    return entries_from_model_scores(scored, kind, model.threshold, source, cut, cut, LISTED_FOR_MS)
 
 
 class IntelStage:
@@ -85,6 +82,7 @@ class IntelStage:
                 console.print(text)
 
         mule_model, number_model = mules.default_model(), numbers.default_model()
+        app_model, url_model = apps.default_model(), urls.default_model()
 
         say("intel: scoring every account and calling number over the whole history…")
         accounts = mules.account_features(tables)
@@ -92,6 +90,9 @@ class IntelStage:
         callers = numbers.number_features(tables)
         labels = numbers.fraud_number_labels(tables, callers["number"])
         number_eval = number_model.evaluate(callers, labels)
+        say("intel: scoring every installed app and visited domain…")
+        app_eval = apps.evaluate(app_model, tables)
+        url_eval = urls.evaluate(url_model, tables)
         say("intel: linking the reported cases into gangs…")
         found = link_cases(tables)
         linked = pairwise_f1(found.group_of(), true_gangs(tables))
@@ -103,12 +104,13 @@ class IntelStage:
         early = history_before(tables, cut)
         early_accounts = mules.account_features(early)
         early_callers = numbers.number_features(early)
-        listed = pa.concat_tables(
-            [
-                _flagged(mule_model, early_accounts, "account", "mules-model", cut),
-                _flagged(number_model, early_callers, "number", "numbers-model", cut),
-            ]
-        )
+        found_early = [
+            (mule_model, mule_model.score(early_accounts), "account", "mules-model"),
+            (number_model, number_model.score(early_callers), "number", "numbers-model"),
+            (app_model, apps.score(app_model, early), apps.LIST_KIND, apps.SOURCE),
+            (url_model, urls.score(url_model, early), urls.LIST_KIND, urls.SOURCE),
+        ]
+        listed = pa.concat_tables([_flagged(*one, cut) for one in found_early])
         view = engine_view(listed, cut, min_confidence=ENGINE_CONFIDENCE)
 
         say("intel: replaying the engine with the lists…")
@@ -133,6 +135,15 @@ class IntelStage:
             "fraud_numbers_auprc": number_eval["auprc"],
             "fraud_numbers_precision": number_eval["precision"],
             "fraud_numbers_recall": number_eval["recall"],
+            "apps_f1": app_eval["f1"],
+            "apps_auprc": app_eval["auprc"],
+            "apps_precision": app_eval["precision"],
+            "apps_recall": app_eval["recall"],
+            "urls_f1": url_eval["f1"],
+            "urls_auprc": url_eval["auprc"],
+            "urls_precision": url_eval["precision"],
+            "urls_recall": url_eval["recall"],
+            "url_links_f1": url_eval["url_f1"],
             "gangs_pairwise_f1": linked["f1"],
             "gangs_pairwise_precision": linked["precision"],
             "gangs_pairwise_recall": linked["recall"],
@@ -142,10 +153,14 @@ class IntelStage:
             "models": {
                 "mules": mule_model.trained_on.get("source"),
                 "numbers": number_model.trained_on.get("source"),
+                "apps": app_model.trained_on.get("source"),
+                "urls": url_model.trained_on.get("source"),
             },
             "cut_day": (cut - start) // DAY_MS,
             "listed_accounts": int(np.count_nonzero(pc.equal(listed["kind"], "account"))),
             "listed_numbers": int(np.count_nonzero(pc.equal(listed["kind"], "number"))),
+            "listed_apps": int(np.count_nonzero(pc.equal(listed["kind"], apps.LIST_KIND))),
+            "listed_domains": int(np.count_nonzero(pc.equal(listed["kind"], urls.LIST_KIND))),
             "engine_confidence": ENGINE_CONFIDENCE,
             "engine_listed_accounts": len(view.accounts.values),
             "engine_listed_numbers": len(view.numbers.values),
@@ -164,13 +179,16 @@ class IntelStage:
                 "fraud numbers: F1 / AUPRC",
                 f"{number_eval['f1']:.3f} / {number_eval['auprc']:.3f}",
             ),
+            ("malicious apps: F1 / AUPRC", f"{app_eval['f1']:.3f} / {app_eval['auprc']:.3f}"),
+            ("fraud domains: F1 / AUPRC", f"{url_eval['f1']:.3f} / {url_eval['auprc']:.3f}"),
             (
                 "gangs behind the reported cases (pairwise F1)",
                 f"{count(found.gangs.num_rows)} ({_f1(linked['f1'])})",
             ),
             (
-                f"listed from day {summary['cut_day']} (accounts, numbers)",
-                f"{count(summary['listed_accounts'])}, {count(summary['listed_numbers'])}",
+                f"listed from day {summary['cut_day']} (accounts, numbers, apps, domains)",
+                ", ".join(count(summary[f"listed_{k}"])
+                          for k in ("accounts", "numbers", "apps", "domains")),
             ),
             *[
                 (f"{rule} fired (on fraud)", f"{count(v.get('fired') or 0)} "
@@ -188,6 +206,8 @@ class IntelStage:
                 [
                     ("mule accounts", float(mule_eval["f1"]), f"{mule_eval['f1']:.3f}"),
                     ("fraud numbers", float(number_eval["f1"]), f"{number_eval['f1']:.3f}"),
+                    ("malicious apps", float(app_eval["f1"]), f"{app_eval['f1']:.3f}"),
+                    ("fraud domains", float(url_eval["f1"]), f"{url_eval['f1']:.3f}"),
                 ],
             )
         ]
@@ -204,7 +224,11 @@ class IntelStage:
                 )
             )
         return StageResult(
-            "Intelligence: mules, fraud numbers, gangs", summary, rows, bars=bars, figures=figures
+            "Intelligence: mules, fraud numbers, apps, domains, gangs",
+            summary,
+            rows,
+            bars=bars,
+            figures=figures,
         )
 
 
