@@ -100,7 +100,9 @@ def test_explain_names_the_ngrams_that_weighed_most(model: TextModel) -> None:
     assert said["label"] == str(FraudType.POLICE)
     assert 0.0 < said["probability"] <= 1.0
     grams = [g["ngram"] for g in said["top_ngrams"]]
-    assert grams and all(g in normalize_text("您涉嫌洗钱请将资金转入安全账户配合调查") for g in grams)
+    assert grams and all(
+        g in normalize_text("您涉嫌洗钱请将资金转入安全账户配合调查") for g in grams
+    )
 
 
 def test_a_saved_model_loads_with_the_same_predictions(model: TextModel, tmp_path: Path) -> None:
@@ -155,7 +157,9 @@ def test_text_train_eval_classify_on_files(tmp_path: Path) -> None:
     report = json.loads(evaluated.stdout)
     assert {"macro_f1", "accuracy", "per_class", "confusion", "binary"} <= set(report)
     assert report["macro_f1"] > 0.8
-    one = runner.invoke(app, ["text", "classify", "--model", str(out), "安全账户 配合调查 涉嫌洗钱"])
+    one = runner.invoke(
+        app, ["text", "classify", "--model", str(out), "安全账户 配合调查 涉嫌洗钱"]
+    )
     assert one.exit_code == 0, one.output
     assert json.loads(one.stdout)["label"] != NORMAL
     scored = tmp_path / "scored.csv"
@@ -184,7 +188,11 @@ def test_a_missing_column_is_one_line_naming_it(tmp_path: Path) -> None:
 def test_import_teleantifraud_joins_turns_in_order(tmp_path: Path) -> None:
     folder = tmp_path / "taf"
     folder.mkdir()
-    fraud = {"left": ["您好，这里是客服", "请提供验证码"], "right": ["什么事？"], "fraud_type": "客服诈骗"}
+    fraud = {
+        "left": ["您好，这里是客服", "请提供验证码"],
+        "right": ["什么事？"],
+        "fraud_type": "客服诈骗",
+    }
     normal = {"left": ["欢迎订餐"], "right": ["来一份面"], "fraud_type": "订餐服务"}
     (folder / "fraud_dialogues-1.jsonl").write_text(
         json.dumps(fraud, ensure_ascii=False) + "\nnot json\n", encoding="utf-8"

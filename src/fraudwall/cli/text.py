@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import numpy as np
 import pyarrow as pa
@@ -25,6 +25,9 @@ from fraudwall.cli.boundary import reported_as
 from fraudwall.cli.console import print_figures, print_paths, progress_bar
 from fraudwall.common import check_output_file
 from fraudwall.errors import InputError
+
+if TYPE_CHECKING:  # the library is imported by the commands that run it: --help stays quick
+    from fraudwall.intel.text import LabelledTexts, TextModel
 
 text_app = typer.Typer(
     no_args_is_help=True,
@@ -50,7 +53,9 @@ def _rejected_file(path: Path) -> Path:
     return path.with_name(path.name + ".rejected.csv")
 
 
-def _read(data: list[Path], text_column: str, label_column: str, console: Console):  # type: ignore[no-untyped-def]
+def _read(
+    data: list[Path], text_column: str, label_column: str, console: Console
+) -> LabelledTexts:
     """The labelled texts of every file, one after the other; rejected rows with their file."""
     from fraudwall.intel.text import LabelledTexts, read_labelled_texts
 
@@ -87,6 +92,10 @@ def train_cmd(
     label_column: LabelColumnOpt = "label",
     l2: Annotated[float, typer.Option("--l2", help="The L2 penalty.", min=0.0)] = 1e-5,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the calibration split.")] = 0,
+    about: Annotated[
+        str | None,
+        typer.Option("--about", help="What the data is, kept in the model (default: the files)."),
+    ] = None,
 ) -> None:
     """Train a classifier on a labelled file; rows without text or label go to
     OUT.rejected.csv with the reason. Exits 1 if rows were rejected (the model is written
@@ -102,7 +111,7 @@ def train_cmd(
     with progress_bar(console, "text train") as update:
         model = train(
             got.texts, got.labels, l2=l2, seed=seed, progress=update,
-            info={"trained_on": ", ".join(p.name for p in data)},
+            info={"trained_on": about or ", ".join(p.name for p in data)},
         )  # fmt: skip
         model.save(out)
     rejected = _rejected_file(out)
@@ -126,7 +135,7 @@ def train_cmd(
         raise typer.Exit(1)
 
 
-def _model(path: Path | None):  # type: ignore[no-untyped-def]
+def _model(path: Path | None) -> TextModel:
     from fraudwall.intel.text import TextModel, default_model
 
     if path is None:
@@ -198,7 +207,7 @@ def classify_cmd(
     with progress_bar(console, "text classify") as update:
         for lo in range(0, len(present), step):
             rows = present[lo : lo + step]
-            p = m.predict_proba([texts[i] for i in rows])
+            p = m.predict_proba([texts[i] or "" for i in rows])
             best = p.argmax(axis=1)
             normal = m.labels.index("normal") if "normal" in m.labels else None
             for j, i in enumerate(rows):
