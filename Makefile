@@ -32,7 +32,7 @@ model: $(STAMP)
 # The shipped fraud-text model: the SMS and victims' narratives of the training world (seed
 # 11) and, Apache-2.0, the TeleAntiFraud dialogues (each whole, and each caller's first turn
 # alone) with their fraud types mapped to fraudwall's. The data itself is never committed.
-TELEANTIFRAUD ?= ../shared/data/teleantifraud
+TELEANTIFRAUD ?= $(firstword $(wildcard ../shared/data/teleantifraud ../../shared/data/teleantifraud) ../shared/data/teleantifraud)
 text-model: $(STAMP)
 	test -d out/train-world || $(BIN)/fraudwall simulate --people 20000 --days 30 --seed 11 --fraud-rate 200 --out out/train-world
 	mkdir -p out/text

@@ -78,7 +78,7 @@ def _labelled(seed: int, per_class: int = 80) -> tuple[list[str], list[str]]:
 @pytest.fixture(scope="module")
 def model() -> TextModel:
     texts, labels = _labelled(1)
-    return train(texts, labels, bits=16)
+    return train(texts, labels, bits=16, lexicon=True)  # the cue groups too, to test them
 
 
 def test_a_model_tells_fraud_types_from_normal_texts_it_has_not_seen(model: TextModel) -> None:
@@ -100,9 +100,10 @@ def test_explain_names_the_ngrams_that_weighed_most(model: TextModel) -> None:
     assert said["label"] == str(FraudType.POLICE)
     assert 0.0 < said["probability"] <= 1.0
     grams = [g["ngram"] for g in said["top_ngrams"]]
-    assert grams and all(
-        g in normalize_text("您涉嫌洗钱请将资金转入安全账户配合调查") for g in grams
-    )
+    ngrams = [g for g in grams if not g.startswith("<cue:")]
+    normal = normalize_text("您涉嫌洗钱请将资金转入安全账户配合调查")
+    assert ngrams and all(g in normal for g in ngrams)
+    assert "<cue:fake_police>" in grams  # the lexicon's cue group, a feature of the model
 
 
 def test_a_saved_model_loads_with_the_same_predictions(model: TextModel, tmp_path: Path) -> None:

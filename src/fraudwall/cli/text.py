@@ -53,9 +53,7 @@ def _rejected_file(path: Path) -> Path:
     return path.with_name(path.name + ".rejected.csv")
 
 
-def _read(
-    data: list[Path], text_column: str, label_column: str, console: Console
-) -> LabelledTexts:
+def _read(data: list[Path], text_column: str, label_column: str, console: Console) -> LabelledTexts:
     """The labelled texts of every file, one after the other; rejected rows with their file."""
     from fraudwall.intel.text import LabelledTexts, read_labelled_texts
 
@@ -92,6 +90,13 @@ def train_cmd(
     label_column: LabelColumnOpt = "label",
     l2: Annotated[float, typer.Option("--l2", help="The L2 penalty.", min=0.0)] = 1e-5,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the calibration split.")] = 0,
+    lexicon: Annotated[
+        bool,
+        typer.Option(
+            "--lexicon/--no-lexicon",
+            help="Also the lexicon's cue groups as features (slower; see the library).",
+        ),
+    ] = False,
     about: Annotated[
         str | None,
         typer.Option("--about", help="What the data is, kept in the model (default: the files)."),
@@ -110,7 +115,7 @@ def train_cmd(
     t0 = time.perf_counter()
     with progress_bar(console, "text train") as update:
         model = train(
-            got.texts, got.labels, l2=l2, seed=seed, progress=update,
+            got.texts, got.labels, l2=l2, seed=seed, lexicon=lexicon, progress=update,
             info={"trained_on": about or ", ".join(p.name for p in data)},
         )  # fmt: skip
         model.save(out)

@@ -35,6 +35,9 @@ REJECTED_SCHEMA: Final = pa.schema(
 )
 
 
+_PARSE = pacsv.ParseOptions(newlines_in_values=True)  # transcripts hold line breaks
+
+
 @dataclass(frozen=True)
 class LabelledTexts:
     texts: list[str]
@@ -55,6 +58,7 @@ def read_table(path: Path, option: str = "--data") -> pa.Table:
         table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(block_size=1 << 24),
+            parse_options=_PARSE,
             convert_options=pacsv.ConvertOptions(
                 column_types=_all_strings(path), strings_can_be_null=True
             ),
@@ -68,7 +72,9 @@ def read_table(path: Path, option: str = "--data") -> pa.Table:
 
 def _all_strings(path: Path) -> dict[str, pa.DataType]:
     """Every column of a CSV file read as text (labels like 0/1 stay labels)."""
-    first = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=1 << 20))
+    first = pacsv.open_csv(
+        path, read_options=pacsv.ReadOptions(block_size=1 << 20), parse_options=_PARSE
+    )
     return {name: pa.string() for name in first.schema.names}
 
 
