@@ -8,6 +8,10 @@ TF-IDF (character 1-3-grams) + LinearSVC, in the same run, on one core.
 (b) Speed: texts classified per second on SMS-length texts (simulated SMS of every fraud
     type and every ordinary kind, seed `SMS_SEED`), and the training time on 100k of them,
     for both.
+(c) Another shape: the models of (b), trained on simulated SMS only, on the TeleAntiFraud
+    callers' first turns (SMS-like, written by others) and whole dialogues: binary F1 of
+    fraud (P(normal) < 0.5; the peer: its predicted class) — with and without the lexicon's
+    cue groups as features.
 
 Skipped (not failed) when ../shared/data is absent: (b) needs no data but is run with (a)
 so the figures come from one run. `python -m bench.text` or `python -m bench text`.
@@ -144,7 +148,30 @@ def _teleantifraud(folder: Path) -> dict[str, Any]:
     }
 
 
-def _speed() -> dict[str, Any]:
+def _binary_f1(truth: list[str], predicted: list[str]) -> dict[str, float]:
+    fraud = classification_report(_binary(truth), _binary(predicted))["per_class"]["fraud"]
+    return {k: fraud[k] for k in ("precision", "recall", "f1")}
+
+
+def _shape(models: dict[str, Any], peer: tuple[Any, Any], folder: Path) -> dict[str, Any]:
+    imported = import_teleantifraud(folder, openers=True).texts.to_pylist()
+    out: dict[str, Any] = {}
+    for part in ("opener", "dialogue"):
+        rows = [r for r in imported if r["part"] == part]
+        texts, truth = [r["text"] for r in rows], [r["label"] for r in rows]
+        figures = {}
+        for name, model in models.items():
+            fraud = model.fraud_probability(texts) >= 0.5
+            figures[name] = _binary_f1(truth, ["fraud" if f else NORMAL for f in fraud])
+        vectorizer, svm = peer
+        figures["peer_tfidf_linearsvc"] = _binary_f1(
+            truth, svm.predict(vectorizer.transform(texts)).tolist()
+        )
+        out[f"{part}s"] = {"texts": len(texts), **figures}
+    return out
+
+
+def _speed() -> tuple[dict[str, Any], dict[str, Any], tuple[Any, Any]]:
     texts, labels = _sms(TRAIN_SMS, SMS_SEED)
     speed_texts, _ = _sms(SPEED_SMS, SMS_SEED + 1)
     t0 = time.perf_counter()
@@ -154,23 +181,33 @@ def _speed() -> dict[str, Any]:
     t0 = time.perf_counter()
     model.predict_proba(speed_texts)
     ours_s = time.perf_counter() - t0
+    with_cues = train(texts, labels, lexicon=True)
+    t0 = time.perf_counter()
+    with_cues.predict_proba(speed_texts)
+    cues_s = time.perf_counter() - t0
     vectorizer, svm, peer_train_s = _peer_fit(texts, labels)
     t0 = time.perf_counter()
     svm.decision_function(vectorizer.transform(speed_texts))
     peer_s = time.perf_counter() - t0
     chars = float(np.mean([len(t) for t in speed_texts]))
     ours_rate, peer_rate = SPEED_SMS / ours_s, SPEED_SMS / peer_s
-    return {
-        "texts": SPEED_SMS,
-        "mean_chars": round(chars, 1),
-        "fraudwall_texts_per_s": round(ours_rate),
-        "peer_texts_per_s": round(peer_rate),
-        "speed_ratio": round(ours_rate / peer_rate, 2),
-        "train_texts": TRAIN_SMS,
-        "fraudwall_train_s": round(train_s, 1),
-        "peer_train_s": round(peer_train_s, 1),
-        "train_ratio": round(peer_train_s / train_s, 2),
-    }
+    models = {"fraudwall": model, "fraudwall_with_cues": with_cues}
+    return (
+        {
+            "texts": SPEED_SMS,
+            "mean_chars": round(chars, 1),
+            "fraudwall_texts_per_s": round(ours_rate),
+            "fraudwall_with_cues_texts_per_s": round(SPEED_SMS / cues_s),
+            "peer_texts_per_s": round(peer_rate),
+            "speed_ratio": round(ours_rate / peer_rate, 2),
+            "train_texts": TRAIN_SMS,
+            "fraudwall_train_s": round(train_s, 1),
+            "peer_train_s": round(peer_train_s, 1),
+            "train_ratio": round(peer_train_s / train_s, 2),
+        },
+        models,
+        (vectorizer, svm),
+    )
 
 
 def run() -> dict[str, Any]:
@@ -187,17 +224,23 @@ def run() -> dict[str, Any]:
         t0 = time.perf_counter()
         dialogues = _teleantifraud(folder)
         print(f"teleantifraud done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
-        speed = _speed()
+        speed, models, peer = _speed()
+        shape = _shape(models, peer, folder)
     ours, theirs = dialogues["fraudwall"], dialogues["peer_tfidf_linearsvc"]
     return {
         "data_set": DATA_SET,
         "teleantifraud": dialogues,
         "sms_speed": speed,
+        "sim_sms_to_teleantifraud": shape,
         "summary": {
             "macro_f1_types": [ours["macro_f1_types"], theirs["macro_f1_types"]],
             "macro_f1_binary": [ours["macro_f1_binary"], theirs["macro_f1_binary"]],
             "texts_per_s": [speed["fraudwall_texts_per_s"], speed["peer_texts_per_s"]],
             "train_100k_s": [speed["fraudwall_train_s"], speed["peer_train_s"]],
+            "openers_f1": [
+                shape["openers"]["fraudwall"]["f1"],
+                shape["openers"]["peer_tfidf_linearsvc"]["f1"],
+            ],
             "order": "fraudwall, peer",
         },
     }

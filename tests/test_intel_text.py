@@ -137,6 +137,7 @@ def _write(path: Path, texts: list[str | None], labels: list[str | None]) -> Pat
 
 def test_text_train_eval_classify_on_files(tmp_path: Path) -> None:
     texts, labels = _labelled(4, per_class=40)
+    texts, labels = [*texts, "你好\n明天见"], [*labels, NORMAL]  # a line break in a value
     data = _write(tmp_path / "train.csv", [*texts, "", None, "好的"], [*labels, NORMAL, "x", None])
     out = tmp_path / "m.npz"
     args = ["text", "train", "--data", str(data), "--text-column", "body"]
