@@ -12,6 +12,8 @@ TF-IDF (character 1-3-grams) + LinearSVC, in the same run, on one core.
     callers' first turns (SMS-like, written by others) and whole dialogues: binary F1 of
     fraud (P(normal) < 0.5; the peer: its predicted class) — with and without the lexicon's
     cue groups as features.
+(d) The shipped default model (`make text-model`) and the engine's lexicon on sixty
+    messages written here of yet other shapes (`bench/_text_handset.py`): a smoke check.
 
 Skipped (not failed) when ../shared/data is absent: (b) needs no data but is run with (a)
 so the figures come from one run. `python -m bench.text` or `python -m bench text`.
@@ -210,6 +212,22 @@ def _speed() -> tuple[dict[str, Any], dict[str, Any], tuple[Any, Any]]:
     )
 
 
+def _handset() -> dict[str, Any]:
+    from bench._text_handset import FRAUD, NORMALS
+    from fraudwall.common.lexicon import sms_text_score
+    from fraudwall.intel.text import default_model
+
+    truth = ["fraud"] * len(FRAUD) + [NORMAL] * len(NORMALS)
+    texts = FRAUD + NORMALS
+    out: dict[str, Any] = {"texts": len(texts)}
+    for name, scores in (
+        ("default_model", default_model().fraud_probability(texts)),
+        ("lexicon", sms_text_score(texts)),
+    ):
+        out[name] = _binary_f1(truth, ["fraud" if s >= 0.5 else NORMAL for s in scores])
+    return out
+
+
 def run() -> dict[str, Any]:
     from threadpoolctl import threadpool_limits
 
@@ -226,12 +244,14 @@ def run() -> dict[str, Any]:
         print(f"teleantifraud done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         speed, models, peer = _speed()
         shape = _shape(models, peer, folder)
+    handset = _handset()
     ours, theirs = dialogues["fraudwall"], dialogues["peer_tfidf_linearsvc"]
     return {
         "data_set": DATA_SET,
         "teleantifraud": dialogues,
         "sms_speed": speed,
         "sim_sms_to_teleantifraud": shape,
+        "handwritten_60": handset,
         "summary": {
             "macro_f1_types": [ours["macro_f1_types"], theirs["macro_f1_types"]],
             "macro_f1_binary": [ours["macro_f1_binary"], theirs["macro_f1_binary"]],

@@ -88,7 +88,7 @@ def train_cmd(
     out: Annotated[Path, typer.Option("--out", help="The model file to write (.npz).")],
     text_column: TextColumnOpt = "text",
     label_column: LabelColumnOpt = "label",
-    l2: Annotated[float, typer.Option("--l2", help="The L2 penalty.", min=0.0)] = 1e-5,
+    l2: Annotated[float, typer.Option("--l2", help="The L2 penalty.", min=0.0)] = 3e-5,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the calibration split.")] = 0,
     lexicon: Annotated[
         bool,

@@ -330,7 +330,7 @@ def train(
     labels: Sequence[str],
     *,
     bits: int = DEFAULT_BITS,
-    l2: float = 1e-5,
+    l2: float = 3e-5,
     max_iter: int = 60,
     calibration_fraction: float = 0.1,
     seed: int = 0,
