@@ -371,8 +371,8 @@ def train(
         (x_fit.data, remap[x_fit.indices], x_fit.indptr), shape=(x_fit.shape[0], len(cols))
     )
     normal = classes.index(NORMAL) if NORMAL in classes else None
-    counts = np.bincount(y_all[fit_rows], minlength=len(classes))
-    w_class = class_weights(counts, normal, normal_share)
+    fit_counts = np.bincount(y_all[fit_rows], minlength=len(classes))
+    w_class = class_weights(fit_counts, normal, normal_share)
     fitted, bias = _fit(x_small, cues[fit_rows], y_all[fit_rows], w_class, l2, max_iter, progress)
     weights = np.zeros(((1 << bits) + len(groups), len(classes)), np.float32)
     weights[cols] = fitted[: len(cols)]
@@ -381,10 +381,9 @@ def train(
     cal_texts = [texts[i] for i in cal_rows]
     cal_logits = raw.logits(cal_texts) if len(cal_rows) else np.zeros((0, len(classes)))
     temperature = _temperature(cal_logits, y_all[cal_rows])
-    counts = {c: int(n) for c, n in zip(classes, np.bincount(y_all), strict=True)}
     meta = {
         "texts": len(texts),
-        "classes": counts,
+        "classes": {c: int(n) for c, n in zip(classes, np.bincount(y_all), strict=True)},
         "l2": l2,
         "lexicon": lexicon,
         "held_out_for_calibration": len(cal_rows),
