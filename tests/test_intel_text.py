@@ -212,3 +212,17 @@ def test_import_teleantifraud_joins_turns_in_order(tmp_path: Path) -> None:
     ]
     rejected = pacsv.read_csv(out.with_name("taf.csv.rejected.csv")).to_pylist()
     assert rejected[0]["line"] == 2 and rejected[0]["reason"].startswith("not JSON")
+
+
+def test_a_file_that_is_no_model_is_refused_in_one_line(tmp_path: Path) -> None:
+    bogus = tmp_path / "m.npz"
+    bogus.write_bytes(b"not a model")
+    result = runner.invoke(app, ["text", "classify", "--model", str(bogus), "刷单返利"])
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())  # the console wraps long lines
+    assert "not a fraudwall text model" in said and "Traceback" not in said
+    data = _write(tmp_path / "d.csv", ["刷单返利", "明天见"], ["rebate", NORMAL])
+    kept = runner.invoke(app, ["text", "train", "--data", str(data), "--text-column", "body",
+                               "--label-column", "kind", "--out", str(bogus)])  # fmt: skip
+    assert kept.exit_code == 2 and "left alone" in " ".join(kept.output.split())
+    assert bogus.read_bytes() == b"not a model"

@@ -46,7 +46,14 @@ ModelOpt = Annotated[Path, typer.Option("--model", help="A model file from `text
 
 
 def _is_model(path: Path) -> bool:
-    return path.suffix == ".npz"
+    """Whether `path` holds a text model (one `--out` may replace)."""
+    from fraudwall.intel.text import TextModel
+
+    try:
+        TextModel.load(path)
+    except (InputError, OSError):
+        return False
+    return True
 
 
 def _rejected_file(path: Path) -> Path:

@@ -5,9 +5,10 @@ ship; character 1-3-grams hold the words of the scripts (刷单, 安全账户, �
 robust to the odd character swapped. Why hashing: no vocabulary to build or ship, the same
 columns for any text; collisions cost little at 2^18 buckets.
 
-A row is L2-normalised over its n-gram occurrences (every occurrence weighs
-``1/sqrt(count)``), so a 40-character SMS and a 2,000-character call transcript lie on one
-scale. All of it is numpy over the batch's code points: no Python per text or per n-gram.
+A row is about L2-normalised: each n-gram occurrence weighs ``1/sqrt(n)``, n the text's
+number of n-grams (unit length when no n-gram repeats), so a 40-character SMS and a
+2,000-character call transcript lie on one scale. All of it is numpy over the batch's code
+points: no Python per text or per n-gram.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import scipy.sparse as sp
 
 from fraudwall.intel.text.normalize import SEPARATOR, normal_codes
 
-__all__ = ["DEFAULT_BITS", "MAX_ORDER", "hash_ngrams", "ngram_matrix", "ngrams_of"]
+__all__ = ["DEFAULT_BITS", "MAX_ORDER", "ngram_matrix", "ngrams_of"]
 
 DEFAULT_BITS = 18
 MAX_ORDER = 3
@@ -49,16 +50,6 @@ def _hashes(codes: np.ndarray, bits: int, max_order: int) -> tuple[np.ndarray, n
     return buckets, valid
 
 
-def hash_ngrams(
-    codes: np.ndarray, bits: int, max_order: int = MAX_ORDER
-) -> tuple[np.ndarray, np.ndarray]:
-    """(bucket, start) of every n-gram (n = 1..max_order) of `codes` that does not cross a
-    separator, ordered by start then order: the n-grams of one text are contiguous."""
-    buckets, valid = _hashes(codes, bits, max_order)
-    start = np.broadcast_to(np.arange(len(codes))[:, None], valid.shape)[valid]
-    return buckets[valid], start
-
-
 def _rows(texts: Sequence[str], bits: int) -> tuple[np.ndarray, np.ndarray]:
     """(bucket of every n-gram, row pointer per text)."""
     codes = normal_codes(texts)
@@ -81,23 +72,19 @@ def ngram_matrix(texts: Sequence[str], bits: int = DEFAULT_BITS) -> sp.csr_matri
     norm = np.zeros(len(counts), np.float32)
     np.divide(1.0, np.sqrt(counts, dtype=np.float32), out=norm, where=counts > 0)
     data = np.repeat(norm, counts)
-    indices = buckets.astype(np.int32)
-    return sp.csr_matrix((data, indices, indptr.astype(np.int32)), shape=(len(texts), 1 << bits))
+    index = np.int32 if indptr[-1] < np.iinfo(np.int32).max else np.int64
+    return sp.csr_matrix(
+        (data, buckets.astype(index), indptr.astype(index)), shape=(len(texts), 1 << bits)
+    )
 
 
 def ngrams_of(text: str, bits: int = DEFAULT_BITS) -> list[tuple[str, int]]:
     """(n-gram of the normal form, its bucket) for one text: for explanations."""
     codes = normal_codes([text])
-    joined = codes.tobytes().decode("utf-32-le")
-    buckets, start = hash_ngrams(codes, bits)
-    out = []
-    order = np.zeros(len(start), np.int64)
-    # n-grams are listed per start in order 1, 2, 3 (those that fit)
-    if len(start):
-        first = np.r_[True, start[1:] != start[:-1]]
-        idx = np.arange(len(start))
-        group_start = np.maximum.accumulate(np.where(first, idx, 0))
-        order = idx - group_start + 1
-    for s, n, b in zip(start.tolist(), order.tolist(), buckets.tolist(), strict=True):
-        out.append((joined[s : s + n], int(b)))
-    return out
+    normal = codes.tobytes().decode("utf-32-le")
+    buckets, valid = _hashes(codes, bits, MAX_ORDER)
+    starts, orders = np.nonzero(valid)  # row-major: the order of buckets[valid]
+    return [
+        (normal[s : s + n + 1], int(b))
+        for s, n, b in zip(starts.tolist(), orders.tolist(), buckets[valid].tolist(), strict=True)
+    ]

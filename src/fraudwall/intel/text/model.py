@@ -26,9 +26,11 @@ import numpy as np
 import scipy.optimize as opt
 import scipy.sparse as sp
 
+from fraudwall.common.files import write_file_atomically
 from fraudwall.common.lexicon import CUE_GROUPS, cue_group_weights
 from fraudwall.errors import InputError
 from fraudwall.intel.text.features import DEFAULT_BITS, ngram_matrix, ngrams_of
+from fraudwall.intel.text.normalize import LONG_NUMBER_TOKEN, NUMBER_TOKEN, URL_TOKEN
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -175,7 +177,7 @@ class TextModel:
             bias=self.bias.astype(np.float64),
         )
         path = Path(path)
-        path.write_bytes(buf.getvalue())
+        write_file_atomically(path, buf.getvalue())
         return path
 
     @classmethod
@@ -192,12 +194,18 @@ class TextModel:
             raise InputError(str(path), "not a fraudwall text model (.npz)") from None
         if meta.get("format") != FORMAT:
             raise InputError(str(path), f"not a {FORMAT} file (format {meta.get('format')!r})")
-        labels, bits = tuple(meta["labels"]), int(meta["bits"])
-        groups = tuple(meta.get("cue_groups", ()))
-        weights = np.zeros(((1 << bits) + len(groups), len(labels)), np.float32)
-        weights[rows] = values
+        try:
+            labels, bits = tuple(meta["labels"]), int(meta["bits"])
+            groups = tuple(meta.get("cue_groups", ()))
+            weights = np.zeros(((1 << bits) + len(groups), len(labels)), np.float32)
+            weights[rows] = values
+            if bias.shape != (len(labels),) or not 8 <= bits <= 24:
+                raise ValueError("shapes")
+            temperature = float(meta["temperature"])
+        except (KeyError, ValueError, IndexError, TypeError):
+            raise InputError(str(path), "a damaged fraudwall text model") from None
         info = meta.get("info", {})
-        return cls(labels, weights, bias, float(meta["temperature"]), bits, info, groups)
+        return cls(labels, weights, bias, temperature, bits, info, groups)
 
 
 def _cue_features(texts: Sequence[str], groups: tuple[str, ...]) -> np.ndarray:
@@ -216,8 +224,7 @@ def _cue_features(texts: Sequence[str], groups: tuple[str, ...]) -> np.ndarray:
 
 
 def _readable(gram: str) -> str:
-    from fraudwall.intel.text.normalize import LONG_NUMBER_TOKEN, NUMBER_TOKEN, URL_TOKEN
-
+    """An n-gram as a person reads it: the tokens named."""
     return (
         gram.replace(URL_TOKEN, "<url>")
         .replace(LONG_NUMBER_TOKEN, "<phone>")
