@@ -141,7 +141,7 @@ class TextModel:
             for group, w in zip(self.cue_groups, push.tolist(), strict=True):
                 if w:
                     weight[f"<cue:{group}>"] = w
-        ranked = sorted(weight.items(), key=lambda kv: -kv[1])[:top]
+        ranked = _readable_top(weight, top)
         return {
             "label": self.labels[k],
             "probability": round(float(proba[k]), 4),
@@ -221,6 +221,19 @@ def _cue_features(texts: Sequence[str], groups: tuple[str, ...]) -> np.ndarray:
         if g in CUE_GROUPS:
             out[:, j] = found[:, CUE_GROUPS.index(g)]
     return out
+
+
+def _readable_top(weight: dict[str, float], top: int) -> list[tuple[str, float]]:
+    """The `top` n-grams of most positive weight, a piece of a longer one shown by it
+    (刷单 rather than 刷 and 单 beside it), in order of weight."""
+    chosen: list[tuple[str, float]] = []
+    for gram, w in sorted(weight.items(), key=lambda kv: -kv[1]):
+        if w <= 0 or len(chosen) >= top:
+            break
+        if any(gram in c for c, _ in chosen):
+            continue
+        chosen = [(c, cw) for c, cw in chosen if c not in gram] + [(gram, w)]
+    return sorted(chosen, key=lambda kv: -kv[1])
 
 
 def _readable(gram: str) -> str:
