@@ -19,11 +19,13 @@ from fraudwall.intel.text import (
     evaluate,
     normalize_text,
     normalize_texts,
+    score_texts,
     stratified_split,
     train,
 )
 from fraudwall.intel.text.normalize import LONG_NUMBER_TOKEN, NUMBER_TOKEN, URL_TOKEN
 from fraudwall.model import FraudType
+from fraudwall.sim import World, write_world
 from fraudwall.sim.texts import fraud_sms, normal_sms
 
 runner = CliRunner()
@@ -226,3 +228,26 @@ def test_a_file_that_is_no_model_is_refused_in_one_line(tmp_path: Path) -> None:
                                "--label-column", "kind", "--out", str(bogus)])  # fmt: skip
     assert kept.exit_code == 2 and "left alone" in " ".join(kept.output.split())
     assert bogus.read_bytes() == b"not a model"
+
+
+def test_export_labels_a_worlds_sms_by_its_truth(default_world: World, tmp_path: Path) -> None:
+    folder = write_world(default_world, tmp_path / "world")
+    out = tmp_path / "texts.csv"
+    result = runner.invoke(app, ["text", "export", str(folder), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = pacsv.read_csv(out, parse_options=pacsv.ParseOptions(newlines_in_values=True))
+    labels = set(rows["label"].to_pylist())
+    assert NORMAL in labels and labels - {NORMAL} <= {str(t) for t in FraudType}
+    assert len(labels) > 3
+    pairs = list(zip(rows["text"].to_pylist(), rows["label"].to_pylist(), strict=True))
+    assert len(pairs) == len(set(pairs))  # each distinct (text, label) once
+    binary = rows["binary"].to_pylist()
+    assert all((b == NORMAL) == (lab == NORMAL) for b, (_, lab) in zip(binary, pairs, strict=True))
+
+
+def test_the_shipped_model_scores_fraud_above_ordinary_texts() -> None:
+    scores = score_texts(
+        ["您的贷款审核已通过，需先缴纳解冻费才能放款", "妈，我今晚加班不回来吃饭了"]
+    )
+    assert scores.shape == (2,) and scores.min() >= 0.0 and scores.max() <= 1.0
+    assert scores[0] > 0.5 > scores[1]
