@@ -1,4 +1,5 @@
-"""Cues matched one at a time find exactly what the trees of unions find (textscore)."""
+"""Cues matched one at a time find exactly what the trees of unions find (the lexicon of
+`fraudwall.common.lexicon`, the engine's `textscore`)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pyarrow.compute as pc
 import pytest
 from test_textscore import FRAUD, LEGIT
 
-from fraudwall.engine import textscore
+from fraudwall.common import lexicon as textscore
 from fraudwall.sim import World
 
 

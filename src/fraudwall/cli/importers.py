@@ -17,8 +17,9 @@ from rich.markup import escape
 
 from fraudwall.cli.boundary import reported_as
 from fraudwall.cli.console import print_counts, print_paths, progress_bar
+from fraudwall.common import check_output_file
 from fraudwall.errors import InputError
-from fraudwall.intel.importers import AMLSIM_START_TS, import_amlsim
+from fraudwall.intel.importers import AMLSIM_START_TS, import_amlsim, import_teleantifraud
 from fraudwall.model import BY_TABLE, LOCAL_OFFSET_MS, empty_table
 from fraudwall.sim import WORLD_TABLES, World, check_world_folder, write_world
 
@@ -97,4 +98,54 @@ def amlsim_cmd(
     print_paths(console, [("world", path), ("rejected", path / REJECTED_FILE)])
     console.print(f"world id {world.world_id}")
     if rejected:
+        raise typer.Exit(1)
+
+
+@import_app.command("teleantifraud")
+def teleantifraud_cmd(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="The TeleAntiFraud dialogues: fraud_dialogues-*.jsonl, normal_dialogues-*.jsonl."
+        ),
+    ],
+    out: Annotated[
+        Path, typer.Option("--out", help="The CSV to write: id, text, label, binary, ...")
+    ],
+    taxonomy: Annotated[
+        str,
+        typer.Option(
+            "--taxonomy",
+            help="Labels: 'source' (the data set's fraud types) or 'fraudwall' (fraudwall's).",
+        ),
+    ] = "source",
+    openers: Annotated[
+        bool,
+        typer.Option("--openers", help="Also a row of each caller's first turn alone."),
+    ] = False,
+) -> None:
+    """Import the TeleAntiFraud dialogues as a labelled text file for `fraudwall text`: text =
+    both sides' turns in the order spoken, label = the fraud type of a fraud dialogue or
+    'normal', binary = fraud or normal.
+
+    Exits 0 when every line was taken, 1 when some were rejected (OUT.rejected.csv says
+    why), 2 when the folder cannot be imported.
+    """
+    console = Console(stderr=True)
+    if out.suffix != ".csv":
+        raise InputError("--out", f"{out}: expected a .csv file")
+    check_output_file(out, lambda p: p.suffix == ".csv", "a CSV file", "--out")
+    with reported_as(""):
+        result = import_teleantifraud(folder, taxonomy=taxonomy, openers=openers)
+    pacsv.write_csv(result.texts, out)
+    rejected = out.with_name(out.name + ".rejected.csv")
+    counts = Counter(result.texts["label"].to_pylist())
+    print_counts(console, f"TeleAntiFraud dialogues from {folder}", dict(counts.most_common()))
+    console.print(f"rejected: {result.rejected.num_rows:,} lines", highlight=False)
+    paths: list[tuple[str, object]] = [("texts", out)]
+    if result.rejected.num_rows:
+        pacsv.write_csv(result.rejected, rejected)
+        paths.append(("rejected", rejected))
+    print_paths(console, paths)
+    if result.rejected.num_rows:
         raise typer.Exit(1)

@@ -1,5 +1,7 @@
 """What several parts share, beside `model`: key hashing and dense ids, stable sorts,
-per-id columns, output folders written whole.
+per-id columns, output folders written whole; and the fraud-script lexicon of Chinese SMS
+(`fraudwall.common.lexicon`, imported by its own path: it compiles its cues on import),
+the engine's SMS score and features of the learned text classifier of intel.
 
 Neutral ground: it imports numpy, pyarrow, `fraudwall.model` and `fraudwall.errors` only,
 never another part, so every part may use it without borrowing from another part's

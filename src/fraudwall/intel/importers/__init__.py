@@ -6,5 +6,17 @@ from fraudwall.intel.importers.amlsim import (
     AmlsimImport,
     import_amlsim,
 )
+from fraudwall.intel.importers.teleantifraud import (
+    TELEANTIFRAUD_SCHEMA,
+    TeleAntiFraudImport,
+    import_teleantifraud,
+)
 
-__all__ = ["AMLSIM_START_TS", "AmlsimImport", "import_amlsim"]
+__all__ = [
+    "AMLSIM_START_TS",
+    "TELEANTIFRAUD_SCHEMA",
+    "AmlsimImport",
+    "TeleAntiFraudImport",
+    "import_amlsim",
+    "import_teleantifraud",
+]

@@ -19,6 +19,7 @@ from fraudwall.platform.routes import (
     returns,
     risk,
     statistics,
+    text,
     warnings,
 )
 
@@ -33,6 +34,7 @@ AREAS: list[APIRouter] = [
     returns.router,
     risk.router,
     intel.router,
+    text.router,
     statistics.router,
     audit.router,
 ]
