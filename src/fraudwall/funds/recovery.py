@@ -31,7 +31,14 @@ from typing import Final
 import pyarrow as pa
 
 from fraudwall.funds.audit import AuditAction, AuditTrail
-from fraudwall.funds.cases import Intake, Rejected, account_owners, case_id_for, open_cases
+from fraudwall.funds.cases import (
+    GivenGroups,
+    Intake,
+    Rejected,
+    account_owners,
+    case_id_for,
+    open_cases,
+)
 from fraudwall.funds.flowtable import FlowTables
 from fraudwall.funds.ledger import Ledger
 from fraudwall.funds.orders import STOP_PAYMENT_MS, BankRecord, Citation, OrderBook, StopTarget
@@ -203,6 +210,9 @@ class Recovery:
     audit: AuditTrail = field(default_factory=AuditTrail)
     cases: dict[str, CaseFile] = field(default_factory=dict)
     book: OrderBook | None = None
+    #: case groups found outside the funds part (a gang finder's), used instead of the
+    #: cases' own links for the cases they name
+    groups: GivenGroups | None = None
 
     def __post_init__(self) -> None:
         self.ledger = Ledger(self.tables["transfers"], self.tables["accounts"])
@@ -251,12 +261,18 @@ class Recovery:
             opened_ts=now,
             links=self.links,
             owners=self.owners,
+            groups=self.groups,
         )
         before = set(self.cases)
         self.cases = {c.case_id: c for c in intake.cases}
         self.links = intake.links
         for c in intake.cases:
             if c.case_id not in before:
+                given = self.groups
+                evidence = given.linked_by(c.case_id) if given is not None else []
+                linked = ""
+                if given is not None and evidence:
+                    linked = f" ({given.source}: {', '.join(evidence[:5])})"
                 self.audit.record(
                     c.opened_ts,
                     ACTOR,
@@ -264,10 +280,11 @@ class Recovery:
                     c.case_id,
                     f"report {c.report_id} of {c.victim_person_id}: {len(c.transfer_ids)} "
                     f"payments, {yuan(c.paid_fen)} paid, {yuan(c.loss_fen)} lost; "
-                    f"group {c.group_id}",
+                    f"group {c.group_id}{linked}",
                     group_id=c.group_id,
                     paid_fen=c.paid_fen,
                     loss_fen=c.loss_fen,
+                    **({"linked_by": evidence} if evidence else {}),
                 )
         for r in intake.rejected:
             self.audit.record(
