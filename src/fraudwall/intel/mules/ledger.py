@@ -146,14 +146,15 @@ def ledger_of(tables: Mapping[str, pa.Table], *, window_ms: int | None = None) -
     ).sort("ts")
     pairs = (
         transfers.filter(pl.col("src") != pl.col("dst"))
-        .group_by(pair=pack("src", "dst"))
+        .select(pair=pack("src", "dst"), amount="amount", ts="ts")
+        .sort("pair")  # then the group-by reads consecutive rows
+        .group_by("pair", maintain_order=True)
         .agg(
             n=pl.len(),
             amount=pl.col("amount").sum(),
             first=pl.col("ts").min(),
             last=pl.col("ts").max(),
         )
-        .sort("pair")
         .select(*unpack("pair", "src", "dst"), "n", "amount", "first", "last")
         .with_columns(pl.col("src").set_sorted())
     )
@@ -161,13 +162,14 @@ def ledger_of(tables: Mapping[str, pa.Table], *, window_ms: int | None = None) -
     if transfers.height:
         start = int(transfers["ts"].min())  # type: ignore[arg-type]
         end = int(transfers["ts"].max())  # type: ignore[arg-type]
-        times_of_day = transfers.select((pl.col("ts") % DAY_MS).n_unique()).item()
+        of_day = pl.col("ts") % DAY_MS  # more than one time of day: not day steps
+        clock = bool(transfers.select(of_day.max() != of_day.min()).item())
     else:
         start = end = 0
-        times_of_day = 0
+        clock = False
     span = max(end - start, DAY_MS)
     window = window_ms if window_ms is not None else max(DAY_MS, int(span * WINDOW_SHARE))
     return Ledger(
         transfers, pairs, pairs_in, names.select("account_id"), names, start, span, window,
-        clock=times_of_day > 1,
+        clock=clock,
     )  # fmt: skip
