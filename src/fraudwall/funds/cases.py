@@ -108,7 +108,6 @@ class Intake:
     cases: list[CaseFile] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
     links: dict[str, frozenset[str]] = field(default_factory=dict)  # case id -> link keys
-    given: GivenGroups | None = None  # the groups given to intake, if any
 
     def rejected_table(self) -> pa.Table:
         return pa.table(
@@ -474,7 +473,6 @@ def open_cases(
     group_of = group_cases(everything, found, groups)
     intake.cases = [_with_group(c, group_of[c.case_id]) for c in everything]
     intake.links = found
-    intake.given = groups
     return intake
 
 
