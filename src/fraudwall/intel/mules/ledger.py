@@ -117,10 +117,8 @@ def _dense_ids(
             "name": pl.Series(dictionary.take(pa.array(order)), dtype=pl.String),
         }
     )
-    cuts = np.cumsum(lengths)
-    return names, [
-        pl.Series(codes[cut - n : cut]) for cut, n in zip(cuts, lengths[: len(ends)], strict=False)
-    ]
+    bounds = np.cumsum([0, *lengths])  # where each of `every` lies in `codes`
+    return names, [pl.Series(codes[bounds[i] : bounds[i + 1]]) for i in range(len(ends))]
 
 
 def ledger_of(tables: Mapping[str, pa.Table], *, window_ms: int | None = None) -> Ledger:
