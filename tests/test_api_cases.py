@@ -354,3 +354,42 @@ def test_cases_stored_without_their_links_keep_their_group(service_api: Api) -> 
     assert r["opened"][0]["group_id"] == C1 and r["regrouped"] == []
     detail = api.client.get(f"/v1/case-groups/{C1}", headers=api.as_("analyst")).json()
     assert detail["shared"] == {"account:A1": [C1, C2, "CASE-R3"]}
+
+
+def test_published_gangs_group_the_cases_they_name(service_api: Api) -> None:
+    """Once gangs are published, the cases they name take their gang as group (with the
+    evidence linking them), also for a case opened later; the others keep their own links."""
+    import pyarrow as pa
+
+    from fraudwall.platform.cases import regroup_cases
+    from fraudwall.platform.intelfindings import publish_gangs
+
+    api = service_api
+    setup_world(api)  # R1 and R2 paid the same mule account: one group of their own
+    gangs = pa.table({"gang_id": ["G1", "G2"], "loss_fen": [500_000, 300_000]})
+    members = pa.table({"gang_id": ["G1"], "entity_kind": ["device"], "entity_id": ["D9"]})
+    found = pa.table(
+        {
+            "gang_id": ["G1", "G2", "G1"],
+            "case_id": ["R1", "R2", "R3"],
+            "evidence": [{"shared": ["device:D9"]}, {"payees": ["account:A1"]},
+                         {"shared": ["device:D9"]}],
+        }
+    )  # fmt: skip
+    with api.service.db.writing() as conn:
+        publish_gangs(conn, gangs, members, found, T0)
+        moved = regroup_cases(conn)
+    assert sorted((c.case_id, c.group_id, was) for c, was in moved) == [
+        (C1, "G1", C1),
+        (C2, "G2", C1),
+    ]
+    groups = api.client.get("/v1/case-groups", headers=api.as_("analyst")).json()
+    assert [(g["group_id"], g["case_ids"]) for g in groups] == [("G1", [C1]), ("G2", [C2])]
+    detail = api.client.get("/v1/case-groups/G1", headers=api.as_("analyst")).json()
+    assert detail["shared"] == {"device:D9": [C1]} and detail["linked_by"] == ["device"]
+    ingest(api, [transfer("T5", T0 - 3 * H, "V3", "A1", 100_000, "B01")])
+    api.client.post("/v1/reports", headers=api.as_("analyst"), json=report("R3", "P3", ["T5"], 1))
+    r = api.client.post("/v1/cases", headers=api.as_("analyst"), json={}).json()
+    assert r["opened"][0]["group_id"] == "G1"
+    detail = api.client.get("/v1/case-groups/G1", headers=api.as_("analyst")).json()
+    assert detail["shared"] == {"device:D9": [C1, "CASE-R3"]}

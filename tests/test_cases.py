@@ -12,9 +12,12 @@ from funds_world import T0, H, account, call, phone, report, table, transfer
 from fraudwall.funds import (
     AuditEntry,
     CaseStore,
+    GivenGroups,
+    Recovery,
     StatedPayment,
     account_owners,
     case_id_for,
+    group_evidence,
     open_cases,
     store_url,
 )
@@ -232,3 +235,63 @@ def test_reports_taken_one_at_a_time_group_as_all_at_once(world: dict[str, pa.Ta
         step = open_cases([r], world, existing=cases, links=links, owners=owners)
         cases, links = step.cases, step.links
     assert cases == at_once.cases and links == at_once.links
+
+
+def test_given_groups_decide_the_groups_of_the_cases_they_name(
+    world: dict[str, pa.Table],
+) -> None:
+    reports = [
+        report("r1", T0 + 8 * H, "V1", ["t1", "t2"], 800_00),
+        report("r2", T0 + 9 * H, "V2", ["t3"], 200_00),  # shares mule M1 with r1
+        report("r3", T0 + 10 * H, "V3", ["t4"], 900_00),
+        report("r5", T0 + 11 * H, "V5", ["t5"], 100_00),  # shares device D9 with r3
+        report("r4", T0 + 12 * H, "V4", ["t8"], 400_00),
+    ]
+    # a gang finder puts r1 with r3 (one device runs their payees) and r2 apart
+    given = GivenGroups.of_reports(
+        [
+            ("r1", "GANG0001", ["device:D9", "account:M1"]),
+            ("r3", "GANG0001", ["device:D9"]),
+            ("r2", "GANG0002", ["account:M1"]),
+        ],
+        source="gangs",
+    )
+    intake = open_cases(reports, world, groups=given)
+    group = {c.report_id: c.group_id for c in intake.cases}
+    assert group["r1"] == group["r3"] == "GANG0001"
+    assert group["r2"] == "GANG0002"
+    # the cases it does not name are grouped by their own links, among themselves
+    assert group["r5"] == case_id_for("r5") and group["r4"] == case_id_for("r4")
+    evidence = group_evidence(intake.cases, intake.links, given)
+    assert evidence["GANG0001"] == {
+        "account:M1": [case_id_for("r1")],
+        "device:D9": [case_id_for("r1"), case_id_for("r3")],
+    }
+    assert evidence["GANG0002"] == {"account:M1": [case_id_for("r2")]}
+    # taken one at a time, as the recovery chain does, the groups are the same
+    cases: list = []
+    links: dict = {}
+    for r in reports:
+        step = open_cases([r], world, existing=cases, links=links, groups=given)
+        cases, links = step.cases, step.links
+    assert {c.report_id: c.group_id for c in cases} == group
+
+
+def test_the_recovery_chain_traces_given_groups_and_audits_their_evidence(
+    world: dict[str, pa.Table],
+) -> None:
+    given = GivenGroups.of_reports(
+        [("r1", "GANG0001", ["device:D9"]), ("r3", "GANG0001", ["device:D9"])], source="gangs"
+    )
+    recovery = Recovery(world, groups=given)
+    recovery.take_reports(
+        [
+            report("r1", T0 + 8 * H, "V1", ["t1"], 500_00),
+            report("r3", T0 + 10 * H, "V3", ["t4"], 900_00),
+        ]
+    )
+    assert {c.group_id for c in recovery.cases.values()} == {"GANG0001"}
+    assert set(recovery.latest_trace("GANG0001").victims) == {case_id_for("r1"), case_id_for("r3")}
+    opened = [e for e in recovery.audit if e.action == "case_opened"]
+    assert [e.figures["linked_by"] for e in opened] == [["device:D9"], ["device:D9"]]
+    assert all("gangs: device:D9" in e.detail for e in opened)

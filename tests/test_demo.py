@@ -557,4 +557,8 @@ def test_the_engine_stage_reports_lives_changed(tmp_path: Path) -> None:
     # working time, the same on any machine)
     assert funds["median_ms_to_first_stop"] >= funds["intake_ms"] > 0
     assert isinstance(funds["stopped_fen"], int) and isinstance(funds["returned_fen"], int)
+    # the chain's case groups are the gangs the intel stage found, with their evidence
+    assert funds["groups_from"] == "gangs"
+    assert 0 < funds["cases_in_given_groups"] <= funds["cases"]
+    assert funds["groups"] <= funds["cases"] and funds["largest_group_linked_by"]
     assert "Funds: trace, stop-payment, freeze, return" in report

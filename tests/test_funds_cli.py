@@ -4,13 +4,15 @@ after another over the world's case store, and the numbers they keep add up."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from fraudwall.cli.main import app
-from fraudwall.funds import CaseStore, open_cases, reports_from_table
+from fraudwall.funds import CaseStore, case_id_for, open_cases, reports_from_table
 from fraudwall.model import HOUR_MS, OrderKind
 from fraudwall.sim import read_world
 
@@ -106,3 +108,18 @@ def test_trace_out_naming_a_file_is_refused_before_tracing(world_dir: Path, tmp_
     assert "--out" in result.output and "is a file" in result.output
     assert "tracing under" not in result.output  # refused before the work
     assert taken.read_text() == "mine"
+
+
+def test_cases_open_groups_by_the_gangs_found(world_dir: Path, tmp_path: Path) -> None:
+    world = tmp_path / "world"
+    shutil.copytree(world_dir, world, ignore=shutil.ignore_patterns("funds.sqlite*"))
+    gangs = tmp_path / "gangs"
+    missing = runner.invoke(app, ["cases", "open", str(world), "--gangs", str(gangs)])
+    assert missing.exit_code == 2 and "no such file" in missing.output.replace("\n", "")
+    _run("gangs", str(world), "--out", str(gangs))
+    assert "cases in" in _run("cases", "open", str(world), "--gangs", str(gangs))
+    links = pq.read_table(gangs / "case_links.parquet").to_pylist()
+    gang_of = {case_id_for(r["case_id"]): r["gang_id"] for r in links}
+    cases = CaseStore.in_world(world).all_cases()
+    named = [c for c in cases if c.case_id in gang_of]
+    assert named and all(c.group_id == gang_of[c.case_id] for c in named)

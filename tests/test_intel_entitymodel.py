@@ -50,6 +50,21 @@ def test_score_gives_flags_and_the_reason_that_raised_the_score() -> None:
     assert np.array_equal(flagged, scored["score"].to_numpy() >= model.threshold)
 
 
+def test_reasons_go_to_the_flagged_unless_asked_for_all() -> None:
+    table, y = _entities()
+    model = EntityModel.fit("account", "account_id", table, y)
+    some = model.score(table)
+    every = model.score(table, explain="all")
+    assert some["score"].equals(every["score"])
+    flagged = some["flagged"].to_numpy(zero_copy_only=False)
+    assert not flagged.all() and flagged.any()
+    got, want = some["reasons"].to_pylist(), every["reasons"].to_pylist()
+    assert all((g == w) if f else (g == []) for g, w, f in zip(got, want, flagged, strict=True))
+    assert any(w for w, f in zip(want, flagged, strict=True) if not f)  # all: the others too
+    with pytest.raises(InputError, match="explain"):
+        model.score(table, explain="some")
+
+
 def test_save_and_load_give_the_same_scores(tmp_path: Path) -> None:
     table, y = _entities()
     model = EntityModel.fit("account", "account_id", table, y)

@@ -170,16 +170,37 @@ def test_every_order_time_is_the_report_time_plus_the_policys_times(
         assert all(o.issued_ts == rnd.at_ts for o in rnd.issued)
         assert all(o.applied_ts == rnd.answered_ts for o in rnd.executed)
     assert recovery.cases[CASE1].opened_ts == REPORTS[0].ts + policy.intake_ms
-    stop_on = {o.account_id: o for o in recovery.orders.orders(kind=OrderKind.STOP_PAYMENT)}
+    stops = recovery.orders.orders(kind=OrderKind.STOP_PAYMENT)
+    stop_on = {(o.account_id, o.case_id): o for o in stops}
     assert {f.account_id for f in recovery.freezes} == {"M1", "M2"}
     for f in recovery.freezes:
-        assert f.applied_ts == (stop_on[f.account_id].applied_ts or 0) + policy.freeze_after_ms
+        stop = stop_on[(f.account_id, f.case_id)]
+        assert f.applied_ts == (stop.applied_ts or 0) + policy.freeze_after_ms
     # the same world and policy, run again, give the same orders and the same trail
     again = Recovery(world, policy)
     again.take_reports(REPORTS)
     again.freeze_due()
     assert again.orders.orders() == recovery.orders.orders()
     assert again.audit.to_records() == recovery.audit.to_records()
+
+
+def test_a_case_joining_a_group_gets_its_money_stopped_where_the_group_froze_less(
+    world: dict[str, pa.Table],
+) -> None:
+    # the group's freeze on M1 (an hour after its stop) binds V1's money there; V2's money
+    # reaches M1 later: a stop for it goes out under V2's own case, and becomes a freeze
+    policy = RecoveryPolicy(rule=Rule.LIFO, freeze_after_ms=H)
+    recovery = Recovery(world, policy)
+    recovery.take_reports(REPORTS)
+    recovery.freeze_due()
+    frozen = {(o.account_id, o.case_id): o.amount_fen for o in recovery.freezes}
+    assert frozen[("M1", CASE1)] == 100_000 and frozen[("M1", CASE2)] == 200_000
+    # with the freeze a day later the group's stop still runs when V2's money comes: its
+    # freeze takes V2's money too, and no other order is needed
+    recovery = Recovery(world, RecoveryPolicy(rule=Rule.LIFO))
+    recovery.take_reports(REPORTS)
+    recovery.freeze_due()
+    assert {o.case_id for o in recovery.orders.orders()} == {CASE1}
 
 
 def test_money_that_leaves_before_the_bank_answers_is_gone(world: dict[str, pa.Table]) -> None:

@@ -121,8 +121,15 @@ def detector_app(d: Detector) -> typer.Typer:
         out: Annotated[
             Path, typer.Option("--out", help="The scores to write: a .parquet or .csv file.")
         ],
+        all_reasons: Annotated[
+            bool,
+            typer.Option(
+                "--all-reasons", help="Give every one its reasons, not only the flagged ones."
+            ),
+        ] = False,
     ) -> None:
-        """Score every one of a world: score, flagged, and the features that raised it."""
+        """Score every one of a world: score, flagged, and (for the flagged ones) the features
+        that raised it."""
         console = Console()
         if out.suffix.lower() not in SCORE_SUFFIXES:
             raise InputError("--out", f"{out}: name a .parquet or .csv file (got {out.suffix!r})")
@@ -132,7 +139,10 @@ def detector_app(d: Detector) -> typer.Typer:
         with progress_bar(console, f"{d.command} score") as update:
             tables = _tables(d, world, update, with_truth=False)
             with reported_as(str(world)):
-                scores = d.module().score(the_model, tables, progress=_within(update, 0.1, 1.0))
+                scores = d.module().score(
+                    the_model, tables, progress=_within(update, 0.1, 1.0),
+                    explain="all" if all_reasons else "flagged",
+                )  # fmt: skip
         write_scores(scores, out)
         flagged = int(pc.sum(scores["flagged"]).as_py() or 0)
         console.print(f"{scores.num_rows:,} {d.entities} scored, {flagged:,} flagged as "

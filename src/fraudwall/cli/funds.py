@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Annotated
 
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from fraudwall.cli.boundary import reported_as
 from fraudwall.cli.console import print_paths, progress_bar
 from fraudwall.common import check_new_folder
 from fraudwall.errors import FraudwallError, InputError
@@ -30,12 +32,14 @@ from fraudwall.funds import (
     STORE_FILE,
     AuditTrail,
     CaseStore,
+    GivenGroups,
     OrderBook,
     Recovery,
     RecoveryPolicy,
     Rule,
     StoreTx,
     case_id_for,
+    group_evidence,
     open_cases,
     reports_from_table,
     write_flow,
@@ -86,6 +90,35 @@ TraceWindowDays = Annotated[
         + _STORED.format(DEFAULT_POLICY.window_ms // DAY_MS),
     ),
 ]  # fmt: skip
+
+
+GangsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--gangs",
+        help="Group the cases as the gangs `fraudwall gangs WORLD --out DIR` found (its DIR); "
+        "cases it does not name are grouped by what they share.",
+    ),
+]
+GANG_LINKS = "case_links.parquet"
+
+
+def _given_groups(gangs: Path | None) -> GivenGroups | None:
+    """The case groups in a `fraudwall gangs` folder (each report's gang and evidence), or
+    one line saying why they cannot be read."""
+    if gangs is None:
+        return None
+    from fraudwall.intel.gangs import case_group_rows
+
+    path = gangs / GANG_LINKS
+    if not path.is_file():
+        raise InputError(str(path), "no such file", hint="run `fraudwall gangs WORLD --out DIR`")
+    try:
+        table = pq.read_table(path)
+    except (OSError, ValueError) as exc:
+        raise InputError(str(path), f"not a Parquet file ({exc})") from None
+    with reported_as(str(path)):
+        return GivenGroups.of_reports(case_group_rows(table), source="gangs")
 
 
 def _world(world: Path, tables: Collection[str] | None = None) -> SimWorld:
@@ -227,16 +260,19 @@ def trace_cmd(
 
 # --- fraudwall cases -----------------------------------------------------------------------
 @cases_app.command("open")
-def open_cmd(world: World) -> None:
+def open_cmd(world: World, gangs: GangsOpt = None) -> None:
     """Open the world's reports as cases (bad reports are refused with the reason)."""
     console = Console()
+    given = _given_groups(gangs)
     made = _world(world)
     tables = made.tables
     reports = reports_from_table(tables["reports"])
     with _writing(world, made) as tx:
         policy = tx.policy() or DEFAULT_POLICY
         existing = tx.all_cases()
-        intake = open_cases(reports, tables, existing=existing, intake_ms=policy.intake_ms)
+        intake = open_cases(
+            reports, tables, existing=existing, intake_ms=policy.intake_ms, groups=given
+        )
         tx.put_cases(intake.cases)
         tx.put_rejected([(r.report_id, r.reason) for r in intake.rejected])
     groups: dict[str, list[CaseFile]] = {}
@@ -245,8 +281,9 @@ def open_cmd(world: World) -> None:
     table = Table(title=f"{len(intake.cases):,} cases in {len(groups):,} groups")
     for col in ("group", "cases", "reported losses", "linked by"):
         table.add_column(col, justify="right" if col in ("cases", "reported losses") else "left")
+    evidence = group_evidence(intake.cases, intake.links, given)
     for g, members in sorted(groups.items(), key=lambda kv: -sum(c.loss_fen for c in kv[1])):
-        kinds = sorted({k.split(":")[0] for c in members for k in intake.links.get(c.case_id, ())})
+        kinds = sorted({k.split(":")[0] for k in evidence.get(g, {})})
         table.add_row(g, str(len(members)), yuan(sum(c.loss_fen for c in members)),
                       ", ".join(kinds) if len(members) > 1 else "")  # fmt: skip
     console.print(table)
@@ -304,12 +341,14 @@ def stop_cmd(
     rule: RuleOpt = DEFAULT_POLICY.rule,
     hops: Hops = DEFAULT_POLICY.max_hops,
     window_days: WindowDays = DEFAULT_POLICY.window_ms // DAY_MS,
+    gangs: GangsOpt = None,
 ) -> None:
     """Take each report in time: open the case, trace, stop-pay and freeze the money.
 
     The policy used (rule, hops, window and the chain's working times) is kept in the case
     store: `cases return` and `trace` follow it."""
     console = Console()
+    given = _given_groups(gangs)
     made = _world(world)
     tables = made.tables
     policy = replace(DEFAULT_POLICY, rule=rule, max_hops=hops, window_ms=window_days * DAY_MS)
@@ -321,7 +360,7 @@ def stop_cmd(
             )  # fmt: skip
         console.print(f"policy: {policy.describe()}")
         audit = AuditTrail()
-        recovery = Recovery(tables, policy, audit)
+        recovery = Recovery(tables, policy, audit, groups=given)
         reports = reports_from_table(tables["reports"])
         if console.is_terminal:  # a bar for people watching; none in logs (it shows time)
             with progress_bar(console, "reports") as update:

@@ -1,6 +1,8 @@
 """The demo's funds stage: every reported case through the recovery chain, against the truth.
 
-Each report opens a case once the police have taken it in; the case's group is traced
+Each report opens a case once the police have taken it in; the case's group (the gang the
+intel stage found behind it, when that stage ran; else the cases sharing its accounts,
+devices or numbers) is traced
 under the recovery policy (LIFO, 6 hops by default) as the ledger stood then; every account
 still holding victims' money gets a stop-payment and a freeze; when all reports are in,
 frozen money goes back under article 8. The stage reports what tracing found of the money
@@ -38,6 +40,7 @@ from fraudwall.funds import (
     Trace,
     duration_text,
     flow_graph,
+    group_evidence,
     largest_group,
     reports_from_table,
     summarize,
@@ -88,9 +91,14 @@ class FundsStage:
         }
         share = shares[str(policy.rule)]
         gone = self._gone_by_kind(first_trace)
+        given = recovery.groups
         summary: dict[str, Any] = {
             "cases": run.cases,
             "groups": run.groups,
+            "groups_from": given.source if given is not None else "own links",
+            "cases_in_given_groups": sum(
+                1 for c in recovery.cases if given is not None and c in given.group_of
+            ),
             "rejected_reports": run.rejected_reports,
             "rule": str(policy.rule),
             "max_hops": policy.max_hops,
@@ -116,13 +124,17 @@ class FundsStage:
             "engine_alerts": run.engine_alerts,
             "engine_alerts_fen": run.engine_alerts_fen,
         }
-        paths, figure = self._largest_case(ctx, recovery)
+        paths, figure, linked_by = self._largest_case(ctx, recovery)
+        summary["largest_group_linked_by"] = linked_by
         loss_fen, stopped_fen = run.reported_loss_fen, run.stopped_fen
         frozen_fen, returned_fen = run.frozen_fen, run.returned_fen
         found_text = f"{yuan(share.found_fen)} ({percent(share.share or 0)})"
         returned_text = f"{yuan(returned_fen)} ({percent(run.returned_share or 0)} of losses)"
         rows = [
-            ("cases opened (groups)", f"{count(run.cases)} ({count(run.groups)})"),
+            (
+                "cases opened (groups, linked by)",
+                f"{count(run.cases)} ({count(run.groups)}, {summary['groups_from']})",
+            ),
             ("reported losses", yuan(loss_fen)),
             ("victims' money moved into mules (all hops)", yuan(share.true_fen)),
             (f"found by tracing ({policy.rule}, {policy.max_hops} hops)", found_text),
@@ -201,24 +213,28 @@ class FundsStage:
     @staticmethod
     def _largest_case(
         ctx: DemoContext, recovery: Recovery
-    ) -> tuple[dict[str, Any], ReportFigure | None]:
-        """The fund-flow table and graph of the group with the largest loss."""
+    ) -> tuple[dict[str, Any], ReportFigure | None, list[str]]:
+        """The fund-flow table and graph of the group with the largest loss, and what links
+        its cases (at most ten keys, the most widely held first)."""
         group = largest_group(recovery)
         if group is None:
-            return {}, None
+            return {}, None, []
         result = recovery.latest_trace(group)
         flow = recovery.flow_tables(result)
         meta = {"case_id": group, "rule": str(result.rule), "max_hops": result.max_hops}
         paths = write_flow(ctx.out_dir / "funds" / group, flow, result.paid, meta)
         graph = flow_graph(flow, result.paid, meta)
-        members = len(recovery.group(group))
+        cases = recovery.group(group)
+        held = group_evidence(cases, recovery.links, recovery.groups).get(group, {})
+        linked_by = sorted(held, key=lambda k: (-len(held[k]), k))[:10]
+        shown = f" Linked by: {', '.join(linked_by[:5])}." if linked_by else ""
         figure = ReportFigure(
-            f"Fund-flow graph of case group {group} ({members} cases)",
+            f"Fund-flow graph of case group {group} ({len(cases)} cases)",
             flow_figure(graph),
             "Accounts in columns by hop; arrows carry the victims' money with its amount; "
-            "red: money leaving the system; green ring: money still held (frozen).",
+            "red: money leaving the system; green ring: money still held (frozen)." + shown,
         )
-        return dict(paths), figure
+        return dict(paths), figure, linked_by
 
 
 def _ms(value: int | None) -> str:

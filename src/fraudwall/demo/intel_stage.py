@@ -9,7 +9,8 @@ stop-payments in the same timeline), so a transfer to a listed account or a call
 listed number after that day is decided differently. The engine blocks on a detector's
 listing only at confidence `ENGINE_CONFIDENCE` or more: everything flagged is listed (for
 the risk check and the analysts), the surest part is acted on. The funds stage carries on
-from that replay (the gangs are handed on as `GANGS`). The detectors are also measured on
+from that replay, whose case groups are the gangs found here (the gangs are also handed on
+as `GANGS`). The detectors are also measured on
 the whole history against the truth (F1, AUPRC), and the gangs behind the reported cases
 are found and compared with the true gangs (pairwise F1 over pairs of cases).
 """
@@ -27,7 +28,7 @@ from matplotlib.figure import Figure
 from fraudwall.demo.loop import LOOP, replay_with_recovery
 from fraudwall.demo.stages import BarChart, DemoContext, ReportFigure, StageResult, count
 from fraudwall.engine import STOP_PROBABILITY, default_model
-from fraudwall.funds import RecoveryPolicy
+from fraudwall.funds import GivenGroups, RecoveryPolicy
 from fraudwall.intel import apps, mules, numbers, urls
 from fraudwall.intel.entitymodel import EntityModel
 from fraudwall.intel.gangs import link_cases, pairwise_f1, true_gangs
@@ -116,7 +117,7 @@ class IntelStage:
         say("intel: replaying the engine with the lists…")
         result, loop = replay_with_recovery(
             tables, default_model(), RecoveryPolicy(), STOP_PROBABILITY, self.batch_events,
-            risk_lists=view,
+            risk_lists=view, groups=GivenGroups.of_reports(found.case_groups(), source="gangs"),
         )  # fmt: skip
         ctx.shared[LOOP] = loop  # the funds stage carries on from this timeline
         with_lists: dict[str, Any] = result.metrics or {}

@@ -26,7 +26,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fraudwall.engine import BatchResult, Engine, EngineModel, EventBatch, Replay, replay
-from fraudwall.funds import Alert, Recovery, RecoveryPolicy, StopRound, reports_from_table
+from fraudwall.funds import (
+    Alert,
+    GivenGroups,
+    Recovery,
+    RecoveryPolicy,
+    StopRound,
+    reports_from_table,
+)
 from fraudwall.model import RiskListView
 
 #: The rule that refuses a stopped account's payments out (engine/default_rules.toml).
@@ -102,11 +109,13 @@ def replay_with_recovery(
     stop_probability: float,
     batch_events: int,
     risk_lists: RiskListView | None = None,
+    groups: GivenGroups | None = None,
 ) -> tuple[Replay, Loop]:
     """Replay the world through the engine with its reports going through the recovery
     chain in the same timeline (see the module doc); with `risk_lists`, the engine reads
-    them from the start (each listing counts within its own span)."""
-    recovery = Recovery(tables, policy)
+    them from the start (each listing counts within its own span); with `groups`, the
+    chain's case groups are those (the gangs the intel stage found)."""
+    recovery = Recovery(tables, policy, groups=groups)
     recovery.receive(reports_from_table(tables["reports"]))
     loop = Loop(recovery, risk_lists=risk_lists)
     result = replay(

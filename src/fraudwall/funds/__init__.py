@@ -1,6 +1,7 @@
 """Funds: from a victim's report to money back (DESIGN §6).
 
-Cases from reports (`open_cases`), the transfer history indexed for tracing (`Ledger`),
+Cases from reports (`open_cases`; grouped by their own links or by groups given from
+outside, `GivenGroups`), the transfer history indexed for tracing (`Ledger`),
 tracing victims' money through mule accounts under the rules poison, haircut, FIFO, LIFO
 and LIBR (`trace`, `Rule`), stop-payment and freeze orders (`OrderBook`), returns under
 article 8 (`ReturnProcess`), the whole chain over a world under a stated policy
@@ -12,10 +13,12 @@ demo use these.
 
 from fraudwall.funds.audit import AuditAction, AuditEntry, AuditTrail
 from fraudwall.funds.cases import (
+    GivenGroups,
     Intake,
     StatedPayment,
     account_owners,
     case_id_for,
+    group_evidence,
     open_cases,
     reports_from_table,
 )
@@ -56,6 +59,7 @@ __all__ = [
     "Citation",
     "Claim",
     "FlowTables",
+    "GivenGroups",
     "Intake",
     "Ledger",
     "OrderBook",
@@ -79,6 +83,7 @@ __all__ = [
     "case_id_for",
     "duration_text",
     "flow_graph",
+    "group_evidence",
     "largest_group",
     "open_cases",
     "reports_from_table",

@@ -1,6 +1,10 @@
 """Cases: a victim's report, checked against the ledger, becomes a case; cases that share
 accounts, numbers or devices are linked into one group (串并案).
 
+Groups may also be given from outside (`GivenGroups`: each case's group and the evidence
+that links it, e.g. the communities a gang finder found over accounts, devices, IPs and
+numbers); the cases they name are grouped as given, the others by their own links.
+
 A report is refused with the field and the problem when it does not fit the ledger (a
 transfer that does not exist, was not paid from the victim's account, happened after the
 report, or differs in amount or time from what the victim says). Refused reports are kept
@@ -66,6 +70,35 @@ class Rejected:
     @property
     def reason(self) -> str:
         return f"{self.field}: {self.problem}" if self.field else self.problem
+
+
+@dataclass(frozen=True)
+class GivenGroups:
+    """Case groups found outside the funds part, to group cases by instead of their own
+    links: each case's group id (`group_of`, by case id) and the evidence that links it
+    to its group (`evidence`, keys written as `link_keys` writes them: ``account:…``,
+    ``device:…``, ``ip:…``, ``number:…``). `source` names where they came from."""
+
+    group_of: Mapping[str, str]
+    evidence: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    source: str = "given"
+
+    @classmethod
+    def of_reports(
+        cls, rows: Iterable[tuple[str, str, Iterable[str]]], source: str = "given"
+    ) -> GivenGroups:
+        """Groups from (report id, group id, evidence keys) rows: each report's case."""
+        group_of: dict[str, str] = {}
+        evidence: dict[str, frozenset[str]] = {}
+        for report_id, group_id, keys in rows:
+            cid = case_id_for(report_id)
+            group_of[cid] = group_id
+            evidence[cid] = frozenset(keys)
+        return cls(group_of, evidence, source)
+
+    def linked_by(self, case_id: str) -> list[str]:
+        """The evidence given for a case, sorted (empty when it names none)."""
+        return sorted(self.evidence.get(case_id, ()))
 
 
 @dataclass
@@ -316,9 +349,15 @@ def _number_keys(
             keys[cid].add("number:" + caller)
 
 
-def group_cases(cases: Sequence[CaseFile], links: Mapping[str, frozenset[str]]) -> dict[str, str]:
-    """Union the cases that share a key; each group is named after its earliest case (by
-    report time, then id), so a group keeps its name as later cases join it."""
+def group_cases(
+    cases: Sequence[CaseFile],
+    links: Mapping[str, frozenset[str]],
+    given: GivenGroups | None = None,
+) -> dict[str, str]:
+    """Each case's group. Cases `given` names take the group given; the others are unioned
+    when they share a key, each group named after its earliest case (by report time, then
+    id), so a group keeps its name as later cases join it."""
+    fixed = given.group_of if given is not None else {}
     order = sorted(cases, key=lambda c: (c.report_ts, c.case_id))
     parent = {c.case_id: c.case_id for c in order}
     rank = {c.case_id: i for i, c in enumerate(order)}
@@ -331,13 +370,39 @@ def group_cases(cases: Sequence[CaseFile], links: Mapping[str, frozenset[str]]) 
 
     owner: dict[str, str] = {}
     for c in order:
+        if c.case_id in fixed:
+            continue
         for key in sorted(links.get(c.case_id, ())):
             other = owner.setdefault(key, c.case_id)
             a, b = find(other), find(c.case_id)
             if a != b:
                 first, second = (a, b) if rank[a] < rank[b] else (b, a)
                 parent[second] = first
-    return {c.case_id: find(c.case_id) for c in order}
+    return {c.case_id: fixed.get(c.case_id) or find(c.case_id) for c in order}
+
+
+def group_evidence(
+    cases: Sequence[CaseFile],
+    links: Mapping[str, frozenset[str]],
+    given: GivenGroups | None = None,
+) -> dict[str, dict[str, list[str]]]:
+    """Per group: what links its cases, each key with the cases holding it (sorted). A
+    given group's cases hold the evidence given for them; the others, the keys of their
+    own links that two or more cases of their group share."""
+    fixed = given.group_of if given is not None else {}
+    holders: dict[str, dict[str, list[str]]] = {}
+    for c in sorted(cases, key=lambda c: (c.report_ts, c.case_id)):
+        keys = given.evidence.get(c.case_id) if given and c.case_id in fixed else None
+        mine = holders.setdefault(c.group_id, {})
+        for key in sorted(keys or links.get(c.case_id) or ()):
+            mine.setdefault(key, []).append(c.case_id)
+    given_groups = set(fixed.values())
+    return {
+        group_id: {
+            k: ids for k, ids in sorted(held.items()) if len(ids) > 1 or group_id in given_groups
+        }
+        for group_id, held in holders.items()
+    }
 
 
 # --- intake ---------------------------------------------------------------------------------
@@ -351,12 +416,14 @@ def open_cases(
     links: Mapping[str, frozenset[str]] | None = None,
     owners: Mapping[str, str | None] | None = None,
     intake_ms: int = 0,
+    groups: GivenGroups | None = None,
 ) -> Intake:
     """Turn reports into cases against the world's ledger (`tables` holds at least
     `transfers` and `accounts`; `phones`, `calls`, `sms`, `logins` add links) and group them
     with the `existing` cases. A report that is already a case is skipped; a bad one is
     refused with its reason. `opened_ts` defaults to each report's own time plus
-    `intake_ms` (the police's intake, `RecoveryPolicy.intake_ms`).
+    `intake_ms` (the police's intake, `RecoveryPolicy.intake_ms`). With `groups`, the cases
+    it names are grouped as it says (see `group_cases`).
 
     A caller taking reports one at a time passes back the previous intake's `links` (a
     case's links depend on that case alone, so they are found once) and the accounts'
@@ -403,8 +470,8 @@ def open_cases(
     everything = [*existing, *new]
     to_link = [c for c in everything if c.case_id not in cached]
     found = {**cached, **(link_keys(to_link, tables, payments) if to_link else {})}
-    groups = group_cases(everything, found)
-    intake.cases = [_with_group(c, groups[c.case_id]) for c in everything]
+    group_of = group_cases(everything, found, groups)
+    intake.cases = [_with_group(c, group_of[c.case_id]) for c in everything]
     intake.links = found
     return intake
 

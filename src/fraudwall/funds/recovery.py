@@ -23,6 +23,7 @@ funds stage both run it.
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -31,7 +32,14 @@ from typing import Final
 import pyarrow as pa
 
 from fraudwall.funds.audit import AuditAction, AuditTrail
-from fraudwall.funds.cases import Intake, Rejected, account_owners, case_id_for, open_cases
+from fraudwall.funds.cases import (
+    GivenGroups,
+    Intake,
+    Rejected,
+    account_owners,
+    case_id_for,
+    open_cases,
+)
 from fraudwall.funds.flowtable import FlowTables
 from fraudwall.funds.ledger import Ledger
 from fraudwall.funds.orders import STOP_PAYMENT_MS, BankRecord, Citation, OrderBook, StopTarget
@@ -203,6 +211,9 @@ class Recovery:
     audit: AuditTrail = field(default_factory=AuditTrail)
     cases: dict[str, CaseFile] = field(default_factory=dict)
     book: OrderBook | None = None
+    #: case groups found outside the funds part (a gang finder's), used instead of the
+    #: cases' own links for the cases they name
+    groups: GivenGroups | None = None
 
     def __post_init__(self) -> None:
         self.ledger = Ledger(self.tables["transfers"], self.tables["accounts"])
@@ -251,12 +262,18 @@ class Recovery:
             opened_ts=now,
             links=self.links,
             owners=self.owners,
+            groups=self.groups,
         )
         before = set(self.cases)
         self.cases = {c.case_id: c for c in intake.cases}
         self.links = intake.links
         for c in intake.cases:
             if c.case_id not in before:
+                given = self.groups
+                evidence = given.linked_by(c.case_id) if given is not None else []
+                linked = ""
+                if given is not None and evidence:
+                    linked = f" ({given.source}: {', '.join(evidence[:5])})"
                 self.audit.record(
                     c.opened_ts,
                     ACTOR,
@@ -264,10 +281,11 @@ class Recovery:
                     c.case_id,
                     f"report {c.report_id} of {c.victim_person_id}: {len(c.transfer_ids)} "
                     f"payments, {yuan(c.paid_fen)} paid, {yuan(c.loss_fen)} lost; "
-                    f"group {c.group_id}",
+                    f"group {c.group_id}{linked}",
                     group_id=c.group_id,
                     paid_fen=c.paid_fen,
                     loss_fen=c.loss_fen,
+                    **({"linked_by": evidence} if evidence else {}),
                 )
         for r in intake.rejected:
             self.audit.record(
@@ -424,12 +442,33 @@ class Recovery:
         self._clock = max(ts, self._clock)
         return self._clock
 
-    def _send_stops(self, group_id: str, at: int) -> None:
+    def _send_stops(self, group_id: str, at: int, case_id: str | None = None) -> None:
         """Trace the group as the ledger stands at `at` and send a stop-payment to every
         account holding its money that has no order of the group yet; the banks' answer is
-        due `bank_response_ms` later."""
+        due `bank_response_ms` later.
+
+        A group's freeze on an account binds what the group held there when it was made (a
+        stop-payment becomes a freeze of what the group's latest trace holds, so it takes
+        later money too), and the group may have no second order there; so when `case_id`,
+        a case just taken into the group, brings the group more money into an account it
+        has frozen, a stop-payment for the difference goes out under the case's own id (as
+        orders of a group merged into another keep theirs)."""
         result = self.trace_group(group_id, at)
-        issued = self.orders.follow_money(group_id, self._targets(group_id, result), at)
+        targets = self._targets(group_id, result)
+        issued = self.orders.follow_money(group_id, targets, at)
+        if case_id is not None and case_id != group_id:
+            new = {o.order_id for o in issued}
+            more = []
+            for t in targets:
+                held = self.orders.active_order(group_id, t.account_id, at)
+                if (
+                    held is not None
+                    and held.kind == OrderKind.FREEZE
+                    and held.order_id not in new
+                    and t.amount_fen > held.amount_fen
+                ):
+                    more.append(dataclasses.replace(t, amount_fen=t.amount_fen - held.amount_fen))
+            issued += self.orders.follow_money(case_id, more, at)
         answer = _Answer(group_id, at, result, tuple(issued))
         self._schedule(at + self.policy.bank_response_ms, answer)
 
@@ -496,7 +535,7 @@ class Recovery:
         intake = self.open([report], now=at)
         case = self.cases.get(case_id_for(report.event_id))
         if case is not None and not intake.rejected:
-            self._send_stops(case.group_id, at)
+            self._send_stops(case.group_id, at, case.case_id)
 
     def run_until(self, until: int | None) -> list[StopRound]:
         """Carry out, in time order, every step due by `until` (None: every step started):

@@ -69,6 +69,40 @@ class Gangs:
                 strict=True)
         )  # fmt: skip
 
+    def case_groups(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(report id, gang id, evidence keys) per linked report: what the funds part's
+        case groups take (`funds.GivenGroups.of_reports`)."""
+        return case_group_rows(self.case_links)
+
+
+def evidence_keys(evidence: str | Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The entities (``kind:id``) a case's evidence names, whether it is the JSON text of
+    `case_links` or its parsed form (``{"shared": [...]}`` or ``{"payees": [...]}``)."""
+    if evidence is None:
+        return ()
+    try:
+        doc = json.loads(evidence) if isinstance(evidence, str) else evidence
+    except ValueError as exc:
+        raise InputError("evidence", f"not JSON ({exc})") from None
+    if not isinstance(doc, Mapping):
+        raise InputError("evidence", f"must be a JSON object, not {type(doc).__name__}")
+    return tuple(str(k) for key in ("shared", "payees") for k in doc.get(key) or ())
+
+
+def case_group_rows(case_links: pa.Table) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(report id, gang id, evidence keys) for each row of a `case_links` table (as
+    `link_cases` makes it or `fraudwall gangs` writes it); an `InputError` names a missing
+    column or bad evidence."""
+    missing = [c for c in LINK_SCHEMA.names if c not in case_links.column_names]
+    if missing:
+        raise InputError("case_links", f"has no column {', '.join(repr(c) for c in missing)}")
+    cols = case_links.select(LINK_SCHEMA.names).to_pydict()
+    return [
+        (str(case), str(gang), evidence_keys(evidence))
+        for case, gang, evidence in zip(cols["case_id"], cols["gang_id"], cols["evidence"],
+                                        strict=True)
+    ]  # fmt: skip
+
 
 def _need(tables: Mapping[str, pa.Table], name: str, columns: tuple[str, ...]) -> pa.Table:
     table = tables.get(name)
@@ -314,6 +348,8 @@ def pairwise_f1(predicted: Mapping[str, str], truth: Mapping[str, str]) -> dict[
 __all__ = [
     "HUB_DEGREE",
     "Gangs",
+    "case_group_rows",
+    "evidence_keys",
     "link_cases",
     "pairwise_f1",
     "report_payees",

@@ -27,11 +27,13 @@ import sqlalchemy as sa
 
 from fraudwall.errors import InputError
 from fraudwall.funds import (
+    GivenGroups,
     Recovery,
     RecoveryPolicy,
     Rule,
     Trace,
     flow_graph,
+    group_evidence,
     open_cases,
     write_flow,
 )
@@ -62,6 +64,7 @@ from fraudwall.platform.schema import (
     case_files,
     case_links,
     events,
+    gang_cases,
     phones,
     report_sources,
     reports,
@@ -283,9 +286,56 @@ def _store_links(conn: sa.Connection, case_id: str, keys: frozenset[str]) -> Non
         )
 
 
+def gang_groups(conn: sa.Connection) -> GivenGroups | None:
+    """The case groups the published gangs give (`gang_cases`: each report's gang and the
+    evidence linking it), or None when no gangs are published."""
+    from fraudwall.intel.gangs import evidence_keys
+
+    rows = [
+        (r.case_id, r.gang_id, evidence_keys(r.evidence))
+        for r in conn.execute(sa.select(gang_cases).order_by(gang_cases.c.case_id))
+    ]
+    return GivenGroups.of_reports(rows, source="gangs") if rows else None
+
+
+def _apply_groups(
+    conn: sa.Connection, intake_cases: Sequence[CaseFile], before: Mapping[str, CaseFile]
+) -> list[tuple[CaseFile, str]]:
+    """Store the group of every case already stored whose group changed; returns them with
+    their old group."""
+    moved = []
+    for case in intake_cases:
+        old = before.get(case.case_id)
+        if old is not None and old.group_id != case.group_id:
+            conn.execute(
+                case_files.update()
+                .where(case_files.c.case_id == case.case_id)
+                .values(group_id=case.group_id)
+            )
+            moved.append((case, old.group_id))
+    return moved
+
+
+def regroup_cases(conn: sa.Connection) -> list[tuple[CaseFile, str]]:
+    """Group the stored cases again (after gangs were published: the cases they name take
+    their gang as group); returns the cases whose group changed, with the old group."""
+    existing = all_cases(conn)
+    if not existing:
+        return []
+    before = {c.case_id: c for c in existing}
+    known_links = stored_links(conn, list(before))
+    tables = world_tables(conn)
+    intake = open_cases([], tables, existing=existing, links=known_links, groups=gang_groups(conn))
+    for case in intake.cases:
+        if case.case_id not in known_links:
+            _store_links(conn, case.case_id, intake.links.get(case.case_id, frozenset()))
+    return _apply_groups(conn, intake.cases, before)
+
+
 def open_from_reports(conn: sa.Connection, report_ids: Sequence[str] | None, now: int) -> Opened:
     """Open cases from stored reports (the listed ones, or every one not yet a case) and
-    regroup every case, as the funds part's `open_cases` decides."""
+    regroup every case, as the funds part's `open_cases` decides (by the published gangs
+    for the cases they name, else by what the cases share)."""
     q = _report_query()
     if report_ids is not None:
         q = q.where(reports.c.event_id.in_(list(report_ids)))
@@ -304,11 +354,12 @@ def open_from_reports(conn: sa.Connection, report_ids: Sequence[str] | None, now
     before = {c.case_id: c for c in existing}
     known_links = stored_links(conn, list(before))  # the rest are found again by intake
     intake = open_cases(
-        candidates, world_tables(conn), existing=existing, opened_ts=now, links=known_links
-    )
+        candidates, world_tables(conn), existing=existing, opened_ts=now, links=known_links,
+        groups=gang_groups(conn),
+    )  # fmt: skip
+    result.regrouped = _apply_groups(conn, intake.cases, before)
     for case in intake.cases:
-        old = before.get(case.case_id)
-        if old is None:
+        if case.case_id not in before:
             conn.execute(case_files.insert(), [row_of(case)])
             conn.execute(
                 report_sources.update()
@@ -316,13 +367,6 @@ def open_from_reports(conn: sa.Connection, report_ids: Sequence[str] | None, now
                 .values(case_id=case.case_id, refused=None)
             )
             result.opened.append(case)
-        elif old.group_id != case.group_id:
-            conn.execute(
-                case_files.update()
-                .where(case_files.c.case_id == case.case_id)
-                .values(group_id=case.group_id)
-            )
-            result.regrouped.append((case, old.group_id))
         if case.case_id not in known_links:  # new, or stored without its links (a demo's)
             _store_links(conn, case.case_id, intake.links.get(case.case_id, frozenset()))
     for rejected in intake.rejected:
@@ -356,7 +400,8 @@ def list_cases(
 @dataclass(frozen=True)
 class CaseGroup:
     """Cases linked by what they share: `shared` maps each key (``account:…``, ``device:…``,
-    ``number:…``) held by two or more of them to those cases."""
+    ``number:…``) held by two or more of them to those cases; for a gang's cases, each key
+    of the evidence linking them to the gang (`gang_cases`) to the cases it names."""
 
     group_id: str
     cases: list[CaseFile]
@@ -371,17 +416,17 @@ def case_groups(conn: sa.Connection, group_id: str | None = None) -> list[CaseGr
     """Every case group (or the one named), largest reported loss first."""
     cases = list_cases(conn, group_id=group_id, limit=1 << 62) if group_id else all_cases(conn)
     links = stored_links(conn, [c.case_id for c in cases])
+    given = gang_groups(conn)
+    if given is not None:  # only the gangs these cases are in count
+        given = GivenGroups(
+            {c.case_id: c.group_id for c in cases if given.group_of.get(c.case_id) == c.group_id},
+            given.evidence, given.source,
+        )  # fmt: skip
+    evidence = group_evidence(cases, links, given)
     members: dict[str, list[CaseFile]] = {}
     for c in cases:
         members.setdefault(c.group_id, []).append(c)
-    out = []
-    for gid, group in members.items():
-        holders: dict[str, list[str]] = {}
-        for c in group:
-            for key in sorted(links.get(c.case_id, ())):
-                holders.setdefault(key, []).append(c.case_id)
-        shared = {k: v for k, v in sorted(holders.items()) if len(v) > 1}
-        out.append(CaseGroup(gid, group, shared))
+    out = [CaseGroup(gid, group, evidence.get(gid, {})) for gid, group in members.items()]
     out.sort(key=lambda g: (-sum(c.loss_fen for c in g.cases), g.group_id))
     return out
 

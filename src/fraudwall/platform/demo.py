@@ -41,7 +41,7 @@ from fraudwall.model import (
 from fraudwall.platform import auth, migrate
 from fraudwall.platform.audit import AuditNote, record
 from fraudwall.platform.auth import SYSTEM, AgencyKind, ApiRole
-from fraudwall.platform.cases import open_from_reports, store_reports
+from fraudwall.platform.cases import open_from_reports, regroup_cases, store_reports
 from fraudwall.platform.enginehost import WATERMARK_KEY
 from fraudwall.platform.ingest import HistoryLoaded, store_history
 from fraudwall.platform.intelfindings import publish_gangs, publish_scores
@@ -290,6 +290,7 @@ class IntelCounts:
     numbers_scored: int = 0
     listed: int = 0  # flagged accounts and numbers put on the risk lists
     gangs: int = 0
+    regrouped: int = 0  # cases whose group became their gang
 
 
 def load_intel(service: Service, world_tables: Mapping[str, pa.Table]) -> IntelCounts:
@@ -304,8 +305,8 @@ def load_intel(service: Service, world_tables: Mapping[str, pa.Table]) -> IntelC
     found = IntelCounts()
     now = service.now()
     mule_model, number_model = mules.default_model(), numbers.default_model()
-    accounts = mules.score(mule_model, world_tables)
-    callers = numbers.score(number_model, world_tables)
+    accounts = mules.score(mule_model, world_tables, explain="all")
+    callers = numbers.score(number_model, world_tables, explain="all")
     gangs = link_cases(world_tables)
     links = gangs.case_links.set_column(
         2, "evidence", pa.array([json.loads(e) for e in gangs.case_links["evidence"].to_pylist()])
@@ -316,6 +317,7 @@ def load_intel(service: Service, world_tables: Mapping[str, pa.Table]) -> IntelC
         found.accounts_scored, found.numbers_scored = a.scores, n.scores
         found.listed = a.listed + n.listed
         found.gangs = publish_gangs(conn, gangs.gangs, gangs.members, links, now)
+        found.regrouped = len(regroup_cases(conn))  # the cases' groups are now the gangs
         record(conn, SYSTEM, now, [AuditNote("demo.intel", "entity_scores", after=vars(found))])
     service.host.risk_lists_changed()
     return found

@@ -70,7 +70,7 @@ def features_of(ledger: Ledger, tables: Mapping[str, pa.Table]) -> pl.DataFrame:
     logins = _encoded(ledger, frame(tables, "logins"), KEY)
     transfers = frame(tables, "transfers")
     own = behaviour.behaviour_features(ledger, accounts)
-    parts = [own, neighbours.neighbour_features(ledger.pairs, own)]
+    parts = [own, neighbours.neighbour_features(ledger, own)]
     paths = patterns.two_hop(ledger)
     parts.append(patterns.scatter_gather(paths))
     parts.append(patterns.cycles(ledger, paths))

@@ -47,14 +47,19 @@ def train(
 
 
 def score(
-    model: EntityModel, tables: Mapping[str, pa.Table], *, progress: Progress | None = None
+    model: EntityModel,
+    tables: Mapping[str, pa.Table],
+    *,
+    progress: Progress | None = None,
+    explain: str = "flagged",
 ) -> pa.Table:
-    """Every account's mule score, flag and top reasons."""
+    """Every account's mule score, flag and top reasons (for the flagged ones, or for
+    all with `explain="all"`)."""
     step = progress or _quiet
     step("features", 0.0)
     features = account_features(tables)
     step("score", 0.6)
-    return model.score(features)
+    return model.score(features, explain=explain)
 
 
 def evaluate(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from fraudwall.intel.mules.ledger import Ledger
+
 #: Behaviour features read off the counterparties on each side.
 SENDER_FEATURES = (
     "pass_through",
@@ -29,11 +31,13 @@ RECEIVER_FEATURES = (
 )
 
 
-def neighbour_features(pairs: pl.DataFrame, behaviour: pl.DataFrame) -> pl.DataFrame:
+def neighbour_features(ledger: Ledger, behaviour: pl.DataFrame) -> pl.DataFrame:
     """Per account: `senders_<f>_mean|max` and `receivers_<f>_mean|max` (see the module)."""
-    senders = _side(pairs, behaviour, me="dst", them="src", cols=SENDER_FEATURES, name="senders")
+    senders = _side(
+        ledger.pairs_in, behaviour, me="dst", them="src", cols=SENDER_FEATURES, name="senders"
+    )
     receivers = _side(
-        pairs, behaviour, me="src", them="dst", cols=RECEIVER_FEATURES, name="receivers"
+        ledger.pairs, behaviour, me="src", them="dst", cols=RECEIVER_FEATURES, name="receivers"
     )
     return senders.join(receivers, on="account_id", how="full", coalesce=True)
 
@@ -47,8 +51,11 @@ def _side(
     cols: tuple[str, ...],
     name: str,
 ) -> pl.DataFrame:
+    """`pairs` sorted by `me` (kept by the join: the group-by reads consecutive rows, and
+    sums in one order every run)."""
     theirs = behaviour.select("account_id", *cols).rename({"account_id": them})
-    linked = pairs.select(me, them).join(theirs, on=them)
+    linked = pairs.select(me, them).join(theirs, on=them, maintain_order="left")
+    linked = linked.with_columns(pl.col(me).set_sorted())
     aggs = [pl.col(c).mean().alias(f"{name}_{c}_mean") for c in cols]
     aggs += [pl.col(c).max().alias(f"{name}_{c}_max") for c in cols]
     return linked.group_by(me).agg(aggs).rename({me: "account_id"})

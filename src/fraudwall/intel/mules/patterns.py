@@ -24,7 +24,7 @@ from typing import Final
 
 import polars as pl
 
-from fraudwall.intel.mules.ledger import Ledger
+from fraudwall.intel.mules.ledger import Ledger, pack, unpack
 
 #: An account with in_degree * out_degree above this is a hub: not enumerated as a middle.
 HUB_PATHS: Final = 10_000
@@ -54,7 +54,10 @@ def two_hop(ledger: Ledger) -> pl.DataFrame:
     """Temporal paths s -> m -> d (s != d) through non-hub middles: s, m, d, start, arrive,
     and the times of the hops (for cycles built on them)."""
     ok = middles(ledger.pairs)
-    first = _hop_frame(ledger.pairs, "s", "m").join(ok, left_on="m", right_on="account_id")
+    # both sides sorted by the middle: a merge join
+    first = _hop_frame(ledger.pairs_in, "s", "m").join(
+        ok, left_on="m", right_on="account_id", how="semi", maintain_order="left"
+    )
     second = _hop_frame(ledger.pairs, "m", "d")
     paths = first.join(second, on="m").filter(pl.col("s") != pl.col("d"))
     arrive = pl.max_horizontal("f_sm", "f_md")
@@ -67,13 +70,19 @@ def scatter_gather(paths: pl.DataFrame) -> pl.DataFrame:
     """Per account: the most intermediates of a scatter-gather (>= 2 middles between one
     source and one sink) it is the source (`sg_source`), a middle (`sg_middle`) or the sink
     (`sg_sink`) of; and gather-scatter: distinct senders and receivers joined through it."""
-    sd = paths.group_by("s", "d").agg(k=pl.col("m").n_unique()).filter(pl.col("k") >= 2)
+    # a pair of accounts is one row of `pairs`, so each (s, m, d) is one path: the middles
+    # between s and d are the paths between them
+    sd = (
+        paths.group_by(sd=pack("s", "d"))
+        .agg(k=pl.len())
+        .filter(pl.col("k") >= 2)
+        .select("sd", *unpack("sd", "s", "d"), "k")
+    )
     src = sd.group_by("s").agg(sg_source=pl.col("k").max()).rename({"s": "account_id"})
     sink = sd.group_by("d").agg(sg_sink=pl.col("k").max()).rename({"d": "account_id"})
     mid = (
-        paths.select("s", "m", "d")
-        .unique()
-        .join(sd, on=["s", "d"])
+        paths.select("m", sd=pack("s", "d"))
+        .join(sd.select("sd", "k"), on="sd")
         .group_by("m")
         .agg(sg_middle=pl.col("k").max())
         .rename({"m": "account_id"})
@@ -93,15 +102,14 @@ def cycles(ledger: Ledger, paths: pl.DataFrame) -> pl.DataFrame:
     w = ledger.window
     back2 = _hop_frame(ledger.pairs, "b", "a")
     c2 = (
-        _hop_frame(ledger.pairs, "a", "b")
-        .join(back2, on=["a", "b"])
+        _join_pairs(_hop_frame(ledger.pairs, "a", "b"), back2, "a", "b")
         .filter(pl.col("l_ba") >= pl.col("f_ab"))
         .filter(pl.max_horizontal("f_ab", "f_ba") - pl.col("f_ab") <= w)
         .select(pl.concat_list("a", "b").alias("members"))
     )
     back3 = _hop_frame(ledger.pairs, "d", "s")
     c3 = (
-        paths.join(back3, on=["d", "s"])
+        _join_pairs(paths, back3, "d", "s")
         .filter(pl.col("l_ds") >= pl.col("arrive"))
         .filter(pl.max_horizontal("arrive", "f_ds") - pl.col("start") <= w)
         .select(pl.concat_list("s", "m", "d").alias("members"))
@@ -109,7 +117,7 @@ def cycles(ledger: Ledger, paths: pl.DataFrame) -> pl.DataFrame:
     # 4 hops: a -> b -> c, then c -> x -> a, met in the middle at c (x not a or b)
     half = paths.select(a="s", b="m", c="d", start="start", arrive="arrive")
     back = paths.select(c="s", x="m", a="d", f_cx="f_sm", l_cx="l_sm", f_xa="f_md", l_xa="l_md")
-    c4 = half.join(back, on=["c", "a"]).filter(
+    c4 = _join_pairs(half, back, "c", "a").filter(
         (pl.col("x") != pl.col("b")) & (pl.col("l_cx") >= pl.col("arrive"))
     )
     at_x = pl.max_horizontal("arrive", "f_cx")
@@ -178,6 +186,13 @@ def _hops_to(ledger: Ledger, exits: pl.DataFrame) -> pl.DataFrame:
         seen = pl.concat([seen, step.with_columns(hops_to_exit=pl.lit(hop, pl.Int32))])
         frontier = step
     return seen
+
+
+def _join_pairs(left: pl.DataFrame, right: pl.DataFrame, a: str, b: str) -> pl.DataFrame:
+    """`left` joined with `right` on the accounts `a` and `b` (both frames have them), on
+    one packed key."""
+    key = pack(a, b).alias("_ab")
+    return left.with_columns(key).join(right.with_columns(key).drop(a, b), on="_ab").drop("_ab")
 
 
 def _outer(parts: list[pl.DataFrame]) -> pl.DataFrame:

@@ -14,7 +14,7 @@ from typing import Final
 
 import polars as pl
 
-from fraudwall.intel.mules.ledger import Ledger
+from fraudwall.intel.mules.ledger import Ledger, pack, unpack
 from fraudwall.intel.mules.patterns import HUB_PATHS
 
 #: A device or IP with more accounts than this (a carrier NAT, a shop terminal) is counted
@@ -93,18 +93,30 @@ def reported_payees(reports: pl.DataFrame | None, transfers: pl.DataFrame | None
     )
 
 
+EXPOSURE_SCHEMA: Final = {
+    "account_id": pl.UInt32,
+    "reported": pl.Float64,
+    "reported_neighbours": pl.UInt32,
+    "reported_2hop": pl.UInt32,
+    "reported_in_share": pl.Float64,
+}
+
+
 def exposure(ledger: Ledger, payees: pl.DataFrame) -> pl.DataFrame:
     """Per account: reported as a payee (and the share of its incoming money that victims
     reported), reported accounts among its counterparties, and within two hops (either way
     of the money, through non-hub accounts)."""
+    if payees.height == 0:  # no reports: nobody is reported or near a reported account
+        return pl.DataFrame(schema=EXPOSURE_SCHEMA)
     reported = payees.select("account_id").unique()
     flagged = reported.with_columns(reported=pl.lit(True))
-    neighbours = pl.concat(
-        [
-            ledger.pairs.select(account_id="src", other="dst"),
-            ledger.pairs.select(account_id="dst", other="src"),
-        ]
-    ).unique()
+    neighbours = (
+        pl.concat(
+            [ledger.pairs.select(k=pack("src", "dst")), ledger.pairs.select(k=pack("dst", "src"))]
+        )
+        .unique()
+        .select(*unpack("k", "account_id", "other"))
+    )
     direct = (
         neighbours.join(reported.rename({"account_id": "other"}), on="other")
         .group_by("account_id")

@@ -50,11 +50,16 @@ def train(
 
 
 def score(
-    model: EntityModel, tables: Mapping[str, pa.Table], *, progress: Progress | None = None
+    model: EntityModel,
+    tables: Mapping[str, pa.Table],
+    *,
+    progress: Progress | None = None,
+    explain: str = "flagged",
 ) -> pa.Table:
-    """Each calling or texting number's score, flag and top reasons."""
+    """Each calling or texting number's score, flag and top reasons (for the flagged ones,
+    or for all with `explain="all"`)."""
     _check_kind(model)
-    return model.score(number_features(tables, progress=progress))
+    return model.score(number_features(tables, progress=progress), explain=explain)
 
 
 def evaluate(
