@@ -7,6 +7,7 @@ database and restoring the engine (`enginehost.EngineHost`), and stops by snapsh
 
 from __future__ import annotations
 
+import gc
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -40,6 +41,11 @@ class Service:
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         migrate.prepare(self.db)
         self.host.start()
+        # what start loaded (the engine's state, the app) lives as long as the process:
+        # kept out of the collector's full passes, which would otherwise walk all of it
+        # in the middle of requests
+        gc.collect()
+        gc.freeze()
         self.started = True
 
     def stop(self) -> None:
