@@ -536,7 +536,8 @@ def test_the_engine_stage_reports_lives_changed(tmp_path: Path) -> None:
 
     intel = summary["intel"]  # detectors measured on the whole history, lists from the cut
     for key in ("mules_f1", "mules_auprc", "fraud_numbers_f1", "fraud_numbers_auprc",
-                "apps_f1", "apps_auprc", "urls_f1", "urls_auprc", "gangs_pairwise_f1"):  # fmt: skip
+                "text_macro_f1", "apps_f1", "apps_auprc", "urls_f1", "urls_auprc",
+                "gangs_pairwise_f1"):  # fmt: skip
         assert 0.0 <= intel[key] <= 1.0
     assert intel["gangs"] > 0 and "The largest gang" in report
     assert intel["mules_f1"] > 0.5 and intel["fraud_numbers_auprc"] > 0.5
@@ -544,7 +545,8 @@ def test_the_engine_stage_reports_lives_changed(tmp_path: Path) -> None:
     assert intel["listed_accounts"] >= intel["engine_listed_accounts"] > 0
     assert set(intel["list_rules"]) == {"payee_on_risk_list", "known_fraud_caller"}
     assert intel["listed_apps"] + intel["listed_domains"] > 0
-    assert "Intelligence: mules, fraud numbers, apps, domains, gangs" in report
+    assert intel["texts"] > 0
+    assert "Intelligence: mules, fraud numbers, texts, apps, domains, gangs" in report
 
     funds = summary["funds"]
     for key in ("traced_share", "stopped_fen", "frozen_fen", "returned_fen", "returned_share",

@@ -258,9 +258,7 @@ def export_cmd(
     """Write a world's SMS texts (label: the fraud type of the truth, else 'normal') and its
     victims' narratives (label: the fraud type reported) as a labelled text file, each
     distinct (text, label) once: training data for `text train`."""
-    import pyarrow.compute as pc
-
-    from fraudwall.intel.text import NORMAL
+    from fraudwall.intel.text import labelled_world_texts
     from fraudwall.sim import read_world
 
     console = Console(stderr=True)
@@ -269,30 +267,10 @@ def export_cmd(
     check_output_file(out, lambda p: p.suffix == ".csv", "a CSV file", "--out")
     with reported_as("WORLD"):
         w = read_world(world, tables=("sms", "reports", "truth"))
-    sms, truth, reports = w.tables["sms"], w.tables["truth"], w.tables["reports"]
-    marked = truth.filter(pc.equal(truth["entity_kind"], "sms"))
-    fraud_type = dict(
-        zip(marked["entity_id"].to_pylist(), marked["fraud_type"].to_pylist(), strict=True)
-    )
-    kinds = [fraud_type.get(e) for e in sms["event_id"].to_pylist()]
-    labels = [NORMAL if k is None else str(k) for k in kinds]
-    texts = sms["text"].to_pylist()
-    told = reports.filter(pc.is_valid(reports["fraud_type"]))
-    texts += told["narrative"].to_pylist()
-    labels += [str(k) for k in told["fraud_type"].to_pylist()]
-    source = ["sms"] * sms.num_rows + ["narrative"] * told.num_rows
-    seen: set[tuple[str, str]] = set()
-    rows = []
-    for t, lab, src in zip(texts, labels, source, strict=True):
-        if t and (t, lab) not in seen:
-            seen.add((t, lab))
-            rows.append((t, lab, NORMAL if lab == NORMAL else "fraud", src))
-    table = pa.table(
-        {name: [r[i] for r in rows] for i, name in enumerate(("text", "label", "binary", "source"))}
-    )
+    table = labelled_world_texts(w.tables)
     pacsv.write_csv(table, out)
     counts: dict[str, int] = {}
-    for r in rows:
-        counts[r[1]] = counts.get(r[1], 0) + 1
+    for label in table["label"].to_pylist():
+        counts[label] = counts.get(label, 0) + 1
     print_figures(console, f"distinct texts of {world}", dict(sorted(counts.items())))
     print_paths(console, [("texts", out)])

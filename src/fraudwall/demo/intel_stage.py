@@ -1,5 +1,5 @@
-"""The demo's intelligence stage: mule accounts, fraud numbers, malicious apps, fraud
-domains and gangs found in the history, and what listing them changes.
+"""The demo's intelligence stage: mule accounts, fraud numbers, fraud texts, malicious
+apps, fraud domains and gangs found in the history, and what listing them changes.
 
 It runs the way a deployment would: the batch detectors (the models shipped with the
 package, trained on a world of another seed) look at the history up to a day (`cut_share`
@@ -29,7 +29,7 @@ from fraudwall.demo.loop import LOOP, replay_with_recovery
 from fraudwall.demo.stages import BarChart, DemoContext, ReportFigure, StageResult, count
 from fraudwall.engine import STOP_PROBABILITY, default_model
 from fraudwall.funds import GivenGroups, RecoveryPolicy
-from fraudwall.intel import apps, mules, numbers, urls
+from fraudwall.intel import apps, mules, numbers, text, urls
 from fraudwall.intel.entitymodel import EntityModel
 from fraudwall.intel.gangs import link_cases, pairwise_f1, true_gangs
 from fraudwall.intel.risklists import engine_view, entries_from_model_scores
@@ -91,6 +91,10 @@ class IntelStage:
         callers = numbers.number_features(tables)
         labels = numbers.fraud_number_labels(tables, callers["number"])
         number_eval = number_model.evaluate(callers, labels)
+        say("intel: classifying the world's texts (SMS, victims' narratives)…")
+        texts = text.labelled_world_texts(tables)
+        text_model = text.default_model()
+        text_eval = text.evaluate(text_model, texts["text"].to_pylist(), texts["label"].to_pylist())
         say("intel: scoring every installed app and visited domain…")
         app_eval = apps.evaluate(app_model, tables)
         url_eval = urls.evaluate(url_model, tables)
@@ -136,6 +140,10 @@ class IntelStage:
             "fraud_numbers_auprc": number_eval["auprc"],
             "fraud_numbers_precision": number_eval["precision"],
             "fraud_numbers_recall": number_eval["recall"],
+            "text_macro_f1": text_eval["macro_f1"],
+            "text_accuracy": text_eval["accuracy"],
+            "text_binary_f1": text_eval.get("binary", {}).get("macro_f1"),
+            "texts": texts.num_rows,
             "apps_f1": app_eval["f1"],
             "apps_auprc": app_eval["auprc"],
             "apps_precision": app_eval["precision"],
@@ -154,6 +162,7 @@ class IntelStage:
             "models": {
                 "mules": mule_model.trained_on.get("source"),
                 "numbers": number_model.trained_on.get("source"),
+                "text": text_model.info.get("trained_on"),
                 "apps": app_model.trained_on.get("source"),
                 "urls": url_model.trained_on.get("source"),
             },
@@ -179,6 +188,10 @@ class IntelStage:
             (
                 "fraud numbers: F1 / AUPRC",
                 f"{number_eval['f1']:.3f} / {number_eval['auprc']:.3f}",
+            ),
+            (
+                "fraud texts: macro-F1 of the types / fraud vs normal",
+                f"{text_eval['macro_f1']:.3f} / {_f1(summary['text_binary_f1'])}",
             ),
             ("malicious apps: F1 / AUPRC", f"{app_eval['f1']:.3f} / {app_eval['auprc']:.3f}"),
             ("fraud domains: F1 / AUPRC", f"{url_eval['f1']:.3f} / {url_eval['auprc']:.3f}"),
@@ -207,6 +220,7 @@ class IntelStage:
                 [
                     ("mule accounts", float(mule_eval["f1"]), f"{mule_eval['f1']:.3f}"),
                     ("fraud numbers", float(number_eval["f1"]), f"{number_eval['f1']:.3f}"),
+                    ("texts (macro)", float(text_eval["macro_f1"]), f"{text_eval['macro_f1']:.3f}"),
                     ("malicious apps", float(app_eval["f1"]), f"{app_eval['f1']:.3f}"),
                     ("fraud domains", float(url_eval["f1"]), f"{url_eval['f1']:.3f}"),
                 ],
@@ -225,7 +239,7 @@ class IntelStage:
                 )
             )
         return StageResult(
-            "Intelligence: mules, fraud numbers, apps, domains, gangs",
+            "Intelligence: mules, fraud numbers, texts, apps, domains, gangs",
             summary,
             rows,
             bars=bars,

@@ -7,6 +7,7 @@ victim's narrative) as normal or a fraud type, offline and fast.
 - `model`: `train` (class-balanced logistic regression, L-BFGS, temperature-calibrated on
   held-out texts), `TextModel` (predict, predict_proba, explain, save, load), `evaluate`,
   and `score_texts`, the fraud probability by the shipped default model;
+- `worldtexts`: a simulated world's texts labelled by its truth;
 - `files`: labelled text files (CSV, JSONL, Parquet) read with their bad rows rejected.
 """
 
@@ -23,6 +24,7 @@ from fraudwall.intel.text.model import (
     train,
 )
 from fraudwall.intel.text.normalize import normalize_text, normalize_texts
+from fraudwall.intel.text.worldtexts import labelled_world_texts
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -32,6 +34,7 @@ __all__ = [
     "classification_report",
     "default_model",
     "evaluate",
+    "labelled_world_texts",
     "normalize_text",
     "normalize_texts",
     "read_labelled_texts",
