@@ -305,6 +305,12 @@ class EntityModel:
             }
         )
 
+    def require(self, kind: str, key: str, what: str) -> None:
+        """Refuse (`InputError` on ``model``) a model of another kind than `kind` keyed by
+        `key`: a model trained on `what` scores nothing else."""
+        if self.kind != kind or self.key != key:
+            raise InputError("model", f"a model of {self.kind!r}, not of {what}")
+
     def evaluate(self, table: pa.Table, labels: np.ndarray) -> dict[str, float | int]:
         """Precision, recall, F1 and AUPRC at the model's threshold."""
         y = np.asarray(labels, dtype=bool)

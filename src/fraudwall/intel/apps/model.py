@@ -16,7 +16,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudwall.errors import InputError
 from fraudwall.intel.apps.features import KEY, MODEL_FEATURES, Progress, app_features
 from fraudwall.intel.entitymodel import SMALL_PARAMS, EntityModel, truth_labels
 from fraudwall.intel.snapshots import fit_on_snapshots
@@ -52,11 +51,16 @@ def train(
 
 
 def score(
-    model: EntityModel, tables: Mapping[str, pa.Table], *, progress: Progress | None = None
+    model: EntityModel,
+    tables: Mapping[str, pa.Table],
+    *,
+    progress: Progress | None = None,
+    explain: str = "flagged",
 ) -> pa.Table:
-    """Every installed app's score, flag and top reasons."""
-    _check_kind(model)
-    return model.score(app_features(tables, progress=progress))
+    """Every installed app's score, flag and top reasons (for the flagged ones, or for all
+    with `explain="all"`)."""
+    model.require(KIND, KEY, "apps")
+    return model.score(app_features(tables, progress=progress), explain=explain)
 
 
 def evaluate(
@@ -65,7 +69,7 @@ def evaluate(
     """Precision, recall, F1, AUPRC and the threshold of `model` against a world's truth,
     over the apps installed in it (`truth_not_installed`: fraud apps the truth knows that
     nobody installed, which no history can show)."""
-    _check_kind(model)
+    model.require(KIND, KEY, "apps")
     features = app_features(tables, progress=progress)
     metrics: dict[str, Any] = dict(
         model.evaluate(features, malicious_app_labels(tables, features[KEY]))
@@ -83,11 +87,6 @@ def _known_not_seen(tables: Mapping[str, pa.Table], seen: pa.ChunkedArray) -> in
         )
     )["entity_id"].unique()
     return int(len(named) - pc.sum(pc.is_in(named, seen.combine_chunks())).as_py())
-
-
-def _check_kind(model: EntityModel) -> None:
-    if model.kind != KIND or model.key != KEY:
-        raise InputError("model", f"a model of {model.kind!r}, not of apps")
 
 
 DEFAULT_MODEL: Final = Path(__file__).with_name("default_model.json")

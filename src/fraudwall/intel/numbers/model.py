@@ -14,7 +14,6 @@ from typing import Final
 import numpy as np
 import pyarrow as pa
 
-from fraudwall.errors import InputError
 from fraudwall.intel.entitymodel import EntityModel, truth_labels
 from fraudwall.intel.numbers.features import KEY, Progress, number_features
 from fraudwall.model import EntityKind, Role
@@ -58,7 +57,7 @@ def score(
 ) -> pa.Table:
     """Each calling or texting number's score, flag and top reasons (for the flagged ones,
     or for all with `explain="all"`)."""
-    _check_kind(model)
+    model.require(KIND, KEY, "fraud numbers")
     return model.score(number_features(tables, progress=progress), explain=explain)
 
 
@@ -66,14 +65,9 @@ def evaluate(
     model: EntityModel, tables: Mapping[str, pa.Table], *, progress: Progress | None = None
 ) -> dict[str, float | int]:
     """Precision, recall, F1, AUPRC and the threshold against a world's truth."""
-    _check_kind(model)
+    model.require(KIND, KEY, "fraud numbers")
     features = number_features(tables, progress=progress)
     return model.evaluate(features, fraud_number_labels(tables, features[KEY]))
-
-
-def _check_kind(model: EntityModel) -> None:
-    if model.kind != KIND or model.key != KEY:
-        raise InputError("model", f"a model of {model.kind!r}, not of fraud numbers")
 
 
 DEFAULT_MODEL: Final = Path(__file__).with_name("default_model.json")

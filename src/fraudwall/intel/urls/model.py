@@ -93,11 +93,16 @@ def train(
 
 
 def score(
-    model: EntityModel, tables: Mapping[str, pa.Table], *, progress: Progress | None = None
+    model: EntityModel,
+    tables: Mapping[str, pa.Table],
+    *,
+    progress: Progress | None = None,
+    explain: str = "flagged",
 ) -> pa.Table:
-    """Every visited domain's score, flag and top reasons."""
-    _check_kind(model)
-    return model.score(domain_features(tables, progress=progress))
+    """Every visited domain's score, flag and top reasons (for the flagged ones, or for all
+    with `explain="all"`)."""
+    model.require(KIND, KEY, "fraud domains")
+    return model.score(domain_features(tables, progress=progress), explain=explain)
 
 
 def evaluate(
@@ -106,7 +111,7 @@ def evaluate(
     """Precision, recall, F1, AUPRC and the threshold of `model` against a world's truth
     per visited domain, and the same per visited link (``url_`` figures: each distinct
     link visited, scored as its domain)."""
-    _check_kind(model)
+    model.require(KIND, KEY, "fraud domains")
     features = domain_features(tables, progress=progress)
     metrics: dict[str, Any] = dict(
         model.evaluate(features, fraud_domain_labels(tables, features[KEY]))
@@ -125,11 +130,6 @@ def evaluate(
     for name in ("precision", "recall", "f1", "auprc", "positives", "flagged", "entities"):
         metrics[f"url_{name}"] = per_link[name]
     return metrics
-
-
-def _check_kind(model: EntityModel) -> None:
-    if model.kind != KIND or model.key != KEY:
-        raise InputError("model", f"a model of {model.kind!r}, not of fraud domains")
 
 
 DEFAULT_MODEL: Final = Path(__file__).with_name("default_model.json")
