@@ -55,6 +55,7 @@ def score(
 ) -> pa.Table:
     """Every account's mule score, flag and top reasons (for the flagged ones, or for
     all with `explain="all"`)."""
+    model.require(KIND, KEY, "mule accounts")
     step = progress or _quiet
     step("features", 0.0)
     features = account_features(tables)
@@ -66,6 +67,7 @@ def evaluate(
     model: EntityModel, tables: Mapping[str, pa.Table], *, progress: Progress | None = None
 ) -> dict[str, float | int]:
     """Precision, recall, F1, AUPRC and the threshold of `model` against a world's truth."""
+    model.require(KIND, KEY, "mule accounts")
     step = progress or _quiet
     step("features", 0.0)
     features = account_features(tables)

@@ -188,9 +188,13 @@ class TextModel:
             with np.load(path, allow_pickle=False) as f:
                 meta = json.loads(f["meta"].tobytes().decode())
                 rows, values, bias = f["rows"], f["weights"], f["bias"]
-        except (OSError, ValueError, KeyError) as exc:
-            if isinstance(exc, FileNotFoundError | PermissionError | IsADirectoryError):
-                raise
+        except FileNotFoundError:
+            raise InputError(str(path), "no such file") from None
+        except IsADirectoryError:
+            raise InputError(str(path), "a folder, not a text model file") from None
+        except PermissionError:
+            raise InputError(str(path), "not readable (permission denied)") from None
+        except (OSError, ValueError, KeyError):
             raise InputError(str(path), "not a fraudwall text model (.npz)") from None
         if meta.get("format") != FORMAT:
             raise InputError(str(path), f"not a {FORMAT} file (format {meta.get('format')!r})")
