@@ -2,7 +2,8 @@
 needed columns checked, and cut at a time.
 
 Shared by the detectors that read several tables each (`numbers`, `devicetrail` and the
-`apps` and `urls` on it), so a missing table or column is named the same way everywhere.
+`apps` and `urls` on it), so a missing table or column is named the same way everywhere;
+and the one shape of their feature tables (`feature_table`).
 """
 
 from __future__ import annotations
@@ -34,4 +35,14 @@ def before(df: pl.DataFrame, as_of: int | None) -> pl.DataFrame:
     return df if as_of is None else df.filter(pl.col("ts") < as_of)
 
 
-__all__ = ["before", "frame"]
+def feature_table(out: pl.DataFrame, key: str, features: Sequence[str]) -> pa.Table:
+    """A detector's feature table: `key`, then each of `features` as float64 in that
+    order (null where `out` has no such column), sorted by `key`."""
+    floats = [
+        (pl.col(c) if c in out.columns else pl.lit(None)).cast(pl.Float64).alias(c)
+        for c in features
+    ]
+    return out.select(pl.col(key), *floats).sort(key).to_arrow()
+
+
+__all__ = ["before", "feature_table", "frame"]

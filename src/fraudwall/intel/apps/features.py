@@ -38,7 +38,7 @@ from fraudwall.intel.devicetrail import (
     trail_features,
     with_person,
 )
-from fraudwall.intel.tables import before, frame
+from fraudwall.intel.tables import before, feature_table, frame
 from fraudwall.model import DAY_MS
 
 KEY: Final = "app_id"
@@ -184,12 +184,8 @@ def app_features(
     out = out.join(trail, on=KEY, how="left")
     step("texts before installs", 0.8)
     out = out.join(named_before(installs, tables, as_of), on=KEY, how="left")
-    floats = [
-        (pl.col(c) if c in out.columns else pl.lit(None)).cast(pl.Float64).alias(c)
-        for c in FEATURES
-    ]
     step("features", 1.0)
-    return out.select(pl.col(KEY), *floats).sort(KEY).to_arrow()
+    return feature_table(out, KEY, FEATURES)
 
 
 __all__ = [

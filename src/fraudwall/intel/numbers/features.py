@@ -25,6 +25,7 @@ from fraudwall.intel.numbers.behaviour import (
 from fraudwall.intel.numbers.contacts import contacts as contacts_of
 from fraudwall.intel.numbers.lines import device_use, phone_facts
 from fraudwall.intel.numbers.reported import REPORT_FEATURES, report_features
+from fraudwall.intel.tables import feature_table
 from fraudwall.model import LOCAL_OFFSET_MS
 
 KEY = "number"
@@ -88,9 +89,5 @@ def number_features(
         (pl.col("contacted").rank("average") / pl.len()).alias("reach_rank"),
         (pl.col("contacts").rank("average") / pl.len()).alias("contacts_rank"),
     )
-    floats = [
-        (pl.col(c) if c in out.columns else pl.lit(None)).cast(pl.Float64).alias(c)
-        for c in FEATURES
-    ]
     step("features", 1.0)
-    return out.select(pl.col(KEY), *floats).sort(KEY).to_arrow()
+    return feature_table(out, KEY, FEATURES)

@@ -41,7 +41,7 @@ from fraudwall.intel.devicetrail import (
     trail_features,
     with_person,
 )
-from fraudwall.intel.tables import before, frame
+from fraudwall.intel.tables import before, feature_table, frame
 from fraudwall.intel.urls.lookalike import LOOKALIKE_FEATURES, lookalike_features
 
 KEY: Final = "domain"
@@ -191,12 +191,8 @@ def domain_features(
     out = out.join(trail, on=KEY, how="left")
     step("texts", 0.6)
     out = out.join(text_features(visits, tables, as_of), on=KEY, how="left")
-    floats = [
-        (pl.col(c) if c in out.columns else pl.lit(None)).cast(pl.Float64).alias(c)
-        for c in FEATURES
-    ]
     step("features", 1.0)
-    return out.select(pl.col(KEY), *floats).sort(KEY).to_arrow()
+    return feature_table(out, KEY, FEATURES)
 
 
 __all__ = [
