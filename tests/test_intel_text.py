@@ -251,3 +251,25 @@ def test_the_shipped_model_scores_fraud_above_ordinary_texts() -> None:
     )
     assert scores.shape == (2,) and scores.min() >= 0.0 and scores.max() <= 1.0
     assert scores[0] > 0.5 > scores[1]
+
+
+def test_a_missing_model_file_is_named_in_one_line(tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["text", "classify", "--model", str(tmp_path / "none.npz"), "刷单返利"]
+    )
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "none.npz: no such file" in said and "Errno" not in said
+
+
+def test_a_csv_with_a_quote_never_closed_is_refused_not_merged(tmp_path: Path) -> None:
+    data = tmp_path / "texts.csv"  # the stray quote would swallow the lines after it
+    data.write_text('text\n明天见\n"刷单返利\n第三行\n第四行\n', encoding="utf-8")
+    out = tmp_path / "scored.csv"
+    result = runner.invoke(
+        app, ["text", "classify", "--data", str(data), "--text-column", "text", "--out", str(out)]
+    )
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "never closed" in said and "line 3" in said
+    assert not out.exists()

@@ -55,6 +55,7 @@ def read_table(path: Path, option: str = "--data") -> pa.Table:
     if not path.is_file():
         raise InputError(option, f"{path}: no such file")
     if suffix == ".csv":
+        _refuse_unterminated_quote(path, option)
         table = pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(block_size=1 << 24),
@@ -68,6 +69,21 @@ def read_table(path: Path, option: str = "--data") -> pa.Table:
     else:
         table = pajson.read_json(path)
     return table
+
+
+def _refuse_unterminated_quote(path: Path, option: str) -> None:
+    """Refuse a CSV file with an odd number of double quotes: a quoted value that never
+    ends would swallow every line after it into one text (values may hold line breaks,
+    and an escaped quote is doubled, so a well-formed file has an even number)."""
+    data = np.fromfile(path, np.uint8)
+    quotes = np.flatnonzero(data == ord('"'))
+    if len(quotes) % 2:
+        line = int(np.count_nonzero(data[: quotes[-1]] == ord("\n"))) + 1
+        raise InputError(
+            option,
+            f"{path}: a quoted value is never closed (an odd number of double quotes; "
+            f"the last at line {line})",
+        )
 
 
 def _all_strings(path: Path) -> dict[str, pa.DataType]:
