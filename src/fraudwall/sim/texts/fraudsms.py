@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from fraudwall.model import FraudType
@@ -273,12 +275,38 @@ def _fraud_noise(text: str, ctx: Ctx) -> str:
 
 def fraud_sms(fraud_type: FraudType, rng: np.random.Generator, n: int) -> list[str]:
     """`n` fraud SMS of one fraud type, drawn from ≥ 12 scripts with slots, synonyms and spam noise."""
+    return fraud_sms_scripts(fraud_type, rng, n)[0]
+
+
+def base_script_ids(fraud_type: FraudType) -> tuple[str, ...]:
+    """The ids of a fraud type's base scripts, one a template: ``<type>:base:NN``."""
+    count = len(_FRAUD_TEMPLATES[fraud_type])
+    return tuple(f"{fraud_type.value}:base:{i:02d}" for i in range(count))
+
+
+def fraud_sms_scripts(
+    fraud_type: FraudType, rng: np.random.Generator, n: int
+) -> tuple[list[str], list[int]]:
+    """`n` fraud SMS of one fraud type (as `fraud_sms`, draw for draw) and, for each, the
+    index in `base_script_ids` of the script that wrote it (the ground truth of scripts)."""
+    return render_fraud_sms(_FRAUD_TEMPLATES[fraud_type], fraud_type, rng, n)
+
+
+def render_fraud_sms(
+    templates: Sequence[Seq], fraud_type: FraudType, rng: np.random.Generator, n: int
+) -> tuple[list[str], list[int]]:
+    """`n` texts from the templates of one script family, with the fraud type's signatures
+    and spam noise, and the index of the template each came from."""
     if n < 0:
         raise ValueError("n must be non-negative")
+    if not templates:
+        raise ValueError("templates must not be empty")
     r = Rand(rng, buffer_size(n))
-    templates = _FRAUD_TEMPLATES[fraud_type]
     out: list[str] = []
+    which: list[int] = []
     for _ in range(n):
         ctx = Ctx(r, fraud_type)
-        out.append(_fraud_noise(render(r.pick(templates), ctx), ctx))
-    return out
+        i = r.idx(len(templates))
+        which.append(i)
+        out.append(_fraud_noise(render(templates[i], ctx), ctx))
+    return out, which
