@@ -11,7 +11,6 @@ plays the schedule).
 """
 
 # Long lines below are Chinese template data, not code.
-# ruff: noqa: E501
 
 from __future__ import annotations
 
