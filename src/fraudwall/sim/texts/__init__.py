@@ -12,7 +12,8 @@ signatures, 退订 suffixes, full-width digits, stray spaces and obfuscated keyw
 
 One job a module: `rand` (draws), `vocab` (vocabularies), `slots`, `templates`,
 `catalogue` (apps and domains), `permissions`, `companies`, `merchants`, `noise`,
-`fraudsms`, `ordinarysms`, `narratives`. This package re-exports their public names.
+`fraudsms`, `ordinarysms`, `narratives`, and `drift` (the scripts that start while a world
+runs: `fraudwall.sim.scripts`). This package re-exports the public names callers use.
 
 Every draw comes from the numpy Generator passed in, so output is deterministic for a seed.
 """
