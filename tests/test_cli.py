@@ -28,6 +28,7 @@ TABLES = (
     "reports",
     "truth",
     "cases",
+    "scripts",
 )
 
 

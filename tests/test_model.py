@@ -44,6 +44,8 @@ from fraudwall.model import (
     Report,
     Role,
     SchemaError,
+    Script,
+    ScriptKind,
     Sms,
     Transfer,
     Truth,
@@ -168,6 +170,14 @@ SAMPLES: dict[type[Record], Record] = {
             role=Role.FIRST_HOP_MULE,
             case_id="C1",
             typology=Typology.LAYERING,
+        ),
+        Script(
+            script_id="other:new:etc-card-expiry",
+            fraud_type=FraudType.OTHER,
+            family_id="other:base:01",
+            kind=ScriptKind.NEW_VARIANT,
+            start_ts=T0,
+            topic="ETC card 'expires'",
         ),
         Case(
             case_id="C1",

@@ -21,6 +21,7 @@ from fraudwall.sim.texts import (
     company_name,
     fraud_domain,
     fraud_sms,
+    fraudsms,
     merchant_name,
     normal_sms,
     report_narrative,
@@ -37,6 +38,21 @@ SCREEN_PERMS = {
 
 def rng(seed: int = 7) -> np.random.Generator:
     return np.random.default_rng(seed)
+
+
+def test_package_keeps_the_public_names_of_the_old_module() -> None:
+    """Callers do `from fraudwall.sim import texts; texts.fraud_sms(...)`: the package split
+    into one module a job keeps every public name importable from `fraudwall.sim.texts`."""
+    expected = {
+        "FRAUD_APPS", "LEGIT_APPS", "LEGIT_DOMAINS", "MERCHANT_CATEGORIES", "NORMAL_SMS_KINDS",
+        "REMOTE_APPS", "app_permissions", "company_name", "fraud_domain", "fraud_sms",
+        "merchant_name", "normal_sms", "report_narrative",
+    }  # fmt: skip
+    assert expected <= set(texts.__all__)
+    for name in texts.__all__:
+        assert getattr(texts, name) is not None
+    assert texts.fraud_sms is fraudsms.fraud_sms
+    assert texts.fraud_sms(FraudType.REBATE, rng(), 3) == fraud_sms(FraudType.REBATE, rng(), 3)
 
 
 def _well_formed(text: str) -> bool:
@@ -65,7 +81,7 @@ def test_deterministic_for_a_seed() -> None:
 
 @pytest.mark.parametrize("ft", list(FraudType))
 def test_fraud_sms_varied_and_chinese(ft: FraudType) -> None:
-    assert len(texts._FRAUD_TEMPLATES[ft]) >= 12
+    assert len(fraudsms._FRAUD_TEMPLATES[ft]) >= 12
     sms = fraud_sms(ft, rng(), 300)
     assert len(sms) == 300
     assert len(set(sms)) >= 100

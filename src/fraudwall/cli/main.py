@@ -33,6 +33,7 @@ from fraudwall.sim import (
     MAX_SEED,
     SimConfig,
     World,
+    check_drift,
     check_memory,
     check_world_folder,
     read_world,
@@ -120,6 +121,14 @@ def simulate_cmd(
             "replays); and simulate even when the memory estimate says it will not fit.",
         ),
     ] = False,
+    script_drift: Annotated[
+        bool,
+        typer.Option(
+            "--script-drift",
+            help="New fraud scripts (new baits, and old ones reworded) start during the "
+            "period, with their ground truth in the scripts table (needs --days 4 or more).",
+        ),
+    ] = _DEFAULTS.script_drift,
 ) -> None:
     """Simulate a world with ground truth and write it as Parquet tables.
 
@@ -127,7 +136,10 @@ def simulate_cmd(
     old one as it was.
     """
     console = Console()
-    config = SimConfig(people=people, days=days, seed=seed, fraud_rate=fraud_rate)
+    config = SimConfig(
+        people=people, days=days, seed=seed, fraud_rate=fraud_rate, script_drift=script_drift
+    )
+    check_drift(config)
     check_world_folder(out, force=force, option="--out")  # before the work, not after it
     if not force:
         check_memory(config)

@@ -179,6 +179,14 @@ class Role(StrEnum):
     VICTIM_REPORT = "victim_report"
 
 
+class ScriptKind(StrEnum):
+    """Where a fraud script (话术) comes from (the `scripts` table, issue 14)."""
+
+    BASE = "base"  # one of a fraud type's scripts from the world's start
+    NEW_FAMILY = "new_family"  # a new bait appearing during the period (a hot topic)
+    NEW_VARIANT = "new_variant"  # an old family rephrased around a new hook
+
+
 class Typology(StrEnum):
     """Laundering and infrastructure shapes the simulator plants (DESIGN §2, issue 2)."""
 

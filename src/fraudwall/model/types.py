@@ -31,6 +31,7 @@ from fraudwall.model.enums import (
     OrderKind,
     OrderState,
     Role,
+    ScriptKind,
     Typology,
     WarningChannel,
 )
@@ -218,7 +219,10 @@ class Report(Event, frozen=True):
 
 # --- ground truth -----------------------------------------------------------------------
 class Truth(Record, frozen=True):
-    """What an entity or event really is. Anything absent from the truth table is ordinary."""
+    """What an entity or event really is. Anything absent from the truth table is ordinary.
+
+    `script_id` names the script (a row of `scripts`) that wrote a fraud SMS; None for
+    everything else."""
 
     table: ClassVar[str] = "truth"
 
@@ -229,6 +233,26 @@ class Truth(Record, frozen=True):
     gang_id: str | None = None
     fraud_type: FraudType | None = None
     typology: Typology | None = None
+    script_id: str | None = None
+
+
+class Script(Record, frozen=True):
+    """A fraud script (话术) the simulator's gangs text with (ground truth, issue 14).
+
+    Each fraud type has its base scripts from the world's start; with script drift, new
+    families (a new bait) and new variants of a base family (new hook, new wording) start
+    during the period. `family_id` is the family a variant rephrases (a family's own id
+    for a family); `start_ts` is when it may first be sent (the world's start for base)."""
+
+    table: ClassVar[str] = "scripts"
+    key: ClassVar[str | None] = "script_id"
+
+    script_id: Id
+    fraud_type: FraudType
+    family_id: Id
+    kind: ScriptKind
+    start_ts: TimeMs
+    topic: str
 
 
 class Case(Record, frozen=True):
@@ -355,6 +379,7 @@ ALL_TYPES: tuple[type[Record], ...] = (
     *ENTITY_TYPES,
     *EVENT_TYPES,
     Truth,
+    Script,
     Case,
     Decision,
     WarningTask,

@@ -4,11 +4,13 @@
 devices, every event, the truth of who defrauded whom); `write_world` / `read_world`
 keep it as Parquet, one file per table (`WORLD_TABLES`), with a manifest that lets every
 reader refuse a mixed or damaged world (`verify_world` checks every byte). The same seed
-gives the same world, byte for byte.
+gives the same world, byte for byte. `SimConfig(script_drift=True)` makes new fraud
+scripts start during the period (`sim.scripts`; their truth is the `scripts` table).
 """
 
 from fraudwall.sim.config import MAX_DAYS, MAX_PEOPLE, MAX_SEED, SimConfig
 from fraudwall.sim.memory import check_memory, estimate_peak_bytes
+from fraudwall.sim.scripts import check_drift
 from fraudwall.sim.world import WORLD_TABLES, World, simulate
 from fraudwall.sim.worldfiles import (
     WorldVerdict,
@@ -26,6 +28,7 @@ __all__ = [
     "SimConfig",
     "World",
     "WorldVerdict",
+    "check_drift",
     "check_memory",
     "check_world_folder",
     "estimate_peak_bytes",

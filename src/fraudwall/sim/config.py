@@ -49,6 +49,9 @@ class SimConfig(msgspec.Struct, frozen=True, kw_only=True):
     report_share: Annotated[float, Meta(ge=0.0, le=1.0)] = 0.7
     #: Scale of ordinary activity (1.0 = calibrated rates; lower for quick tests).
     activity: Annotated[float, Meta(gt=0.0, le=10.0)] = 1.0
+    #: New fraud scripts (families and variants of old ones) start during the period
+    #: (`sim.scripts`); off, every fraud SMS comes from its type's base scripts.
+    script_drift: bool = False
 
     @property
     def end_ts(self) -> int:

@@ -200,11 +200,13 @@ def truth(
     gang: int = NULL,
     fraud_type: int = NULL,
     typology: int = NULL,
+    script: int | np.ndarray = NULL,
 ) -> None:
     n = len(ref)
     st.truth.add(
         kind=as_i64(kind, n), ref=as_i64(ref, n), role=as_i64(role, n), case=as_i64(case, n),
         gang=as_i64(gang, n), fraud_type=as_i64(fraud_type, n), typology=as_i64(typology, n),
+        script=as_i64(script, n),
     )  # fmt: skip
 
 

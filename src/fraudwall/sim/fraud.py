@@ -43,6 +43,7 @@ from fraudwall.sim.population import (
     new_mobile_numbers,
 )
 from fraudwall.sim.profiles import PROFILES, Profile
+from fraudwall.sim.scripts import ScriptBook
 from fraudwall.sim.state import SimState
 
 #: Where fraud compounds call from (international numbers seen in China's cases).
@@ -124,7 +125,7 @@ class FraudWorld:
         self.banks = st.inst_index(InstitutionKind.BANK)
         self.pays = st.inst_index(InstitutionKind.PAYMENT)
         self.telcos = st.inst_index(InstitutionKind.TELCO)
-        self.sms_pool = {t: st.texts.intern(texts.fraud_sms(t, self.rng, 250)) for t in TYPES}
+        self.scripts = ScriptBook(st, self.rng)
         self.launder = Launderer(st, self)
         self.gangs: list[Gang] = []
         self.fraud_apps = {
@@ -167,14 +168,20 @@ class FraudWorld:
         gang: int = NULL,
         fraud_type: FraudType | None = None,
         typology: Typology | None = None,
+        script: np.ndarray | None = None,
     ) -> None:
+        """Ground truth for `ids`; `script` gives, per id, the script of a fraud SMS."""
         k, r = code(kind), code(role)
         ft = NULL if fraud_type is None else code(fraud_type)
         ty = NULL if typology is None else code(typology)
         if isinstance(ids, np.ndarray) and len(ids) > 8:
-            emit.truth(self.st, k, ids.astype(np.int64), r, case, gang, ft, ty)
+            sc = NULL if script is None else script
+            emit.truth(self.st, k, ids.astype(np.int64), r, case, gang, ft, ty, sc)
         else:
-            self.st.truth_rows.extend((k, int(i), r, case, gang, ft, ty) for i in ids)
+            scripts = [NULL] * len(ids) if script is None else script.tolist()
+            self.st.truth_rows.extend(
+                (k, int(i), r, case, gang, ft, ty, s) for i, s in zip(ids, scripts, strict=True)
+            )
 
     def weighted_order(self, weights: np.ndarray) -> np.ndarray:
         keys = np.log(self.rng.random(len(weights))) / weights
@@ -346,10 +353,10 @@ class FraudWorld:
 
     def mark(
         self, c: CaseRef, kind: EntityKind, ids: np.ndarray | list[int], role: Role,
-        typology: Typology | None = None,
+        typology: Typology | None = None, script: np.ndarray | None = None,
     ) -> None:  # fmt: skip
         """Ground truth for something that belongs to one case."""
-        self.truth_entities(kind, ids, role, c.case, c.gang.id, c.fraud_type, typology)
+        self.truth_entities(kind, ids, role, c.case, c.gang.id, c.fraud_type, typology, script)
 
     def first_hop_account(self, c: CaseRef, t: int, small: bool) -> int:
         """Where a victim is told to pay: a first-hop mule, or a 跑分 personal account."""
@@ -384,14 +391,18 @@ class FraudWorld:
         if by_call:
             d = duration if duration is not None else int(rng.integers(60_000, 900_000))
             rows = self.emit_calls(np.array([t]), phone, dev, gw, callee, np.array([d]))
+            script = None
             kind = EntityKind.CALL
         else:
-            pool = self.sms_pool[c.fraud_type]
+            base = self.scripts.pool[c.fraud_type]
             gateway = Gateway.DOMESTIC if gw == code(Gateway.DOMESTIC) else Gateway.INTERNATIONAL
-            text = pool[rng.integers(0, len(pool), 1)]
-            rows = emit.sms(st, np.array([t]), np.array([phone]), callee, text, gateway, dev)
+            pick = rng.integers(0, len(base), 1)
+            ts = np.array([t])
+            text, script = self.scripts.choose(c.gang.id, c.fraud_type, ts, pick)
+            rows = emit.sms(st, ts, np.array([phone]), callee, text, gateway, dev)
             kind = EntityKind.SMS
-        self.mark(c, kind, rows, Role.FRAUD_CONTACT, typology or self.route_typology(dev, gw))
+        typology = typology or self.route_typology(dev, gw)
+        self.mark(c, kind, rows, Role.FRAUD_CONTACT, typology, script)
 
     def route_typology(self, dev: int, gw: int) -> Typology:
         if gw == -1:
@@ -652,16 +663,9 @@ class FraudWorld:
                 k = int(rng.poisson(g.sms_per_number_day * days * reach))
                 ts = emit.profile_times(st, lo, hi, k)
                 receiver = rng.integers(0, n, k)
-                pool = self.sms_pool[ft]
-                rows = emit.sms(
-                    st,
-                    ts,
-                    np.full(k, p),
-                    phone[receiver],
-                    pool[rng.integers(0, len(pool), k)],
-                    Gateway.DOMESTIC,
-                    dev,
-                )
+                pick = rng.integers(0, len(self.scripts.pool[ft]), k)
+                text, script = self.scripts.choose(g.id, ft, ts, pick)
+                rows = emit.sms(st, ts, np.full(k, p), phone[receiver], text, Gateway.DOMESTIC, dev)
                 self.truth_entities(
                     EntityKind.SMS,
                     rows,
@@ -669,6 +673,7 @@ class FraudWorld:
                     gang=g.id,
                     fraud_type=ft,
                     typology=self.route_typology(dev, gw),
+                    script=script,
                 )
                 # A few recipients click the link without ever paying (hard negatives).
                 t_click = ts + rng.integers(MINUTE_MS, HOUR_MS, k)

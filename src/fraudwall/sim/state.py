@@ -19,7 +19,8 @@ EVENT_COLUMNS: dict[str, tuple[str, ...]] = {
     "url_visits": ("ts", "inst", "device", "url"),
     "logins": ("ts", "inst", "account", "device", "ip"),
 }
-TRUTH_COLUMNS = ("kind", "ref", "role", "case", "gang", "fraud_type", "typology")
+#: `script` is a code into `SimState.scripts` (the script that wrote a fraud SMS), else NULL.
+TRUTH_COLUMNS = ("kind", "ref", "role", "case", "gang", "fraud_type", "typology", "script")
 
 
 @dataclass
@@ -51,6 +52,8 @@ class SimState:
     #: Truth rows added one at a time (fraud planting), as tuples in TRUTH_COLUMNS order.
     truth_rows: list[tuple[int, ...]] = field(default_factory=list)
     cases: list[dict[str, object]] = field(default_factory=list)
+    #: The scripts fraud SMS are written by (rows of the `scripts` table); a code is an index.
+    scripts: list[dict[str, object]] = field(default_factory=list)
     reports: list[dict[str, object]] = field(default_factory=list)
     #: Ids of ips as int; formatted as dotted quads on output.
     n_ips: int = 0

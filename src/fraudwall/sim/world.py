@@ -38,12 +38,13 @@ from fraudwall.sim.entities import code
 from fraudwall.sim.fraud import plant_fraud
 from fraudwall.sim.ordinary import simulate_ordinary_life
 from fraudwall.sim.population import OCCUPATIONS, REGIONS, build_population, lognormal_fen
+from fraudwall.sim.scripts import check_drift
 from fraudwall.sim.state import TRUTH_COLUMNS, SimState
 
 Progress = Callable[[str, float], None]
 WORLD_TABLES = (
     "institutions", "people", "accounts", "phones", "devices", "transfers", "calls", "sms",
-    "app_installs", "url_visits", "logins", "reports", "truth", "cases",
+    "app_installs", "url_visits", "logins", "reports", "truth", "cases", "scripts",
 )  # fmt: skip
 EVENT_PREFIX = {
     "transfers": "TR", "calls": "CL", "sms": "SM", "app_installs": "AI", "url_visits": "UV",
@@ -88,6 +89,7 @@ def simulate(config: SimConfig, progress: Progress | None = None) -> World:
     """Make a world from its config. Same config, same world, to the byte."""
     report = progress or (lambda step, frac: None)
     st = SimState(config, np.random.default_rng(config.seed))
+    check_drift(config)
     report("population", 0.0)
     build_population(st)
     report("ordinary life", 0.15)
@@ -299,6 +301,7 @@ def build_tables(st: SimState, step: Callable[[float], None]) -> dict[str, pa.Ta
     step(0.8)
     tables["reports"], report_rows = _reports(st, event_ids["transfers"], where["transfers"])
     tables["cases"] = _cases(st, person_ids)
+    tables["scripts"] = _scripts(st)
     tables["truth"] = _truth(
         st, where, report_rows, event_ids, person_ids, account_ids, phone_ids, device_ids, text_pool
     )
@@ -350,6 +353,18 @@ def _cases(st: SimState, person_ids: pa.Array) -> pa.Table:
     })  # fmt: skip
 
 
+def _scripts(st: SimState) -> pa.Table:
+    sc = st.scripts
+    return _table("scripts", {
+        "script_id": pa.array([s["script_id"] for s in sc], pa.string()),
+        "fraud_type": pa.array([str(s["fraud_type"]) for s in sc], pa.string()),
+        "family_id": pa.array([s["family_id"] for s in sc], pa.string()),
+        "kind": pa.array([str(s["kind"]) for s in sc], pa.string()),
+        "start_ts": pa.array([s["start_ts"] for s in sc], pa.int64()),
+        "topic": pa.array([s["topic"] for s in sc], pa.string()),
+    })  # fmt: skip
+
+
 def _truth(
     st: SimState,
     where: dict[str, np.ndarray],
@@ -379,11 +394,11 @@ def _truth(
             "gang": np.array([cases[c]["gang"] for c in rc.tolist()], dtype=np.int64),
             "fraud_type": np.array([code(cases[c]["fraud_type"]) for c in rc.tolist()]),  # type: ignore[arg-type]
             "typology": np.full(len(rc), NULL),
+            "script": np.full(len(rc), NULL),
         }
         t = {k: np.concatenate([t[k], extra[k]]) for k in t}
-    rows = np.stack([t[k] for k in ("kind", "ref", "role", "case", "gang", "fraud_type",
-                                    "typology")], axis=1)  # fmt: skip
-    rows = np.unique(rows, axis=0) if len(rows) else rows.reshape(0, 7)
+    rows = np.stack([t[k] for k in TRUTH_COLUMNS], axis=1)
+    rows = np.unique(rows, axis=0) if len(rows) else rows.reshape(0, len(TRUTH_COLUMNS))
     kind, ref = rows[:, 0], rows[:, 1]
     ids: list[pa.Array] = []
     order: list[np.ndarray] = []
@@ -416,6 +431,7 @@ def _truth(
     inv = np.empty_like(perm)
     inv[perm] = np.arange(len(perm))
     entity_id = entity_id.take(pa.array(inv))
+    script_ids = pa.array([s["script_id"] for s in st.scripts], pa.string())
     case = rows[:, 3]
     case_ids = pc.binary_join_element_wise(
         pa.scalar("C"), pc.utf8_lpad(pc.cast(pa.array(np.maximum(case, 0)), pa.string()), 7, "0"),
@@ -432,4 +448,5 @@ def _truth(
         "gang_id": pc.if_else(pa.array(gang == NULL), pa.nulls(len(gang), pa.string()), gang_ids),
         "fraud_type": _enum_strings(FraudType, rows[:, 5]),
         "typology": _enum_strings(Typology, rows[:, 6]),
+        "script_id": take_nullable(script_ids, rows[:, 7]),
     })  # fmt: skip

@@ -639,6 +639,7 @@ def _truth(
             "gang_id": pa.concat_arrays([pa.nulls(m, pa.string()), _array(gangs)]),
             "fraud_type": pa.nulls(m + t, pa.string()),
             "typology": pa.concat_arrays([pa.nulls(m, pa.string()), _array(typology)]),
+            "script_id": pa.nulls(m + t, pa.string()),
         },
     )
 
