@@ -23,6 +23,7 @@ finder can be asked when it would have found a script):
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -253,7 +254,7 @@ def _describe(
     first = int(corpus.ts[rows].min())
     largest = max(groups.tolist(), key=lambda g: (verdict[g][2] != "", g))
     return {
-        "script_id": f"S{first}-{int(texts.min())}",
+        "script_id": _script_id(first, corpus.texts[int(texts.min())]),
         "first_seen_ts": first,
         "last_seen_ts": int(corpus.ts[rows].max()),
         "texts": len(rows),
@@ -267,6 +268,11 @@ def _describe(
         "reason": verdict[largest][2],
         "examples": [corpus.texts[t] for t in examples.tolist()],
     }
+
+
+def _script_id(first_ts: int, text: str) -> str:
+    """A short name of an emerging script: its first time and a text of it, hashed."""
+    return "S" + hashlib.blake2b(f"{first_ts}:{text}".encode(), digest_size=5).hexdigest()
 
 
 def _fraud(corpus: TextCorpus) -> np.ndarray:
