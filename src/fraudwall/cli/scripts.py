@@ -29,6 +29,7 @@ from fraudwall.common.files import write_file_atomically
 from fraudwall.errors import InputError
 from fraudwall.model import DAY_MS
 from fraudwall.sim import read_world
+from fraudwall.sim.worldfiles import read_manifest
 
 FILES: Final = ("scripts.json", "script_texts.parquet")
 TABLES: Final = ("sms", "phones")
@@ -73,6 +74,8 @@ def scripts_cmd(
         out, force=force, may_replace=lambda p: (p / FILES[0]).is_file(),
         what="the emerging scripts", option="--out",
     )  # fmt: skip
+    with reported_as(""):
+        read_manifest(world)  # a missing or damaged world is refused before any work
     with reported_as("--model"):
         text_model = TextModel.load(model) if model is not None else default_model()
     t0 = time.perf_counter()
