@@ -215,6 +215,8 @@ def find_emerging_scripts(
         unplaced[h] = True
     chosen = unplaced[group_of_row]
     campaign = _union_find_by_sender(group_of_row[chosen], corpus.sender[rows[chosen]], n_groups)
+    fraud = corpus.fraud_probability
+    group_volume = np.bincount(group_of_row, minlength=n_groups)
     scripts: list[dict[str, Any]] = []
     members: list[pa.Table] = []
     for c in np.unique(campaign[unplaced]).tolist():
@@ -222,10 +224,13 @@ def find_emerging_scripts(
         at_rows = np.flatnonzero(np.isin(group_of_row, in_campaign))
         if len(at_rows) < min_texts:
             continue
-        fraudish = corpus.fraud_probability[corpus.text_of[rows[at_rows]]].mean() >= FRAUDISH
+        fraudish = fraud[corpus.text_of[rows[at_rows]]].mean() >= FRAUDISH
         if not fraudish and broadcast[at_rows].mean() < BROADCAST_SHARE:
             continue  # unplaced, but neither the model nor the sending says fraud
-        scripts.append(_describe(corpus, rows[at_rows], broadcast[at_rows], in_campaign, verdict))
+        largest = int(in_campaign[np.argmax(group_volume[in_campaign])])
+        scripts.append(
+            _describe(corpus, rows[at_rows], broadcast[at_rows], fraud, verdict[largest][2])
+        )
         members.append(_members(corpus, rows[at_rows], scripts[-1]["script_id"]))
     scripts.sort(key=lambda s: (-s["texts"], s["first_seen_ts"]))
     return Found(
@@ -240,10 +245,11 @@ def _describe(
     corpus: TextCorpus,
     rows: np.ndarray,
     broadcast: np.ndarray,
-    groups: np.ndarray,
-    verdict: dict[int, tuple[int, float, str]],
+    fraud: np.ndarray,
+    reason: str,
 ) -> dict[str, Any]:
-    """One emerging script's row: a campaign of the messages `rows`."""
+    """One emerging script's row: a campaign of the messages `rows`; `reason`, why its
+    largest group is unplaced."""
     texts, volume = np.unique(corpus.text_of[rows], return_counts=True)
     w = volume / volume.sum()
     mean = w @ corpus.proba[texts]
@@ -252,7 +258,6 @@ def _describe(
     busiest = senders[np.argsort(-sent, kind="stable")][:NUMBERS_SHOWN]
     examples = texts[np.argsort(-volume, kind="stable")][:EXAMPLES]
     first = int(corpus.ts[rows].min())
-    largest = max(groups.tolist(), key=lambda g: (verdict[g][2] != "", g))
     return {
         "script_id": _script_id(first, corpus.texts[int(texts.min())]),
         "first_seen_ts": first,
@@ -263,9 +268,9 @@ def _describe(
         "numbers": [str(corpus.numbers[s]) for s in busiest],
         "guess": corpus.labels[guess],
         "guess_probability": round(float(mean[guess]), 4),
-        "fraud_probability": round(float(w @ _fraud(corpus)[texts]), 4),
+        "fraud_probability": round(float(w @ fraud[texts]), 4),
         "broadcast_share": round(float(broadcast.mean()), 4),
-        "reason": verdict[largest][2],
+        "reason": reason,
         "examples": [corpus.texts[t] for t in examples.tolist()],
     }
 
@@ -273,10 +278,6 @@ def _describe(
 def _script_id(first_ts: int, text: str) -> str:
     """A short name of an emerging script: its first time and a text of it, hashed."""
     return "S" + hashlib.blake2b(f"{first_ts}:{text}".encode(), digest_size=5).hexdigest()
-
-
-def _fraud(corpus: TextCorpus) -> np.ndarray:
-    return corpus.fraud_probability
 
 
 def _members(corpus: TextCorpus, rows: np.ndarray, script_id: str) -> pa.Table:
