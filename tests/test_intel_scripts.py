@@ -23,6 +23,7 @@ from fraudwall.intel.scripts import (
 )
 from fraudwall.intel.scripts.finder import MEMBER_SCHEMA, SCRIPT_SCHEMA
 from fraudwall.intel.scripts.nearduplicates import near_duplicate_groups, signatures
+from fraudwall.intel.scripts.suspicious import BROADCAST_RECEIVERS, broadcast_messages
 from fraudwall.intel.text import NORMAL, TextModel, labelled_world_texts, train
 from fraudwall.model import DAY_MS, FraudType
 from fraudwall.sim import SimConfig, World, simulate, write_world
@@ -54,6 +55,21 @@ def test_variants_of_one_script_group_together_and_other_scripts_apart() -> None
 
 def test_no_texts_no_groups() -> None:
     assert near_duplicate_groups(signatures([])).tolist() == []
+
+
+def test_broadcasting_is_a_young_number_reaching_many_receivers() -> None:
+    many = BROADCAST_RECEIVERS
+    sender = np.array([0] * many + [1] * many + [2] * many + [3] * (many - 1) + [4] * many)
+    receiver = np.concatenate(
+        [np.arange(many), np.arange(many), np.zeros(many, np.int64), np.arange(many - 1),
+         np.arange(many)]
+    )  # fmt: skip
+    age = np.array([2.0] * many + [900.0] * many + [2.0] * many + [2.0] * (many - 1)
+                   + [np.nan] * many)  # fmt: skip
+    out = broadcast_messages(sender, receiver, age)
+    # young to many: yes; old: no; young but one receiver again and again: no; one
+    # receiver short: no; activation unknown: no
+    assert out.tolist() == [True] * many + [False] * (4 * many - 1)
 
 
 # ------------------------------------------------------------------ the finder on made-up SMS
