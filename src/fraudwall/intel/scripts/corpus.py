@@ -72,7 +72,7 @@ def build_corpus(
     sms = sms.select(list(SMS_COLUMNS)).filter(pc.is_valid(sms["text"]))
     sms = sms.take(pc.sort_indices(sms, [("ts", "ascending"), ("event_id", "ascending")]))
     progress("distinct texts", 0.0)
-    encoded = pc.dictionary_encode(sms["text"]).combine_chunks()
+    encoded = pc.dictionary_encode(sms["text"].combine_chunks())  # one dictionary
     texts: list[str] = encoded.dictionary.to_pylist()
     text_of = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     progress("text model", 0.1)
