@@ -68,21 +68,21 @@ def run() -> dict[str, Any]:
 
     labelled = labelled_world_texts(tables)
     per_type: dict[str, Any] = {}
-    for family in sorted(set(truth["family_id"].to_pylist())):
-        kept = labelled.filter(pc.not_equal(labelled["label"], family))
+    for left in sorted(set(truth["fraud_type"].to_pylist())):  # a type: its families
+        kept = labelled.filter(pc.not_equal(labelled["label"], left))
         s0 = time.perf_counter()
         model = train(kept["text"].to_pylist(), kept["label"].to_pylist(), bits=16, max_iter=40)
         s1 = time.perf_counter()
         left_out = build_corpus(sms, model, phones)
-        ts = np.sort(truth.filter(pc.equal(truth["family_id"], family))["ts"].to_numpy())
+        ts = np.sort(truth.filter(pc.equal(truth["fraud_type"], left))["ts"].to_numpy())
         start = int(ts[0])
         times = [*range(start + EVERY_MS, last, EVERY_MS), last]
         s2 = time.perf_counter()
-        got = time_to_find(left_out, truth, times, SINCE_MS, scripts=[family], key="family_id")
+        got = time_to_find(left_out, truth, times, SINCE_MS, scripts=[left], key="fraud_type")
         s3 = time.perf_counter()
-        one = got["scripts"][family]
+        one = got["scripts"][left]
         fifth = int(ts[min(4, len(ts) - 1)])
-        per_type[family] = {
+        per_type[left] = {
             "messages": len(ts),
             "found": one["found_ts"] is not None,
             "days_to_find": one["days_to_find"],

@@ -291,10 +291,10 @@ def test_a_family_left_out_of_training_emerges_within_two_days(small_world: Worl
     assert LEFT_OUT not in model.labels
     corpus = build_corpus(tables["sms"], model, tables["phones"])
     truth = script_truth(tables)
-    family = truth.filter(pc.equal(truth["family_id"], LEFT_OUT))
+    family = truth.filter(pc.equal(truth["fraud_type"], LEFT_OUT))
     start = int(pc.min(family["ts"]).as_py())
     times = [start + k * DAY_MS // 4 for k in range(1, 9)]  # every 6 hours for two days
-    r = time_to_find(corpus, truth, times, 7 * DAY_MS, scripts=[LEFT_OUT], key="family_id")
+    r = time_to_find(corpus, truth, times, 7 * DAY_MS, scripts=[LEFT_OUT], key="fraud_type")
     got = r["scripts"][LEFT_OUT]
     assert r["found"] == 1, got
     assert got["days_to_find"] <= 2.0
