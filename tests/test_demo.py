@@ -546,6 +546,9 @@ def test_the_engine_stage_reports_lives_changed(tmp_path: Path) -> None:
     assert set(intel["list_rules"]) == {"payee_on_risk_list", "known_fraud_caller"}
     assert intel["listed_apps"] + intel["listed_domains"] > 0
     assert intel["texts"] > 0
+    emerging = intel["emerging_scripts"]  # issue 14: new scripts found, and how soon
+    assert {"found", "true", "median_days_to_find", "reported"} <= set(emerging)
+    assert 0 <= emerging["found"] <= emerging["true"] and emerging["reported"] >= 0
     assert "Intelligence: mules, fraud numbers, texts, apps, domains, gangs" in report
 
     funds = summary["funds"]

@@ -21,6 +21,7 @@ from fraudwall.cli.funds import cases_app, trace_cmd
 from fraudwall.cli.gangs import gangs_cmd
 from fraudwall.cli.importers import import_app
 from fraudwall.cli.risk import risk_app
+from fraudwall.cli.scripts import scripts_cmd
 from fraudwall.cli.serve import agencies_app, audit_app, db_app, keys_app, serve_cmd
 from fraudwall.cli.text import text_app
 from fraudwall.common import check_output_file
@@ -441,6 +442,7 @@ app.add_typer(mules_app, name="mules")
 app.add_typer(apps_app, name="apps")
 app.add_typer(urls_app, name="urls")
 app.command("gangs")(gangs_cmd)
+app.command("scripts")(scripts_cmd)
 app.add_typer(text_app, name="text")
 
 

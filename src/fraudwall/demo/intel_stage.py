@@ -29,7 +29,7 @@ from fraudwall.demo.loop import LOOP, replay_with_recovery
 from fraudwall.demo.stages import BarChart, DemoContext, ReportFigure, StageResult, count
 from fraudwall.engine import STOP_PROBABILITY, default_model
 from fraudwall.funds import GivenGroups, RecoveryPolicy
-from fraudwall.intel import apps, mules, numbers, text, urls
+from fraudwall.intel import apps, mules, numbers, scripts, text, urls
 from fraudwall.intel.entitymodel import EntityModel
 from fraudwall.intel.gangs import link_cases, pairwise_f1, true_gangs
 from fraudwall.intel.risklists import engine_view, entries_from_model_scores
@@ -43,6 +43,9 @@ ENGINE_CONFIDENCE: Final = 0.9
 #: The rules a listing acts through (engine/default_rules.toml).
 LIST_RULES: Final = ("payee_on_risk_list", "known_fraud_caller")
 BATCH_EVENTS: Final = 100_000
+#: The script finder looks at the last week's texts, as of every half day.
+SCRIPTS_SINCE_MS: Final = 7 * DAY_MS
+SCRIPTS_EVERY_MS: Final = DAY_MS // 2
 #: The name the gangs are handed on under (`DemoContext.shared`).
 GANGS: Final = "gangs"
 
@@ -95,6 +98,8 @@ class IntelStage:
         texts = text.labelled_world_texts(tables)
         text_model = text.default_model()
         text_eval = text.evaluate(text_model, texts["text"].to_pylist(), texts["label"].to_pylist())
+        say("intel: looking for emerging fraud scripts, as of every half day…")
+        emerging = emerging_scripts(tables, text_model)
         say("intel: scoring every installed app and visited domain…")
         app_eval = apps.evaluate(app_model, tables)
         url_eval = urls.evaluate(url_model, tables)
@@ -144,6 +149,7 @@ class IntelStage:
             "text_accuracy": text_eval["accuracy"],
             "text_binary_f1": text_eval.get("binary", {}).get("macro_f1"),
             "texts": texts.num_rows,
+            "emerging_scripts": emerging,
             "apps_f1": app_eval["f1"],
             "apps_auprc": app_eval["auprc"],
             "apps_precision": app_eval["precision"],
@@ -192,6 +198,11 @@ class IntelStage:
             (
                 "fraud texts: macro-F1 of the types / fraud vs normal",
                 f"{text_eval['macro_f1']:.3f} / {_f1(summary['text_binary_f1'])}",
+            ),
+            (
+                "emerging scripts: new found / true (median days); reported at the end",
+                f"{emerging['found']} / {emerging['true']} "
+                f"({_days(emerging['median_days_to_find'])}); {emerging['reported']}",
             ),
             ("malicious apps: F1 / AUPRC", f"{app_eval['f1']:.3f} / {app_eval['auprc']:.3f}"),
             ("fraud domains: F1 / AUPRC", f"{url_eval['f1']:.3f} / {url_eval['auprc']:.3f}"),
@@ -247,6 +258,34 @@ class IntelStage:
         )
 
 
+def emerging_scripts(
+    tables: Mapping[str, pa.Table], model: text.TextModel, every_ms: int = SCRIPTS_EVERY_MS
+) -> dict[str, Any]:
+    """The script finder against the world's truth: its true new scripts (`true`), how many
+    it found (`found`) and the median days from a script's start to the first half day
+    as of which it was found; and how many emerging scripts it reports at the world's end
+    (`reported`), over the last `SCRIPTS_SINCE_MS`."""
+    corpus = scripts.build_corpus(tables["sms"], model, tables.get("phones"))
+    truth = scripts.script_truth(tables)
+    if not len(corpus.ts):
+        return {"found": 0, "true": 0, "median_days_to_find": None, "reported": 0}
+    first, last = int(corpus.ts.min()), int(corpus.ts.max())
+    times = [*range(first + every_ms, last, every_ms), last]
+    timed = scripts.time_to_find(corpus, truth, times, SCRIPTS_SINCE_MS)
+    at_end = scripts.find_emerging_scripts(corpus, last, SCRIPTS_SINCE_MS)
+    return {
+        "found": timed["found"],
+        "true": timed["true"],
+        "median_days_to_find": timed["median_days_to_find"],
+        "reported": at_end.scripts.num_rows,
+        "scripts": timed["scripts"],
+    }
+
+
+def _days(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.1f} d"
+
+
 def _f1(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.3f}"
 
@@ -293,4 +332,4 @@ def _intercepted(metrics: Mapping[str, Any]) -> int:
     return sum(int(b["intercepted_fen"]) for b in metrics.get("by_fraud_type", {}).values())
 
 
-__all__ = ["IntelStage", "history_before"]
+__all__ = ["IntelStage", "emerging_scripts", "history_before"]
