@@ -32,6 +32,7 @@ from fraudwall.sim import (
     MAX_DAYS,
     MAX_PEOPLE,
     MAX_SEED,
+    MIN_DRIFT_DAYS,
     SimConfig,
     World,
     check_drift,
@@ -422,9 +423,23 @@ def demo_cmd(
     out: Annotated[
         Path, typer.Option("--out", help="Folder for report.html, summary.json and the world.")
     ] = Path("out/demo"),
+    script_drift: Annotated[
+        bool,
+        typer.Option(
+            "--script-drift/--no-script-drift",
+            help="New fraud scripts start during the period, for the intel stage to find "
+            f"(on when --days is {MIN_DRIFT_DAYS} or more).",
+        ),
+    ] = True,
 ) -> None:
     """Simulate a small city, run every stage on it, print a summary, write a report."""
-    config = SimConfig(people=people, days=days, seed=seed, fraud_rate=fraud_rate)
+    config = SimConfig(
+        people=people,
+        days=days,
+        seed=seed,
+        fraud_rate=fraud_rate,
+        script_drift=script_drift and days >= MIN_DRIFT_DAYS,
+    )
     run_demo(config, out, console=Console())
 
 

@@ -10,7 +10,7 @@ scripts start during the period (`sim.scripts`; their truth is the `scripts` tab
 
 from fraudwall.sim.config import MAX_DAYS, MAX_PEOPLE, MAX_SEED, SimConfig
 from fraudwall.sim.memory import check_memory, estimate_peak_bytes
-from fraudwall.sim.scripts import check_drift
+from fraudwall.sim.scripts import MIN_DRIFT_DAYS, check_drift
 from fraudwall.sim.world import WORLD_TABLES, World, simulate
 from fraudwall.sim.worldfiles import (
     WorldVerdict,
@@ -24,6 +24,7 @@ __all__ = [
     "MAX_DAYS",
     "MAX_PEOPLE",
     "MAX_SEED",
+    "MIN_DRIFT_DAYS",
     "WORLD_TABLES",
     "SimConfig",
     "World",
