@@ -63,7 +63,7 @@ def arrow_body(context: Any, value: Any) -> bytes:
     records = value if isinstance(value, list) else [value]
     try:
         table = pa.Table.from_pylist([r for r in records if isinstance(r, dict)])
-    except (pa.ArrowException, TypeError, ValueError):
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):  # e.g. an int past 64 bits
         return json.dumps(value, default=str).encode()
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
