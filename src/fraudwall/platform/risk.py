@@ -416,7 +416,8 @@ class SeenBeforeReports:
             )
             .where(
                 paid.c.device_id == event_lookups.c.device_id,
-                paid.c.kind == Transfer.table,
+                # as the partial index says it (a bound value would not reach it)
+                paid.c.kind == sa.literal_column(f"'{Transfer.table}'"),
                 reports.c.ts >= event_lookups.c.ts,
                 _not_refused(),
             )

@@ -11,6 +11,8 @@ exactly this schema; a test compares the two.
 
 from __future__ import annotations
 
+from typing import Final
+
 import sqlalchemy as sa
 
 from fraudwall.intel.risklists.store import METADATA as RISK_LIST_METADATA
@@ -127,7 +129,14 @@ event_lookups = sa.Table(
     sa.Column("device_id", sa.Text, nullable=True),
 )
 sa.Index("ix_event_lookups_kind_party", event_lookups.c.kind, event_lookups.c.party)
-sa.Index("ix_event_lookups_device_id", event_lookups.c.device_id)
+# the devices that made transfers (whose victims reported them): only transfers pay for it
+_TRANSFER_LOOKUPS: Final = event_lookups.c.kind == sa.literal_column("'transfers'")
+sa.Index(
+    "ix_event_lookups_transfer_device_id",
+    event_lookups.c.device_id,
+    sqlite_where=_TRANSFER_LOOKUPS,
+    postgresql_where=_TRANSFER_LOOKUPS,
+)
 
 decisions = sql_table(Decision, metadata)
 sa.Index("ix_decisions_ts", decisions.c.ts)

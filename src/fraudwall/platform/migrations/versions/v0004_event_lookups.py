@@ -8,9 +8,10 @@ Written by Alembic's autogenerate (`python -m fraudwall.platform.migrate --autog
 and reviewed: a migration is frozen, it never reads `schema.metadata`.
 
 The events get a sequence number (`seq`, their primary key: SQLite's rowid) and keep
-`event_id` unique; the indexes risk checks read (party, device) move to `event_lookups`,
-which the service fills from the events when it starts (`platform.eventlookups`: derived
-data, nothing to copy here); the index on (institution_id, ts), which nothing read, goes.
+`event_id` unique; the indexes risk checks read move to `event_lookups` (by kind and
+party; by device, for transfers only), which the service fills from the events when it
+starts (`platform.eventlookups`: derived data, nothing to copy here); the index on
+(institution_id, ts), which nothing read, goes.
 Autogenerate does not see a change of primary key: that part is written by hand.
 """
 
@@ -44,7 +45,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("seq", name=op.f("pk_event_lookups")),
     )
     with op.batch_alter_table("event_lookups", schema=None) as batch_op:
-        batch_op.create_index("ix_event_lookups_device_id", ["device_id"], unique=False)
+        batch_op.create_index(
+            "ix_event_lookups_transfer_device_id",
+            ["device_id"],
+            unique=False,
+            sqlite_where=sa.text("kind = 'transfers'"),
+            postgresql_where=sa.text("kind = 'transfers'"),
+        )
         batch_op.create_index("ix_event_lookups_kind_party", ["kind", "party"], unique=False)
 
     for name, _ in _MOVED:
