@@ -31,9 +31,10 @@ scattered places, and with SQLite's 2 MiB default it reads the same pages again 
 
 SQLITE_MMAP_MIB: Final = 2048
 """How much of the SQLite file each connection reads through memory mapping (SQLite's
-own build caps it at 2 GiB). Without it every transaction that follows another
-connection's write starts with an empty page cache: ingest, the event lookups' thread and
-the readers each read the pages they need again (BENCHMARKS.md, issue 12)."""
+usual build caps it at 2 GiB; a bigger file is read past that as before). Without it,
+every transaction that follows another connection's write starts with an empty page
+cache: ingest, the event lookups' thread and the readers each read the pages they need
+again (BENCHMARKS.md, issue 12)."""
 
 PG_LOCK_KEY: Final = 0x66772D736572
 """The PostgreSQL advisory lock of the service's writes ("fw-ser" in ASCII)."""

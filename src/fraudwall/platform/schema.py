@@ -43,7 +43,7 @@ def _ts(name: str, nullable: bool = False) -> sa.Column[int]:
     return sa.Column(name, sa.BigInteger, nullable=nullable)
 
 
-#: A stored sequence number: BIGINT (PostgreSQL's identity), SQLite's INTEGER rowid.
+#: A stored sequence number: BIGINT (a BIGSERIAL on PostgreSQL), SQLite's INTEGER rowid.
 _SEQ = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 
 
