@@ -30,7 +30,7 @@ from fraudwall.model import (
     UrlVisit,
 )
 from fraudwall.model.sql import row_of
-from fraudwall.platform import risk, schema
+from fraudwall.platform import eventlookups, risk, schema
 from fraudwall.platform.eventlog import ACCEPTED, event_row
 
 
@@ -116,6 +116,7 @@ def store(
     reports = list(reports)
     with api.service.db.writing() as conn:
         insert(conn, schema.events, [event_row(e, "tester", ACCEPTED, T0) for e in events])
+        eventlookups.fill(conn)  # as the service's lookups follow the events
         insert(conn, schema.decisions, [row_of(d) for d in decisions])
         insert(conn, schema.reports, [row_of(r) for r in reports])
         risk.link_reports(conn, reports)

@@ -28,11 +28,18 @@ from typer.testing import CliRunner
 
 from fraudwall.cli.main import app as cli
 from fraudwall.model import LineKind, Phone
-from fraudwall.platform import ServeSettings, Service, create_app
+from fraudwall.platform import ServeSettings, Service, create_app, eventlookups
 from fraudwall.platform.bulkinsert import TEST_KILL_ENV
 from fraudwall.platform.db import PlatformDB
 from fraudwall.platform.registry import put_records
-from fraudwall.platform.schema import decisions, events, meta, warning_tasks, warnings
+from fraudwall.platform.schema import (
+    decisions,
+    event_lookups,
+    events,
+    meta,
+    warning_tasks,
+    warnings,
+)
 
 BATCHES = 10
 PER_BATCH = 50
@@ -106,12 +113,21 @@ def _setup(where: list[str]) -> str:
 class Server:
     """`fraudwall serve` in a subprocess, its output in files."""
 
-    def __init__(self, where: list[str], folder: Path, kill_after: int | None = None) -> None:
+    def __init__(
+        self,
+        where: list[str],
+        folder: Path,
+        kill_after: int | None = None,
+        kill_in_lookups: int | None = None,
+    ) -> None:
         self.port = _free_port()
         env = {**os.environ}
         env.pop(TEST_KILL_ENV, None)
+        env.pop(eventlookups.TEST_KILL_ENV, None)
         if kill_after is not None:
             env[TEST_KILL_ENV] = f"SIGKILL:{kill_after}"
+        if kill_in_lookups is not None:
+            env[eventlookups.TEST_KILL_ENV] = f"SIGKILL:{kill_in_lookups}"
         self.log = (folder / f"server-{self.port}.log").open("w")
         args = ["serve", *where, "--port", str(self.port), "--snapshot-every", "0"]
         self.proc = subprocess.Popen(
@@ -133,6 +149,13 @@ class Server:
         headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"}
         return httpx.post(f"{self.url}/v1/events/calls", content=body, headers=headers, timeout=60)
 
+    def risk(self, key: str, number: str) -> httpx.Response:
+        return httpx.get(
+            f"{self.url}/v1/risk/number/{number}",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=60,
+        )
+
     def stop(self) -> int:
         """Stop it as an operator does (SIGINT: it snapshots the engine and exits)."""
         if self.proc.poll() is None:
@@ -143,20 +166,20 @@ class Server:
 
 
 def _content(db_url: str) -> dict[str, Any]:
-    """What the database holds of events, decisions, warning tasks and the watermark
-    (leaving out when things were received or absorbed: wall-clock times)."""
+    """What the database holds of events, their lookups, decisions, warning tasks and the
+    watermark (leaving out when things were received or absorbed: wall-clock times; and
+    the order they were stored in: PostgreSQL's sequence skips what a crash rolled back)."""
+    skip = ("received_ts", "absorbed_ts", "agency_id", "seq")
     db = PlatformDB(db_url)
     try:
         with db.reading() as conn:
             rows = conn.execute(sa.select(events).order_by(events.c.event_id)).all()
+            found = sa.select(event_lookups).order_by(event_lookups.c.event_id)
             out = {
-                "events": [
-                    {
-                        k: v
-                        for k, v in r._mapping.items()
-                        if k not in ("received_ts", "absorbed_ts", "agency_id")
-                    }
-                    for r in rows
+                "events": [{k: v for k, v in r._mapping.items() if k not in skip} for r in rows],
+                "lookups": [
+                    {k: v for k, v in r._mapping.items() if k not in skip}
+                    for r in conn.execute(found)
                 ],
                 "decisions": [
                     dict(r._mapping)
@@ -251,6 +274,7 @@ def test_a_server_killed_mid_batch_loses_nothing_acknowledged(
         expected = reference_engine.decide(_typed(probe))
     reference = _content(f"sqlite:///{ref_data / 'fraudwall.sqlite'}")
     assert crashed == reference
+    assert len(reference["lookups"]) == len(reference["events"])  # a clean stop: all there
     assert reference["warnings"]  # the stream made warning tasks to compare
 
     restored = Service(ServeSettings(data_dir=tmp_path / "data", db_url=_db_option(where),
@@ -261,6 +285,59 @@ def test_a_server_killed_mid_batch_loses_nothing_acknowledged(
         assert restored.host.watermark == reference["watermark"]
     finally:
         restored.stop()
+
+
+CALLERS = ("+8613900000001", "+8617000000009", "+85512345678")
+
+
+def _lookups_match_events(content: dict[str, Any]) -> None:
+    """The lookups hold every event once, with its columns."""
+    columns = ("event_id", "kind", "ts", "party", "device_id")
+    derived = [{c: e[c] for c in columns} for e in content["events"]]
+    assert content["lookups"] == derived
+
+
+def test_a_server_killed_between_the_events_and_their_lookups_loses_nothing(
+    database: tuple[list[str], str], tmp_path: Path
+) -> None:
+    """Killed after ingest committed (and acknowledged) batches whose lookups were being
+    written: restarted, a risk check finds every stored call, and the lookups hold every
+    event exactly once."""
+    where, db_url = database
+    key = _setup(where)
+    _register(db_url)
+    batches = _batches()
+
+    # the lookups' thread, or the risk check at the end, writes the 101st row: killed
+    server = Server(where, tmp_path, kill_in_lookups=2 * PER_BATCH + 1)
+    acknowledged = 0
+    try:
+        for batch in batches:
+            assert server.post(key, batch).status_code == 200
+            acknowledged += 1
+        server.risk(key, CALLERS[0])
+    except httpx.TransportError:
+        pass
+    assert server.proc.wait(timeout=60) == -signal.SIGKILL
+    server.log.close()
+    killed = _content(db_url)
+    stored = {e["event_id"] for e in killed["events"]}
+    assert acknowledged >= 2
+    assert len(stored) % PER_BATCH == 0 and len(stored) >= acknowledged * PER_BATCH
+    assert {r["event_id"] for b in batches[:acknowledged] for r in b} <= stored
+    assert len(killed["lookups"]) <= 2 * PER_BATCH < len(stored)  # killed in between
+
+    restarted = Server(where, tmp_path)
+    for number in CALLERS:  # found at once: the lookups were caught up on start
+        answer = restarted.risk(key, number).json()
+        found = sum(e["count"] for e in answer["evidence"] if e["source"] == "engine decisions")
+        assert found == sum(1 for e in killed["events"] if e["party"] == number), answer
+    for batch in batches[len(stored) // PER_BATCH :]:  # the client re-sends the rest
+        assert restarted.post(key, batch).json()["accepted"] == PER_BATCH
+    assert restarted.stop() == 0
+    final = _content(db_url)
+    assert len(final["events"]) == BATCHES * PER_BATCH
+    _lookups_match_events(final)
 
 
 def _db_option(where: list[str]) -> str | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
+import event_records as streamed
 import pytest
 import sqlalchemy as sa
 from hypothesis import given, settings
@@ -29,7 +30,13 @@ from fraudwall.errors import InputError
 from fraudwall.model import DAY_MS, Action, OrderKind, OrderState
 from fraudwall.platform import risk
 from fraudwall.platform.risk import Evidence, RiskKind, RiskSources, Verdict
-from fraudwall.platform.schema import audit_log, metadata, report_transfers
+from fraudwall.platform.schema import (
+    audit_log,
+    event_lookups,
+    events,
+    metadata,
+    report_transfers,
+)
 
 AGENCIES = [c for c in CALLERS if c != "public"]
 FRAUD_NUMBER = "+8613800000003"
@@ -98,6 +105,19 @@ def test_a_number_the_engine_blocked_is_high_with_its_decisions(service_api: Api
     assert answer["evidence"][0] == block  # the most severe first
     assert "engine decisions" in answer["sources"]
     assert "110" in answer["advice"]["zh"] and "high risk" in answer["advice"]["en"]
+
+
+def test_calls_streamed_in_are_found_by_the_next_risk_check(service_api: Api) -> None:
+    """The event lookups trail ingest (a thread fills them): the risk check brings them up
+    to every event acknowledged before it, so a call just streamed in is found."""
+    api = service_api
+    api.service.lookups.stop()  # no thread: only the check itself fills them now
+    sent = [streamed.call(f"C{i}", T0 - (10 - i) * streamed.MIN) for i in range(3)]
+    assert streamed.post(api, "calls", sent, caller="telco_a").status_code == 200
+    assert streamed.count(api, event_lookups) < streamed.count(api, events)
+    answer = get(api, "telco_a", "number", sent[0]["caller"])
+    assert sum(e["count"] for e in answer["evidence"] if e["source"] == "engine decisions") == 3
+    assert streamed.count(api, event_lookups) == streamed.count(api, events)
 
 
 def test_a_number_nobody_knows_is_unknown_with_no_evidence(service_api: Api) -> None:

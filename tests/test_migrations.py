@@ -19,7 +19,19 @@ from typer.testing import CliRunner
 
 from fraudwall.cli.main import app
 from fraudwall.errors import InputError
-from fraudwall.platform import FixedClock, PlatformDB, ServeSettings, Service, migrate, schema
+from fraudwall.model import Action, Call, Decision, EntityKind, Gateway
+from fraudwall.model.sql import row_of
+from fraudwall.platform import (
+    FixedClock,
+    PlatformDB,
+    ServeSettings,
+    Service,
+    migrate,
+    risk,
+    schema,
+)
+from fraudwall.platform.eventlog import ACCEPTED, event_row
+from fraudwall.platform.eventlookups import EventLookups
 from fraudwall.platform.migrate import SchemaNotCurrent
 
 HOW_TO_FIX = (
@@ -90,6 +102,50 @@ def test_every_revision_goes_down_and_up_again(empty_db: str) -> None:
         db.close()
     migrate.upgrade(empty_db)
     assert not _differences(empty_db)
+
+
+def test_events_stored_before_their_lookups_moved_are_kept_numbered_and_found(
+    empty_db: str,
+) -> None:
+    """Revision 0004 numbers the events a database already holds in the order they were
+    stored, keeps each whole and unique by event_id, and a risk check finds them once the
+    lookups have caught up (as the service does on start)."""
+    migrate.upgrade(empty_db, "0003")
+    calls = [
+        Call(event_id=f"C{i}", ts=1_780_000_000_000 + i, institution_id="T01",
+             caller="+8613900000001", callee="+8613800000002", duration_ms=1_000,
+             gateway=Gateway.DOMESTIC, presented_number="+8613900000001")
+        for i in (3, 1, 2)
+    ]  # fmt: skip
+    rows = [event_row(c, "telco", ACCEPTED, 0) for c in calls]
+    columns = list(rows[0])
+    insert = sa.text(
+        f"INSERT INTO events ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)})"
+    )
+    decided = [
+        row_of(Decision(event_id=c.event_id, kind=EntityKind.CALL, ts=c.ts,
+                        action=Action.BLOCK, score=0.9))
+        for c in calls
+    ]  # fmt: skip
+    db = PlatformDB(empty_db)
+    try:
+        with db.writing() as conn:
+            conn.execute(insert, rows)
+            conn.execute(schema.decisions.insert(), decided)
+        assert migrate.upgrade(empty_db) == ("0003", migrate.head())
+        assert not _differences(empty_db)
+        with db.reading() as conn:
+            stored = conn.execute(sa.select(schema.events).order_by(schema.events.c.seq)).all()
+        assert [r.event_id for r in stored] == ["C3", "C1", "C2"]
+        assert [{c: r._mapping[c] for c in columns} for r in stored] == rows
+        assert EventLookups(db).catch_up() == 3
+        with db.reading() as conn:
+            found = risk.assess(conn, risk.RiskKind.NUMBER, "+8613900000001", 0)
+        assert [(e.count, e.severity) for e in found.evidence] == [(3, risk.Verdict.HIGH)]
+        with pytest.raises(sa.exc.IntegrityError), db.writing() as conn:
+            conn.execute(insert, rows[:1])  # one event per event_id, as before
+    finally:
+        db.close()
 
 
 def test_postgresql_is_never_migrated_by_a_server_starting() -> None:

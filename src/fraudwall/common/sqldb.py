@@ -32,12 +32,16 @@ def sqlite_engine(
     wal: bool = False,
     pooled: bool = False,
     cache_mib: int | None = None,
+    mmap_mib: int | None = None,
     autocheckpoint: bool = True,
 ) -> sa.Engine:
     """A SQLite engine on the file at `path` (see the module doc). `wal` turns on
     write-ahead logging (readers never wait for the writer; for a server); `pooled` keeps
     connections open between transactions instead of opening the file each time;
     `cache_mib` sizes each connection's page cache (SQLite's default is 2 MiB);
+    `mmap_mib` reads up to that much of the file through memory mapping: pages read
+    straight from the operating system's cache, which every connection shares (a
+    connection's own page cache is emptied whenever another connection has written);
     `autocheckpoint=False` leaves copying the log back to the database file to the caller
     (see `WalCheckpointer`) instead of the commit that fills it."""
     uri = f"file:{quote(path)}?mode={'rwc' if create else 'rw'}"
@@ -52,6 +56,8 @@ def sqlite_engine(
                 conn.execute("PRAGMA wal_autocheckpoint=0")
         if cache_mib is not None:
             conn.execute(f"PRAGMA cache_size=-{int(cache_mib) * 1024}")
+        if mmap_mib is not None:
+            conn.execute(f"PRAGMA mmap_size={int(mmap_mib) * 1024 * 1024}")
         conn.execute("PRAGMA foreign_keys=ON")
         return conn
 

@@ -29,6 +29,13 @@ SQLITE_CACHE_MIB: Final = 64
 scattered places, and with SQLite's 2 MiB default it reads the same pages again and again
 (BENCHMARKS.md, issue 12)."""
 
+SQLITE_MMAP_MIB: Final = 2048
+"""How much of the SQLite file each connection reads through memory mapping (SQLite's
+usual build caps it at 2 GiB; a bigger file is read past that as before). Without it,
+every transaction that follows another connection's write starts with an empty page
+cache: ingest, the event lookups' thread and the readers each read the pages they need
+again (BENCHMARKS.md, issue 12)."""
+
 PG_LOCK_KEY: Final = 0x66772D736572
 """The PostgreSQL advisory lock of the service's writes ("fw-ser" in ASCII)."""
 
@@ -79,6 +86,7 @@ class PlatformDB:
                 wal=True,
                 pooled=True,
                 cache_mib=SQLITE_CACHE_MIB,
+                mmap_mib=SQLITE_MMAP_MIB,
                 autocheckpoint=not serving,
             )
             self._checkpointer = WalCheckpointer(str(path)) if serving else None

@@ -95,8 +95,9 @@ def event_row(record: Event, agency_id: str, status: str, now: int) -> dict[str,
 
 
 def lookup_columns(record: Event) -> dict[str, str | None]:
-    """The columns risk checks and statistics find an event by (see `schema`'s
-    risk/statistics block): the side a check asks about (`party`), the device, the channel."""
+    """The columns risk checks and statistics find an event by: the side a check asks
+    about (`party`), the device, the channel. Stored with the event, unindexed; risk
+    checks read party and device through `schema.event_lookups` (`eventlookups`)."""
     party = device = channel = None
     if isinstance(record, Transfer):
         party, device, channel = record.to_account, record.device_id, record.channel.value

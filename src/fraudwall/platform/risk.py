@@ -18,8 +18,10 @@ Until the intelligence part lands, the sources are what the engine and the cases
 The intelligence part adds its sources with ``SOURCES.add(...)``. Evidence is aggregate
 (counts, first and last time, an amount): it carries no event, case or person ids and no
 event bodies, so the shared risk list shows no institution's customers. Every lookup goes
-through an index (`schema`'s risk/statistics block); none reads the events' bodies except
-the few transfers a report names, for their amounts.
+through an index of `schema.event_lookups` or of the other tables; none reads the events'
+bodies except the few transfers a report names, for their amounts. The lookups trail the
+events (`platform.eventlookups`): whoever assesses brings them up to date first
+(`EventLookups.catch_up`, as the risk route does), or an event just stored is not found.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from fraudwall.intel import risklists
 from fraudwall.model import Action, OrderKind, OrderState, Report, Transfer, utc
 from fraudwall.platform.schema import (
     decisions,
+    event_lookups,
     events,
     orders,
     report_sources,
@@ -247,8 +250,10 @@ class EngineDecisions:
                 sa.func.min(decisions.c.ts),
                 sa.func.max(decisions.c.ts),
             )
-            .select_from(events.join(decisions, decisions.c.event_id == events.c.event_id))
-            .where(events.c.kind.in_(self.event_kinds), events.c.party == value)
+            .select_from(
+                event_lookups.join(decisions, decisions.c.event_id == event_lookups.c.event_id)
+            )
+            .where(event_lookups.c.kind.in_(self.event_kinds), event_lookups.c.party == value)
             .group_by(decisions.c.kind, decisions.c.action)
         )
         out = []
@@ -288,9 +293,15 @@ class ReportedPayees:
         q = (
             sa.select(report_transfers.c.report_id, events.c.body)
             .select_from(
-                events.join(report_transfers, report_transfers.c.transfer_id == events.c.event_id)
+                event_lookups.join(
+                    report_transfers, report_transfers.c.transfer_id == event_lookups.c.event_id
+                ).join(events, events.c.seq == event_lookups.c.seq)
             )
-            .where(events.c.kind == Transfer.table, events.c.party == value, _not_refused())
+            .where(
+                event_lookups.c.kind == Transfer.table,
+                event_lookups.c.party == value,
+                _not_refused(),
+            )
         )
         cases: set[str] = set()
         paid: dict[str, Transfer] = {}
@@ -374,12 +385,12 @@ class SeenBeforeReports:
         self.seen = seen  # "visited", "installed"
 
     def evidence(self, conn: sa.Connection, value: str, at_ts: int) -> list[Evidence]:
-        mine = sa.and_(events.c.kind == self.event_kind, events.c.party == value)
+        mine = sa.and_(event_lookups.c.kind == self.event_kind, event_lookups.c.party == value)
         seen = conn.execute(
             sa.select(
-                sa.func.count(sa.distinct(events.c.device_id)),
-                sa.func.min(events.c.ts),
-                sa.func.max(events.c.ts),
+                sa.func.count(sa.distinct(event_lookups.c.device_id)),
+                sa.func.min(event_lookups.c.ts),
+                sa.func.max(event_lookups.c.ts),
             ).where(mine)
         ).one()
         devices = int(seen[0])
@@ -395,7 +406,7 @@ class SeenBeforeReports:
                 last_ts=int(seen[2]),
             )
         ]
-        paid = events.alias("paid")
+        paid = event_lookups.alias("paid")
         later_report = (
             sa.select(sa.literal(1))
             .select_from(
@@ -404,17 +415,18 @@ class SeenBeforeReports:
                 )
             )
             .where(
-                paid.c.device_id == events.c.device_id,
-                paid.c.kind == Transfer.table,
-                reports.c.ts >= events.c.ts,
+                paid.c.device_id == event_lookups.c.device_id,
+                # as the partial index says it (a bound value would not reach it)
+                paid.c.kind == sa.literal_column(f"'{Transfer.table}'"),
+                reports.c.ts >= event_lookups.c.ts,
                 _not_refused(),
             )
         )
         victims = conn.execute(
             sa.select(
-                sa.func.count(sa.distinct(events.c.device_id)),
-                sa.func.min(events.c.ts),
-                sa.func.max(events.c.ts),
+                sa.func.count(sa.distinct(event_lookups.c.device_id)),
+                sa.func.min(event_lookups.c.ts),
+                sa.func.max(event_lookups.c.ts),
             ).where(mine, sa.exists(later_report))
         ).one()
         n = int(victims[0])

@@ -11,6 +11,8 @@ exactly this schema; a test compares the two.
 
 from __future__ import annotations
 
+from typing import Final
+
 import sqlalchemy as sa
 
 from fraudwall.intel.risklists.store import METADATA as RISK_LIST_METADATA
@@ -39,6 +41,10 @@ metadata = sa.MetaData(
 
 def _ts(name: str, nullable: bool = False) -> sa.Column[int]:
     return sa.Column(name, sa.BigInteger, nullable=nullable)
+
+
+#: A stored sequence number: BIGINT (a BIGSERIAL on PostgreSQL), SQLite's INTEGER rowid.
+_SEQ = sa.BigInteger().with_variant(sa.Integer, "sqlite")
 
 
 # --- who may ask: agencies, their keys --------------------------------------------------
@@ -78,7 +84,10 @@ sa.Index("ix_phones_telco_id", phones.c.telco_id)
 events = sa.Table(
     "events",
     metadata,
-    sa.Column("event_id", sa.Text, primary_key=True),
+    # the order events were stored in (SQLite's rowid: costs no index of its own); what
+    # `eventlookups` follows, and idempotency is `event_id`'s (unique)
+    sa.Column("seq", _SEQ, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.Text, nullable=False, unique=True),
     sa.Column("kind", sa.Text, nullable=False),  # its table: transfers, calls, sms, ...
     _ts("ts"),
     sa.Column("institution_id", sa.Text, nullable=False),  # the reporting institution
@@ -97,13 +106,37 @@ events = sa.Table(
     # what a risk check finds an event by (`eventlog.lookup_columns`), never the body: the
     # side a check asks about (a call's caller, an SMS's sender, a transfer's payee, a URL
     # visit's host, an install's app, a login's account), the device, and a transfer's
-    # channel or a call's or SMS's gateway (statistics by channel)
+    # channel or a call's or SMS's gateway (statistics by channel). Not indexed here: an
+    # index at a random place per event is what ingest cannot afford (BENCHMARKS.md, issue
+    # 12); `event_lookups` holds party and device with their indexes
     sa.Column("party", sa.Text, nullable=True),
     sa.Column("device_id", sa.Text, nullable=True),
     sa.Column("channel", sa.Text, nullable=True),
 )
-sa.Index("ix_events_ts", events.c.ts)
-sa.Index("ix_events_institution_id_ts", events.c.institution_id, events.c.ts)
+sa.Index("ix_events_ts", events.c.ts)  # the engine's steps: events after its watermark
+
+# What risk checks find events by, derived from `events` (`platform.eventlookups`): filled
+# in batches after ingest commits, in index order, up to the newest `seq`; every reader
+# brings it up to date first (`EventLookups.catch_up`), so it never misses an event.
+event_lookups = sa.Table(
+    "event_lookups",
+    metadata,
+    sa.Column("seq", _SEQ, primary_key=True, autoincrement=False),  # events.seq
+    sa.Column("event_id", sa.Text, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    _ts("ts"),
+    sa.Column("party", sa.Text, nullable=True),
+    sa.Column("device_id", sa.Text, nullable=True),
+)
+sa.Index("ix_event_lookups_kind_party", event_lookups.c.kind, event_lookups.c.party)
+# the devices that made transfers (whose victims reported them): only transfers pay for it
+_TRANSFER_LOOKUPS: Final = event_lookups.c.kind == sa.literal_column("'transfers'")
+sa.Index(
+    "ix_event_lookups_transfer_device_id",
+    event_lookups.c.device_id,
+    sqlite_where=_TRANSFER_LOOKUPS,
+    postgresql_where=_TRANSFER_LOOKUPS,
+)
 
 decisions = sql_table(Decision, metadata)
 sa.Index("ix_decisions_ts", decisions.c.ts)
@@ -253,8 +286,6 @@ meta = sa.Table(
 )
 
 # --- risk/statistics --------------------------------------------------------------------
-sa.Index("ix_events_kind_party", events.c.kind, events.c.party)
-sa.Index("ix_events_device_id", events.c.device_id)
 # The transfers each victim's report names, one row each (reports hold them as a JSON
 # list, which no index reaches): whoever stores a report calls `risk.link_reports`.
 report_transfers = sa.Table(
@@ -328,6 +359,7 @@ __all__ = [
     "decisions",
     "deliveries",
     "entity_scores",
+    "event_lookups",
     "events",
     "gang_cases",
     "gang_members",

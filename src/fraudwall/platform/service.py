@@ -2,7 +2,9 @@
 
 Routes are thin: they take the caller (`auth.Caller`) and the `Service` (`ServiceDep`) and
 call plain functions of each area with them. The service starts by making or checking its
-database and restoring the engine (`enginehost.EngineHost`), and stops by snapshotting it.
+database, bringing the event lookups up to date (`eventlookups.EventLookups`, followed
+from a thread from then on) and restoring the engine (`enginehost.EngineHost`), and stops
+by snapshotting it.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from fraudwall.platform import audit, migrate
 from fraudwall.platform.auth import KeyCache, Principal, principal_for
 from fraudwall.platform.db import PlatformDB
 from fraudwall.platform.enginehost import EngineHost
+from fraudwall.platform.eventlookups import EventLookups
 from fraudwall.platform.ops import Metrics
 from fraudwall.platform.settings import Clock, ServeSettings, WallClock
 
@@ -28,6 +31,7 @@ class Service:
         self.clock: Clock = clock if clock is not None else WallClock()
         self.db = PlatformDB(settings.database, serving=True)
         self.host = EngineHost(self)
+        self.lookups = EventLookups(self.db)  # what risk checks read: catch_up first
         self.keys = KeyCache(settings.key_cache_s)
         self.metrics = Metrics(self)  # count_decisions, count_ingest: see platform.ops
         self.started = False
@@ -40,6 +44,7 @@ class Service:
         unless `fraudwall db upgrade` ran, `migrate.prepare`), and the engine up to date."""
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         migrate.prepare(self.db)
+        self.lookups.start()
         self.host.start()
         # what start loaded (the engine's state, the app) lives as long as the process:
         # kept out of the collector's full passes, which would otherwise walk all of it
@@ -51,6 +56,7 @@ class Service:
     def stop(self) -> None:
         if self.started:
             self.host.stop()
+            self.lookups.stop()
         self.db.close()
         self.started = False
 

@@ -68,6 +68,7 @@ def check_risk(
     looked_up = risk.normalise(kind, value)
     shows = scope.sees_risk_evidence(caller)
     holder = None
+    service.lookups.catch_up()  # every event stored before this check is found
     if kind is RiskKind.ACCOUNT and shows:
         with service.db.writing() as conn:
             found = risk.assess(conn, kind, looked_up, service.now())
