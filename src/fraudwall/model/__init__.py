@@ -63,6 +63,7 @@ from fraudwall.model.schema import (
     validate_table,
     write_rejected,
 )
+from fraudwall.model.textscorer import TextScorer
 from fraudwall.model.types import (
     ALL_TYPES,
     BY_TABLE,
@@ -155,6 +156,7 @@ __all__ = [
     "SchemaError",
     "Sms",
     "TableSplit",
+    "TextScorer",
     "Transfer",
     "Truth",
     "Typology",
