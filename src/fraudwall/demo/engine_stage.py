@@ -42,6 +42,7 @@ SUMMARY_KEYS = (
     "by_fraud_type",
     "by_rule",
     "contacts",
+    "by_lead_contact",
     "warnings_sent",
     "warned_people",
     "warned_people_share",
