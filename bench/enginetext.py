@@ -72,7 +72,11 @@ def _text_scoring(batches: list[pa.ChunkedArray], scorer: TextScorer) -> dict[st
         ("lexicon_and_model_every_sms", every_sms),
     ):
         cpu, wall = _cpu(job)
-        out[name] = {"cpu_s": round(cpu, 3), "wall_s": round(wall, 3), "sms_per_cpu_s": round(n / cpu)}
+        out[name] = {
+            "cpu_s": round(cpu, 3),
+            "wall_s": round(wall, 3),
+            "sms_per_cpu_s": round(n / cpu),
+        }
     return out
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pytest
-from engine_world import H, T0, registry, table
+from engine_world import T0, H, registry, table
 
 from fraudwall.engine import Engine, EngineModel, parse_rules
 from fraudwall.engine.featureset import FEATURES, MODEL_FEATURES
