@@ -11,12 +11,15 @@ shipped models were trained on seed 11), in its time batches of 250k events:
 - the engine's replay in CPU time and events/s: the rules alone without a text scorer,
   the rules alone with the shipped one (the difference is what reading the texts costs
   inside the engine), and the shipped model with the shipped text scorer (as users run
-  it).
+  it); with `FRAUDWALL_BEFORE_MODEL` set to the model file shipped before issue 14
+  (``git show 56b83ca:src/fraudwall/engine/default_model.json``), that model too, with no
+  text scorer (the engine before), run in the same process for a like-for-like figure.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -106,7 +109,11 @@ def run() -> dict[str, Any]:
     batches = [b.tables["sms"]["text"] for b in time_batches(tables, BATCH) if "sms" in b.tables]
     scorer.fraud_probability(["预热"])  # the model's arrays loaded before any timing
     text = _text_scoring(batches, scorer)
-    replays = {
+    replays: dict[str, Any] = {}
+    before = os.environ.get("FRAUDWALL_BEFORE_MODEL")
+    if before:
+        replays["before_model_no_text_scorer"] = _replay(tables, EngineModel.load(before), None)
+    replays |= {
         "rules_only_no_text_scorer": _replay(tables, None, None),
         "rules_only_with_text_scorer": _replay(tables, None, scorer),
         "shipped_model_with_text_scorer": _replay(tables, shipped.model, scorer),
