@@ -234,7 +234,9 @@ class _Remembered:
 
 
 class Engine:
-    """State, rules, model and warning policy together (see the module doc)."""
+    """State, rules, model and warning policy together (see the module doc), with the
+    text scorer that reads SMS texts when one is given (`model.TextScorer`; without one,
+    `sms_fraud_probability` is unknown, and a model trained with one is refused)."""
 
     def __init__(
         self,
