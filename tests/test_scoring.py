@@ -3,6 +3,7 @@ budgets, decides and explains through the same code as the shipped one."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,9 +41,11 @@ class MeanGapScorer:
 
     @classmethod
     def fit(cls, kind: str, x: np.ndarray, y: np.ndarray) -> Self:
-        mean = np.nanmean(np.where(np.isfinite(x), x, np.nan), axis=0)
+        known = np.where(np.isfinite(x), x, np.nan)
+        with warnings.catch_warnings():  # a column unknown throughout has no mean (nan)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean, scale = np.nanmean(known, axis=0), np.nanstd(known, axis=0)
         mean = np.nan_to_num(mean)
-        scale = np.nanstd(np.where(np.isfinite(x), x, np.nan), axis=0)
         scale = np.where(np.nan_to_num(scale) > 0, scale, 1.0)
         z = cls._standard(x, mean, scale)
         positive = y.astype(bool)

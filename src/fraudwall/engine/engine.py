@@ -723,7 +723,7 @@ def _check_text_scorer(model: EngineModel, scorer: TextScorer | None) -> None:
             "model",
             f"it was trained with {needed}, the fraud-text model's score of each SMS, "
             "and the engine was given no text scorer",
-            hint="pass text_scorer=, e.g. fraudwall.intel.text.default_model()",
+            hint="pass text_scorer=, e.g. intel's shipped_text_scorer()",
         )
 
 

@@ -135,7 +135,7 @@ REGISTRY: Final[tuple[Feature, ...]] = (
             "the text's fraud-script score (engine/textscore.py; 1: a known fraud script)"),
     Feature("sms_fraud_probability", _SMS, Unit.SCORE, "短信内容经诈骗文本模型判定为诈骗",
             "the text's fraud probability by the fraud-text model the engine is given "
-            "(for users: the shipped `fraudwall.intel.text` model; calibrated; nan: the "
+            "(for users: the shipped fraud-text model of intel; calibrated; nan: the "
             "engine has no text scorer)"),
 )  # fmt: skip
 

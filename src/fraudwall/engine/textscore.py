@@ -1,7 +1,7 @@
 """The engine's SMS text features: ``sms_text_score``, the fraud-script lexicon of
 `fraudwall.common.lexicon` (shared with the learned text classifier of intel), and
 ``sms_fraud_probability``, the fraud probability of the text by the text scorer the
-engine is given (`model.TextScorer`: for users, the shipped `fraudwall.intel.text` model).
+engine is given (`model.TextScorer`: for users, the shipped fraud-text model of intel).
 
 `TextScores` computes both for a batch's SMS, each distinct text once.
 """

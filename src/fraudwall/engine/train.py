@@ -114,7 +114,9 @@ def train(
     if "truth" not in tables:
         raise ValueError("truth: the training history needs a truth table (labels)")
     truth = tables["truth"]
-    model = EngineModel()
+    # whether it reads a text scorer is known from the start: the transfer model and the
+    # call priority are fitted on replays that decide with the contact models
+    model = EngineModel(trained_on={"text_scorer": text_scorer is not None})
     report: dict[str, Any] = {}
     split = split_repeats({n: tables[n] for n in EVENT_TABLES if n in tables})
     if split.n_duplicates or split.rejected.num_rows:
