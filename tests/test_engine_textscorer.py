@@ -68,13 +68,20 @@ def test_a_null_text_scores_as_an_empty_one_and_the_lexicon_stays_a_feature() ->
     assert np.isnan(probability).all() and lexicon[0] > 0.5
 
 
-def test_a_scorer_that_answers_the_wrong_number_of_texts_is_named() -> None:
+def test_a_scorer_that_answers_wrongly_is_named() -> None:
     class Short:
         def fraud_probability(self, texts: Sequence[str]) -> np.ndarray:
             return np.zeros(len(texts) - 1)
 
     with pytest.raises(ValueError, match="text scorer"):
         TextScores(Short())(pa.array([SCAM, PLAIN], pa.string()))
+
+    class Unsure:
+        def fraud_probability(self, texts: Sequence[str]) -> np.ndarray:
+            return np.array([0.5 if t == PLAIN else np.nan for t in texts])
+
+    with pytest.raises(ValueError, match=r"probability nan of text .* is not within 0\.\.1"):
+        TextScores(Unsure())(pa.array([PLAIN, SCAM], pa.string()))
 
 
 def test_without_a_scorer_the_feature_is_unknown_and_decisions_are_as_before() -> None:

@@ -77,6 +77,12 @@ class TextScores:
             raise ValueError(
                 f"text scorer: {got.shape} probabilities for {len(texts)} texts (one each)"
             )
+        outside = np.flatnonzero(~((got >= 0.0) & (got <= 1.0)))  # nan is outside too
+        if len(outside):
+            raise ValueError(
+                f"text scorer: probability {float(got[outside[0]])} of text "
+                f"{texts[int(outside[0])].as_py()!r} is not within 0..1"
+            )
         return got
 
     def _empty_probability(self) -> float:
