@@ -22,14 +22,15 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 # The models shipped in the package: trained on a world of another seed than the demo's.
+# The text model comes first: the engine's SMS model learns from its score of each text.
 model: $(STAMP)
 	$(BIN)/fraudwall simulate --people 20000 --days 30 --seed 11 --fraud-rate 200 --out out/train-world
+	$(MAKE) text-model
 	$(BIN)/fraudwall train --world out/train-world --out src/fraudwall/engine/default_model.json
 	$(BIN)/fraudwall mules train out/train-world --out src/fraudwall/intel/mules/default_model.json
 	$(BIN)/fraudwall numbers train out/train-world --out src/fraudwall/intel/numbers/default_model.json
 	$(BIN)/fraudwall apps train out/train-world --out src/fraudwall/intel/apps/default_model.json
 	$(BIN)/fraudwall urls train out/train-world --out src/fraudwall/intel/urls/default_model.json
-	$(MAKE) text-model
 
 # The shipped fraud-text model: the SMS and victims' narratives of the training world (seed
 # 11) and, Apache-2.0, the TeleAntiFraud dialogues (each whole, and each caller's first turn

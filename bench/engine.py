@@ -1,7 +1,7 @@
 """The real-time engine: replay throughput, single-decision latency, memory; river as the peer.
 
 What is measured, on one core, with the full feature set, the default rules and the
-shipped model:
+shipped model (with the shipped fraud-text model reading the SMS, `intel.shipped`):
 
 - replay: a simulated world of at least 5M events streamed through `Engine.process` in
   time batches of 250k events (features, rules, model, decisions, warnings, state);
@@ -31,7 +31,8 @@ import pyarrow as pa
 
 from bench._river_peer import EVENT_TABLES as PEER_TABLES
 from bench._river_peer import run_peer
-from fraudwall.engine import Engine, Outcomes, default_model, time_batches
+from fraudwall.engine import Engine, Outcomes, time_batches
+from fraudwall.intel.shipped import shipped_engine
 from fraudwall.model import EVENT_TABLES
 from fraudwall.sim import SimConfig, simulate
 
@@ -65,7 +66,8 @@ def _in_use(engine: Engine, name: str, nbytes: int, n: int) -> float:
 
 
 def _replay(tables: dict[str, pa.Table]) -> tuple[Engine, int, float]:
-    engine = Engine.for_world(tables, model=default_model())
+    shipped = shipped_engine()  # the shipped model reading SMS with the shipped text model
+    engine = Engine.for_world(tables, model=shipped.model, text_scorer=shipped.text_scorer)
     events = 0
     t0 = time.perf_counter()
     for batch in time_batches(tables, BATCH):
@@ -88,7 +90,8 @@ def _latency(tables: dict[str, pa.Table]) -> dict[str, Any]:
     transfers = tables["transfers"]
     ts = transfers["ts"].to_numpy()
     start = int(np.quantile(ts, 0.6))
-    engine = Engine.for_world(tables, model=default_model())
+    shipped = shipped_engine()  # the shipped model reading SMS with the shipped text model
+    engine = Engine.for_world(tables, model=shipped.model, text_scorer=shipped.text_scorer)
     for batch in time_batches(_rows_between(tables, int(ts[0]), start), BATCH):
         engine.process(batch)
     # As the peer does: the tables and state built so far are long-lived, so the garbage

@@ -14,6 +14,7 @@ from event_records import MIN, T0, audit_actions, call, count, post, sms, transf
 from service_api import CALLERS, Api
 
 from fraudwall.engine import decision_table
+from fraudwall.intel import text
 from fraudwall.model import Decision
 from fraudwall.platform.enginehost import Pending
 from fraudwall.platform.eventlog import IMPLIED_OUTCOME
@@ -39,6 +40,17 @@ def test_a_check_answers_with_the_decision_and_stores_the_event_as_checked(
     assert api.client.get("/v1/decisions/C1", headers=api.as_("bank_a")).json() == decision
     assert api.client.get("/v1/decisions/C1", headers=api.as_("bank_b")).status_code == 404
     assert "checks.transfers" in audit_actions(api)
+
+
+def test_the_service_engine_reads_sms_with_the_shipped_text_model(service_api: Api) -> None:
+    api = service_api
+    host = api.service.host
+    assert host.model is not None and host.model.needs_text_scorer == "sms_fraud_probability"
+    assert host.engine.text_scores.scorer is text.default_model()
+    body = sms("TXT1", text="【银行】您的账户存在风险，请点击 http://a.top 验证")
+    r = api.client.post("/v1/check/sms", json=body, headers=api.as_("telco_a"))
+    assert r.status_code == 200, r.text
+    assert len(host.engine.text_scores.known) == 1  # the text was read by the engine
 
 
 @pytest.mark.parametrize(

@@ -26,9 +26,11 @@ from fraudwall.demo import (
     run_demo,
 )
 from fraudwall.demo.console import summary_table
+from fraudwall.demo.engine_stage import EngineStage
 from fraudwall.demo.report import HEADLINE_KEYS, build_summary
 from fraudwall.demo.run import check_stages
 from fraudwall.demo.stages import events_per_day, headline
+from fraudwall.engine import default_model
 from fraudwall.model import (
     DAY_MS,
     EVENT_TABLES,
@@ -49,7 +51,7 @@ from fraudwall.model import (
     UrlVisit,
     yuan,
 )
-from fraudwall.sim import SimConfig
+from fraudwall.sim import SimConfig, simulate
 
 T0 = 1_700_000_000_000 // DAY_MS * DAY_MS  # a UTC midnight
 
@@ -497,6 +499,18 @@ def test_summary_table_lists_every_stage() -> None:
     console.print(summary_table({"events": 3, "cases": 1, "loss_fen": 100}, {"mine": result}))
     out = console.export_text()
     assert "mine" in out and "¥1.00" in out
+
+
+def test_the_engine_stage_decides_with_the_shipped_model_reading_sms_texts(
+    tmp_path: Path,
+) -> None:
+    # the shipped model refuses to decide without a text scorer: the stage gives it one
+    assert default_model().needs_text_scorer == "sms_fraud_probability"
+    world = simulate(SimConfig(people=300, days=3, seed=5))
+    result = EngineStage().run(DemoContext(world=world, out_dir=tmp_path))
+    sms = result.summary["contacts"]["by_kind"]["sms"]
+    assert sms["fraud"] + sms["legit"] > 0
+    assert set(result.summary["by_lead_contact"]) == {"call", "sms", "none"}
 
 
 # --- the whole demo on a simulated world (needs fraudwall.sim) ----------------------------

@@ -17,6 +17,8 @@ from fraudwall.engine import EngineModel, default_model
 from fraudwall.engine.featureset import MODEL_FEATURES
 from fraudwall.engine.modelfile import MODEL_FORMAT, checksum
 from fraudwall.engine.scoring import MIN_MARGIN
+from fraudwall.intel import text
+from fraudwall.intel.shipped import shipped_engine
 
 runner = CliRunner()
 
@@ -53,6 +55,10 @@ def model_file(world_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 def test_train_writes_a_model_for_each_kind_with_its_thresholds(model_file: Path) -> None:
     model = EngineModel.load(model_file)
     assert set(model.kinds) == {"transfer", "call", "sms"}
+    # trained reading the SMS with the shipped text model: it needs one to decide, and
+    # `replay` (below, with this file) gives it one
+    assert model.trained_on["text_scorer"] is True
+    assert model.needs_text_scorer == "sms_fraud_probability"
     t = model.kinds["transfer"].thresholds  # margins (log-odds): the costlier, the higher
     assert MIN_MARGIN <= t["warn"] <= t["delay"] <= t["hold"] <= t["block"]
 
@@ -107,6 +113,11 @@ def test_the_shipped_model_matches_the_features_the_engine_computes() -> None:
     model = default_model()
     for kind, m in model.kinds.items():
         assert m.features == MODEL_FEATURES[kind]
+    # it reads the SMS with the shipped text model, which every user-facing engine gets
+    assert model.needs_text_scorer == "sms_fraud_probability"
+    shipped = shipped_engine()
+    assert shipped.text_scorer is text.default_model()
+    assert shipped.model is not None and shipped.model.model_id == model.model_id
 
 
 def test_replay_uses_the_shipped_model_unless_told_rules_only(

@@ -48,6 +48,7 @@ from fraudwall.engine.rules import default_rules_path
 from fraudwall.engine.scorer import KindModel
 from fraudwall.engine.train import collect
 from fraudwall.errors import InputError
+from fraudwall.intel.shipped import shipped_text_scorer
 from fraudwall.sim import SimConfig, World, simulate, write_world
 
 runner = CliRunner()
@@ -600,7 +601,7 @@ def test_a_snapshot_is_restored_only_with_the_rules_and_model_it_was_made_with(
     with pytest.raises(InputError, match="made with another rules"):
         Engine.restore(one, rules=other_rules)
     with pytest.raises(InputError, match="made with another model"):
-        Engine.restore(one, model=default_model())
+        Engine.restore(one, model=default_model(), text_scorer=shipped_text_scorer())
     with pytest.raises(InputError, match="made with another world"):
         Engine.restore(one, world_id="0123456789abcdef")
     assert Engine.restore(one, rules=default_rules()).state.clock > 0

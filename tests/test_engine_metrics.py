@@ -430,7 +430,39 @@ def test_contacts() -> None:
         "recall_warn": 2 / 3,
         "blocked_fraud": 2,
         "blocked_legit": 1,
-    }
+        "by_kind": {  # the same, for calls and for SMS apart
+            "call": {"fraud": 1, "legit": 1, "warned_fraud": 1, "warned_legit": 1,
+                     "precision_warn": 0.5, "recall_warn": 1.0, "blocked_fraud": 1,
+                     "blocked_legit": 0},
+            "sms": {"fraud": 2, "legit": 2, "warned_fraud": 1, "warned_legit": 1,
+                    "precision_warn": 0.5, "recall_warn": 0.5, "blocked_fraud": 1,
+                    "blocked_legit": 1},
+        },
+    }  # fmt: skip
+
+
+def test_fraud_payments_by_the_contact_that_led_their_case() -> None:
+    """Each payment's case is led by its earliest decided fraud contact: alice's case
+    (f1, f3) by an SMS before a call, bob's (f2) by nothing decided."""
+    cases = {"f1": "k1", "f3": "k1", "f2": "k2", "c_fraud": "k1", "s_fraud": "k1"}
+    rows = [
+        {"entity_kind": t.entity_kind, "entity_id": t.entity_id, "role": t.role,
+         "fraud_type": t.fraud_type, "case_id": cases.get(t.entity_id)}
+        for t in WORLD_TRUTH
+    ]  # fmt: skip
+    truth = pa.Table.from_pylist(rows)
+    decisions = [D("c_fraud", "warn", "call", ts=500), D("s_fraud", "allow", "sms", ts=400),
+                 D("f1", "hold"), D("f3", "allow")]  # fmt: skip
+    m = replay_metrics(
+        decisions_table(decisions), warnings_table([W("alice", 900)]), transfers_table(WORLD),
+        truth, accounts_table(OWNERS), stop_probability=0.0, seed=0,
+    )  # fmt: skip
+    lead = m["by_lead_contact"]
+    assert lead["sms"]["transfers"] == 2 and lead["sms"]["attempted_fen"] == 70_000
+    assert lead["sms"]["recall_stop"] == 0.5 and lead["sms"]["warned_before_share"] == 1.0
+    assert lead["none"]["transfers"] == 1 and lead["none"]["recall_warn"] == 0.0
+    assert lead["call"]["transfers"] == 0 and lead["call"]["recall_warn"] is None
+    assert run(decisions)["by_lead_contact"]["none"]["transfers"] == 3  # no case ids
 
 
 def test_a_contact_id_of_the_other_kind_is_not_fraud() -> None:
@@ -834,6 +866,9 @@ def test_matches_the_per_event_reference(r: dict[str, Any]) -> None:
     )
     want = reference(**r)
     del got["contacts"]["undecided_fraud"]
+    by_kind = got["contacts"].pop("by_kind")  # calls and SMS apart add up to the whole
+    for key in ("legit", "warned_fraud", "warned_legit", "blocked_fraud", "blocked_legit"):
+        assert sum(k[key] for k in by_kind.values()) == got["contacts"][key]
     assert {k: got[k] for k in want} == want
     assert got["decisions"] == len(r["decisions"])
 

@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from fraudwall.engine import sms_text_score
-from fraudwall.engine.engine import TextScores
+from fraudwall.engine.textscore import TextScores
 
 TEXTS = [
     "【XX银行】您的账户存在风险，请立即点击 http://a.top 验证",
@@ -21,10 +21,11 @@ def test_remembered_scores_are_each_texts_own_across_batches_and_resets() -> Non
     scores = TextScores(capacity=4)
     for batch in ([TEXTS[:3], TEXTS[1:]], [TEXTS, TEXTS[::-1]]):
         arr = pa.chunked_array([pa.array(part, pa.string()) for part in batch])
-        got = scores(arr)
+        got, probability = scores(arr)
         flat = [t for part in batch for t in part]
         expect = sms_text_score(flat)
         assert np.array_equal(got, expect)
+        assert np.isnan(probability).all()  # no text scorer: unknown
         assert got[[i for i, t in enumerate(flat) if t is None]].tolist() == [0.0] * flat.count(
             None
         )

@@ -23,6 +23,7 @@ from fraudwall.engine.featureset import (
     reason,
 )
 from fraudwall.engine.stream import time_batches
+from fraudwall.intel.shipped import shipped_text_scorer
 from fraudwall.sim import SimConfig, simulate
 
 DOCS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "features.md"
@@ -32,9 +33,9 @@ _CJK = re.compile(r"[\u4e00-\u9fff]")
 @pytest.fixture(scope="module")
 def computed() -> dict[str, dict[str, np.ndarray]]:
     """Every kind's features as the engine computes them over a small world, batch by
-    batch, joined."""
+    batch, joined (the SMS read by the shipped text model, as users' engines read them)."""
     world = simulate(SimConfig(people=400, days=2, seed=3))
-    engine = Engine.for_world(world.tables)
+    engine = Engine.for_world(world.tables, text_scorer=shipped_text_scorer())
     parts: dict[str, list[dict[str, np.ndarray]]] = {}
     for batch in time_batches(world.tables, 500):
         for kind, f in engine.process(batch, keep_features=True).features.items():
@@ -51,9 +52,12 @@ def test_each_kind_computes_exactly_its_registered_features(
     assert set(computed) == set(KINDS)
     assert set(computed["transfer"]) == set(FEATURES["transfer"])
     assert set(computed["sms"]) == set(FEATURES["sms"])
-    # Calls and SMS are computed together: a call carries the SMS text score column too
-    # (zero), which only SMS rules and models read.
-    assert set(computed["call"]) == set(FEATURES["call"]) | {"sms_text_score"}
+    # Calls and SMS are computed together: a call carries the SMS text columns too (zero
+    # and nan), which only SMS rules and models read.
+    assert set(computed["call"]) == set(FEATURES["call"]) | {
+        "sms_text_score",
+        "sms_fraud_probability",
+    }
     assert "sms_text_score" not in FEATURES["call"]
     # Nothing computed but unregistered, nothing registered but not computed.
     assert set().union(*map(set, computed.values())) == set(BY_NAME)
@@ -82,7 +86,7 @@ def test_each_kind_lists_features_in_registry_order_and_fits_decides_packing() -
     for kind in KINDS:
         assert FEATURES[kind] == tuple(f.name for f in REGISTRY if kind in f.kinds)
         assert len(FEATURES[kind]) < 64  # decide packs a feature's index in 6 bits
-    assert FEATURES["sms"] == (*FEATURES["call"], "sms_text_score")
+    assert FEATURES["sms"] == (*FEATURES["call"], "sms_text_score", "sms_fraud_probability")
 
 
 def test_every_entry_has_kinds_a_unit_a_chinese_reason_and_a_description() -> None:

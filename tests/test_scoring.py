@@ -3,6 +3,8 @@ budgets, decides and explains through the same code as the shipped one."""
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
@@ -22,6 +24,7 @@ from fraudwall.engine.scoring import (
     fit_kind,
 )
 from fraudwall.engine.train import train
+from fraudwall.errors import InputError
 from fraudwall.sim import SimConfig, simulate
 
 
@@ -38,9 +41,11 @@ class MeanGapScorer:
 
     @classmethod
     def fit(cls, kind: str, x: np.ndarray, y: np.ndarray) -> Self:
-        mean = np.nanmean(np.where(np.isfinite(x), x, np.nan), axis=0)
+        known = np.where(np.isfinite(x), x, np.nan)
+        with warnings.catch_warnings():  # a column unknown throughout has no mean (nan)
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean, scale = np.nanmean(known, axis=0), np.nanstd(known, axis=0)
         mean = np.nan_to_num(mean)
-        scale = np.nanstd(np.where(np.isfinite(x), x, np.nan), axis=0)
         scale = np.where(np.nan_to_num(scale) > 0, scale, 1.0)
         z = cls._standard(x, mean, scale)
         positive = y.astype(bool)
@@ -145,3 +150,28 @@ def test_a_model_of_another_scorer_trains_on_a_world_and_the_engine_decides_with
         assert texts == expected
     with pytest.raises(TypeError, match="a MeanGapScorer cannot be saved to a model file"):
         model.save(tmp_path / "model.json")
+    # trained without a text scorer, it learnt nothing from one and decides without one
+    assert model.trained_on["text_scorer"] is False and model.needs_text_scorer is None
+
+    # trained with one, the SMS model learns from its probabilities and needs it to decide
+    read = LinkScorer()
+    with_text, _ = train(tables, scorer=MeanGapScorer, text_scorer=read)
+    sms = with_text.kinds["sms"]
+    assert isinstance(sms, MeanGapScorer)
+    column = sms.features.index("sms_fraud_probability")
+    assert 0.1 < sms.mean[column] < 0.9 and sms.weights[column] != 0.0  # learnt from it
+    assert read.texts > 0 and with_text.needs_text_scorer == "sms_fraud_probability"
+    with pytest.raises(InputError, match="no text scorer"):
+        replay(tables, model=with_text)
+    assert replay(tables, model=with_text, text_scorer=read).decisions.num_rows == len(d)
+
+
+class LinkScorer:
+    """A tiny text scorer: 0.9 for a text with a link in it, else 0.1."""
+
+    def __init__(self) -> None:
+        self.texts = 0
+
+    def fraud_probability(self, texts: Sequence[str]) -> np.ndarray:
+        self.texts += len(texts)
+        return np.array([0.9 if ("http" in t or "www" in t) else 0.1 for t in texts])

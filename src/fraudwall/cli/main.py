@@ -290,9 +290,11 @@ def train_cmd(
         Path | None, typer.Option("--rules", help="A rule file (default: the built-in rules).")
     ] = None,
 ) -> None:
-    """Train the engine's LightGBM models (calls, SMS, transfers) from truth or labels."""
+    """Train the engine's LightGBM models (calls, SMS, transfers) from truth or labels;
+    the SMS model reads the shipped fraud-text model's score of each text."""
     from fraudwall.engine import train
     from fraudwall.engine.modelfile import is_model_file
+    from fraudwall.intel.shipped import shipped_text_scorer
 
     console = Console()
     if world is None and not labelled:
@@ -305,7 +307,12 @@ def train_cmd(
     total = 2 * sum(tables[n].num_rows for n in EVENT_TABLES if n in tables)
     t0 = time.perf_counter()
     with reported_as(""), progress_bar(console, "train") as update:  # e.g. too few labels
-        model, report = train(tables, ruleset, progress=_event_counter(update, total, "replay"))
+        model, report = train(
+            tables,
+            ruleset,
+            progress=_event_counter(update, total, "replay"),
+            text_scorer=shipped_text_scorer(),
+        )
     path = model.save(out)
     rows = {
         f"{kind} {key}": value
@@ -355,18 +362,17 @@ def replay_cmd(
     ] = 5.0,
 ) -> None:
     """Stream a world's events through the engine in time order; score against the truth."""
-    from fraudwall.engine import EngineModel, WarningPolicy, default_model, replay, write_replay
+    from fraudwall.engine import WarningPolicy, replay, write_replay
     from fraudwall.engine.replay import check_replay_folder
+    from fraudwall.intel.shipped import shipped_engine
 
     console = Console()
     check_replay_folder(out, "--out")
     the_world = _world(world)
     tables = the_world.tables
     ruleset = _load_rules(rules)
-    engine_model = None
-    if not rules_only:
-        with reported_as("--model"):
-            engine_model = EngineModel.load(model) if model is not None else default_model()
+    with reported_as("--model"):
+        parts = shipped_engine(model, rules_only)
     if not 0.0 <= stop_probability <= 1.0:
         raise InputError("--stop-probability", f"must be within 0..1, got {stop_probability}")
     with reported_as("--call-capacity"):
@@ -374,9 +380,9 @@ def replay_cmd(
     total = sum(tables[n].num_rows for n in EVENT_TABLES if n in tables)
     with progress_bar(console, "replay") as update:
         result = replay(
-            tables, ruleset, engine_model, stop_probability=stop_probability,
+            tables, ruleset, parts.model, stop_probability=stop_probability,
             progress=_event_counter(update, total, "events"), warning_policy=policy,
-            world_id=the_world.world_id,
+            world_id=the_world.world_id, text_scorer=parts.text_scorer,
         )  # fmt: skip
     path = write_replay(result, out)
     console.print(f"{result.events:,} events in {result.seconds:.1f} s "

@@ -3,7 +3,8 @@
 It shows lives changed, not just alerts: how much of the victims' money was stopped in
 flight or never sent because a warned victim stopped, how many people were warned, how
 many victims stopped, and what it cost ordinary people (transfers held or blocked).
-The model is the one shipped with the package, trained on a world with another seed.
+The model is the one shipped with the package, trained on a world with another seed,
+reading the SMS with the shipped fraud-text model (`intel.shipped`).
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from fraudwall.demo.stages import (
     TableBlock,
     count,
 )
-from fraudwall.engine import STOP_PROBABILITY, EngineModel, default_model
+from fraudwall.engine import STOP_PROBABILITY, EngineModel
 from fraudwall.funds import RecoveryPolicy
-from fraudwall.model import FRAUD_TYPE_ZH, yuan
+from fraudwall.intel.shipped import shipped_engine, shipped_text_scorer
+from fraudwall.model import FRAUD_TYPE_ZH, TextScorer, yuan
 
 #: The keys of metrics.json the demo's summary carries (with warnings_sent, victims_stopped).
 SUMMARY_KEYS = (
@@ -40,6 +42,7 @@ SUMMARY_KEYS = (
     "by_fraud_type",
     "by_rule",
     "contacts",
+    "by_lead_contact",
     "warnings_sent",
     "warned_people",
     "warned_people_share",
@@ -70,7 +73,8 @@ def _share(value: Any, digits: int = 1) -> str:
 
 
 class EngineStage:
-    """Replay the world through the engine with the default rules and the shipped model."""
+    """Replay the world through the engine with the default rules and the shipped model
+    and text scorer (or those given)."""
 
     name: str = "engine"
 
@@ -80,14 +84,17 @@ class EngineStage:
         stop_probability: float = STOP_PROBABILITY,
         recovery: RecoveryPolicy | None = None,
         batch_events: int = BATCH_EVENTS,
+        text_scorer: TextScorer | None = None,
     ) -> None:
         self.model = model
+        self.text_scorer = text_scorer
         self.stop_probability = stop_probability
         self.recovery = recovery if recovery is not None else RecoveryPolicy()
         self.batch_events = batch_events
 
     def run(self, ctx: DemoContext) -> StageResult:
-        model = self.model if self.model is not None else default_model()
+        model = self.model if self.model is not None else shipped_engine().model
+        text_scorer = self.text_scorer if self.text_scorer is not None else shipped_text_scorer()
         if ctx.console is not None:
             ctx.console.print(
                 "engine: replaying the world's events in time order, the police's "
@@ -95,8 +102,9 @@ class EngineStage:
             )
         tables = dict(ctx.world.tables)
         result, loop = replay_with_recovery(
-            tables, model, self.recovery, self.stop_probability, self.batch_events
-        )
+            tables, model, self.recovery, self.stop_probability, self.batch_events,
+            text_scorer=text_scorer,
+        )  # fmt: skip
         ctx.shared[LOOP] = loop
         m: dict[str, Any] = result.metrics or {}
         summary: dict[str, Any] = {k: m.get(k) for k in SUMMARY_KEYS}

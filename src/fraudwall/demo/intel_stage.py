@@ -27,12 +27,13 @@ from matplotlib.figure import Figure
 
 from fraudwall.demo.loop import LOOP, replay_with_recovery
 from fraudwall.demo.stages import BarChart, DemoContext, ReportFigure, StageResult, count
-from fraudwall.engine import STOP_PROBABILITY, default_model
+from fraudwall.engine import STOP_PROBABILITY
 from fraudwall.funds import GivenGroups, RecoveryPolicy
 from fraudwall.intel import apps, mules, numbers, scripts, text, urls
 from fraudwall.intel.entitymodel import EntityModel
 from fraudwall.intel.gangs import link_cases, pairwise_f1, true_gangs
 from fraudwall.intel.risklists import engine_view, entries_from_model_scores
+from fraudwall.intel.shipped import shipped_engine
 from fraudwall.model import DAY_MS, EVENT_TABLES, yuan
 
 #: Listings from the detectors stay this long after the day they were made.
@@ -124,9 +125,11 @@ class IntelStage:
         view = engine_view(listed, cut, min_confidence=ENGINE_CONFIDENCE)
 
         say("intel: replaying the engine with the lists…")
+        shipped = shipped_engine()
         result, loop = replay_with_recovery(
-            tables, default_model(), RecoveryPolicy(), STOP_PROBABILITY, self.batch_events,
+            tables, shipped.model, RecoveryPolicy(), STOP_PROBABILITY, self.batch_events,
             risk_lists=view, groups=GivenGroups.of_reports(found.case_groups(), source="gangs"),
+            text_scorer=shipped.text_scorer,
         )  # fmt: skip
         ctx.shared[LOOP] = loop  # the funds stage carries on from this timeline
         with_lists: dict[str, Any] = result.metrics or {}

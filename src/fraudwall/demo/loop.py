@@ -34,7 +34,7 @@ from fraudwall.funds import (
     StopRound,
     reports_from_table,
 )
-from fraudwall.model import RiskListView
+from fraudwall.model import RiskListView, TextScorer
 
 #: The rule that refuses a stopped account's payments out (engine/default_rules.toml).
 STOPPED_RULE = "payer_stopped"
@@ -110,11 +110,13 @@ def replay_with_recovery(
     batch_events: int,
     risk_lists: RiskListView | None = None,
     groups: GivenGroups | None = None,
+    text_scorer: TextScorer | None = None,
 ) -> tuple[Replay, Loop]:
     """Replay the world through the engine with its reports going through the recovery
     chain in the same timeline (see the module doc); with `risk_lists`, the engine reads
     them from the start (each listing counts within its own span); with `groups`, the
-    chain's case groups are those (the gangs the intel stage found)."""
+    chain's case groups are those (the gangs the intel stage found); `text_scorer` reads
+    the SMS texts (`Engine`)."""
     recovery = Recovery(tables, policy, groups=groups)
     recovery.receive(reports_from_table(tables["reports"]))
     loop = Loop(recovery, risk_lists=risk_lists)
@@ -125,5 +127,6 @@ def replay_with_recovery(
         batch_events=batch_events,
         before_batch=loop.before,
         after_batch=loop.after,
+        text_scorer=text_scorer,
     )
     return result, loop

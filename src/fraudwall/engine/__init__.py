@@ -7,7 +7,10 @@ logins and reports as context) without changing its state (`Engine.decide`,
 two together. Rules are data (`load_rules`, `default_rules`) over the registered features
 (`FEATURES`); the model is a scorer per kind (`EngineModel`, `default_model`, `train`);
 `replay` streams a world's history through it in time order (`time_batches`) and scores
-the decisions and warnings against the ground truth (`replay_metrics`).
+the decisions and warnings against the ground truth (`replay_metrics`). SMS texts are read
+by the lexicon (`sms_text_score`) and by the text scorer the engine is given
+(`model.TextScorer`, e.g. intel's fraud-text model: `Engine(text_scorer=...)`); a model
+trained with one needs one (`EngineModel.needs_text_scorer`).
 """
 
 from fraudwall.engine.engine import (

@@ -49,7 +49,6 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fraudwall.common import KeyIndex
 from fraudwall.engine import features as fx
 from fraudwall.engine.actions import ACTION_CODE, ACTION_NAMES, action_codes_of
 from fraudwall.engine.decide import Decided, Sparse, TopMemo, decide
@@ -63,8 +62,9 @@ from fraudwall.engine.rules import RuleEngine, RuleSet, default_rules
 from fraudwall.engine.scorer import EngineModel, default_call_priority
 from fraudwall.engine.state import EngineState
 from fraudwall.engine.stream import EventBatch
-from fraudwall.engine.textscore import sms_text_score
+from fraudwall.engine.textscore import TextScores
 from fraudwall.engine.warnings import WarningLog, WarningPolicy
+from fraudwall.errors import InputError
 from fraudwall.model import (
     EVENT_TABLES,
     Action,
@@ -73,6 +73,7 @@ from fraudwall.model import (
     Outcome,
     RiskListView,
     Sms,
+    TextScorer,
     Transfer,
     WarningTask,
     arrow_schema,
@@ -233,7 +234,9 @@ class _Remembered:
 
 
 class Engine:
-    """State, rules, model and warning policy together (see the module doc)."""
+    """State, rules, model and warning policy together (see the module doc), with the
+    text scorer that reads SMS texts when one is given (`model.TextScorer`; without one,
+    `sms_fraud_probability` is unknown, and a model trained with one is refused)."""
 
     def __init__(
         self,
@@ -242,13 +245,16 @@ class Engine:
         model: EngineModel | None = None,
         warning_policy: WarningPolicy | None = None,
         world_id: str | None = None,
+        text_scorer: TextScorer | None = None,
     ) -> None:
         self.state = state if state is not None else EngineState()
         self.rules = RuleEngine(rules if rules is not None else default_rules())
         self.model = model if model is not None else EngineModel()
+        _check_text_scorer(self.model, text_scorer)
         self.warning_policy = warning_policy if warning_policy is not None else WarningPolicy()
         self.priority = self.model.call_priority or default_call_priority()
-        self.text_scores = TextScores()
+        #: the SMS texts' lexicon scores and, with `text_scorer`, fraud probabilities
+        self.text_scores = TextScores(text_scorer)
         #: the world whose entities the state was loaded with, when known (snapshots say it)
         self.world_id = world_id
 
@@ -260,9 +266,16 @@ class Engine:
         model: EngineModel | None = None,
         warning_policy: WarningPolicy | None = None,
         world_id: str | None = None,
+        text_scorer: TextScorer | None = None,
     ) -> Engine:
         """An engine whose registry knows the world's people, accounts, phones and devices."""
-        engine = cls(rules=rules, model=model, warning_policy=warning_policy, world_id=world_id)
+        engine = cls(
+            rules=rules,
+            model=model,
+            warning_policy=warning_policy,
+            world_id=world_id,
+            text_scorer=text_scorer,
+        )
         engine.state.load_registry(dict(tables))
         return engine
 
@@ -298,12 +311,13 @@ class Engine:
         model: EngineModel | None = None,
         warning_policy: WarningPolicy | None = None,
         world_id: str | None = None,
+        text_scorer: TextScorer | None = None,
     ) -> Engine:
         """An engine from a snapshot, which must have been made with these rules and this
         model (the defaults: the built-in rules, no model), and from this world when
         `world_id` is given; a snapshot made otherwise, or whose files come from two
         snapshots, is refused (`InputError`): it would decide differently."""
-        engine = cls(EngineState(), rules, model, warning_policy, world_id)
+        engine = cls(EngineState(), rules, model, warning_policy, world_id, text_scorer)
         expect = engine._made_with()
         if world_id is None:
             del expect["world_id"]
@@ -432,10 +446,10 @@ class Engine:
         # 1. calls and SMS
         calls, sms = _present(tables, "calls"), _present(tables, "sms")
         c = fx.read_contacts(s, calls, sms, ids)
-        text = np.zeros(len(c))
+        text, probability = np.zeros(len(c)), np.full(len(c), np.nan)
         if sms is not None:
-            text[c.n_calls :] = self.text_scores(sms["text"])
-        cf = fx.contact_features(s, c, text) if len(c) else {}
+            text[c.n_calls :], probability[c.n_calls :] = self.text_scores(sms["text"])
+        cf = fx.contact_features(s, c, text, probability) if len(c) else {}
         codes = np.zeros(len(c), np.int8)
         scores = np.zeros(len(c))
         for kind, table, sl in (
@@ -699,34 +713,18 @@ def _repeated(value: str, n: int) -> pa.Array:
     return pa.repeat(pa.scalar(value, pa.string()), n)
 
 
-class TextScores:
-    """SMS texts' fraud-script scores, each distinct text scored once and remembered
-    (blasts send one text to thousands; bulk senders reuse templates). The score is a
-    pure function of the text, so remembering it changes no decision. Texts are
-    remembered in a KeyIndex (their id indexes the scores), so a batch's texts are
-    matched with the known ones in numpy, without a Python string per text."""
-
-    def __init__(self, capacity: int = 1_000_000) -> None:
-        self.capacity = capacity
-        self.known = KeyIndex()
-        self.scores = np.empty(0)  # by text id
-
-    def __call__(self, texts: pa.ChunkedArray | pa.Array) -> np.ndarray:
-        if isinstance(texts, pa.ChunkedArray):
-            texts = texts.combine_chunks()
-        encoded = pc.dictionary_encode(texts)  # distinct texts; nulls stay null
-        distinct = encoded.dictionary
-        if len(self.known) + len(distinct) > self.capacity:
-            self.known, self.scores = KeyIndex(), np.empty(0)
-        ids = self.known.lookup(distinct)
-        new = np.flatnonzero(ids >= len(self.scores))  # ids are given in order: new last
-        if len(new):
-            grown = np.empty(len(self.known))
-            grown[: len(self.scores)] = self.scores
-            grown[ids[new]] = sms_text_score(distinct.take(pa.array(new)))
-            self.scores = grown
-        scores = np.append(self.scores[ids], 0.0)  # last: a null text
-        return scores[pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False)]
+def _check_text_scorer(model: EngineModel, scorer: TextScorer | None) -> None:
+    """A model that learnt from the text scorer's feature decides only with a scorer:
+    without one, that feature would be unknown on every SMS and the model would not
+    decide as it was trained to."""
+    needed = model.needs_text_scorer
+    if scorer is None and needed is not None:
+        raise InputError(
+            "model",
+            f"it was trained with {needed}, the fraud-text model's score of each SMS, "
+            "and the engine was given no text scorer",
+            hint="pass text_scorer=, e.g. intel's shipped_text_scorer()",
+        )
 
 
 def _present(tables: Mapping[str, pa.Table], name: str) -> pa.Table | None:

@@ -248,9 +248,13 @@ def read_contacts(
 
 
 def contact_features(
-    state: EngineState, c: Contacts, text_score: np.ndarray | None = None
+    state: EngineState,
+    c: Contacts,
+    text_score: np.ndarray | None = None,
+    text_probability: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """CALL_FEATURES (and sms_text_score) for every contact of the batch."""
+    """The call and SMS features of every contact of the batch; the SMS text's lexicon
+    score and fraud probability are given (`engine.TextScores`; 0 and nan for calls)."""
     n = len(c)
     ts = c.ts
     flagged = state.phone_flagged.get(c.caller)
@@ -286,6 +290,9 @@ def contact_features(
         "caller_night_share_24h": _share(night, calls),
     }
     out["sms_text_score"] = np.zeros(n) if text_score is None else text_score
+    out["sms_fraud_probability"] = (
+        np.full(n, np.nan) if text_probability is None else text_probability
+    )
     return out
 
 

@@ -133,6 +133,10 @@ REGISTRY: Final[tuple[Feature, ...]] = (
             "the caller's calls in the last 24 h made 22:00-06:00 Beijing time (nan: no calls)"),
     Feature("sms_text_score", _SMS, Unit.SCORE, "短信内容符合诈骗话术",
             "the text's fraud-script score (engine/textscore.py; 1: a known fraud script)"),
+    Feature("sms_fraud_probability", _SMS, Unit.SCORE, "短信内容经诈骗文本模型判定为诈骗",
+            "the text's fraud probability by the fraud-text model the engine is given "
+            "(for users: the shipped fraud-text model of intel; calibrated; nan: the "
+            "engine has no text scorer)"),
 )  # fmt: skip
 
 

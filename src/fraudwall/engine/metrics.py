@@ -303,7 +303,13 @@ def replay_metrics(
       counted in undecided_fraud, is taken as allowed; restrict `truth` to the replayed
       span when replaying part of a world); events = calls and SMS decided plus the
       undecided fraud; legit; precision_warn, recall_warn (warned-level); blocked_fraud
-      and blocked_legit (stop-level: a held call or SMS is not delivered either).
+      and blocked_legit (stop-level: a held call or SMS is not delivered either); by_kind,
+      the same for calls and for SMS apart.
+    * by_lead_contact (when truth has case_id): the fraud payments by the kind of their
+      case's earliest decided fraud contact ("call", "sms", or "none"; earliest by
+      decisions.ts, or by the decisions' order when it is not usable): transfers,
+      attempted_fen, intercepted_or_warned_share, recall_warn, recall_stop and
+      warned_before_share (the payer warned before paying).
 
     Only the columns in REQUIRED_COLUMNS are read, and decisions.ts when it is a null-free
     integer column: it only helps find each decision's transfer quickly (see
@@ -426,6 +432,7 @@ def replay_metrics(
     dec_fen[tdec_rows] = np.where(is_f[tdec_tr], amount[tdec_tr], 0)
     fraud_by_kind = [n_f, 0, 0]
     undecided_fraud = 0
+    by_kind: dict[str, dict[str, Any]] = {}
     for code in (_CALL, _SMS):
         rows = np.flatnonzero(kind == code)
         is_kind = pc.equal(t_kind, KINDS[code])
@@ -444,6 +451,11 @@ def replay_metrics(
         undecided_fraud += int((fraudulent & (seen == 0)).sum())
         dec_fraud[rows] = is_fraud
         dec_legit[rows] = pos < 0
+        by_kind[KINDS[code]] = _contact_quality(rows[is_fraud], rows[pos < 0], action)
+        by_kind[KINDS[code]]["fraud"] = fraud_by_kind[code]
+        by_kind[KINDS[code]]["recall_warn"] = _share(
+            int((action[rows[is_fraud]] >= _WARN).sum()), fraud_by_kind[code]
+        )
 
     contact = kind != _TRANSFER
     c_fraud, c_legit = contact & dec_fraud, contact & dec_legit
@@ -461,7 +473,29 @@ def replay_metrics(
         "recall_warn": _share(warned_fraud, n_fc),
         "blocked_fraud": int((c_fraud & c_stop).sum()),
         "blocked_legit": int((c_legit & c_stop).sum()),
+        "by_kind": by_kind,
     }
+    by_lead: dict[str, dict[str, Any]] = {}
+    if "case_id" in truth.column_names:
+        f_case = (
+            _strings("truth", truth, "case_id")
+            .filter(is_fp)
+            .take(pa.array(fp_pos[fp_pos >= 0], pa.int64()))
+        )
+        when = _numpy(hint).astype(np.int64) if usable else np.arange(n_dec)  # else: in order
+        lead = _lead_contact(f_case, dec_ids, kind, dec_fraud, when, truth)
+        for name in (*KINDS[_CALL:], "none"):
+            m = lead == name
+            by_lead[name] = {
+                "transfers": int(m.sum()),
+                "attempted_fen": int(f_amount[m].sum()),
+                "intercepted_or_warned_share": _share(
+                    int(f_amount[m & iow].sum()), int(f_amount[m].sum())
+                ),
+                "recall_warn": _share(int((m & f_warned).sum()), int(m.sum())),
+                "recall_stop": _share(int((m & f_stop).sum()), int(m.sum())),
+                "warned_before_share": _share(int((m & warned_before).sum()), int(m.sum())),
+            }
 
     warned_people = pc.count_distinct(w_person).as_py()
     return {
@@ -492,7 +526,55 @@ def replay_metrics(
         "by_fraud_type": by_fraud_type,
         "by_rule": _by_rule(decisions, kind, dec_fraud, dec_legit, dec_fen, fraud_by_kind),
         "contacts": contacts,
+        "by_lead_contact": by_lead,
     }
+
+
+def _contact_quality(fraud: np.ndarray, legit: np.ndarray, action: np.ndarray) -> dict[str, Any]:
+    """Warned-level and stop-level counts of one kind's decided fraud and legit contacts."""
+    wf, wl = int((action[fraud] >= _WARN).sum()), int((action[legit] >= _WARN).sum())
+    return {
+        "legit": len(legit),
+        "warned_fraud": wf,
+        "warned_legit": wl,
+        "precision_warn": _share(wf, wf + wl),
+        "blocked_fraud": int((action[fraud] >= _HOLD).sum()),
+        "blocked_legit": int((action[legit] >= _HOLD).sum()),
+    }
+
+
+def _lead_contact(
+    f_case: pa.Array,
+    dec_ids: pa.ChunkedArray,
+    kind: np.ndarray,
+    dec_fraud: np.ndarray,
+    dec_ts: np.ndarray,
+    truth: pa.Table,
+) -> np.ndarray:
+    """For each fraud payment (its case), the kind of its case's earliest decided fraud
+    contact ("call" or "sms"), "none" when its case had none decided."""
+    rows = np.flatnonzero(dec_fraud & (kind != _TRANSFER))
+    t_ids = _strings("truth", truth, "entity_id")
+    is_contact = pc.and_(
+        pc.is_in(_strings("truth", truth, "entity_kind"), value_set=pa.array(KINDS[_CALL:])),
+        pc.equal(_strings("truth", truth, "role"), Role.FRAUD_CONTACT.value),
+    )
+    at = _position(_rows(dec_ids, rows), t_ids.filter(is_contact))
+    cases = _strings("truth", truth, "case_id").filter(is_contact)
+    c_case = cases.take(pa.array(at, mask=at < 0))
+    keep = _numpy(pc.is_valid(c_case)).astype(bool)
+    rows, c_case = rows[keep], c_case.filter(pa.array(keep))
+    order = np.argsort(dec_ts[rows], kind="stable")
+    distinct = pc.unique(c_case)
+    code = _position(c_case, distinct)[order]
+    codes, earliest = np.unique(code, return_index=True)  # each case's first, in time
+    first = np.full(len(distinct), -1, np.int64)
+    first[codes] = rows[order][earliest]
+    out = np.full(len(f_case), "none", object)
+    pos = _position(f_case, distinct) if len(f_case) else np.empty(0, np.int64)
+    found = pos >= 0
+    out[found] = np.array(KINDS, object)[kind[first[pos[found]]]]
+    return out
 
 
 def _by_rule(

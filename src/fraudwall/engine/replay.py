@@ -40,7 +40,7 @@ from fraudwall.engine.scorer import EngineModel
 from fraudwall.engine.stream import EventBatch, time_batches
 from fraudwall.engine.warning_metrics import warning_metrics
 from fraudwall.engine.warnings import REMINDER, WarningPolicy
-from fraudwall.model import DAY_MS, EVENT_TABLES
+from fraudwall.model import DAY_MS, EVENT_TABLES, TextScorer
 
 #: The chance that a victim who is warned before paying stops (in the simulated world).
 STOP_PROBABILITY = 0.5
@@ -75,13 +75,15 @@ def replay(
     before_batch: Callable[[Engine, EventBatch], None] | None = None,
     after_batch: Callable[[EventBatch, BatchResult], None] | None = None,
     world_id: str | None = None,
+    text_scorer: TextScorer | None = None,
 ) -> Replay:
     """Replay a world's events through a fresh engine that knows the world's entities,
     each event once (see the module doc); `world_id` is recorded with the results.
 
     `before_batch` and `after_batch` let another part take part in the replay's time: what
     it learnt by a batch's end (stop-payments applied, say) before the batch is decided, and
-    each batch's decisions once it is absorbed."""
+    each batch's decisions once it is absorbed. `text_scorer` reads the SMS texts
+    (`model.TextScorer`; a model trained with it needs it)."""
     import time
 
     if not 0.0 <= stop_probability <= 1.0:
@@ -89,7 +91,12 @@ def replay(
     split = split_repeats({n: tables[n] for n in EVENT_TABLES if n in tables})
     tables = {**tables, **split.tables}
     engine = Engine.for_world(
-        tables, rules=rules, model=model, warning_policy=warning_policy, world_id=world_id
+        tables,
+        rules=rules,
+        model=model,
+        warning_policy=warning_policy,
+        world_id=world_id,
+        text_scorer=text_scorer,
     )
     decisions, warnings, rejected = [], [], [split.rejected]
     taken: dict[str, list[pa.Table]] = {n: [] for n in split.tables}

@@ -29,6 +29,7 @@ from fraudwall.engine.featureset import MODEL_FEATURES
 from fraudwall.engine.modelfile import ModelDoc, read_model_file, write_model_file
 from fraudwall.engine.priority import CallPriority
 from fraudwall.engine.scoring import BLOCK_ROWS, Scorer
+from fraudwall.engine.textscore import NEEDS_TEXT_SCORER
 
 PARAMS: dict[str, Any] = {
     "objective": "binary",
@@ -221,6 +222,20 @@ class EngineModel:
 
     def get(self, kind: str) -> Scorer | None:
         return self.kinds.get(kind)
+
+    @property
+    def needs_text_scorer(self) -> str | None:
+        """The feature only a text scorer gives that this model learnt from, if any (an
+        engine refuses to decide with it and no scorer). A kind trained without a scorer
+        (`trained_on.text_scorer` false) saw that feature unknown throughout, learnt
+        nothing from it, and decides the same without one."""
+        if self.trained_on.get("text_scorer") is False:
+            return None
+        for m in self.kinds.values():
+            for name in m.features:
+                if name in NEEDS_TEXT_SCORER:
+                    return name
+        return None
 
     def doc(self) -> ModelDoc:
         """The model file's content; every kind's scorer must be a `KindModel`."""

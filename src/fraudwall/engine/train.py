@@ -30,7 +30,7 @@ from fraudwall.engine.scoring import Scorer, feature_matrix, fit_kind
 from fraudwall.engine.stream import time_batches
 from fraudwall.engine.warning_metrics import AtRisk
 from fraudwall.engine.warnings import WarningPolicy
-from fraudwall.model import EVENT_TABLES, Role
+from fraudwall.model import EVENT_TABLES, Role, TextScorer
 
 Progress = Callable[[int], None]  # called with the number of events just processed
 
@@ -45,9 +45,10 @@ def collect(
     rules: RuleSet | None = None,
     batch_events: int = 100_000,
     progress: Progress | None = None,
+    text_scorer: TextScorer | None = None,
 ) -> dict[str, tuple[np.ndarray, pa.Array, np.ndarray]]:
     """Replay the history; per kind, (feature matrix, event ids, ts) of every event."""
-    engine = Engine.for_world(tables, rules=rules, model=model)
+    engine = Engine.for_world(tables, rules=rules, model=model, text_scorer=text_scorer)
     got: dict[str, list[tuple[np.ndarray, pa.Array, np.ndarray]]] = {k: [] for k in kinds}
     for batch in time_batches(tables, batch_events):
         result = engine.process(batch, keep_features=True, explain=False)
@@ -100,14 +101,22 @@ def train(
     batch_events: int = 100_000,
     progress: Progress | None = None,
     scorer: type[Scorer] = KindModel,
+    text_scorer: TextScorer | None = None,
 ) -> tuple[EngineModel, dict[str, Any]]:
     """Train call, SMS and transfer models (of the `scorer` type, LightGBM's by default)
     from a world's tables (which include `truth`), each event once: repeats of an event id
-    are left out first (`repeats.split_repeats`; the report's `repeats` counts them)."""
+    are left out first (`repeats.split_repeats`; the report's `repeats` counts them).
+
+    With a `text_scorer`, the SMS model learns from its fraud probability of each text
+    (`sms_fraud_probability`), and the model then needs a text scorer to decide
+    (`EngineModel.needs_text_scorer`); without one, that feature is unknown throughout
+    and the model learns nothing from it (`trained_on.text_scorer` says which)."""
     if "truth" not in tables:
         raise ValueError("truth: the training history needs a truth table (labels)")
     truth = tables["truth"]
-    model = EngineModel()
+    # whether it reads a text scorer is known from the start: the transfer model and the
+    # call priority are fitted on replays that decide with the contact models
+    model = EngineModel(trained_on={"text_scorer": text_scorer is not None})
     report: dict[str, Any] = {}
     split = split_repeats({n: tables[n] for n in EVENT_TABLES if n in tables})
     if split.n_duplicates or split.rejected.num_rows:
@@ -126,18 +135,22 @@ def train(
             scorer, kind, x[used], y[used], ts[used], kind_budgets
         )
 
-    first = collect(tables, ("call", "sms"), None, rules, batch_events, progress)
+    first = collect(tables, ("call", "sms"), None, rules, batch_events, progress, text_scorer)
     for kind, data in first.items():
         fit(kind, data)
-    second = collect(tables, ("transfer",), model, rules, batch_events, progress)
+    second = collect(tables, ("transfer",), model, rules, batch_events, progress, text_scorer)
     if "transfer" not in second:
         raise ValueError("transfers: the training history has no transfers")
     fit("transfer", second["transfer"])
     if all(name in tables for name in ("people", "phones", "cases")):
         model.call_priority, report["call_priority"] = fit_call_priority(
-            tables, model, rules, batch_events, progress
+            tables, model, rules, batch_events, progress, text_scorer
         )
-    model.trained_on = {"events": int(sum(t.num_rows for t in tables.values())), **report}
+    model.trained_on = {
+        "events": int(sum(t.num_rows for t in tables.values())),
+        "text_scorer": text_scorer is not None,
+        **report,
+    }
     return model, report
 
 
@@ -147,10 +160,11 @@ def fit_call_priority(
     rules: RuleSet | None = None,
     batch_events: int = 100_000,
     progress: Progress | None = None,
+    text_scorer: TextScorer | None = None,
 ) -> tuple[CallPriority, dict[str, Any]]:
     """Replay the history with the model and fit who among the warning candidates was
     truly at risk then (`engine.priority`); report how the default floors do on it."""
-    engine = Engine.for_world(tables, rules=rules, model=model)
+    engine = Engine.for_world(tables, rules=rules, model=model, text_scorer=text_scorer)
     risk = AtRisk(tables)
     xs: list[np.ndarray] = []
     ys: list[np.ndarray] = []

@@ -64,6 +64,7 @@ from fraudwall.model.schema import (
     validate_table,
     write_rejected,
 )
+from fraudwall.model.textscorer import TextScorer
 from fraudwall.model.types import (
     ALL_TYPES,
     BY_TABLE,
@@ -159,6 +160,7 @@ __all__ = [
     "ScriptKind",
     "Sms",
     "TableSplit",
+    "TextScorer",
     "Transfer",
     "Truth",
     "Typology",

@@ -52,11 +52,11 @@ from fraudwall.engine import (
     EngineModel,
     Outcomes,
     RuleSet,
-    default_model,
     default_rules,
 )
 from fraudwall.errors import InputError
 from fraudwall.intel import risklists
+from fraudwall.intel.shipped import shipped_engine
 from fraudwall.model import (
     Account,
     Device,
@@ -64,6 +64,7 @@ from fraudwall.model import (
     Person,
     Phone,
     Record,
+    TextScorer,
     WarningChannel,
     WarningTask,
     arrow_schema,
@@ -274,7 +275,9 @@ class EngineHost:
         self.service = service
         self.lock = threading.Lock()
         self.rules: RuleSet = default_rules()
-        self.model: EngineModel = default_model()
+        shipped = shipped_engine()
+        self.model: EngineModel | None = shipped.model
+        self.text_scorer: TextScorer = shipped.text_scorer
         self.engine = self._fresh_engine()
         self.watermark = NO_WATERMARK
         self.newest = NO_WATERMARK  # the newest time of a stored event
@@ -287,7 +290,7 @@ class EngineHost:
         self._snapshots: threading.Thread | None = None
 
     def _fresh_engine(self) -> Engine:
-        return Engine(rules=self.rules, model=self.model)
+        return Engine(rules=self.rules, model=self.model, text_scorer=self.text_scorer)
 
     @property
     def settings(self) -> Any:
@@ -372,7 +375,9 @@ class EngineHost:
         if not (folder / "manifest.json").exists():
             return self._fresh_engine()
         try:
-            engine = Engine.restore(folder, rules=self.rules, model=self.model)
+            engine = Engine.restore(
+                folder, rules=self.rules, model=self.model, text_scorer=self.text_scorer
+            )
         except InputError as exc:
             log.warning("engine snapshot not used, rebuilding from the events: %s", exc)
             return self._fresh_engine()
