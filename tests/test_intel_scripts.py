@@ -158,6 +158,24 @@ def test_a_script_the_model_never_saw_is_reported_with_its_numbers(
     assert find_emerging_scripts(corpus, T0 - 1, 7 * DAY_MS).scripts.num_rows == 0
 
 
+def test_a_script_sent_before_the_window_is_established_not_emerging(
+    small_model: TextModel,
+) -> None:
+    """The model cannot place it, but it was sent before the window: an old script, and its
+    numbers' old scripts are not joined to a new one they start sending."""
+    rng = np.random.default_rng(11)
+    texts = fraud_sms(FraudType.CUSTOMER_SERVICE, rng, 20)  # unknown to the model
+    old = [t for t in texts for _ in range(6)]  # a campaign sends its texts again and again
+    rng.shuffle(old)
+    senders = ["+8617000000001", "+8617000000002"]
+    rows = [(t, T0 + i * 600_000, senders[i % 2], f"+86139{i:08d}") for i, t in enumerate(old)]
+    corpus = build_corpus(_sms(rows), small_model, _phones(senders, []))
+    as_of = T0 + len(old) * 600_000
+    assert find_emerging_scripts(corpus, as_of, 30 * DAY_MS).scripts.num_rows >= 1
+    window = (as_of - T0) // 2  # its first messages are before the window
+    assert find_emerging_scripts(corpus, as_of, window).scripts.num_rows == 0
+
+
 # ------------------------------------------------------------------ evaluation
 
 

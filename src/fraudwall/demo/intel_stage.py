@@ -44,8 +44,8 @@ ENGINE_CONFIDENCE: Final = 0.9
 #: The rules a listing acts through (engine/default_rules.toml).
 LIST_RULES: Final = ("payee_on_risk_list", "known_fraud_caller")
 BATCH_EVENTS: Final = 100_000
-#: The script finder looks at the last week's texts, as of every half day.
-SCRIPTS_SINCE_MS: Final = 7 * DAY_MS
+#: The script finder looks for scripts first sent in the last two days, as of every half day.
+SCRIPTS_SINCE_MS: Final = 2 * DAY_MS
 SCRIPTS_EVERY_MS: Final = DAY_MS // 2
 #: The name the gangs are handed on under (`DemoContext.shared`).
 GANGS: Final = "gangs"

@@ -48,6 +48,7 @@ class TextCorpus:
     event_id: np.ndarray  # object (str) per message
     ts: np.ndarray  # int64 ms per message
     text_of: np.ndarray  # int64: the distinct text of each message
+    first_ts: np.ndarray  # int64 ms per distinct text: its first message
     sender: np.ndarray  # int64 into `numbers`
     receiver: np.ndarray  # int64 into `numbers`
     sender_age_days: np.ndarray  # float64, NaN where the activation is unknown
@@ -109,8 +110,17 @@ def build_corpus(
         event_id=sms["event_id"].to_numpy(zero_copy_only=False),
         ts=ts,
         text_of=text_of,
+        first_ts=_first_times(ts, text_of, len(texts)),
         sender=sender,
         receiver=receiver,
         sender_age_days=age,
         numbers=numbers,
     )
+
+
+def _first_times(ts: np.ndarray, text_of: np.ndarray, n_texts: int) -> np.ndarray:
+    """When each distinct text was first sent (messages in time order)."""
+    first = np.full(n_texts, np.iinfo(np.int64).max, np.int64)
+    seen, at = np.unique(text_of, return_index=True)
+    first[seen] = ts[at]
+    return first

@@ -5,7 +5,10 @@ As of `as_of`, over the messages of the last `since_ms` (nothing later is read, 
 finder can be asked when it would have found a script):
 
 1. the suspicious messages (`suspicious`) and their distinct texts, each with its volume;
-2. the texts' near-duplicate groups (`nearduplicates`): one script's variants;
+2. the texts' near-duplicate groups (`nearduplicates`): one script's variants. A group
+   with a text first sent before the window is *established*, not emerging: the script
+   was there before, whatever the model makes of it, and it neither is reported nor
+   joins a new one (a gang's numbers send its old scripts beside its new ones);
 3. each group as the model reads it, by volume: its best guess (the class of highest mean
    probability), the share of the volume whose own best class is that guess, the mean
    top probability, the mean fraud probability, and the share sent by young numbers
@@ -147,6 +150,25 @@ def _sent_by_unplaced(
     return ~unplaced & (theirs >= SENDER_SHARE * np.maximum(volume, 1)) & (volume > 0)
 
 
+def _groups_with_history(
+    corpus: TextCorpus, distinct: np.ndarray, window_start: int, similarity: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The near-duplicate group of each of `distinct` (the window's texts), grouped together
+    with the possibly suspicious texts first sent before `window_start`; and per group,
+    whether it is established (holds a text first sent before the window)."""
+    in_window = set(distinct.tolist())
+    before = [
+        t for t in corpus.signature if corpus.first_ts[t] <= window_start and t not in in_window
+    ]
+    texts = [*distinct.tolist(), *before]
+    groups = near_duplicate_groups([corpus.signature[int(t)] for t in texts], similarity)
+    n_groups = int(groups.max()) + 1 if len(groups) else 0
+    old = corpus.first_ts[np.asarray(texts, np.int64)] <= window_start
+    established = np.zeros(n_groups, bool)
+    established[groups[old]] = True
+    return groups[: len(distinct)], established
+
+
 def _placed(
     proba: np.ndarray, volume: np.ndarray, broadcast: np.ndarray, labels: tuple[str, ...]
 ) -> tuple[bool, int, float, str]:
@@ -194,13 +216,13 @@ def find_emerging_scripts(
     distinct, row_text = np.unique(text_of, return_inverse=True)
     volume = np.bincount(row_text, minlength=len(distinct)).astype(np.float64)
     by_broadcast = np.bincount(row_text, weights=broadcast, minlength=len(distinct))
-    groups = near_duplicate_groups([corpus.signature[int(t)] for t in distinct], similarity)
-    n_groups = int(groups.max()) + 1 if len(groups) else 0
+    groups, established = _groups_with_history(corpus, distinct, as_of - since_ms, similarity)
+    n_groups = len(established)
     unplaced = np.zeros(n_groups, bool)
     verdict: dict[int, tuple[int, float, str]] = {}
     order = np.argsort(groups, kind="stable")
-    for g, at in enumerate(np.split(order, np.flatnonzero(np.diff(groups[order])) + 1)):
-        if not len(at):
+    for at in np.split(order, np.flatnonzero(np.diff(groups[order])) + 1):
+        if not len(at) or established[g := int(groups[at[0]])]:
             continue
         placed, guess, p, why = _placed(
             corpus.proba[distinct[at]], volume[at], by_broadcast[at], corpus.labels
@@ -208,7 +230,8 @@ def find_emerging_scripts(
         unplaced[g] = not placed
         verdict[g] = (guess, p, why)
     group_of_row = groups[row_text]
-    for h in np.flatnonzero(_sent_by_unplaced(group_of_row, corpus.sender[rows], unplaced)):
+    pulled = _sent_by_unplaced(group_of_row, corpus.sender[rows], unplaced) & ~established
+    for h in np.flatnonzero(pulled):
         said, p_said, _ = verdict[int(h)]
         why = f"the model says {corpus.labels[said]}, but its numbers send an unplaced script"
         verdict[int(h)] = (said, p_said, why)
