@@ -14,6 +14,12 @@ TF-IDF (character 1-3-grams) + LinearSVC, in the same run, on one core.
     cue groups as features.
 (d) The shipped default model (`make text-model`) and the engine's lexicon on sixty
     messages written here of yet other shapes (`bench/_text_handset.py`): a smoke check.
+(e) Can the fraud types be told apart at all (seconds): test dialogues with a
+    near-identical training dialogue (character 3-gram Jaccard of the normal forms >=
+    `NEAR_DUPLICATE`) and how many of those carry another label; the best 9-class macro-F1
+    any classifier could reach if near-identical dialogues (chained) must share a label
+    (each group given its commonest test label); and the peer fitted on the caller's first
+    turn alone, against the whole dialogue.
 
 Skipped (not failed) when ../shared/data is absent: (b) needs no data but is run with (a)
 so the figures come from one run. `python -m bench.text` or `python -m bench text`.
@@ -45,6 +51,7 @@ SPLIT_SEED = 14
 SMS_SEED = 140
 TRAIN_SMS = 100_000
 SPEED_SMS = 200_000
+NEAR_DUPLICATE = 0.8
 
 
 def data_dir() -> Path | None:
@@ -150,6 +157,52 @@ def _teleantifraud(folder: Path) -> dict[str, Any]:
     }
 
 
+def _separability(folder: Path) -> dict[str, Any]:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    from fraudwall.intel.text import normalize_texts
+
+    data = import_teleantifraud(folder).texts
+    texts, labels = data["text"].to_pylist(), data["label"].to_pylist()
+    fit, held = stratified_split(labels, 0.2, SPLIT_SEED)
+    y = np.asarray(labels, dtype=object)
+    shingles = CountVectorizer(analyzer="char", ngram_range=(3, 3), binary=True)
+    x = shingles.fit_transform(normalize_texts(texts)).astype(np.float32).tocsr()
+    size = np.asarray(x.sum(axis=1)).ravel()
+    shared = (x @ x.T).tocoo()
+    i, j, both = shared.row, shared.col, shared.data
+    near = (both >= NEAR_DUPLICATE * (size[i] + size[j] - both)) & (i != j)
+    i, j = i[near], j[near]
+    is_fit = np.zeros(len(texts), bool)
+    is_fit[fit] = True
+    to_fit = ~is_fit[i] & is_fit[j]  # a test dialogue i near a training dialogue j
+    with_fit = np.unique(i[to_fit])
+    other = np.unique(i[to_fit & (y[i] != y[j])])
+    pairs = coo_matrix((np.ones(len(i)), (i, j)), shape=(len(texts), len(texts)))
+    _, group = connected_components(pairs, directed=False)
+    best: dict[int, str] = {}
+    for g in np.unique(group[held]).tolist():
+        members = y[held][group[held] == g].tolist()
+        best[g] = max(sorted(set(members)), key=members.count)
+    oracle = classification_report(y[held].tolist(), [best[g] for g in group[held].tolist()])
+    opener = [t.split("\n", 1)[0] for t in texts]
+    vectorizer, svm, _ = _peer_fit([opener[k] for k in fit], [labels[k] for k in fit])
+    predicted = svm.predict(vectorizer.transform([opener[k] for k in held])).tolist()
+    peer_opener = classification_report(y[held].tolist(), predicted)
+    return {
+        "near_duplicate_jaccard": NEAR_DUPLICATE,
+        "test_with_near_duplicate_in_training": len(with_fit),
+        "of_which_another_label": len(other),
+        "oracle_macro_f1_types": oracle["macro_f1"],
+        "peer_first_turn_only_macro_f1_types": peer_opener["macro_f1"],
+        "peer_first_turn_only_f1_per_class": {
+            c: v["f1"] for c, v in peer_opener["per_class"].items()
+        },
+    }
+
+
 def _binary_f1(truth: list[str], predicted: list[str]) -> dict[str, float]:
     fraud = classification_report(_binary(truth), _binary(predicted))["per_class"]["fraud"]
     return {k: fraud[k] for k in ("precision", "recall", "f1")}
@@ -241,6 +294,7 @@ def run() -> dict[str, Any]:
     with threadpool_limits(1):
         t0 = time.perf_counter()
         dialogues = _teleantifraud(folder)
+        separability = _separability(folder)
         print(f"teleantifraud done in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         speed, models, peer = _speed()
         shape = _shape(models, peer, folder)
@@ -250,6 +304,7 @@ def run() -> dict[str, Any]:
         "data_set": DATA_SET,
         "teleantifraud": dialogues,
         "sms_speed": speed,
+        "teleantifraud_separability": separability,
         "sim_sms_to_teleantifraud": shape,
         "handwritten_60": handset,
         "summary": {
