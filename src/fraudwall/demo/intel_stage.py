@@ -265,7 +265,7 @@ def emerging_scripts(
     tables: Mapping[str, pa.Table], model: text.TextModel, every_ms: int = SCRIPTS_EVERY_MS
 ) -> dict[str, Any]:
     """The script finder against the world's truth: its true new scripts (`true`), how many
-    it found (`found`) and the median days from a script's start to the first half day
+    it found (`found`) and the median days from a script's first message to the first half day
     as of which it was found; and how many emerging scripts it reports at the world's end
     (`reported`), over the last `SCRIPTS_SINCE_MS`."""
     corpus = scripts.build_corpus(tables["sms"], model, tables.get("phones"))

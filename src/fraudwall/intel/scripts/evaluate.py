@@ -3,7 +3,9 @@
 A true script is *found* as of a time when one emerging script (a cluster) is at least
 `PURITY` made of it (by messages) and holds at least `SHARE` of its messages in the
 finder's window so far; it is found *when* the first as-of time at which that holds, and
-its days to find are counted from the script's true start. The summary is the demo's
+its days to find are counted from its first message: when it truly appeared (a drift
+script's scheduled start, `start_ts`, can come days before, while no gang of its type
+texts; a base script's is the world's start). The summary is the demo's
 ``emerging_scripts``: found, true, and the median days to find.
 """
 
@@ -90,12 +92,19 @@ def time_to_find(
 ) -> dict[str, Any]:
     """Run the finder as of each of `times` (ascending) and say, per true new script
     (`scripts`, default `new_scripts`), when it was first found: ``found``, ``true``,
-    ``median_days_to_find`` and per script its start, the time found, days to find, and
+    ``median_days_to_find`` and per script its scheduled start, its first message, the
+    time found, days to find (from the first message), and
     the purity and share at that time (or at the last time, when never found)."""
     wanted = list(new_scripts(truth, key) if scripts is None else scripts)
-    start = _starts(truth, key)
+    scheduled, start = _earliest(truth, key, "start_ts"), _earliest(truth, key, "ts")
     per: dict[str, dict[str, Any]] = {
-        s: {"start_ts": start.get(s), "found_ts": None, "days_to_find": None} for s in wanted
+        s: {
+            "start_ts": scheduled.get(s),
+            "first_sent_ts": start.get(s),
+            "found_ts": None,
+            "days_to_find": None,
+        }
+        for s in wanted
     }
     for i, t in enumerate(times):
         progress("as of each time", i / max(len(times), 1))
@@ -118,11 +127,12 @@ def time_to_find(
     }
 
 
-def _starts(truth: pa.Table, key: str) -> dict[str, int]:
-    """The start of every script (or family: its earliest script's start)."""
+def _earliest(truth: pa.Table, key: str, column: str) -> dict[str, int]:
+    """The earliest `column` (``start_ts``: its scheduled start; ``ts``: its first message)
+    of every script (or family)."""
     ids = truth[key].to_numpy(zero_copy_only=False)
-    starts = truth["start_ts"].to_numpy()
+    times = truth[column].to_numpy()
     out: dict[str, int] = {}
-    for s, t in zip(ids.tolist(), starts.tolist(), strict=True):
+    for s, t in zip(ids.tolist(), times.tolist(), strict=True):
         out[s] = min(out.get(s, t), t)
     return out
