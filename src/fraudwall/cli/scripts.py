@@ -2,7 +2,8 @@
 
 Reads the world's SMS (and phones, for the age of the sending numbers), finds as of
 `--as-of` (default: its last message) the near-duplicate groups of the last `--since`
-days' suspicious texts that the text model cannot place, and writes them: scripts.json
+days' suspicious texts that the text model cannot place and that were not sent before
+(an old script is established, not emerging), and writes them: scripts.json
 (one object per emerging script: first seen, volume, numbers, the model's guess,
 examples) and script_texts.parquet (every member message). Prints them as a table.
 """
@@ -48,7 +49,7 @@ def scripts_cmd(
     world: Annotated[Path, typer.Argument(help="A world folder (sms, phones).")],
     out: Annotated[Path, typer.Option("--out", help="The folder to write the scripts to.")],
     since: Annotated[
-        float, typer.Option("--since", help="Look at the texts of this many days before --as-of.")
+        float, typer.Option("--since", help="Look for scripts first sent in this many days before --as-of.")
     ] = 7.0,
     as_of: Annotated[
         int | None,
@@ -107,7 +108,8 @@ def scripts_cmd(
     pq.write_table(found.members, out / FILES[1])
     console.print(_table(found.scripts.to_pylist(), corpus.ts.min() if len(corpus.ts) else 0))
     console.print(
-        f"{found.scripts.num_rows:,} emerging scripts in the last {since:g} days "
+        f"{found.scripts.num_rows:,} emerging script{'' if found.scripts.num_rows == 1 else 's'} "
+        f"first sent in the last {since:g} days "
         f"({found.members.num_rows:,} messages), found in {time.perf_counter() - t0:.1f} s"
     )
     print_paths(console, [(name, out / name) for name in FILES])
