@@ -49,7 +49,10 @@ def scripts_cmd(
     world: Annotated[Path, typer.Argument(help="A world folder (sms, phones).")],
     out: Annotated[Path, typer.Option("--out", help="The folder to write the scripts to.")],
     since: Annotated[
-        float, typer.Option("--since", help="Look for scripts first sent in this many days before --as-of.")
+        float,
+        typer.Option(
+            "--since", help="Look for scripts first sent in this many days before --as-of."
+        ),
     ] = 7.0,
     as_of: Annotated[
         int | None,
