@@ -34,7 +34,7 @@ import numpy as np
 import pyarrow as pa
 
 from fraudwall.intel.scripts.corpus import TextCorpus
-from fraudwall.intel.scripts.nearduplicates import SIMILARITY, near_duplicate_groups
+from fraudwall.intel.scripts.nearduplicates import SIMILARITY, linked, near_duplicate_groups
 from fraudwall.intel.scripts.suspicious import broadcast_messages, suspicious_text
 from fraudwall.intel.text import NORMAL
 
@@ -113,24 +113,12 @@ class Found:
         return {s: events[ids == s] for s in np.unique(ids)}
 
 
-def _union_find_by_sender(group_of_row: np.ndarray, sender: np.ndarray, n: int) -> np.ndarray:
+def _campaigns(group_of_row: np.ndarray, sender: np.ndarray, n: int) -> np.ndarray:
     """A campaign per group: groups whose messages share a sending number are one."""
-    parent = np.arange(n)
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = int(parent[i])
-        return i
-
     order = np.lexsort((group_of_row, sender))
     s, g = sender[order], group_of_row[order]
     same = np.flatnonzero((s[1:] == s[:-1]) & (g[1:] != g[:-1]))
-    for k in same.tolist():
-        a, b = root(int(g[k])), root(int(g[k + 1]))
-        if a != b:
-            parent[max(a, b)] = min(a, b)
-    return np.array([root(i) for i in range(n)], np.int64)
+    return linked(n, g[same], g[same + 1])
 
 
 def _sent_by_unplaced(
@@ -237,7 +225,7 @@ def find_emerging_scripts(
         verdict[int(h)] = (said, p_said, why)
         unplaced[h] = True
     chosen = unplaced[group_of_row]
-    campaign = _union_find_by_sender(group_of_row[chosen], corpus.sender[rows[chosen]], n_groups)
+    campaign = _campaigns(group_of_row[chosen], corpus.sender[rows[chosen]], n_groups)
     fraud = corpus.fraud_probability
     group_volume = np.bincount(group_of_row, minlength=n_groups)
     scripts: list[dict[str, Any]] = []

@@ -17,6 +17,8 @@ from typing import Final
 
 import numpy as np
 from datasketch import LeanMinHash, MinHash, MinHashLSH
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from fraudwall.intel.text.normalize import normalize_texts
 
@@ -24,6 +26,7 @@ __all__ = [
     "NUM_PERM",
     "SHINGLE",
     "SIMILARITY",
+    "linked",
     "near_duplicate_groups",
     "shingle_hashes",
     "signatures",
@@ -71,24 +74,29 @@ def near_duplicate_groups(
     estimated Jaccard similarity reaches `similarity` are in one group, and so, through
     them, are the texts chained to them."""
     n = len(sigs)
-    parent = np.arange(n)
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = int(parent[i])
-        return i
-
+    pairs: list[tuple[int, int]] = []
     if n > 1:
         lsh = MinHashLSH(threshold=similarity, num_perm=NUM_PERM)
         with lsh.insertion_session() as session:
             for i, sig in enumerate(sigs):
                 session.insert(i, sig, check_duplication=False)
-        for i, sig in enumerate(sigs):
-            for j in lsh.query(sig):
-                if j > i and root(i) != root(j) and sig.jaccard(sigs[j]) >= similarity:
-                    parent[root(j)] = root(i)
-    roots = np.array([root(i) for i in range(n)], np.int64)
+        pairs = [(i, j) for i, sig in enumerate(sigs) for j in lsh.query(sig) if j > i]
+    a, b = np.array(pairs, np.int64).reshape(-1, 2).T
+    if len(a):  # the candidates' estimated Jaccard similarity, all at once
+        values = np.stack([sig.hashvalues for sig in sigs])
+        kept = np.count_nonzero(values[a] == values[b], axis=1) >= similarity * NUM_PERM
+        a, b = a[kept], b[kept]
+    roots = linked(n, a, b)
     _, first, inverse = np.unique(roots, return_index=True, return_inverse=True)
     order = np.argsort(np.argsort(first))  # groups numbered by their first member
     return order[inverse].astype(np.int64)
+
+
+def linked(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per node of 0..n-1, the smallest node it is linked to through the pairs (a, b): the
+    connected components, each named by its first node."""
+    graph = coo_matrix((np.ones(len(a), np.int8), (a, b)), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    first = np.full(int(component.max()) + 1 if n else 0, n, np.int64)
+    np.minimum.at(first, component, np.arange(n))
+    return first[component]
